@@ -1,0 +1,126 @@
+package dev.agt.cli;
+
+import dev.agt.engine.audit.FsyncPolicy;
+import dev.agt.engine.policy.PolicyException;
+import dev.agt.engine.server.Engine;
+import dev.agt.engine.server.EngineConfig;
+import dev.agt.protocol.FrameType;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code agt engine}: run the policy engine in the foreground. */
+@Command(name = "engine", mixinStandardHelpOptions = true,
+        description = {"Run the policy engine in the foreground.",
+                "Prints a line containing 'ready' once it accepts connections; SIGTERM drains and stops it."},
+        subcommands = EngineCommand.Status.class)
+final class EngineCommand implements Callable<Integer> {
+    @Option(names = "--policy", paramLabel = "FILE", description = "Policy file (YAML).")
+    Path policy;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on (mode 0600, 0660 with --group).")
+    Path socket;
+
+    @Option(names = "--tcp", paramLabel = "HOST:PORT", description = "Also listen on loopback TCP (containers, sidecars).")
+    String tcp;
+
+    @Option(names = "--group", paramLabel = "GROUP", description = "Give this group access to the socket (mode 0660).")
+    String group;
+
+    @Option(names = "--audit-dir", paramLabel = "DIR", description = "Directory of the decision log.")
+    Path auditDir;
+
+    @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "interval",
+            description = "When log writes reach the disk: always, interval (default, at most every 100 ms) or never.")
+    String fsync;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
+    int metricsPort;
+
+    @Option(names = "--no-watch", description = "Do not reload the policy when its files change.")
+    boolean noWatch;
+
+    @Mixin
+    Vars vars;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream err = System.err;
+        // not picocli-required: that would demand them for 'engine status' too
+        if (policy == null || auditDir == null) {
+            err.println("agt: engine needs --policy FILE and --audit-dir DIR (see 'agt engine --help')");
+            return 2;
+        }
+        if (socket == null && tcp == null) {
+            err.println("agt: engine needs --socket PATH (or --tcp HOST:PORT)");
+            return 2;
+        }
+        FsyncPolicy fs;
+        try {
+            fs = FsyncPolicy.parse(fsync);
+        } catch (IllegalArgumentException e) {
+            err.println("agt: " + e.getMessage());
+            return 2;
+        }
+        Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch), err);
+        try {
+            engine.start();
+        } catch (PolicyException e) {
+            err.println("agt: refusing to start: the policy has " + e.problems().size() + " problem(s):");
+            e.problems().forEach(p -> err.println("agt: " + p));
+            engine.close();
+            return 1;
+        } catch (java.io.IOException e) {
+            err.println("agt: cannot start the engine: " + e.getMessage());
+            engine.close();
+            return 2;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "agt-shutdown"));
+        System.out.println(engine.readyLine());
+        System.out.flush();
+        engine.awaitStop();
+        return 0;
+    }
+
+    /** {@code agt engine status}. */
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show a running engine's status.")
+    static final class Status implements Callable<Integer> {
+        @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The engine's Unix socket.")
+        String socket;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Object> s = Admin.call(socket, FrameType.STATUS);
+            if (s == null) {
+                return 2;
+            }
+            if (json) {
+                System.out.println(Admin.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
+                return 0;
+            }
+            System.out.println("engine:    " + s.get("engine"));
+            System.out.println("policy:    " + s.get("policy") + " (" + s.get("rules") + " rules, " + s.get("policy_file") + ")");
+            System.out.println("uptime:    " + Admin.duration((Long) s.get("uptime_ms")) + " (since " + s.get("started") + ")");
+            List<?> agents = (List<?>) s.get("agents");
+            System.out.println("agents:    " + agents.size() + " connected");
+            for (Object a : agents) {
+                Map<?, ?> m = (Map<?, ?>) a;
+                System.out.println("           " + m.get("name") + " (uid " + m.get("uid") + ", pid " + m.get("pid") + ", " + m.get("auth") + ")");
+            }
+            System.out.println("decisions: " + s.get("allowed") + " allowed, " + s.get("denied") + " denied");
+            System.out.println("audit:     " + s.get("audit_dir") + ", next seq " + s.get("audit_next_seq") + ", "
+                    + s.get("audit_failures") + " write failures");
+            System.out.println("reloads:   " + s.get("reloads_ok") + " loaded, " + s.get("reloads_rejected") + " rejected");
+            return 0;
+        }
+    }
+}

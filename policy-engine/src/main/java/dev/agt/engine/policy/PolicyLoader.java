@@ -1,0 +1,393 @@
+package dev.agt.engine.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads a policy file and its includes, resolves variables, validates everything and compiles
+ * the rules. Every problem found is reported, each with {@code file:line:column}; a policy with
+ * any problem is refused whole.
+ */
+public final class PolicyLoader {
+    static final Set<String> TOP_KEYS = Set.of("version", "include", "vars", "rules");
+    static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
+            "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
+            "where", "agents", "limit");
+    /** Which condition keys make sense for which family; the rest apply to all. */
+    static final Map<String, Set<Family>> KEY_FAMILIES = Map.of(
+            "paths", Set.of(Family.FILE, Family.NATIVE, Family.NET),
+            "hosts", Set.of(Family.NET), "cidrs", Set.of(Family.NET), "ports", Set.of(Family.NET),
+            "transports", Set.of(Family.NET), "methods", Set.of(Family.NET),
+            "executables", Set.of(Family.PROCESS), "argv", Set.of(Family.PROCESS),
+            "servers", Set.of(Family.MCP), "tools", Set.of(Family.MCP, Family.TOOL));
+    static final Set<String> WHERE_KEYS = Set.of("pointer", "glob", "equals", "prefix", "regex", "host", "cidr", "present");
+    static final Set<String> AGENT_KEYS = Set.of("names", "ids", "labels");
+    static final Set<String> TRANSPORTS = Set.of("tcp", "udp", "unix");
+    static final Pattern VAR = Pattern.compile("\\$\\{([^}]*)}");
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
+    static final Pattern LIMIT = Pattern.compile("([0-9]{1,9})\\s*/\\s*(second|minute|hour|day)");
+    static final int MAX_INCLUDE_DEPTH = 8;
+    static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+    private final Map<String, String> externalVars;
+    private final List<Problem> problems = new ArrayList<>();
+    private final List<Path> files = new ArrayList<>();
+    private final Map<String, Rule> rulesById = new LinkedHashMap<>();
+    private final Deque<String> stack = new ArrayDeque<>();
+
+    private PolicyLoader(Map<String, String> externalVars) {
+        this.externalVars = externalVars;
+    }
+
+    /** Loads {@code file}; {@code vars} (from the command line) override the file's {@code vars}. */
+    public static Policy load(Path file, Map<String, String> vars) throws PolicyException {
+        PolicyLoader l = new PolicyLoader(vars);
+        String text;
+        String name = file.toString();
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new PolicyException(List.of(new Problem(new Source.Pos(name, 1, 1), "policy file does not exist")));
+        } catch (IOException e) {
+            throw new PolicyException(List.of(new Problem(new Source.Pos(name, 1, 1), "cannot read policy file: " + e.getMessage())));
+        }
+        l.files.add(file.toAbsolutePath().normalize());
+        return l.finish(name, text, file.toAbsolutePath().getParent());
+    }
+
+    /** Loads a policy from text (tests, tools); includes resolve against {@code baseDir}. */
+    public static Policy loadText(String name, String text, Path baseDir, Map<String, String> vars) throws PolicyException {
+        return new PolicyLoader(vars).finish(name, text, baseDir);
+    }
+
+    private Policy finish(String name, String text, Path baseDir) throws PolicyException {
+        Map<String, String> vars = new LinkedHashMap<>();
+        vars.put("home", System.getProperty("user.home"));
+        loadFile(name, text, baseDir, vars, 0, true);
+        checkDuplicates();
+        if (!problems.isEmpty()) {
+            throw new PolicyException(problems);
+        }
+        List<Rule> rules = List.copyOf(rulesById.values());
+        return new Policy(rules, version(rules), List.copyOf(files));
+    }
+
+    private void loadFile(String name, String text, Path baseDir, Map<String, String> inherited, int depth, boolean main) {
+        stack.push(name);
+        try {
+            Node root = YamlReader.read(name, text, problems);
+            if (root == null) {
+                if (problems.stream().noneMatch(p -> p.pos().file().equals(name))) {
+                    problems.add(new Problem(new Source.Pos(name, 1, 1), "the file is empty; a policy needs 'version: 1' and 'rules:'"));
+                }
+                return;
+            }
+            if (!(root instanceof Node.Map_ top)) {
+                problems.add(new Problem(root.pos(), "a policy is a mapping with 'version' and 'rules', not " + Node.kind(root)));
+                return;
+            }
+            unknownKeys(top, TOP_KEYS);
+            Node version = top.entries().get("version");
+            if (version == null) {
+                problems.add(new Problem(top.pos(), "missing 'version: 1'"));
+            } else if (!(version instanceof Node.Scalar s && Long.valueOf(1).equals(s.value()))) {
+                problems.add(new Problem(version.pos(), "unsupported policy version " + scalarText(version) + "; this engine reads version 1"));
+            }
+            Map<String, String> vars = new LinkedHashMap<>(inherited);
+            Node varsNode = top.entries().get("vars");
+            if (varsNode != null) {
+                readVars(varsNode, vars);
+            }
+            if (main) {
+                vars.putAll(externalVars); // the command line wins over the file
+            }
+            Node include = top.entries().get("include");
+            if (include != null) {
+                for (Node.Scalar inc : stringList(include, "include")) {
+                    include(inc, baseDir, vars, depth);
+                }
+            }
+            Node rules = top.entries().get("rules");
+            if (rules == null) {
+                if (main && include == null) {
+                    problems.add(new Problem(top.pos(), "missing 'rules:'; with no rules every call is denied"));
+                }
+            } else if (!(rules instanceof Node.Seq seq)) {
+                problems.add(new Problem(rules.pos(), "'rules' must be a list of rules, not " + Node.kind(rules)));
+            } else {
+                if (seq.items().isEmpty() && main && include == null) {
+                    problems.add(new Problem(rules.pos(), "'rules' is empty; with no rules every call is denied"));
+                }
+                for (Node r : seq.items()) {
+                    Rule rule = new RuleReader(this, vars).read(r);
+                    if (rule != null) {
+                        Rule prior = rulesById.putIfAbsent(rule.id(), rule);
+                        if (prior != null) {
+                            problems.add(new Problem(rule.pos(), "rule id '" + rule.id() + "' is already used at " + prior.pos()));
+                        }
+                    }
+                }
+            }
+        } finally {
+            stack.pop();
+        }
+    }
+
+    private void include(Node.Scalar inc, Path baseDir, Map<String, String> vars, int depth) {
+        String ref = subst((String) inc.value(), inc.pos(), vars);
+        if (ref == null) {
+            return;
+        }
+        if (depth + 1 > MAX_INCLUDE_DEPTH) {
+            problems.add(new Problem(inc.pos(), "includes nest deeper than " + MAX_INCLUDE_DEPTH));
+            return;
+        }
+        String name;
+        String text;
+        Path dir;
+        if (ref.matches("[a-z0-9-]+")) {
+            name = "<builtin>/" + ref + ".yaml";
+            try (InputStream in = PolicyLoader.class.getResourceAsStream(ref + ".yaml")) {
+                if (in == null) {
+                    problems.add(new Problem(inc.pos(), "no built-in policy named '" + ref + "' (built-ins: " + String.join(", ", Policy.BUILTINS) + ")"));
+                    return;
+                }
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                problems.add(new Problem(inc.pos(), "cannot read built-in policy '" + ref + "': " + e.getMessage()));
+                return;
+            }
+            dir = baseDir;
+        } else {
+            Path p = (baseDir == null ? Path.of(ref) : baseDir.resolve(ref)).toAbsolutePath().normalize();
+            name = p.toString();
+            try {
+                text = Files.readString(p, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                problems.add(new Problem(inc.pos(), "cannot read included file " + p + ": "
+                        + (e instanceof NoSuchFileException ? "no such file" : e.getMessage())));
+                return;
+            }
+            files.add(p);
+            dir = p.getParent();
+        }
+        if (stack.contains(name)) {
+            problems.add(new Problem(inc.pos(), "include cycle: " + name + " is already being read"));
+            return;
+        }
+        loadFile(name, text, dir, vars, depth + 1, false);
+    }
+
+    private void readVars(Node node, Map<String, String> vars) {
+        if (!(node instanceof Node.Map_ m)) {
+            problems.add(new Problem(node.pos(), "'vars' must be a mapping of names to strings, not " + Node.kind(node)));
+            return;
+        }
+        for (Map.Entry<String, Node> e : m.entries().entrySet()) {
+            String k = e.getKey();
+            Source.Pos kp = m.keys().get(k);
+            if (!k.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                problems.add(new Problem(kp, "variable name '" + k + "' must be letters, digits and '_'"));
+                continue;
+            }
+            if (k.equals("home") || k.equals("agent")) {
+                problems.add(new Problem(kp, "'" + k + "' is predefined and cannot be redefined"));
+                continue;
+            }
+            if (!(e.getValue() instanceof Node.Scalar s) || !s.isString()) {
+                problems.add(new Problem(e.getValue().pos(), "variable '" + k + "' must be a string, not " + Node.kind(e.getValue())));
+                continue;
+            }
+            String v = subst((String) s.value(), s.pos(), vars);
+            if (v != null) {
+                vars.put(k, v);
+            }
+        }
+    }
+
+    /** Substitutes {@code ${name}}; {@code ${agent.id}} stays for match time. Null after a problem. */
+    String subst(String s, Source.Pos pos, Map<String, String> vars) {
+        if (s.indexOf('$') < 0) {
+            return s;
+        }
+        Matcher m = VAR.matcher(s);
+        StringBuilder out = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            String name = m.group(1);
+            out.append(s, last, m.start());
+            if (name.equals("agent.id")) {
+                out.append(m.group());
+            } else if (vars.containsKey(name)) {
+                out.append(vars.get(name));
+            } else {
+                problems.add(new Problem(pos, "unknown variable ${" + name + "}; define it under 'vars:' or pass --var "
+                        + name + "=VALUE (predefined: ${home}, ${agent.id})"));
+                return null;
+            }
+            last = m.end();
+        }
+        out.append(s.substring(last));
+        String r = out.toString();
+        String rest = VAR.matcher(r).replaceAll("");
+        if (rest.contains("${")) {
+            problems.add(new Problem(pos, "unclosed '${' in '" + s + "'"));
+            return null;
+        }
+        return r;
+    }
+
+    void unknownKeys(Node.Map_ m, Set<String> allowed) {
+        for (Map.Entry<String, Source.Pos> k : m.keys().entrySet()) {
+            if (!allowed.contains(k.getKey())) {
+                String near = nearest(k.getKey(), allowed);
+                problems.add(new Problem(k.getValue(), "unknown key '" + k.getKey() + "'"
+                        + (near != null ? " (did you mean '" + near + "'?)" : " (expected one of: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")")));
+            }
+        }
+    }
+
+    List<Node.Scalar> stringList(Node n, String key) {
+        List<Node> items = n instanceof Node.Seq s ? s.items() : List.of(n);
+        List<Node.Scalar> out = new ArrayList<>();
+        for (Node i : items) {
+            if (i instanceof Node.Scalar s && s.isString() && !((String) s.value()).isEmpty()) {
+                out.add(s);
+            } else {
+                problems.add(new Problem(i.pos(), "'" + key + "' takes non-empty strings, not " + Node.kind(i)));
+            }
+        }
+        if (n instanceof Node.Seq s && s.items().isEmpty()) {
+            problems.add(new Problem(n.pos(), "'" + key + "' is an empty list; leave the key out instead"));
+        }
+        return out;
+    }
+
+    void problem(Source.Pos pos, String message) {
+        problems.add(new Problem(pos, message));
+    }
+
+    private void checkDuplicates() {
+        Map<String, Rule> byBody = new HashMap<>();
+        List<Rule> sorted = new ArrayList<>(rulesById.values());
+        sorted.sort((a, b) -> a.id().compareTo(b.id()));
+        for (Rule r : sorted) {
+            Rule other = byBody.get(r.body());
+            if (other == null) {
+                byBody.put(r.body(), r);
+                continue;
+            }
+            Rule later = r.pos().compareTo(other.pos()) >= 0 ? r : other;
+            Rule earlier = later == r ? other : r;
+            if (r.deny() == other.deny()) {
+                problems.add(new Problem(later.pos(), "rule '" + later.id() + "' matches exactly what rule '" + earlier.id()
+                        + "' (" + earlier.pos() + ") matches; it can never change a decision, remove one"));
+            } else {
+                Rule allow = r.deny() ? other : r;
+                Rule deny = r.deny() ? r : other;
+                problems.add(new Problem(allow.pos(), "rule '" + allow.id() + "' can never allow: rule '" + deny.id()
+                        + "' (" + deny.pos() + ") denies exactly the same requests"));
+            }
+        }
+    }
+
+    static String version(List<Rule> rules) {
+        List<Map<String, Object>> canon = new ArrayList<>();
+        rules.stream().sorted((a, b) -> a.id().compareTo(b.id())).forEach(r -> {
+            Map<String, Object> m = new TreeMap<>();
+            m.put("id", r.id());
+            m.put("effect", r.deny() ? "deny" : "allow");
+            m.put("match", r.body());
+            m.put("reason", r.reason());
+            m.put("limit", r.limit() == null ? "" : r.limit().text());
+            canon.add(m);
+        });
+        try {
+            byte[] json = CANONICAL.writeValueAsBytes(Map.of("version", 1, "rules", canon));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
+        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String canonical(Object o) {
+        try {
+            return CANONICAL.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String scalarText(Node n) {
+        return n instanceof Node.Scalar s ? String.valueOf(s.value()) : Node.kind(n);
+    }
+
+    static String nearest(String word, Set<String> options) {
+        String best = null;
+        int bestD = 3;
+        for (String o : options) {
+            int d = distance(word.toLowerCase(Locale.ROOT), o);
+            if (d < bestD) {
+                bestD = d;
+                best = o;
+            }
+        }
+        return best;
+    }
+
+    static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    static Set<String> orderedSet(List<String> l) {
+        return new LinkedHashSet<>(l);
+    }
+
+    static PatternSyntaxException regexError(String regex) {
+        try {
+            Pattern.compile(regex);
+            return null;
+        } catch (PatternSyntaxException e) {
+            return e;
+        }
+    }
+}

@@ -1,0 +1,475 @@
+package dev.agt.engine.server;
+
+import dev.agt.engine.audit.AuditSink;
+import dev.agt.engine.audit.JsonLinesAuditSink;
+import dev.agt.engine.policy.Agent;
+import dev.agt.engine.policy.Evaluator;
+import dev.agt.engine.policy.Policy;
+import dev.agt.engine.policy.PolicyException;
+import dev.agt.engine.policy.PolicyLoader;
+import dev.agt.engine.policy.Problem;
+import dev.agt.engine.policy.RateLimiter;
+import dev.agt.protocol.Decision;
+import dev.agt.protocol.Frame;
+import dev.agt.protocol.FrameType;
+import dev.agt.protocol.ProtocolException;
+import dev.agt.protocol.Reasons;
+import dev.agt.protocol.Request;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+
+/**
+ * The policy engine process: listens on a Unix socket (and optionally loopback TCP), holds the
+ * policy in force, decides each request, and replies only after the decision is in the audit
+ * log. Evaluation runs on the connection's reader thread against an immutable policy taken
+ * from an atomic reference, so there is no global lock on the decision path; a reload swaps the
+ * reference. Every failure on the way denies (fail closed).
+ */
+public final class Engine implements AutoCloseable {
+    static final int MAX_CONNECTIONS = 1024;
+    private static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}");
+
+    private final EngineConfig config;
+    private final PrintStream log;
+    private final String engineId;
+    private final String engineUser = System.getProperty("user.name");
+    private final AtomicReference<Policy> policy = new AtomicReference<>();
+    private final Evaluator evaluator = new Evaluator(new RateLimiter(RateLimiter.DEFAULT_MAX_BUCKETS, System::nanoTime));
+    private final Counters counters = new Counters();
+    private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
+    private final AtomicLong connectionIds = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final long startedNanos = System.nanoTime();
+    private final Instant startedAt = Instant.now();
+    private AuditSink audit;
+    private PolicyWatcher watcher;
+    private MetricsServer metrics;
+    private volatile boolean shuttingDown;
+    private volatile boolean closed;
+
+    public Engine(EngineConfig config, PrintStream log) {
+        this.config = config;
+        this.log = log;
+        byte[] id = new byte[8];
+        new SecureRandom().nextBytes(id);
+        this.engineId = "agt-engine-" + HexFormat.of().formatHex(id);
+    }
+
+    /**
+     * Loads the policy, opens the audit log and starts listening.
+     *
+     * @throws PolicyException when the policy is invalid: the engine refuses to start
+     */
+    public void start() throws PolicyException, IOException {
+        Policy p = PolicyLoader.load(config.policy(), config.vars());
+        policy.set(p);
+        audit = new JsonLinesAuditSink(config.auditDir(), config.fsync());
+        audit.appendAndWait(event("engine-start", Map.of("engine", engineId, "policy", p.version(),
+                "policy_file", config.policy().toString(), "rules", (long) p.rules().size())));
+        if (config.socket() != null) {
+            ServerSocketChannel s = SocketBinder.bind(config.socket(), config.group());
+            listeners.add(s);
+            startAcceptor(s, true);
+        }
+        if (config.tcp() != null) {
+            listeners.add(bindTcp(config.tcp()));
+            startAcceptor(listeners.get(listeners.size() - 1), false);
+        }
+        if (config.metricsPort() > 0) {
+            metrics = new MetricsServer(this, config.metricsPort());
+        }
+        if (config.watch()) {
+            watcher = new PolicyWatcher(this);
+            watcher.watch(p.files());
+        }
+    }
+
+    /** The one-line start-up summary (contains {@code ready}). */
+    public String readyLine() {
+        Policy p = policy.get();
+        StringBuilder b = new StringBuilder("agt engine ready:");
+        if (config.socket() != null) {
+            b.append(" socket=").append(config.socket());
+        }
+        if (config.tcp() != null) {
+            b.append(" tcp=").append(config.tcp());
+        }
+        b.append(" policy=").append(p.version(), 0, 12).append(" rules=").append(p.rules().size())
+                .append(" audit=").append(config.auditDir()).append(" fsync=").append(config.fsync().name().toLowerCase());
+        if (metrics != null) {
+            b.append(" metrics=http://127.0.0.1:").append(metrics.port()).append("/metrics");
+        }
+        return b.toString();
+    }
+
+    private ServerSocketChannel bindTcp(String spec) throws IOException {
+        int colon = spec.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IOException("--tcp takes HOST:PORT, got '" + spec + "'");
+        }
+        InetAddress host = InetAddress.getByName(spec.substring(0, colon));
+        if (!host.isLoopbackAddress()) {
+            throw new IOException("--tcp must be a loopback address (the engine speaks no TLS); got " + host.getHostAddress());
+        }
+        ServerSocketChannel s = ServerSocketChannel.open();
+        s.bind(new InetSocketAddress(host, Integer.parseInt(spec.substring(colon + 1))), 512);
+        return s;
+    }
+
+    private void startAcceptor(ServerSocketChannel server, boolean unix) {
+        Thread t = new Thread(() -> {
+            while (!shuttingDown) {
+                try {
+                    SocketChannel ch = server.accept();
+                    if (connections.size() >= MAX_CONNECTIONS) {
+                        log("refusing a connection: " + MAX_CONNECTIONS + " already open");
+                        ch.close();
+                        continue;
+                    }
+                    String user = "";
+                    if (unix) {
+                        user = ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
+                    } else {
+                        ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                    }
+                    long n = connectionIds.incrementAndGet();
+                    Connection c = new Connection(this, n, ch, user, unix);
+                    connections.put(n, c);
+                    counters.connectionsTotal.increment();
+                    c.start();
+                } catch (IOException e) {
+                    if (!shuttingDown) {
+                        log("accept failed: " + e.getMessage());
+                    }
+                    if (!server.isOpen()) {
+                        return;
+                    }
+                }
+            }
+        }, unix ? "agt-accept-unix" : "agt-accept-tcp");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Handles one frame from a connection's reader thread. */
+    void dispatch(Connection c, Frame f) {
+        switch (f.type()) {
+            case HELLO -> hello(c, f);
+            case DECIDE -> decide(c, f);
+            case STATUS, RELOAD -> admin(c, f);
+            default -> c.refuse(f.id(), "unexpected-frame", "a peer does not send " + f.type());
+        }
+    }
+
+    private void hello(Connection c, Frame f) {
+        if (c.agent() != null) {
+            c.refuse(f.id(), "hello-twice", "HELLO was already received on this connection");
+            return;
+        }
+        Object proto = f.body().get("protocol");
+        Object name = f.body().get("name");
+        Object pid = f.body().get("pid");
+        if (!Long.valueOf(1).equals(proto)) {
+            c.refuse(f.id(), "unsupported-version", "this engine speaks protocol 1, the agent said " + proto);
+            return;
+        }
+        if (!(name instanceof String n) || !AGENT_NAME.matcher(n).matches()) {
+            c.refuse(f.id(), "bad-hello", "agent name must be 1-128 letters, digits or _.:@/- (got " + clip(name) + ")");
+            return;
+        }
+        long declaredPid = pid instanceof Long l ? l : -1;
+        Agent a = new Agent(n, n, c.peerUser, c.unix ? "local-peercred" : "tcp-declared", Map.of());
+        c.hello(a, declaredPid);
+        Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
+        audit.append(event("session-start", ev), (s, e) -> { });
+        Map<String, Object> ok = new LinkedHashMap<>();
+        ok.put("engine", engineId);
+        ok.put("policy", policy.get().version());
+        ok.put("session", c.number);
+        c.send(new Frame(FrameType.HELLO_OK, f.id(), ok));
+        c.replied();
+    }
+
+    private void decide(Connection c, Frame f) {
+        Agent agent = c.agent();
+        if (agent == null) {
+            c.refuse(f.id(), "hello-required", "the first frame on a connection must be HELLO");
+            return;
+        }
+        Request req;
+        try {
+            req = Request.fromBody(f.body());
+        } catch (ProtocolException e) {
+            protocolError(c, e);
+            c.refuse(f.id(), e.code(), e.getMessage());
+            return;
+        }
+        inFlight.incrementAndGet();
+        Policy p = policy.get();
+        Decision d;
+        if (shuttingDown) {
+            d = new Decision(Decision.Effect.DENY, "", Reasons.SHUTTING_DOWN, "the engine is shutting down", p.version(), -1);
+        } else {
+            try {
+                d = evaluator.decide(p, req, agent);
+            } catch (RuntimeException e) {
+                counters.evaluationErrors.increment();
+                d = new Decision(Decision.Effect.DENY, "", Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p.version(), -1);
+            }
+        }
+        Decision decided = d;
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("type", "decision");
+        entry.put("time", Instant.now().toString());
+        entry.put("agent", agentFields(c));
+        entry.put("request", req.toBody());
+        Map<String, Object> dec = new LinkedHashMap<>();
+        dec.put("effect", d.allowed() ? "allow" : "deny");
+        dec.put("rule", d.rule());
+        dec.put("code", d.code());
+        dec.put("reason", d.reason());
+        entry.put("decision", dec);
+        entry.put("policy", d.policyVersion());
+        audit.append(entry, (seq, err) -> {
+            Decision out;
+            if (err == null) {
+                out = decided.withAuditSeq(seq);
+            } else {
+                counters.auditFailures.increment();
+                out = new Decision(Decision.Effect.DENY, "", Reasons.AUDIT_UNAVAILABLE,
+                        "the decision could not be written to the audit log (" + err.getMessage() + ")", decided.policyVersion(), -1);
+            }
+            (out.allowed() ? counters.allowed : counters.denied).increment();
+            c.send(new Frame(FrameType.DECISION, f.id(), out.toBody()));
+            c.replied();
+            inFlight.decrementAndGet();
+        });
+    }
+
+    private void admin(Connection c, Frame f) {
+        if (!c.unix || !engineUser.equals(c.peerUser)) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "not-permitted",
+                    "message", "admin requests are taken only over the Unix socket from user " + engineUser)));
+            c.replied();
+            return;
+        }
+        if (f.type() == FrameType.STATUS) {
+            c.send(new Frame(FrameType.STATUS_REPLY, f.id(), status()));
+        } else {
+            c.send(new Frame(FrameType.RELOAD_REPLY, f.id(), reload("admin")));
+        }
+        c.replied();
+    }
+
+    private Map<String, Object> agentFields(Connection c) {
+        Agent a = c.agent();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", a.id());
+        m.put("name", a.name());
+        m.put("uid", a.uid());
+        m.put("pid", c.declaredPid());
+        m.put("auth", a.how());
+        m.put("session", c.number);
+        return m;
+    }
+
+    private static Map<String, Object> event(String kind, Map<String, Object> fields) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("type", "event");
+        e.put("time", Instant.now().toString());
+        e.put("event", kind);
+        e.putAll(fields);
+        return e;
+    }
+
+    /**
+     * Reloads the policy from disk. A valid policy replaces the current one atomically; an
+     * invalid one is rejected with its problems and the last good policy stays in force. Both
+     * outcomes are recorded in the audit log.
+     */
+    public synchronized Map<String, Object> reload(String trigger) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        Policy current = policy.get();
+        try {
+            Policy next = PolicyLoader.load(config.policy(), config.vars());
+            if (next.version().equals(current.version())) {
+                result.put("result", "unchanged");
+                result.put("policy", current.version());
+                return result;
+            }
+            policy.set(next);
+            counters.reloadsOk.increment();
+            record(event("policy-loaded", Map.of("trigger", trigger, "policy", next.version(), "previous", current.version(),
+                    "rules", (long) next.rules().size())));
+            log("policy reloaded (" + trigger + "): " + next.version().substring(0, 12) + ", " + next.rules().size() + " rules");
+            if (watcher != null) {
+                watcher.watch(next.files());
+            }
+            result.put("result", "loaded");
+            result.put("policy", next.version());
+        } catch (PolicyException e) {
+            counters.reloadsRejected.increment();
+            List<String> problems = e.problems().stream().map(Problem::toString).toList();
+            record(event("policy-rejected", Map.of("trigger", trigger, "kept", current.version(), "problems", problems)));
+            log("policy rejected (" + trigger + "), keeping " + current.version().substring(0, 12) + ":");
+            problems.forEach(p -> log("  " + p));
+            result.put("result", "rejected");
+            result.put("policy", current.version());
+            result.put("problems", problems);
+        }
+        return result;
+    }
+
+    private void record(Map<String, Object> event) {
+        try {
+            audit.appendAndWait(event);
+        } catch (IOException e) {
+            log("could not record " + event.get("event") + " in the audit log: " + e.getMessage());
+        }
+    }
+
+    public Map<String, Object> status() {
+        Policy p = policy.get();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("engine", engineId);
+        m.put("policy", p.version());
+        m.put("policy_file", config.policy().toString());
+        m.put("rules", (long) p.rules().size());
+        m.put("started", startedAt.toString());
+        m.put("uptime_ms", (System.nanoTime() - startedNanos) / 1_000_000);
+        List<Object> agents = new ArrayList<>();
+        for (Connection c : connections.values()) {
+            if (c.agent() != null) {
+                agents.add(agentFields(c));
+            }
+        }
+        m.put("agents", agents);
+        m.put("allowed", counters.allowed.sum());
+        m.put("denied", counters.denied.sum());
+        m.put("audit_dir", config.auditDir().toString());
+        m.put("audit_next_seq", audit.nextSeq());
+        m.put("audit_failures", counters.auditFailures.sum());
+        m.put("protocol_errors", counters.protocolErrors.sum());
+        m.put("reloads_ok", counters.reloadsOk.sum());
+        m.put("reloads_rejected", counters.reloadsRejected.sum());
+        return m;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    int connectionCount() {
+        return connections.size();
+    }
+
+    void protocolError(Connection c, ProtocolException e) {
+        counters.protocolErrors.increment();
+        log("connection " + c.number + " closed: " + e.getMessage());
+    }
+
+    void connectionEnded(Connection c, String why) {
+        connections.remove(c.number);
+    }
+
+    void log(String line) {
+        synchronized (log) {
+            log.println("agt engine: " + line);
+        }
+    }
+
+    public Policy policy() {
+        return policy.get();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /**
+     * Stops taking connections, lets undecided requests finish (and be logged), records the stop
+     * and flushes the log. Requests that arrive meanwhile are denied {@code shutting-down}.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shuttingDown = true;
+        for (ServerSocketChannel s : listeners) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // stopping anyway
+            }
+        }
+        if (config.socket() != null) {
+            try {
+                Files.deleteIfExists(config.socket());
+            } catch (IOException ignored) {
+                // a stale socket is replaced at the next start
+            }
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (audit != null) {
+            record(event("engine-stop", Map.of("engine", engineId, "allowed", counters.allowed.sum(), "denied", counters.denied.sum())));
+        }
+        for (Connection c : connections.values()) {
+            c.close();
+        }
+        if (audit != null) {
+            try {
+                audit.close();
+            } catch (IOException e) {
+                log("flushing the audit log failed: " + e.getMessage());
+            }
+        }
+        stopped.countDown();
+    }
+
+    Path auditDir() {
+        return config.auditDir();
+    }
+
+    private static String clip(Object o) {
+        String s = String.valueOf(o);
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+}

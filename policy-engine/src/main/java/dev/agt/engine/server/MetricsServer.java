@@ -1,0 +1,64 @@
+package dev.agt.engine.server;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/** Prometheus text-format metrics on loopback only, from the JDK's own HTTP server. */
+final class MetricsServer implements AutoCloseable {
+    private final HttpServer server;
+
+    MetricsServer(Engine engine, int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+        server.createContext("/metrics", ex -> {
+            byte[] body = render(engine).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+    }
+
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    static String render(Engine engine) {
+        Counters c = engine.counters();
+        StringBuilder b = new StringBuilder();
+        b.append("# HELP agt_decisions_total Decisions returned to agents, by effect.\n");
+        b.append("# TYPE agt_decisions_total counter\n");
+        b.append("agt_decisions_total{effect=\"allow\"} ").append(c.allowed.sum()).append('\n');
+        b.append("agt_decisions_total{effect=\"deny\"} ").append(c.denied.sum()).append('\n');
+        b.append("# HELP agt_audit_failures_total Decisions denied because the audit log could not be written.\n");
+        b.append("# TYPE agt_audit_failures_total counter\n");
+        b.append("agt_audit_failures_total ").append(c.auditFailures.sum()).append('\n');
+        b.append("# HELP agt_evaluation_errors_total Evaluations that failed and so denied.\n");
+        b.append("# TYPE agt_evaluation_errors_total counter\n");
+        b.append("agt_evaluation_errors_total ").append(c.evaluationErrors.sum()).append('\n');
+        b.append("# HELP agt_protocol_errors_total Connections closed for breaking the wire protocol.\n");
+        b.append("# TYPE agt_protocol_errors_total counter\n");
+        b.append("agt_protocol_errors_total ").append(c.protocolErrors.sum()).append('\n');
+        b.append("# HELP agt_policy_reloads_total Policy reloads by result.\n");
+        b.append("# TYPE agt_policy_reloads_total counter\n");
+        b.append("agt_policy_reloads_total{result=\"loaded\"} ").append(c.reloadsOk.sum()).append('\n');
+        b.append("agt_policy_reloads_total{result=\"rejected\"} ").append(c.reloadsRejected.sum()).append('\n');
+        b.append("# HELP agt_connections Open agent connections.\n");
+        b.append("# TYPE agt_connections gauge\n");
+        b.append("agt_connections ").append(engine.connectionCount()).append('\n');
+        b.append("# HELP agt_policy_info The policy in force.\n");
+        b.append("# TYPE agt_policy_info gauge\n");
+        b.append("agt_policy_info{version=\"").append(engine.policy().version()).append("\"} 1\n");
+        return b.toString();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,195 @@
+package dev.agt.protocol;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A pipelined connection to the engine. Many threads share one connection: each request gets
+ * an id, writes are serialized, and one reader thread completes the matching future, so replies
+ * may arrive in any order. When the connection breaks, every pending call fails at once; the
+ * caller turns that into a denial (fail closed). A broken client stays broken: make a new one.
+ */
+public final class EngineClient implements AutoCloseable {
+    private final SocketChannel channel;
+    private final Limits limits;
+    private final AtomicLong ids = new AtomicLong();
+    private final ConcurrentHashMap<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ByteSink sink = new ByteSink(512);
+    private final Thread reader;
+    private final Map<String, Object> session;
+    private volatile IOException broken;
+
+    private EngineClient(SocketChannel channel, Limits limits) {
+        this.channel = channel;
+        this.limits = limits;
+        this.reader = new Thread(this::readLoop, "agt-engine-reader");
+        this.reader.setDaemon(true);
+        this.session = new LinkedHashMap<>();
+    }
+
+    /**
+     * Connects and says hello.
+     *
+     * @param name  the agent's declared name
+     * @param attrs extra hello fields (pid is added here)
+     */
+    public static EngineClient connect(EngineAddress address, String name, Map<String, Object> attrs, long timeoutMs)
+            throws IOException {
+        SocketChannel ch = address.connect();
+        EngineClient c = new EngineClient(ch, Limits.DEFAULT);
+        c.reader.start();
+        Map<String, Object> hello = new LinkedHashMap<>();
+        hello.put("protocol", (long) Frame.VERSION);
+        hello.put("name", name);
+        hello.put("pid", ProcessHandle.current().pid());
+        if (attrs != null) {
+            hello.putAll(attrs);
+        }
+        try {
+            Frame ok = c.call(FrameType.HELLO, hello).get(timeoutMs, TimeUnit.MILLISECONDS);
+            if (ok.type() != FrameType.HELLO_OK) {
+                throw new IOException("engine refused the session: " + ok.body().get("message"));
+            }
+            c.session.putAll(ok.body());
+            return c;
+        } catch (ExecutionException e) {
+            c.close();
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (TimeoutException e) {
+            c.close();
+            throw new IOException("engine did not answer the hello within " + timeoutMs + " ms");
+        } catch (InterruptedException e) {
+            c.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to the engine");
+        } catch (IOException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** What the engine said in HELLO_OK: engine id, policy version, session number. */
+    public Map<String, Object> session() {
+        return Map.copyOf(session);
+    }
+
+    /** Sends a frame and returns the future of its reply. */
+    public CompletableFuture<Frame> call(FrameType type, Map<String, Object> body) {
+        CompletableFuture<Frame> f = new CompletableFuture<>();
+        IOException b = broken;
+        if (b != null) {
+            f.completeExceptionally(b);
+            return f;
+        }
+        long id = ids.incrementAndGet();
+        pending.put(id, f);
+        writeLock.lock();
+        try {
+            sink.reset();
+            FrameCodec.encode(new Frame(type, id, body), limits, sink);
+            ByteBuffer buf = sink.toByteBuffer();
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+        } catch (IOException e) {
+            fail(e);
+        } catch (RuntimeException e) {
+            pending.remove(id);
+            f.completeExceptionally(e);
+        } finally {
+            writeLock.unlock();
+        }
+        // A concurrent failure may have drained pending before our put: never leave f hanging.
+        if (broken != null && pending.remove(id) != null) {
+            f.completeExceptionally(broken);
+        }
+        return f;
+    }
+
+    public CompletableFuture<Decision> decide(Request request) {
+        return call(FrameType.DECIDE, request.toBody()).thenApply(frame -> {
+            try {
+                if (frame.type() != FrameType.DECISION) {
+                    return Decision.failure(Reasons.BAD_REPLY, "engine answered " + frame.type() + ": " + frame.body().get("message"));
+                }
+                return Decision.fromBody(frame.body());
+            } catch (ProtocolException e) {
+                return Decision.failure(Reasons.BAD_REPLY, e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Decides synchronously. Never throws and never allows on failure: an unreachable engine,
+     * a timeout or a bad reply each become a denial with its reason code.
+     */
+    public Decision decide(Request request, long timeoutMs) {
+        try {
+            return decide(request).get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return Decision.failure(Reasons.TIMEOUT, "engine did not answer within " + timeoutMs + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Decision.failure(Reasons.ENGINE_UNREACHABLE, "interrupted while waiting for the engine");
+        } catch (ExecutionException e) {
+            return Decision.failure(Reasons.ENGINE_UNREACHABLE, "engine connection failed: " + e.getCause().getMessage());
+        }
+    }
+
+    public boolean isBroken() {
+        return broken != null;
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                Frame frame = FrameCodec.read(channel, limits);
+                if (frame == null) {
+                    throw new IOException("engine closed the connection");
+                }
+                CompletableFuture<Frame> f = pending.remove(frame.id());
+                if (f != null) {
+                    f.complete(frame);
+                } else if (frame.type() == FrameType.ERROR) {
+                    // an error for no particular request: the engine is about to close on us
+                    throw new IOException("engine error: " + frame.body().get("message"));
+                }
+            }
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    private void fail(IOException e) {
+        if (broken == null) {
+            broken = e;
+        }
+        for (Long id : pending.keySet()) {
+            CompletableFuture<Frame> f = pending.remove(id);
+            if (f != null) {
+                f.completeExceptionally(broken);
+            }
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // already failing; the first cause is what callers see
+        }
+    }
+
+    @Override
+    public void close() {
+        fail(new IOException("client closed"));
+    }
+}

@@ -1,0 +1,44 @@
+package dev.agt.protocol;
+
+/** The closed set of frame types. Codes are part of the wire contract: never renumber. */
+public enum FrameType {
+    /** agent to engine, first frame: who is asking (declared name, pid, protocol version). */
+    HELLO(1),
+    /** engine to agent: session accepted; carries engine id and policy version. */
+    HELLO_OK(2),
+    /** agent to engine: one request to decide. */
+    DECIDE(3),
+    /** engine to agent: the decision for the DECIDE frame with the same id. */
+    DECISION(4),
+    /** admin to engine: report status. */
+    STATUS(5),
+    STATUS_REPLY(6),
+    /** admin to engine: reload the policy from disk now. */
+    RELOAD(7),
+    RELOAD_REPLY(8),
+    /** engine to peer: the frame with this id was refused; the connection closes after it when fatal. */
+    ERROR(9);
+
+    private final int code;
+
+    FrameType(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    private static final FrameType[] BY_CODE = new FrameType[16];
+
+    static {
+        for (FrameType t : values()) {
+            BY_CODE[t.code] = t;
+        }
+    }
+
+    /** The type for a wire code, or null when the code is unknown. */
+    public static FrameType ofCode(int code) {
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+}

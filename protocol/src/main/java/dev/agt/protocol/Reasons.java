@@ -1,0 +1,28 @@
+package dev.agt.protocol;
+
+/** Stable reason codes of decisions. Reports and tests grep for these; never rename one. */
+public final class Reasons {
+    /** A rule allowed the request. */
+    public static final String ALLOWED = "allowed";
+    /** A deny rule matched. */
+    public static final String DENIED = "denied";
+    /** No rule allowed the request. */
+    public static final String DEFAULT_DENY = "default-deny";
+    /** The only allowing rules are over their rate limit. */
+    public static final String RATE_LIMITED = "rate-limited";
+    /** The decision could not be written to the audit log, so it was not granted. */
+    public static final String AUDIT_UNAVAILABLE = "audit-unavailable";
+    /** Evaluating the policy failed unexpectedly. */
+    public static final String EVALUATION_ERROR = "evaluation-error";
+    /** The engine is shutting down and takes no new requests. */
+    public static final String SHUTTING_DOWN = "shutting-down";
+    /** The engine could not be reached (client side). */
+    public static final String ENGINE_UNREACHABLE = "engine-unreachable";
+    /** The engine did not answer in time (client side). */
+    public static final String TIMEOUT = "timeout";
+    /** The engine's reply could not be understood (client side). */
+    public static final String BAD_REPLY = "bad-reply";
+
+    private Reasons() {
+    }
+}

@@ -1,0 +1,79 @@
+package dev.agt.protocol;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One governed call to decide: its family and action, the canonical target fields
+ * (see ARCHITECTURE.md's request vocabulary), the calling thread's name and the top application
+ * stack frames. Who asks is not part of the request: the engine takes it from the session.
+ */
+public record Request(String family, String action, Map<String, Object> target, String thread, List<String> frames) {
+
+    public Request {
+        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(action, "action");
+        target = target == null ? Map.of() : target;
+        thread = thread == null ? "" : thread;
+        frames = frames == null ? List.of() : List.copyOf(frames);
+    }
+
+    public static Request of(String family, String action, Map<String, Object> target) {
+        return new Request(family, action, target, "", List.of());
+    }
+
+    public Map<String, Object> toBody() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("family", family);
+        m.put("action", action);
+        m.put("target", target);
+        if (!thread.isEmpty()) {
+            m.put("thread", thread);
+        }
+        if (!frames.isEmpty()) {
+            m.put("frames", frames);
+        }
+        return m;
+    }
+
+    /** Reads a request body, refusing anything but the documented shape. */
+    public static Request fromBody(Map<String, Object> body) throws ProtocolException {
+        for (String key : body.keySet()) {
+            if (!key.equals("family") && !key.equals("action") && !key.equals("target")
+                    && !key.equals("thread") && !key.equals("frames")) {
+                throw new ProtocolException("bad-request", "unknown request field '" + ValueCodec.clip(key) + "'");
+            }
+        }
+        String family = requireString(body, "family");
+        String action = requireString(body, "action");
+        Object target = body.get("target");
+        if (target != null && !(target instanceof Map)) {
+            throw new ProtocolException("bad-request", "target must be a map");
+        }
+        Object thread = body.get("thread");
+        if (thread != null && !(thread instanceof String)) {
+            throw new ProtocolException("bad-request", "thread must be a string");
+        }
+        Object frames = body.get("frames");
+        if (frames != null) {
+            if (!(frames instanceof List<?> list) || !list.stream().allMatch(f -> f instanceof String)) {
+                throw new ProtocolException("bad-request", "frames must be a list of strings");
+            }
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> t = (Map<String, Object>) target;
+        @SuppressWarnings("unchecked")
+        List<String> f = (List<String>) frames;
+        return new Request(family, action, t, (String) thread, f);
+    }
+
+    static String requireString(Map<String, Object> body, String key) throws ProtocolException {
+        Object v = body.get(key);
+        if (!(v instanceof String s) || s.isEmpty()) {
+            throw new ProtocolException("bad-request", key + " must be a non-empty string");
+        }
+        return s;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.agt.protocol;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The tagged value encoding of frame bodies. Values are null, Boolean, Long (Integer and Short
+ * widen), finite Double, String, List and Map with String keys. Decoding enforces
+ * {@link Limits} and returns unmodifiable collections.
+ */
+public final class ValueCodec {
+    static final byte NULL = 'N', FALSE = 'F', TRUE = 'T', INT = 'I', DOUBLE = 'D', STRING = 'S', LIST = 'L', MAP = 'M';
+
+    private ValueCodec() {
+    }
+
+    /** Appends the encoding of {@code value} to {@code out}. */
+    public static void encode(Object value, ByteSink out) {
+        if (value == null) {
+            out.put(NULL);
+        } else if (value instanceof Boolean b) {
+            out.put(b ? TRUE : FALSE);
+        } else if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
+            out.put(INT);
+            out.putLong(((Number) value).longValue());
+        } else if (value instanceof Double || value instanceof Float) {
+            double d = ((Number) value).doubleValue();
+            if (!Double.isFinite(d)) {
+                throw new IllegalArgumentException("non-finite number cannot be encoded: " + d);
+            }
+            out.put(DOUBLE);
+            out.putLong(Double.doubleToLongBits(d));
+        } else if (value instanceof CharSequence s) {
+            out.put(STRING);
+            out.putString(s.toString());
+        } else if (value instanceof List<?> list) {
+            out.put(LIST);
+            out.putInt(list.size());
+            for (Object item : list) {
+                encode(item, out);
+            }
+        } else if (value instanceof Map<?, ?> map) {
+            out.put(MAP);
+            out.putInt(map.size());
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (!(e.getKey() instanceof String key)) {
+                    throw new IllegalArgumentException("map keys must be strings, got " + e.getKey());
+                }
+                out.putString(key);
+                encode(e.getValue(), out);
+            }
+        } else {
+            throw new IllegalArgumentException("cannot encode " + value.getClass().getName());
+        }
+    }
+
+    /**
+     * Decodes one value that must use every remaining byte of {@code in}.
+     *
+     * @throws ProtocolException with a stable code when the bytes break the format or a limit
+     */
+    public static Object decode(ByteBuffer in, Limits limits) throws ProtocolException {
+        Decoder d = new Decoder(in, limits);
+        Object v;
+        try {
+            v = d.value(1);
+        } catch (BufferUnderflowException e) {
+            throw new ProtocolException("truncated", "value ends before its declared length");
+        }
+        if (in.hasRemaining()) {
+            throw new ProtocolException("trailing-bytes", in.remaining() + " bytes after the body");
+        }
+        return v;
+    }
+
+    private static final class Decoder {
+        private final ByteBuffer in;
+        private final Limits limits;
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        private int fields;
+
+        Decoder(ByteBuffer in, Limits limits) {
+            this.in = in;
+            this.limits = limits;
+        }
+
+        Object value(int depth) throws ProtocolException {
+            byte tag = in.get();
+            switch (tag) {
+                case NULL:
+                    return null;
+                case FALSE:
+                    return Boolean.FALSE;
+                case TRUE:
+                    return Boolean.TRUE;
+                case INT:
+                    return in.getLong();
+                case DOUBLE: {
+                    double d = Double.longBitsToDouble(in.getLong());
+                    if (!Double.isFinite(d)) {
+                        throw new ProtocolException("non-finite-number", "NaN and infinities are not allowed");
+                    }
+                    return d;
+                }
+                case STRING:
+                    return string();
+                case LIST: {
+                    int n = count(depth);
+                    List<Object> list = new ArrayList<>(Math.min(n, 64));
+                    for (int i = 0; i < n; i++) {
+                        list.add(value(depth + 1));
+                    }
+                    return Collections.unmodifiableList(list);
+                }
+                case MAP: {
+                    int n = count(depth);
+                    Map<String, Object> map = new LinkedHashMap<>(Math.min(n, 64) * 2);
+                    for (int i = 0; i < n; i++) {
+                        String key = string();
+                        if (map.containsKey(key)) {
+                            throw new ProtocolException("duplicate-key", "key '" + clip(key) + "' appears twice");
+                        }
+                        map.put(key, value(depth + 1));
+                    }
+                    return Collections.unmodifiableMap(map);
+                }
+                default:
+                    throw new ProtocolException("bad-tag", "unknown value tag 0x" + Integer.toHexString(tag & 0xff));
+            }
+        }
+
+        private int count(int depth) throws ProtocolException {
+            if (depth > limits.maxDepth()) {
+                throw new ProtocolException("too-deep", "nesting deeper than " + limits.maxDepth());
+            }
+            int n = in.getInt();
+            // Each item needs at least one byte, so a count larger than what is left is a lie.
+            if (n < 0 || n > in.remaining()) {
+                throw new ProtocolException("bad-count", "count " + Integer.toUnsignedString(n) + " exceeds the frame");
+            }
+            fields += n;
+            if (fields > limits.maxFields()) {
+                throw new ProtocolException("too-many-fields", "more than " + limits.maxFields() + " fields");
+            }
+            return n;
+        }
+
+        private String string() throws ProtocolException {
+            int len = in.getInt();
+            if (len < 0 || len > limits.maxStringBytes()) {
+                throw new ProtocolException("string-too-long", "string of " + Integer.toUnsignedString(len)
+                        + " bytes exceeds " + limits.maxStringBytes());
+            }
+            if (len > in.remaining()) {
+                throw new ProtocolException("truncated", "string of " + len + " bytes exceeds the frame");
+            }
+            ByteBuffer slice = in.slice();
+            slice.limit(len);
+            in.position(in.position() + len);
+            try {
+                CharBuffer chars = utf8.reset().decode(slice);
+                return chars.toString();
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException("bad-utf8", "string is not valid UTF-8");
+            }
+        }
+    }
+
+    static String clip(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    }
+}
