@@ -1,0 +1,152 @@
+package dev.agt.engine.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every validation error names the right line and column and says what is wrong. */
+class PolicyValidationTest {
+    static final String HEAD = "version: 1\nrules:\n";
+
+    static Problem onlyProblem(String yaml) {
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadText("p.yaml", yaml, null, Map.of()));
+        assertEquals(1, e.problems().size(), () -> "expected one problem, got:\n" + e.getMessage());
+        return e.problems().get(0);
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of("unknown key", HEAD + "  - id: a\n    effect: allow\n    family: net\n    hots: [x]\n",
+                        6, 5, "unknown key 'hots' (did you mean 'hosts'?)"),
+                Arguments.of("unknown top key", "version: 1\nrule: []\nrules:\n  - {id: a, effect: allow, family: net}\n", 2, 1, "unknown key 'rule' (did you mean 'rules'?)"),
+                Arguments.of("wrong type", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: {a: b}\n",
+                        6, 12, "'paths' takes non-empty strings, not a mapping"),
+                Arguments.of("bad effect", HEAD + "  - id: a\n    effect: permit\n    family: file\n", 4, 13, "effect must be 'allow' or 'deny'"),
+                Arguments.of("bad family", HEAD + "  - id: a\n    effect: allow\n    family: fiel\n", 5, 13, "unknown family 'fiel' (did you mean 'file'?)"),
+                Arguments.of("bad action", HEAD + "  - id: a\n    effect: allow\n    family: file\n    actions: [read, exec]\n",
+                        6, 21, "family file has no action 'exec'"),
+                Arguments.of("key for another family", HEAD + "  - id: a\n    effect: allow\n    family: file\n    hosts: [x.com]\n",
+                        6, 5, "'hosts' does not apply to family file"),
+                Arguments.of("bad glob", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: [\"/a/b**\"]\n",
+                        6, 13, "'**' must be a whole segment"),
+                Arguments.of("relative path", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: [etc/passwd]\n",
+                        6, 13, "must be absolute"),
+                Arguments.of("unnormalized path", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: [/a/../b]\n",
+                        6, 13, "not normalized"),
+                Arguments.of("bad regex", HEAD + "  - id: a\n    effect: allow\n    family: process\n    executables: [{regex: \"(\"}]\n",
+                        6, 27, "bad regex '('"),
+                Arguments.of("bad cidr", HEAD + "  - id: a\n    effect: deny\n    family: net\n    cidrs: [10.0.0.1/8]\n",
+                        6, 13, "has host bits set; did you mean 10.0.0.0/8?"),
+                Arguments.of("bad port", HEAD + "  - id: a\n    effect: allow\n    family: net\n    ports: [443, 70000]\n",
+                        6, 18, "outside 0-65535"),
+                Arguments.of("NaN port", HEAD + "  - id: a\n    effect: allow\n    family: net\n    ports: [1.5]\n",
+                        6, 13, "not a fraction"),
+                Arguments.of("negative limit", HEAD + "  - id: a\n    effect: allow\n    family: net\n    limit: -1/minute\n",
+                        6, 12, "COUNT/UNIT with a whole, positive COUNT"),
+                Arguments.of("zero limit", HEAD + "  - id: a\n    effect: allow\n    family: net\n    limit: 0/minute\n",
+                        6, 12, "at least 1"),
+                Arguments.of("infinite limit", HEAD + "  - id: a\n    effect: allow\n    family: net\n    limit: Infinity/second\n",
+                        6, 12, "COUNT/UNIT"),
+                Arguments.of("limit on deny", HEAD + "  - id: a\n    effect: deny\n    family: net\n    limit: 5/second\n",
+                        6, 12, "'limit' applies to allow rules"),
+                Arguments.of("missing family", HEAD + "  - id: a\n    effect: allow\n", 3, 5, "rule is missing 'family'"),
+                Arguments.of("unknown variable", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: [\"${workspace}/**\"]\n",
+                        6, 13, "unknown variable ${workspace}"),
+                Arguments.of("unclosed variable", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: [\"${home/**\"]\n",
+                        6, 13, "unclosed '${'"),
+                Arguments.of("duplicate id", HEAD + "  - {id: a, effect: allow, family: net, hosts: [x.com]}\n"
+                        + "  - {id: a, effect: allow, family: net, hosts: [y.com]}\n", 4, 5, "rule id 'a' is already used at p.yaml:3:5"),
+                Arguments.of("unreachable duplicate", HEAD + "  - {id: a, effect: allow, family: net, hosts: [x.com, y.com]}\n"
+                        + "  - {id: b, effect: allow, family: net, hosts: [y.com, x.com]}\n", 4, 5, "rule 'b' matches exactly what rule 'a'"),
+                Arguments.of("allow shadowed by deny", HEAD + "  - {id: a, effect: deny, family: net, hosts: [x.com]}\n"
+                        + "  - {id: b, effect: allow, family: net, hosts: [x.com]}\n", 4, 5, "rule 'b' can never allow: rule 'a'"),
+                Arguments.of("empty rules", "version: 1\nrules: []\n", 2, 8, "'rules' is empty"),
+                Arguments.of("no rules", "version: 1\n", 1, 1, "missing 'rules:'"),
+                Arguments.of("wrong version", "version: 2\nrules:\n  - {id: a, effect: allow, family: net}\n", 1, 10, "unsupported policy version 2"),
+                Arguments.of("duplicate yaml key", HEAD + "  - id: a\n    effect: allow\n    family: net\n    family: file\n",
+                        6, 5, "duplicate key 'family' (first at line 5)"),
+                Arguments.of("yaml syntax", "version: 1\nrules:\n  - id: [a\n", 3, 11, "YAML syntax"),
+                Arguments.of("empty list", HEAD + "  - id: a\n    effect: allow\n    family: net\n    hosts: []\n",
+                        6, 12, "'hosts' is an empty list"),
+                Arguments.of("bad pointer", HEAD + "  - id: a\n    effect: allow\n    family: mcp\n    where: [{pointer: path, glob: /x}]\n",
+                        6, 23, "bad JSON pointer 'path'"),
+                Arguments.of("two where tests", HEAD + "  - id: a\n    effect: allow\n    family: mcp\n    where: [{pointer: /p, glob: /x, prefix: /y}]\n",
+                        6, 13, "exactly one test"),
+                Arguments.of("argv ** not last", HEAD + "  - id: a\n    effect: allow\n    family: process\n    argv: [git, \"**\", x]\n",
+                        6, 17, "must come last"),
+                Arguments.of("unknown transport", HEAD + "  - id: a\n    effect: allow\n    family: net\n    transports: [sctp]\n",
+                        6, 18, "unknown transport 'sctp'"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void problemIsPlacedAndExplained(String name, String yaml, int line, int column, String message) {
+        Problem p = onlyProblem(yaml);
+        assertTrue(p.message().contains(message), () -> "message was: " + p.message());
+        assertEquals("p.yaml:" + line + ":" + column, p.pos().toString(), () -> "for: " + p.message());
+    }
+
+    @Test
+    void everyProblemIsReportedNotJustTheFirst() {
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadText("p.yaml", HEAD
+                + "  - {id: a, effect: permit, family: net}\n  - {id: b, effect: allow, family: nett}\n", null, Map.of()));
+        assertEquals(List.of("p.yaml:3:21", "p.yaml:4:36"), e.problems().stream().map(p -> p.pos().toString()).toList());
+    }
+
+    @Test
+    void includedFilesReportTheirOwnNamesAndMissingIncludesAreProblems(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("base.yaml"), "version: 1\nrules:\n  - {id: base, effect: allow, family: nett}\n");
+        Files.writeString(dir.resolve("main.yaml"), "version: 1\ninclude: [base.yaml, gone.yaml, no-such-builtin]\n"
+                + "rules:\n  - {id: a, effect: allow, family: net}\n");
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.load(dir.resolve("main.yaml"), Map.of()));
+        List<String> where = e.problems().stream().map(p -> p.pos().toString()).toList();
+        assertTrue(where.contains(dir.resolve("base.yaml") + ":3:39"), where::toString);
+        assertTrue(e.getMessage().contains("cannot read included file"), e::getMessage);
+        assertTrue(e.getMessage().contains("no built-in policy named 'no-such-builtin'"), e::getMessage);
+    }
+
+    @Test
+    void includeCyclesAreRefused(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.yaml"), "version: 1\ninclude: [b.yaml]\nrules:\n  - {id: a, effect: allow, family: net}\n");
+        Files.writeString(dir.resolve("b.yaml"), "version: 1\ninclude: [a.yaml]\nrules:\n  - {id: b, effect: allow, family: file}\n");
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.load(dir.resolve("a.yaml"), Map.of()));
+        assertTrue(e.getMessage().contains("include cycle"), e::getMessage);
+    }
+
+    @Test
+    void missingPolicyFileIsAProblemNotACrash(@TempDir Path dir) {
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.load(dir.resolve("nope.yaml"), Map.of()));
+        assertTrue(e.getMessage().contains("does not exist"));
+    }
+
+    @Test
+    void versionIgnoresRuleOrderAndFollowsContent() throws Exception {
+        String a = HEAD + "  - {id: a, effect: allow, family: net, hosts: [x.com]}\n  - {id: b, effect: deny, family: file, paths: [/s/**]}\n";
+        String b = HEAD + "  - {id: b, effect: deny, family: file, paths: [/s/**]}\n  - {id: a, effect: allow, family: net, hosts: [x.com]}\n";
+        String c = HEAD + "  - {id: b, effect: deny, family: file, paths: [/t/**]}\n  - {id: a, effect: allow, family: net, hosts: [x.com]}\n";
+        String va = PolicyLoader.loadText("p", a, null, Map.of()).version();
+        assertEquals(va, PolicyLoader.loadText("p", b, null, Map.of()).version());
+        assertTrue(!va.equals(PolicyLoader.loadText("p", c, null, Map.of()).version()));
+        assertEquals(64, va.length());
+    }
+
+    @Test
+    void commandLineVarsOverrideFileVars() throws Exception {
+        String y = "version: 1\nvars: {ws: /a}\nrules:\n  - {id: w, effect: allow, family: file, paths: [\"${ws}/**\"]}\n";
+        Policy p = PolicyLoader.loadText("p", y, null, Map.of("ws", "/b"));
+        Evaluator ev = new Evaluator();
+        assertTrue(ev.decide(p, dev.agt.protocol.Request.of("file", "read", Map.of("path", "/b/x")), Agent.named("t")).allowed());
+        assertTrue(!ev.decide(p, dev.agt.protocol.Request.of("file", "read", Map.of("path", "/a/x")), Agent.named("t")).allowed());
+    }
+}
