@@ -39,6 +39,8 @@ final class Connection {
     private volatile Agent agent;
     private volatile long declaredPid = -1;
     private volatile boolean closed;
+    private volatile boolean stopReading;
+    private Thread reader;
 
     Connection(Engine engine, long number, SocketChannel channel, String peerUser, boolean unix) {
         this.engine = engine;
@@ -50,6 +52,7 @@ final class Connection {
 
     void start() {
         Thread r = new Thread(this::readLoop, "agt-conn-" + number + "-read");
+        reader = r;
         Thread w = new Thread(this::writeLoop, "agt-conn-" + number + "-write");
         r.setDaemon(true);
         w.setDaemon(true);
@@ -73,7 +76,7 @@ final class Connection {
     private void readLoop() {
         String why = "peer closed the connection";
         try {
-            while (!closed) {
+            while (!stopReading) {
                 Frame f = FrameCodec.read(channel, Limits.DEFAULT);
                 if (f == null) {
                     break;
@@ -85,6 +88,7 @@ final class Connection {
             why = e.getMessage();
             engine.protocolError(this, e);
             send(new Frame(FrameType.ERROR, 0, Map.of("code", e.code(), "message", e.getMessage())));
+            stopReading = true;
         } catch (EOFException e) {
             why = "peer closed the connection inside a frame";
         } catch (IOException e) {
@@ -92,7 +96,32 @@ final class Connection {
         } catch (InterruptedException e) {
             why = "interrupted";
         }
-        closeAfterReplies(why);
+        // Let every request already taken be answered before the writer closes the connection.
+        try {
+            inFlight.tryAcquire(MAX_IN_FLIGHT, 15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        out.add(CLOSE);
+        engine.connectionEnded(this, why);
+    }
+
+    /** Stops taking requests (engine shutdown); requests already taken are still answered. */
+    void stopReading() {
+        stopReading = true;
+        try {
+            channel.shutdownInput();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    /** Waits until the reader has stopped and every request it took has been answered. */
+    void awaitReader(long millis) throws InterruptedException {
+        Thread r = reader;
+        if (r != null) {
+            r.join(millis);
+        }
     }
 
     /** Called by the engine for every reply; frees one in-flight slot for reply types. */
@@ -104,18 +133,15 @@ final class Connection {
         inFlight.release();
     }
 
-    /** Refuses the peer: sends an error for {@code id} and closes once it is out. */
+    /**
+     * Refuses the peer (called on the reader thread): sends an error for {@code id}, reads no
+     * further frame, and closes once the replies still owed are out.
+     */
     void refuse(long id, String code, String message) {
         engine.log("connection " + number + ": " + code + ": " + message);
         send(new Frame(FrameType.ERROR, id, Map.of("code", code, "message", message)));
-        closeAfterReplies(code);
-    }
-
-    private void closeAfterReplies(String why) {
-        if (!closed) {
-            out.add(CLOSE);
-        }
-        engine.connectionEnded(this, why);
+        stopReading = true;
+        inFlight.release();
     }
 
     /** True while requests of this connection are still undecided. */

@@ -67,8 +67,22 @@ public final class Engine implements AutoCloseable {
     private MetricsServer metrics;
     private volatile boolean shuttingDown;
     private volatile boolean closed;
+    /** Set once this engine has bound the socket: only then is the socket file its to remove. */
+    private volatile boolean boundSocket;
+
+    /** Opens the audit sink; a seam for tests that need a log that fails. */
+    interface SinkFactory {
+        AuditSink open(EngineConfig config) throws IOException;
+    }
+
+    private final SinkFactory sinkFactory;
 
     public Engine(EngineConfig config, PrintStream log) {
+        this(config, log, c -> new JsonLinesAuditSink(c.auditDir(), c.fsync()));
+    }
+
+    Engine(EngineConfig config, PrintStream log, SinkFactory sinkFactory) {
+        this.sinkFactory = sinkFactory;
         this.config = config;
         this.log = log;
         byte[] id = new byte[8];
@@ -84,11 +98,12 @@ public final class Engine implements AutoCloseable {
     public void start() throws PolicyException, IOException {
         Policy p = PolicyLoader.load(config.policy(), config.vars());
         policy.set(p);
-        audit = new JsonLinesAuditSink(config.auditDir(), config.fsync());
+        audit = sinkFactory.open(config);
         audit.appendAndWait(event("engine-start", Map.of("engine", engineId, "policy", p.version(),
                 "policy_file", config.policy().toString(), "rules", (long) p.rules().size())));
         if (config.socket() != null) {
             ServerSocketChannel s = SocketBinder.bind(config.socket(), config.group());
+            boundSocket = true;
             listeners.add(s);
             startAcceptor(s, true);
         }
@@ -426,7 +441,7 @@ public final class Engine implements AutoCloseable {
                 // stopping anyway
             }
         }
-        if (config.socket() != null) {
+        if (boundSocket) {
             try {
                 Files.deleteIfExists(config.socket());
             } catch (IOException ignored) {
@@ -439,14 +454,21 @@ public final class Engine implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        // Take no new requests, then wait until every request already taken has been decided,
+        // logged and answered, so that the stop event is the last entry.
+        for (Connection c : connections.values()) {
+            c.stopReading();
+        }
+        try {
+            for (Connection c : connections.values()) {
+                c.awaitReader(15_000);
             }
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         if (audit != null) {
             record(event("engine-stop", Map.of("engine", engineId, "allowed", counters.allowed.sum(), "denied", counters.denied.sum())));

@@ -1,0 +1,391 @@
+package dev.agt.engine.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.engine.audit.AuditSink;
+import dev.agt.engine.audit.FsyncPolicy;
+import dev.agt.engine.audit.JsonLinesAuditSink;
+import dev.agt.protocol.Decision;
+import dev.agt.protocol.EngineAddress;
+import dev.agt.protocol.EngineClient;
+import dev.agt.protocol.Frame;
+import dev.agt.protocol.FrameCodec;
+import dev.agt.protocol.FrameType;
+import dev.agt.protocol.Limits;
+import dev.agt.protocol.Reasons;
+import dev.agt.protocol.Request;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The engine in this JVM, on real Unix sockets, with real clients. */
+class EngineTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String POLICY = "version: 1\nrules:\n"
+            + "  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n"
+            + "  - {id: secrets, effect: deny, family: file, paths: [\"**/.env\"]}\n";
+
+    @TempDir
+    Path dir;
+    Engine engine;
+    final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+    final List<EngineClient> clients = new ArrayList<>();
+
+    Engine start(String policy, boolean watch, Engine.SinkFactory sinks) throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), policy);
+        EngineConfig cfg = new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
+                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, watch);
+        engine = sinks == null ? new Engine(cfg, new PrintStream(logBytes, true)) : new Engine(cfg, new PrintStream(logBytes, true), sinks);
+        engine.start();
+        return engine;
+    }
+
+    EngineClient client(String name) throws IOException {
+        EngineClient c = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), name, Map.of(), 5000);
+        clients.add(c);
+        return c;
+    }
+
+    static Request read(String path) {
+        return Request.of("file", "read", Map.of("path", path));
+    }
+
+    List<JsonNode> auditLines() throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : Files.readAllLines(dir.resolve("audit").resolve(JsonLinesAuditSink.FILE))) {
+            out.add(JSON.readTree(l));
+        }
+        return out;
+    }
+
+    @AfterEach
+    void stop() {
+        clients.forEach(EngineClient::close);
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @Test
+    void everyDecisionIsInTheLogUnderTheSequenceNumberTheAgentGot() throws Exception {
+        start(POLICY, false, null);
+        EngineClient c = client("agent-1");
+        Decision allow = c.decide(read("/work/a.txt"), 5000);
+        Decision deny = c.decide(read("/work/.env"), 5000);
+        Decision dflt = c.decide(read("/etc/shadow"), 5000);
+        assertTrue(allow.allowed());
+        assertEquals("work", allow.rule());
+        assertEquals("secrets", deny.rule());
+        assertEquals(Reasons.DEFAULT_DENY, dflt.rule());
+        assertEquals(engine.policy().version(), allow.policyVersion());
+        Map<Long, JsonNode> bySeq = new HashMap<>();
+        for (JsonNode n : auditLines()) {
+            bySeq.put(n.get("seq").asLong(), n);
+        }
+        for (Decision d : List.of(allow, deny, dflt)) {
+            JsonNode e = bySeq.get(d.auditSeq());
+            assertNotNull(e, "no audit entry #" + d.auditSeq());
+            assertEquals("decision", e.get("type").asText());
+            assertEquals(d.rule(), e.at("/decision/rule").asText());
+            assertEquals(d.allowed() ? "allow" : "deny", e.at("/decision/effect").asText());
+            assertEquals("agent-1", e.at("/agent/name").asText());
+            assertEquals(System.getProperty("user.name"), e.at("/agent/uid").asText());
+            assertEquals("local-peercred", e.at("/agent/auth").asText());
+        }
+        assertEquals("/work/a.txt", bySeq.get(allow.auditSeq()).at("/request/target/path").asText());
+    }
+
+    @Test
+    void manyThreadsShareOneConnectionAndEachGetsItsOwnAnswer() throws Exception {
+        start(POLICY, false, null);
+        EngineClient c = client("pipelined");
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            results.add(pool.submit(() -> {
+                int ok = 0;
+                for (int i = 0; i < 400; i++) {
+                    boolean allowed = (i + thread) % 3 != 0;
+                    String path = allowed ? "/work/t" + thread + "/f" + i : "/other/t" + thread + "/f" + i;
+                    Decision d = c.decide(read(path), 10_000);
+                    assertEquals(allowed, d.allowed(), path + " -> " + d);
+                    ok++;
+                }
+                return ok;
+            }));
+        }
+        int total = 0;
+        for (Future<Integer> f : results) {
+            total += f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertEquals(3200, total);
+        long decisions = auditLines().stream().filter(n -> n.get("type").asText().equals("decision")).count();
+        assertEquals(3200, decisions);
+    }
+
+    @Test
+    void socketIsOwnerOnly() throws Exception {
+        start(POLICY, false, null);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("engine.sock"))));
+        // no staging directory is left behind
+        try (var s = Files.list(dir)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".agt-bind-")));
+        }
+    }
+
+    @Test
+    void aSecondEngineOnTheSameSocketIsRefusedAndAStaleSocketIsReplaced() throws Exception {
+        start(POLICY, false, null);
+        EngineConfig cfg = new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
+                dir.resolve("audit2"), FsyncPolicy.INTERVAL, 0, false);
+        Engine second = new Engine(cfg, new PrintStream(new ByteArrayOutputStream()));
+        IOException e = assertThrows(IOException.class, second::start);
+        assertTrue(e.getMessage().contains("already listening"), e.getMessage());
+        second.close();
+        assertTrue(client("still-served").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
+
+        // a regular file in the way is never deleted
+        Path file = dir.resolve("not-a-socket");
+        Files.writeString(file, "keep me");
+        Engine third = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), file, null, null,
+                dir.resolve("audit3"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
+        assertThrows(IOException.class, third::start);
+        third.close();
+        assertEquals("keep me", Files.readString(file));
+    }
+
+    @Test
+    void garbageFromSomeConnectionsNeverDisturbsOthers() throws Exception {
+        start(POLICY, false, null);
+        EngineClient good = client("good");
+        assertTrue(good.decide(read("/work/1"), 5000).allowed());
+        Random rnd = new Random(42);
+        Path sock = dir.resolve("engine.sock");
+        byte[] hello = FrameCodec.encode(new Frame(FrameType.HELLO, 1, Map.of("protocol", 1L, "name", "fuzz", "pid", 1L)), Limits.DEFAULT).array();
+        byte[] decide = FrameCodec.encode(new Frame(FrameType.DECIDE, 2, read("/work/x").toBody()), Limits.DEFAULT).array();
+        for (int i = 0; i < 300; i++) {
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(sock));
+                byte[] payload;
+                switch (i % 5) {
+                    case 0 -> { // random bytes
+                        payload = new byte[rnd.nextInt(200)];
+                        rnd.nextBytes(payload);
+                    }
+                    case 1 -> { // a valid hello, then a mutated decide
+                        byte[] d = decide.clone();
+                        d[4 + rnd.nextInt(d.length - 4)] ^= (byte) (1 + rnd.nextInt(255));
+                        payload = concat(hello, d);
+                    }
+                    case 2 -> // a huge claimed length, few bytes
+                            payload = ByteBuffer.allocate(8).putInt(Integer.MAX_VALUE).putInt(7).array();
+                    case 3 -> // truncated valid frame
+                            payload = java.util.Arrays.copyOf(hello, rnd.nextInt(hello.length));
+                    default -> // a decide without hello
+                            payload = decide;
+                }
+                ch.write(ByteBuffer.wrap(payload));
+                if (i % 10 == 0) {
+                    // every so often the good client must still be served, mid-fuzz
+                    assertTrue(good.decide(read("/work/" + i), 5000).allowed(), "good client starved at " + i);
+                }
+            }
+        }
+        assertTrue(good.decide(read("/work/after"), 5000).allowed());
+        assertFalse(good.decide(read("/etc/passwd"), 5000).allowed());
+        waitFor(() -> (Long) engine.status().get("protocol_errors"), n -> n >= 100);
+    }
+
+    @Test
+    void decideBeforeHelloIsRefusedAndTheConnectionClosed() throws Exception {
+        start(POLICY, false, null);
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+            ch.write(FrameCodec.encode(new Frame(FrameType.DECIDE, 9, read("/work/x").toBody()), Limits.DEFAULT));
+            Frame f = FrameCodec.read(ch, Limits.DEFAULT);
+            assertEquals(FrameType.ERROR, f.type());
+            assertEquals("hello-required", f.body().get("code"));
+            assertEquals(null, FrameCodec.read(ch, Limits.DEFAULT), "the engine closes the connection");
+        }
+        List<JsonNode> log = auditLines();
+        assertTrue(log.stream().noneMatch(n -> n.get("type").asText().equals("decision")), "nothing was decided");
+    }
+
+    @Test
+    void anInvalidReloadKeepsTheLastGoodPolicyAndIsLogged() throws Exception {
+        start(POLICY, true, null);
+        EngineClient c = client("reloads");
+        String v1 = engine.policy().version();
+        assertFalse(c.decide(read("/data/x"), 5000).allowed());
+
+        Files.writeString(dir.resolve("policy.yaml"), POLICY + "  - {id: data, effect: allow, family: file, paths: [\"/data/**\"]}\n");
+        Decision after = waitFor(() -> c.decide(read("/data/x"), 5000), Decision::allowed);
+        assertEquals("data", after.rule());
+        String v2 = engine.policy().version();
+        assertFalse(v1.equals(v2));
+
+        Files.writeString(dir.resolve("policy.yaml"), "version: 1\nrules:\n  - {id: broken, effect: alow, family: file}\n");
+        waitFor(() -> engine.status().get("reloads_rejected"), n -> (Long) n >= 1);
+        assertEquals(v2, engine.policy().version(), "the last good policy stays in force");
+        assertTrue(c.decide(read("/data/x"), 5000).allowed());
+        Map<String, Object> r = engine.reload("admin");
+        assertEquals("rejected", r.get("result"));
+        assertTrue(r.get("problems").toString().contains("policy.yaml:3:26: effect must be 'allow' or 'deny'"), r.toString());
+
+        List<String> events = auditLines().stream().filter(n -> n.has("event")).map(n -> n.get("event").asText()).toList();
+        assertTrue(events.contains("policy-loaded"), events.toString());
+        assertTrue(events.contains("policy-rejected"), events.toString());
+    }
+
+    @Test
+    void whenTheLogCannotBeWrittenEveryCallIsDeniedAndServiceResumesAfterwards() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean(false);
+        start(POLICY, false, cfg -> new FailingSink(new JsonLinesAuditSink(cfg.auditDir(), cfg.fsync()), failing));
+        EngineClient c = client("disk-full");
+        assertTrue(c.decide(read("/work/a"), 5000).allowed());
+        failing.set(true);
+        Decision d = c.decide(read("/work/a"), 5000);
+        assertFalse(d.allowed());
+        assertEquals(Reasons.AUDIT_UNAVAILABLE, d.code());
+        assertEquals(-1, d.auditSeq());
+        failing.set(false);
+        Decision again = c.decide(read("/work/a"), 5000);
+        assertTrue(again.allowed());
+        long decisions = auditLines().stream().filter(n -> n.get("type").asText().equals("decision")).count();
+        assertEquals(2, decisions, "the unlogged decision was not granted, the two logged ones were");
+    }
+
+    @Test
+    void shutdownAnswersAndLogsEveryRequestInFlight() throws Exception {
+        start(POLICY, false, null);
+        EngineClient c = client("drain");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<List<Decision>>> fs = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            fs.add(pool.submit(() -> {
+                List<Decision> got = new ArrayList<>();
+                for (int i = 0; i < 2000; i++) {
+                    Decision d = c.decide(read("/work/" + i), 5000);
+                    got.add(d);
+                    if (d.code().equals(Reasons.ENGINE_UNREACHABLE)) {
+                        break;
+                    }
+                }
+                return got;
+            }));
+        }
+        Thread.sleep(100);
+        engine.close();
+        List<Decision> all = new ArrayList<>();
+        for (Future<List<Decision>> f : fs) {
+            all.addAll(f.get(60, TimeUnit.SECONDS));
+        }
+        pool.shutdown();
+        List<JsonNode> log = auditLines();
+        java.util.Set<Long> logged = new java.util.HashSet<>();
+        log.forEach(n -> logged.add(n.get("seq").asLong()));
+        for (Decision d : all) {
+            if (d.auditSeq() >= 0) {
+                assertTrue(logged.contains(d.auditSeq()), "decision #" + d.auditSeq() + " was returned but is not in the log");
+            } else {
+                assertFalse(d.allowed(), "an unlogged decision must be a denial: " + d);
+            }
+        }
+        assertEquals("engine-stop", log.get(log.size() - 1).get("event").asText());
+        assertFalse(Files.exists(dir.resolve("engine.sock")), "socket removed on stop");
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    static <T> T waitFor(java.util.concurrent.Callable<T> probe, java.util.function.Predicate<T> done) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        T v = probe.call();
+        while (!done.test(v)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not reached; last value " + v);
+            }
+            Thread.sleep(50);
+            v = probe.call();
+        }
+        return v;
+    }
+
+    /** A sink that fails every write while {@code failing} is set, like a full disk. */
+    static final class FailingSink implements AuditSink {
+        final AuditSink inner;
+        final AtomicBoolean failing;
+
+        FailingSink(AuditSink inner, AtomicBoolean failing) {
+            this.inner = inner;
+            this.failing = failing;
+        }
+
+        @Override
+        public void append(Map<String, Object> entry, Completion done) {
+            if (failing.get()) {
+                done.done(-1, new IOException("No space left on device"));
+            } else {
+                inner.append(entry, done);
+            }
+        }
+
+        @Override
+        public long appendAndWait(Map<String, Object> entry) throws IOException {
+            if (failing.get()) {
+                throw new IOException("No space left on device");
+            }
+            return inner.appendAndWait(entry);
+        }
+
+        @Override
+        public long nextSeq() {
+            return inner.nextSeq();
+        }
+
+        @Override
+        public long failures() {
+            return inner.failures();
+        }
+
+        @Override
+        public void close() throws IOException {
+            inner.close();
+        }
+    }
+
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
