@@ -81,7 +81,12 @@ final class EngineCommand implements Callable<Integer> {
             engine.close();
             return 2;
         }
+        // SIGTERM and SIGINT: drain, flush and exit 0, as a service manager expects of a clean stop.
+        // The shutdown hook still covers every other way the JVM may go down.
         Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "agt-shutdown"));
+        for (String sig : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> new Thread(engine::close, "agt-stop-" + sig).start());
+        }
         System.out.println(engine.readyLine());
         System.out.flush();
         engine.awaitStop();
