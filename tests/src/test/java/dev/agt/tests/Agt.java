@@ -19,8 +19,11 @@ final class Agt {
     private Agt() {
     }
 
+    /** The JDK the processes under test run on: the build JDK, or the one the jdk25 run names. */
+    static final Path JAVA_HOME = Path.of(System.getProperty("agt.test.java.home", System.getProperty("java.home")));
+
     static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return JAVA_HOME.resolve("bin").resolve("java").toString();
     }
 
     /** A finished command: its exit code and what it printed. */

@@ -57,6 +57,7 @@ class EngineProcessIT {
     @BeforeAll
     static void jarIsBuilt() {
         assertTrue(Files.isRegularFile(Agt.JAR), "the cli jar must be built first: " + Agt.JAR);
+        System.out.println("EngineProcessIT: processes under test run on " + Agt.JAVA_HOME);
     }
 
     Agt.EngineProcess engine(String policy) throws Exception {
