@@ -86,9 +86,8 @@ public final class ValueCodec {
     private static final class Decoder {
         private final ByteBuffer in;
         private final Limits limits;
-        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        /** Made on the first non-ASCII string: most strings are ASCII and need no decoder. */
+        private CharsetDecoder utf8;
         private int fields;
 
         Decoder(ByteBuffer in, Limits limits) {
@@ -166,9 +165,29 @@ public final class ValueCodec {
             if (len > in.remaining()) {
                 throw new ProtocolException("truncated", "string of " + len + " bytes exceeds the frame");
             }
-            ByteBuffer slice = in.slice();
-            slice.limit(len);
-            in.position(in.position() + len);
+            int start = in.position();
+            in.position(start + len);
+            if (in.hasArray()) {
+                byte[] a = in.array();
+                int off = in.arrayOffset() + start;
+                boolean ascii = true;
+                for (int i = 0; i < len; i++) {
+                    if (a[off + i] < 0) {
+                        ascii = false;
+                        break;
+                    }
+                }
+                if (ascii) {
+                    return new String(a, off, len, StandardCharsets.ISO_8859_1);
+                }
+            }
+            ByteBuffer slice = in.duplicate();
+            slice.position(start).limit(start + len);
+            if (utf8 == null) {
+                utf8 = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT);
+            }
             try {
                 CharBuffer chars = utf8.reset().decode(slice);
                 return chars.toString();

@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -90,6 +91,10 @@ public class RoundTripBench {
 
     @State(Scope.Benchmark)
     public static class Governed {
+        /** The audit log's fsync policy: the default {@code INTERVAL}, or the others for comparison. */
+        @Param({"INTERVAL"})
+        public FsyncPolicy fsync;
+
         Path dir;
         Engine engine;
         EngineClient client;
@@ -101,7 +106,7 @@ public class RoundTripBench {
             Path policy = Files.writeString(dir.resolve("policy.yaml"), POLICY);
             Path socket = dir.resolve("engine.sock");
             engine = new Engine(new EngineConfig(policy, Map.of(), socket, null, null, dir.resolve("audit"),
-                    FsyncPolicy.INTERVAL, 0, false), System.err);
+                    fsync, 0, false), System.err);
             engine.start();
             client = EngineClient.connect(EngineAddress.parse(socket.toString()), "bench", Map.of(), TIMEOUT_MS);
             request = Request.of("file", "read", Map.of("path", "/srv/agent/work/src/main/java/App.java"));

@@ -1,61 +1,75 @@
 package dev.agt.engine.audit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * An append-only JSON-lines log ({@code decisions.jsonl}) with group commit: one writer thread
- * takes every queued entry, writes them in one call, syncs per {@link FsyncPolicy}, and only
- * then completes them. A failed write completes its entries with the error (so their calls are
- * denied) and the next batch tries again, so the log resumes by itself once the disk does.
+ * An append-only JSON-lines log ({@code decisions.jsonl}) with group commit and no writer
+ * thread: callers encode their entries themselves (in parallel), queue them, and take the log
+ * lock; whoever gets it writes everything queued in one call, syncs per {@link FsyncPolicy},
+ * and completes every entry it wrote. Callers whose entries were written while they waited
+ * find them done. A failed write completes its entries with the error (so their calls are
+ * denied) and leaves the file as it was; the next append tries again, so the log resumes by
+ * itself once the disk does.
  *
  * <p>This is the plain sink the engine starts with; the signed, Merkle-tree log replaces it.
  * On open it repairs a torn last line (a crash mid-write) and continues the sequence.
  */
 public final class JsonLinesAuditSink implements AuditSink {
     public static final String FILE = "decisions.jsonl";
-    private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
-    private static final long FSYNC_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final int MAX_BATCH = 4096;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long FSYNC_INTERVAL_MS = 100;
 
-    private record Pending(Map<String, Object> entry, Completion done) {
+    private static final class Pending {
+        final byte[] body;
+        final Completion done;
+        volatile boolean finished;
+
+        Pending(byte[] body, Completion done) {
+            this.body = body;
+            this.done = done;
+        }
     }
 
     private final Path file;
     private final FsyncPolicy fsync;
-    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    private final Thread writer;
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock lock = new ReentrantLock();
     private final AtomicLong failures = new AtomicLong();
+    private final Thread syncer;
     private volatile boolean closed;
+    private volatile boolean dirty;
     private long seq;
-    private long lastSync = System.nanoTime();
-    private boolean dirty;
-    /** Kept open between batches; dropped after a failure so the next batch reopens it. */
-    private FileChannel channel;
+    /** Kept open between writes; dropped after a failure so the next write reopens it. */
+    private volatile FileChannel channel;
+    private long size;
 
     public JsonLinesAuditSink(Path dir, FsyncPolicy fsync) throws IOException {
         Files.createDirectories(dir);
         this.file = dir.resolve(FILE);
         this.fsync = fsync;
         this.seq = recover(file);
-        this.writer = new Thread(this::run, "agt-audit-writer");
-        this.writer.setDaemon(true);
-        this.writer.start();
+        if (fsync == FsyncPolicy.INTERVAL) {
+            syncer = new Thread(this::syncLoop, "agt-audit-fsync");
+            syncer.setDaemon(true);
+            syncer.start();
+        } else {
+            syncer = null;
+        }
     }
 
     /** Truncates a torn last line and returns the next sequence number. */
@@ -66,7 +80,6 @@ public final class JsonLinesAuditSink implements AuditSink {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
             long end = size;
-            // find the last newline; anything after it is a torn record
             ByteBuffer b = ByteBuffer.allocate(1);
             while (end > 0) {
                 b.clear();
@@ -82,78 +95,140 @@ public final class JsonLinesAuditSink implements AuditSink {
             }
         }
         long lines = 0;
-        long lastSeq = -1;
+        String last = null;
         try (var r = Files.newBufferedReader(file)) {
-            String line;
-            String last = null;
-            while ((line = r.readLine()) != null) {
+            for (String line; (line = r.readLine()) != null; ) {
                 lines++;
                 last = line;
             }
-            if (last != null) {
-                lastSeq = JSON.readTree(last).path("seq").asLong(lines - 1);
-            }
         }
-        return lastSeq + 1;
+        return last == null ? 0 : JSON.readTree(last).path("seq").asLong(lines - 1) + 1;
     }
 
     @Override
-    public void append(Map<String, Object> entry, Completion done) {
-        if (closed) {
-            done.done(-1, new IOException("audit log is closed"));
+    public void append(List<Map<String, Object>> entries, List<Completion> done) {
+        List<Pending> mine = new ArrayList<>(entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            byte[] body;
+            try {
+                body = JSON.writeValueAsBytes(entries.get(i));
+            } catch (JsonProcessingException e) {
+                failures.incrementAndGet();
+                done.get(i).done(-1, new IOException("entry could not be encoded: " + e.getOriginalMessage()));
+                continue;
+            }
+            Pending p = new Pending(body, done.get(i));
+            mine.add(p);
+        }
+        if (mine.isEmpty()) {
             return;
         }
-        queue.add(new Pending(entry, done));
-    }
-
-    @Override
-    public long appendAndWait(Map<String, Object> entry) throws IOException {
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        append(entry, (s, e) -> {
-            if (e != null) {
-                f.completeExceptionally(e);
-            } else {
-                f.complete(s);
-            }
-        });
+        if (closed) {
+            mine.forEach(p -> p.done.done(-1, new IOException("audit log is closed")));
+            return;
+        }
+        queue.addAll(mine);
+        Pending last = mine.get(mine.size() - 1);
+        lock.lock();
         try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (Exception e) {
-            throw new IOException("audit append did not complete: " + e, e);
+            if (!last.finished) {
+                writeQueued();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    @Override
-    public synchronized long nextSeq() {
-        return seq;
-    }
-
-    @Override
-    public long failures() {
-        return failures.get();
-    }
-
-    private void run() {
+    /** Writes everything queued; runs with the lock held. */
+    private void writeQueued() {
         List<Pending> batch = new ArrayList<>();
-        while (true) {
+        for (Pending p; (p = queue.poll()) != null; ) {
+            batch.add(p);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        if (closed) {
+            for (Pending p : batch) {
+                p.finished = true;
+                p.done.done(-1, new IOException("audit log is closed"));
+            }
+            return;
+        }
+        int total = 0;
+        for (Pending p : batch) {
+            total += p.body.length + 24;
+        }
+        ByteBuffer buf = ByteBuffer.allocate(total);
+        long s = seq;
+        for (Pending p : batch) {
+            // {"seq":N, then the entry's own fields
+            buf.put(("{\"seq\":" + s++ + (p.body.length > 2 ? "," : "")).getBytes(StandardCharsets.US_ASCII));
+            buf.put(p.body, 1, p.body.length - 1);
+            buf.put((byte) '\n');
+        }
+        buf.flip();
+        Throwable error = null;
+        try {
+            if (channel == null) {
+                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+                size = channel.size();
+            }
             try {
-                Pending first = queue.poll(FSYNC_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
-                if (first == null) {
-                    if (closed && queue.isEmpty()) {
-                        return;
-                    }
-                    syncIfDue(true);
-                    continue;
+                while (buf.hasRemaining()) {
+                    channel.write(buf);
                 }
-                batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
-                write(batch);
-                batch.clear();
+                if (fsync == FsyncPolicy.ALWAYS) {
+                    channel.force(false);
+                } else {
+                    dirty = true;
+                }
+                size += buf.limit();
+            } catch (IOException ex) {
+                // never leave half a batch behind: a partial write would be a torn record
+                channel.truncate(size);
+                throw ex;
+            }
+        } catch (IOException ex) {
+            error = ex;
+            closeChannel();
+        }
+        if (error == null) {
+            long first = seq;
+            seq = s;
+            for (int i = 0; i < batch.size(); i++) {
+                Pending p = batch.get(i);
+                p.finished = true;
+                p.done.done(first + i, null);
+            }
+        } else {
+            failures.addAndGet(batch.size());
+            for (Pending p : batch) {
+                p.finished = true;
+                p.done.done(-1, error);
+            }
+        }
+    }
+
+    private void syncLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(FSYNC_INTERVAL_MS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return;
+            }
+            FileChannel ch = channel;
+            if (dirty && ch != null) {
+                // outside the lock: appends go on while the disk syncs
+                dirty = false;
+                try {
+                    ch.force(false);
+                } catch (java.nio.channels.ClosedChannelException e) {
+                    // closed by a failed write or by close(); that path syncs or reports itself
+                } catch (IOException e) {
+                    failures.incrementAndGet();
+                    dirty = true;
+                }
             }
         }
     }
@@ -163,115 +238,44 @@ public final class JsonLinesAuditSink implements AuditSink {
             try {
                 channel.close();
             } catch (IOException ignored) {
-                // reopened on the next batch
+                // reopened on the next write
             }
             channel = null;
         }
     }
 
-    private void write(List<Pending> batch) {
-        long base;
-        synchronized (this) {
-            base = seq;
-        }
-        StringBuilder out = new StringBuilder(batch.size() * 256);
-        List<Pending> ok = new ArrayList<>(batch.size());
-        List<Pending> bad = new ArrayList<>();
-        long s = base;
-        for (Pending p : batch) {
-            Map<String, Object> e = new LinkedHashMap<>(p.entry());
-            e.put("seq", s);
-            try {
-                out.append(JSON.writeValueAsString(e)).append('\n');
-                ok.add(p);
-                s++;
-            } catch (IOException ex) {
-                bad.add(p);
-            }
-        }
-        Throwable error = null;
+    @Override
+    public long nextSeq() {
+        lock.lock();
         try {
-            if (channel == null) {
-                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            }
-            FileChannel ch = channel;
-            ByteBuffer buf = ByteBuffer.wrap(out.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            long before = ch.size();
-            try {
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                if (fsync == FsyncPolicy.ALWAYS) {
-                    ch.force(false);
-                } else {
-                    dirty = true;
-                }
-            } catch (IOException ex) {
-                // never leave half a batch behind: a partial write would be a torn record
-                ch.truncate(before);
-                throw ex;
-            }
-        } catch (IOException ex) {
-            error = ex;
-            closeChannel();
-        }
-        if (error == null) {
-            synchronized (this) {
-                seq = s;
-            }
-            for (int i = 0; i < ok.size(); i++) {
-                ok.get(i).done().done(base + i, null);
-            }
-            syncIfDue(false);
-        } else {
-            failures.addAndGet(ok.size());
-            for (Pending p : ok) {
-                p.done().done(-1, error);
-            }
-        }
-        for (Pending p : bad) {
-            failures.incrementAndGet();
-            p.done().done(-1, new IOException("entry could not be encoded"));
-        }
-    }
-
-    private void syncIfDue(boolean idle) {
-        if (fsync != FsyncPolicy.INTERVAL || !dirty) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (idle || now - lastSync >= FSYNC_INTERVAL_NANOS) {
-            try {
-                if (channel != null) {
-                    channel.force(false);
-                }
-                dirty = false;
-                lastSync = now;
-            } catch (IOException ex) {
-                failures.incrementAndGet();
-                closeChannel();
-            }
+            return seq;
+        } finally {
+            lock.unlock();
         }
     }
 
     @Override
+    public long failures() {
+        return failures.get();
+    }
+
+    @Override
     public void close() throws IOException {
-        closed = true;
-        // no interrupt: it would close the channel in the middle of a write
+        lock.lock();
         try {
-            writer.join(30_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        // anything that slipped in after the writer stopped is refused, never left hanging
-        for (Pending p; (p = queue.poll()) != null; ) {
-            p.done().done(-1, new IOException("audit log is closed"));
-        }
-        if (channel != null) {
-            if (fsync != FsyncPolicy.NEVER) {
-                channel.force(true);
+            writeQueued();
+            closed = true;
+            if (channel != null) {
+                if (fsync != FsyncPolicy.NEVER) {
+                    channel.force(true);
+                }
+                closeChannel();
             }
-            closeChannel();
+        } finally {
+            lock.unlock();
+        }
+        if (syncer != null) {
+            syncer.interrupt();
         }
     }
 }

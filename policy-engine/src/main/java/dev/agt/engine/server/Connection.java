@@ -1,46 +1,52 @@
 package dev.agt.engine.server;
 
+import dev.agt.engine.audit.AuditSink;
 import dev.agt.engine.policy.Agent;
 import dev.agt.protocol.ByteSink;
 import dev.agt.protocol.Frame;
+import dev.agt.protocol.FrameAccumulator;
 import dev.agt.protocol.FrameCodec;
 import dev.agt.protocol.FrameType;
 import dev.agt.protocol.Limits;
 import dev.agt.protocol.ProtocolException;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One peer's connection: a reader thread that decodes frames and hands them to the engine, and
- * a writer thread that sends replies in batches. Replies go out in the order decisions complete,
- * which need not be request order. The reader stops taking requests while
- * {@link #MAX_IN_FLIGHT} are undecided, so a peer that never reads its replies cannot make the
- * engine buffer without bound. A frame that breaks the protocol closes this connection only.
+ * One peer's connection, served by one thread that does everything for it: read what has
+ * arrived, decide every whole frame in it, write their audit entries as one group commit, then
+ * write all their replies with one call. There is no hand-off to another thread on the way,
+ * because on two cores each hand-off (a thread wake-up) cost about as much as the decision.
+ *
+ * <p>Only this thread ever writes to this socket: when another connection's thread writes our
+ * entries as part of its group commit, it merely queues our replies, and we send them when our
+ * own commit returns. So a peer that does not read its replies stalls only its own thread. A
+ * frame that breaks the protocol closes this connection only.
  */
 final class Connection {
-    static final int MAX_IN_FLIGHT = 1024;
-    private static final Frame CLOSE = new Frame(FrameType.ERROR, -1, Map.of());
+    /** Entries are committed at least every this many requests, so a huge read cannot queue without bound. */
+    static final int MAX_BATCH = 256;
 
     final long number;
     final SocketChannel channel;
     final String peerUser;
     final boolean unix;
     private final Engine engine;
-    private final LinkedBlockingQueue<Frame> out = new LinkedBlockingQueue<>();
-    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    private final FrameAccumulator frames = new FrameAccumulator(Limits.DEFAULT);
+    private final Object outLock = new Object();
+    /** Replies queued and not yet written; guarded by outLock. */
+    private final ByteSink out = new ByteSink(4096);
+    private final List<Map<String, Object>> staged = new ArrayList<>();
+    private final List<AuditSink.Completion> stagedDone = new ArrayList<>();
     private volatile Agent agent;
     private volatile long declaredPid = -1;
-    private volatile boolean closed;
     private volatile boolean stopReading;
-    private Thread reader;
+    private volatile boolean closed;
+    private Thread thread;
 
     Connection(Engine engine, long number, SocketChannel channel, String peerUser, boolean unix) {
         this.engine = engine;
@@ -51,13 +57,9 @@ final class Connection {
     }
 
     void start() {
-        Thread r = new Thread(this::readLoop, "agt-conn-" + number + "-read");
-        reader = r;
-        Thread w = new Thread(this::writeLoop, "agt-conn-" + number + "-write");
-        r.setDaemon(true);
-        w.setDaemon(true);
-        w.start();
-        r.start();
+        thread = new Thread(this::run, "agt-conn-" + number);
+        thread.setDaemon(true);
+        thread.start();
     }
 
     Agent agent() {
@@ -73,40 +75,100 @@ final class Connection {
         this.declaredPid = pid;
     }
 
-    private void readLoop() {
+    private void run() {
         String why = "peer closed the connection";
         try {
             while (!stopReading) {
-                Frame f = FrameCodec.read(channel, Limits.DEFAULT);
-                if (f == null) {
+                int n = frames.readFrom(channel);
+                if (n < 0) {
+                    why = frames.partial() ? "peer closed the connection inside a frame" : "peer closed the connection";
                     break;
                 }
-                inFlight.acquire();
-                engine.dispatch(this, f);
+                try {
+                    for (Frame f; !stopReading && (f = frames.next()) != null; ) {
+                        engine.dispatch(this, f);
+                        if (staged.size() >= MAX_BATCH) {
+                            commitStaged();
+                        }
+                    }
+                } finally {
+                    commitStaged();
+                }
             }
         } catch (ProtocolException e) {
             why = e.getMessage();
             engine.protocolError(this, e);
             send(new Frame(FrameType.ERROR, 0, Map.of("code", e.code(), "message", e.getMessage())));
-            stopReading = true;
-        } catch (EOFException e) {
-            why = "peer closed the connection inside a frame";
         } catch (IOException e) {
             why = closed ? "closed by the engine" : "read failed: " + e.getMessage();
-        } catch (InterruptedException e) {
-            why = "interrupted";
         }
-        // Let every request already taken be answered before the writer closes the connection.
-        try {
-            inFlight.tryAcquire(MAX_IN_FLIGHT, 15, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        out.add(CLOSE);
+        close();
         engine.connectionEnded(this, why);
     }
 
-    /** Stops taking requests (engine shutdown); requests already taken are still answered. */
+    /** Queues a decision's audit entry; it is written with the others of the same read. */
+    void stage(Map<String, Object> entry, AuditSink.Completion done) {
+        staged.add(entry);
+        stagedDone.add(done);
+    }
+
+    private void commitStaged() {
+        if (staged.isEmpty()) {
+            return;
+        }
+        List<Map<String, Object>> e = new ArrayList<>(staged);
+        List<AuditSink.Completion> d = new ArrayList<>(stagedDone);
+        staged.clear();
+        stagedDone.clear();
+        engine.commit(e, d); // returns once every entry is written and its reply queued
+        flush();
+    }
+
+    /** Sends one frame now (this connection's thread only). */
+    void send(Frame f) {
+        queue(f);
+        flush();
+    }
+
+    /** Adds a reply to the outgoing bytes; any thread (group-commit completions). */
+    void queue(Frame f) {
+        synchronized (outLock) {
+            FrameCodec.encode(f, Limits.DEFAULT, out);
+        }
+    }
+
+    /** Writes every queued reply (this connection's thread only). */
+    private void flush() {
+        ByteBuffer buf;
+        synchronized (outLock) {
+            if (out.size() == 0) {
+                return;
+            }
+            // copied out so that completions on other threads never wait for this socket
+            buf = ByteBuffer.wrap(out.toByteArray());
+            out.reset();
+        }
+        try {
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+        } catch (IOException e) {
+            close(); // the peer is gone; its undelivered decisions are already logged
+        }
+    }
+
+    /**
+     * Refuses the peer: sends an error for {@code id}, reads no further frame, and closes once
+     * the replies still owed are out.
+     */
+    void refuse(long id, String code, String message) {
+        engine.log("connection " + number + ": " + code + ": " + message);
+        commitStaged();
+        send(new Frame(FrameType.ERROR, id, Map.of("code", code, "message", message)));
+        stopReading = true;
+    }
+
+    /** Stops taking requests (engine shutdown); requests already read are still answered. */
     void stopReading() {
         stopReading = true;
         try {
@@ -116,75 +178,11 @@ final class Connection {
         }
     }
 
-    /** Waits until the reader has stopped and every request it took has been answered. */
-    void awaitReader(long millis) throws InterruptedException {
-        Thread r = reader;
-        if (r != null) {
-            r.join(millis);
-        }
-    }
-
-    /** Called by the engine for every reply; frees one in-flight slot for reply types. */
-    void send(Frame f) {
-        out.add(f);
-    }
-
-    void replied() {
-        inFlight.release();
-    }
-
-    /**
-     * Refuses the peer (called on the reader thread): sends an error for {@code id}, reads no
-     * further frame, and closes once the replies still owed are out.
-     */
-    void refuse(long id, String code, String message) {
-        engine.log("connection " + number + ": " + code + ": " + message);
-        send(new Frame(FrameType.ERROR, id, Map.of("code", code, "message", message)));
-        stopReading = true;
-        inFlight.release();
-    }
-
-    /** True while requests of this connection are still undecided. */
-    boolean busy() {
-        return inFlight.availablePermits() < MAX_IN_FLIGHT;
-    }
-
-    private void writeLoop() {
-        ByteSink sink = new ByteSink(4096);
-        List<Frame> batch = new ArrayList<>();
-        try {
-            while (true) {
-                Frame first = out.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    if (closed) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-                out.drainTo(batch, 256);
-                sink.reset();
-                boolean close = false;
-                for (Frame f : batch) {
-                    if (f == CLOSE) {
-                        close = true;
-                        break;
-                    }
-                    FrameCodec.encode(f, Limits.DEFAULT, sink);
-                }
-                batch.clear();
-                ByteBuffer buf = sink.toByteBuffer();
-                while (buf.hasRemaining()) {
-                    channel.write(buf);
-                }
-                if (close) {
-                    return;
-                }
-            }
-        } catch (IOException | InterruptedException e) {
-            // the peer went away; nothing left to tell it
-        } finally {
-            close();
+    /** Waits until the thread has answered every request it took and closed. */
+    void awaitEnd(long millis) throws InterruptedException {
+        Thread t = thread;
+        if (t != null) {
+            t.join(millis);
         }
     }
 

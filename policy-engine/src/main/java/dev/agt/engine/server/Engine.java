@@ -217,13 +217,12 @@ public final class Engine implements AutoCloseable {
         Agent a = new Agent(n, n, c.peerUser, c.unix ? "local-peercred" : "tcp-declared", Map.of());
         c.hello(a, declaredPid);
         Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
-        audit.append(event("session-start", ev), (s, e) -> { });
+        record(event("session-start", ev));
         Map<String, Object> ok = new LinkedHashMap<>();
         ok.put("engine", engineId);
         ok.put("policy", policy.get().version());
         ok.put("session", c.number);
         c.send(new Frame(FrameType.HELLO_OK, f.id(), ok));
-        c.replied();
     }
 
     private void decide(Connection c, Frame f) {
@@ -266,7 +265,7 @@ public final class Engine implements AutoCloseable {
         dec.put("reason", d.reason());
         entry.put("decision", dec);
         entry.put("policy", d.policyVersion());
-        audit.append(entry, (seq, err) -> {
+        c.stage(entry, (seq, err) -> {
             Decision out;
             if (err == null) {
                 out = decided.withAuditSeq(seq);
@@ -276,17 +275,20 @@ public final class Engine implements AutoCloseable {
                         "the decision could not be written to the audit log (" + err.getMessage() + ")", decided.policyVersion(), -1);
             }
             (out.allowed() ? counters.allowed : counters.denied).increment();
-            c.send(new Frame(FrameType.DECISION, f.id(), out.toBody()));
-            c.replied();
+            c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
             inFlight.decrementAndGet();
         });
+    }
+
+    /** Writes a connection's staged decisions to the log as one group; replies follow from the completions. */
+    void commit(List<Map<String, Object>> entries, List<AuditSink.Completion> done) {
+        audit.append(entries, done);
     }
 
     private void admin(Connection c, Frame f) {
         if (!c.unix || !engineUser.equals(c.peerUser)) {
             c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "not-permitted",
                     "message", "admin requests are taken only over the Unix socket from user " + engineUser)));
-            c.replied();
             return;
         }
         if (f.type() == FrameType.STATUS) {
@@ -294,7 +296,6 @@ public final class Engine implements AutoCloseable {
         } else {
             c.send(new Frame(FrameType.RELOAD_REPLY, f.id(), reload("admin")));
         }
-        c.replied();
     }
 
     private Map<String, Object> agentFields(Connection c) {
@@ -461,7 +462,7 @@ public final class Engine implements AutoCloseable {
         }
         try {
             for (Connection c : connections.values()) {
-                c.awaitReader(15_000);
+                c.awaitEnd(15_000);
             }
             long deadline = System.nanoTime() + 15_000_000_000L;
             while (inFlight.get() > 0 && System.nanoTime() < deadline) {

@@ -353,20 +353,12 @@ class EngineTest {
         }
 
         @Override
-        public void append(Map<String, Object> entry, Completion done) {
+        public void append(List<Map<String, Object>> entries, List<Completion> done) {
             if (failing.get()) {
-                done.done(-1, new IOException("No space left on device"));
+                done.forEach(d -> d.done(-1, new IOException("No space left on device")));
             } else {
-                inner.append(entry, done);
+                inner.append(entries, done);
             }
-        }
-
-        @Override
-        public long appendAndWait(Map<String, Object> entry) throws IOException {
-            if (failing.get()) {
-                throw new IOException("No space left on device");
-            }
-            return inner.appendAndWait(entry);
         }
 
         @Override
