@@ -120,6 +120,9 @@ public final class EngineClient implements AutoCloseable {
     public CompletableFuture<Decision> decide(Request request) {
         return call(FrameType.DECIDE, request.toBody()).thenApply(frame -> {
             try {
+                if (frame.type() == FrameType.ERROR) {
+                    return Decision.failure(Reasons.REFUSED, "engine refused the request: " + frame.body().get("message"));
+                }
                 if (frame.type() != FrameType.DECISION) {
                     return Decision.failure(Reasons.BAD_REPLY, "engine answered " + frame.type() + ": " + frame.body().get("message"));
                 }

@@ -20,6 +20,8 @@ public final class Reasons {
     public static final String ENGINE_UNREACHABLE = "engine-unreachable";
     /** The engine did not answer in time (client side). */
     public static final String TIMEOUT = "timeout";
+    /** The engine refused the request as malformed and closed the connection (client side). */
+    public static final String REFUSED = "refused";
     /** The engine's reply could not be understood (client side). */
     public static final String BAD_REPLY = "bad-reply";
 

@@ -9,6 +9,7 @@ import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
 import dev.agt.engine.policy.Problem;
 import dev.agt.engine.policy.RateLimiter;
+import dev.agt.engine.policy.Targets;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameType;
@@ -234,6 +235,10 @@ public final class Engine implements AutoCloseable {
         Request req;
         try {
             req = Request.fromBody(f.body());
+            String bad = Targets.problem(req.target());
+            if (bad != null) {
+                throw new ProtocolException("bad-request", bad);
+            }
         } catch (ProtocolException e) {
             protocolError(c, e);
             c.refuse(f.id(), e.code(), e.getMessage());

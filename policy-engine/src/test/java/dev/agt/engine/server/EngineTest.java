@@ -27,7 +27,6 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -226,6 +225,19 @@ class EngineTest {
     }
 
     @Test
+    void illTypedTargetFieldsAreRefusedNotDecided() throws Exception {
+        start(POLICY + "  - {id: ssh, effect: deny, family: net, ports: [22]}\n  - {id: net, effect: allow, family: net}\n", false, null);
+        EngineClient c = client("typed");
+        assertFalse(c.decide(Request.of("net", "connect", Map.of("host", "h", "port", 22L)), 5000).allowed());
+        // "22" as a string would slip past the deny on port 22 and be allowed by 'net'
+        Decision d = c.decide(Request.of("net", "connect", Map.of("host", "h", "port", "22")), 5000);
+        assertFalse(d.allowed());
+        assertEquals(Reasons.REFUSED, d.code(), "the engine refuses the frame and closes: " + d);
+        assertTrue(d.reason().contains("target field 'port' must be an integer"), d.reason());
+        assertTrue(logBytes.toString().contains("target field 'port' must be an integer"), logBytes.toString());
+    }
+
+    @Test
     void decideBeforeHelloIsRefusedAndTheConnectionClosed() throws Exception {
         start(POLICY, false, null);
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
@@ -323,6 +335,58 @@ class EngineTest {
         assertFalse(Files.exists(dir.resolve("engine.sock")), "socket removed on stop");
     }
 
+    @Test
+    void groupAccessIsOptInAndMetricsAreServedOnLoopback() throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        String group = Files.getAttribute(dir, "posix:group").toString();
+        int port = freePort();
+        engine = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, group,
+                dir.resolve("audit"), FsyncPolicy.INTERVAL, port, false), new PrintStream(logBytes, true));
+        engine.start();
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("engine.sock"))));
+        assertEquals(group, Files.getAttribute(dir.resolve("engine.sock"), "posix:group").toString());
+        EngineClient c = client("metrics");
+        c.decide(read("/work/a"), 5000);
+        c.decide(read("/etc/passwd"), 5000);
+        var http = java.net.http.HttpClient.newHttpClient();
+        String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(body.contains("agt_decisions_total{effect=\"allow\"} 1\n"), body);
+        assertTrue(body.contains("agt_decisions_total{effect=\"deny\"} 1\n"), body);
+        assertTrue(body.contains("agt_policy_info{version=\"" + engine.policy().version() + "\"} 1"), body);
+    }
+
+    @Test
+    void tcpIsLoopbackOnlyAndTakesNoAdminRequests() throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        Engine wide = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), null, "0.0.0.0:0", null,
+                dir.resolve("audit-wide"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(logBytes, true));
+        IOException e = assertThrows(IOException.class, wide::start);
+        assertTrue(e.getMessage().contains("must be a loopback address"), e.getMessage());
+        wide.close();
+
+        int port = freePort();
+        engine = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), null, "127.0.0.1:" + port, null,
+                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(logBytes, true));
+        engine.start();
+        try (EngineClient c = EngineClient.connect(EngineAddress.parse("tcp:127.0.0.1:" + port), "sidecar", Map.of(), 5000)) {
+            Decision d = c.decide(read("/work/a"), 5000);
+            assertTrue(d.allowed());
+            Frame reply = c.call(FrameType.RELOAD, Map.of()).get(5, TimeUnit.SECONDS);
+            assertEquals(FrameType.ERROR, reply.type());
+            assertEquals("not-permitted", reply.body().get("code"));
+            assertTrue(c.decide(read("/work/b"), 5000).allowed(), "a refused admin request does not end the session");
+        }
+        JsonNode entry = auditLines().stream().filter(n -> n.get("type").asText().equals("decision")).findFirst().orElseThrow();
+        assertEquals("tcp-declared", entry.at("/agent/auth").asText());
+    }
+
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
     static byte[] concat(byte[] a, byte[] b) {
         byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
@@ -377,7 +441,4 @@ class EngineTest {
         }
     }
 
-    static String text(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }
