@@ -1,6 +1,6 @@
 package dev.agt.cli;
 
-import dev.agt.engine.audit.FsyncPolicy;
+import dev.agt.audit.FsyncPolicy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.server.Engine;
 import dev.agt.engine.server.EngineConfig;
@@ -46,6 +46,13 @@ final class EngineCommand implements Callable<Integer> {
     @Option(names = "--no-watch", description = "Do not reload the policy when its files change.")
     boolean noWatch;
 
+    @Option(names = "--key", paramLabel = "FILE",
+            description = "The log signing key (from 'agt audit keygen'; mode 0600). Default: AUDIT_DIR.key beside the audit directory, created on first start.")
+    Path key;
+
+    @Option(names = "--witness", paramLabel = "DIR", description = "Also copy every signed checkpoint to this directory.")
+    Path witness;
+
     @Mixin
     Vars vars;
 
@@ -68,7 +75,7 @@ final class EngineCommand implements Callable<Integer> {
             err.println("agt: " + e.getMessage());
             return 2;
         }
-        Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch), err);
+        Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness), err);
         try {
             engine.start();
         } catch (PolicyException e) {

@@ -76,8 +76,12 @@ class EngineProcessIT {
 
     List<JsonNode> log() throws Exception {
         List<JsonNode> out = new ArrayList<>();
-        for (String l : Files.readAllLines(dir.resolve("audit/decisions.jsonl"))) {
-            out.add(JSON.readTree(l));
+        try (var segs = Files.list(dir.resolve("audit/log"))) {
+            for (Path seg : segs.sorted().toList()) {
+                for (String l : Files.readAllLines(seg)) {
+                    out.add(JSON.readTree(l));
+                }
+            }
         }
         return out;
     }

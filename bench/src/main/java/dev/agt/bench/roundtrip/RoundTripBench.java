@@ -1,6 +1,6 @@
 package dev.agt.bench.roundtrip;
 
-import dev.agt.engine.audit.FsyncPolicy;
+import dev.agt.audit.FsyncPolicy;
 import dev.agt.engine.server.Engine;
 import dev.agt.engine.server.EngineConfig;
 import dev.agt.protocol.Decision;

@@ -1,6 +1,6 @@
 package dev.agt.engine.server;
 
-import dev.agt.engine.audit.AuditSink;
+import dev.agt.audit.AuditSink;
 import dev.agt.engine.policy.Agent;
 import dev.agt.protocol.ByteSink;
 import dev.agt.protocol.Frame;

@@ -1,7 +1,8 @@
 package dev.agt.engine.server;
 
-import dev.agt.engine.audit.AuditSink;
-import dev.agt.engine.audit.JsonLinesAuditSink;
+import dev.agt.audit.AuditSink;
+import dev.agt.audit.log.AuditLog;
+import dev.agt.audit.note.NoteKeys;
 import dev.agt.engine.policy.Agent;
 import dev.agt.engine.policy.Evaluator;
 import dev.agt.engine.policy.Policy;
@@ -79,7 +80,23 @@ public final class Engine implements AutoCloseable {
     private final SinkFactory sinkFactory;
 
     public Engine(EngineConfig config, PrintStream log) {
-        this(config, log, c -> new JsonLinesAuditSink(c.auditDir(), c.fsync()));
+        this(config, log, Engine::openLog);
+    }
+
+    /**
+     * Opens the signed log with the configured key. Without --key, a key is created beside the
+     * audit directory on the first start and reused after.
+     */
+    static AuditSink openLog(EngineConfig c) throws IOException {
+        Path keyFile = c.keyFile();
+        if (c.key() == null && !Files.exists(keyFile)) {
+            String name = "agt-engine-" + java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9.-]", "-");
+            NoteKeys.write(NoteKeys.generate(name), keyFile, EngineConfig.defaultPublicKey(c.auditDir()));
+            System.err.println("agt engine: created the log signing key " + keyFile + "; reviewers pin "
+                    + EngineConfig.defaultPublicKey(c.auditDir()));
+        }
+        NoteKeys.Signer signer = NoteKeys.readSigner(keyFile);
+        return AuditLog.open(AuditLog.Options.defaults(c.auditDir(), signer, c.fsync(), c.witness()));
     }
 
     Engine(EngineConfig config, PrintStream log, SinkFactory sinkFactory) {
@@ -100,6 +117,17 @@ public final class Engine implements AutoCloseable {
         Policy p = PolicyLoader.load(config.policy(), config.vars());
         policy.set(p);
         audit = sinkFactory.open(config);
+        if (audit instanceof AuditLog al) {
+            AuditLog.Recovery r = al.recovery();
+            if (r.tornBytesRemoved() > 0 || r.entries() > r.checkpointSize()) {
+                // the previous run did not stop cleanly: say what was found and repaired
+                audit.appendAndWait(event("log-recovered", Map.of("entries", r.entries(), "torn_bytes_removed", r.tornBytesRemoved(),
+                        "checkpoint_size", r.checkpointSize(), "checkpoint_matched", r.checkpointMatched())));
+                if (r.tornBytesRemoved() > 0) {
+                    log("recovered the audit log: removed a torn record of " + r.tornBytesRemoved() + " bytes");
+                }
+            }
+        }
         audit.appendAndWait(event("engine-start", Map.of("engine", engineId, "policy", p.version(),
                 "policy_file", config.policy().toString(), "rules", (long) p.rules().size())));
         if (config.socket() != null) {

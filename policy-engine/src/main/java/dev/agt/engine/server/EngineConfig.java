@@ -1,6 +1,6 @@
 package dev.agt.engine.server;
 
-import dev.agt.engine.audit.FsyncPolicy;
+import dev.agt.audit.FsyncPolicy;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -14,9 +14,30 @@ import java.util.Map;
  * @param watch       reload the policy when its files change
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
-                           FsyncPolicy fsync, int metricsPort, boolean watch) {
+                           FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness) {
     public EngineConfig {
         vars = vars == null ? Map.of() : Map.copyOf(vars);
         fsync = fsync == null ? FsyncPolicy.INTERVAL : fsync;
+    }
+
+    /** Without a signing key or witness: the key is created beside the audit directory on first start. */
+    public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
+                        FsyncPolicy fsync, int metricsPort, boolean watch) {
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, null, null);
+    }
+
+    /** The signing key: --key, or {@code AUDIT_DIR.key} beside the audit directory. */
+    public Path keyFile() {
+        return key != null ? key : defaultKey(auditDir);
+    }
+
+    public static Path defaultKey(Path auditDir) {
+        Path abs = auditDir.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + ".key");
+    }
+
+    public static Path defaultPublicKey(Path auditDir) {
+        Path abs = auditDir.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + ".pub");
     }
 }

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agt.engine.audit.AuditSink;
-import dev.agt.engine.audit.FsyncPolicy;
-import dev.agt.engine.audit.JsonLinesAuditSink;
+import dev.agt.audit.AuditSink;
+import dev.agt.audit.FsyncPolicy;
+import dev.agt.audit.log.LogFiles;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
@@ -78,8 +78,10 @@ class EngineTest {
 
     List<JsonNode> auditLines() throws IOException {
         List<JsonNode> out = new ArrayList<>();
-        for (String l : Files.readAllLines(dir.resolve("audit").resolve(JsonLinesAuditSink.FILE))) {
-            out.add(JSON.readTree(l));
+        for (Path seg : LogFiles.segments(dir.resolve("audit"))) {
+            for (String l : Files.readAllLines(seg)) {
+                out.add(JSON.readTree(l));
+            }
         }
         return out;
     }
@@ -280,7 +282,7 @@ class EngineTest {
     @Test
     void whenTheLogCannotBeWrittenEveryCallIsDeniedAndServiceResumesAfterwards() throws Exception {
         AtomicBoolean failing = new AtomicBoolean(false);
-        start(POLICY, false, cfg -> new FailingSink(new JsonLinesAuditSink(cfg.auditDir(), cfg.fsync()), failing));
+        start(POLICY, false, cfg -> new FailingSink(Engine.openLog(cfg), failing));
         EngineClient c = client("disk-full");
         assertTrue(c.decide(read("/work/a"), 5000).allowed());
         failing.set(true);

@@ -1,4 +1,4 @@
-package dev.agt.engine.audit;
+package dev.agt.audit;
 
 /**
  * When written entries are forced to stable storage.

@@ -1,4 +1,4 @@
-package dev.agt.engine.audit;
+package dev.agt.audit;
 
 import java.io.Closeable;
 import java.io.IOException;

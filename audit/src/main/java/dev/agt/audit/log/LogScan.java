@@ -1,0 +1,132 @@
+package dev.agt.audit.log;
+
+import dev.agt.audit.merkle.CompactRange;
+import dev.agt.audit.merkle.Hashes;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One pass over a log's segments: recomputes every leaf hash, the hash chain, the sequence and
+ * the Merkle root (at the sizes asked for). Stops at the first break and says where and what.
+ * The engine runs it on start (and refuses to append to a broken log); {@code agt audit
+ * verify} runs it and then checks the checkpoints against the roots.
+ */
+public final class LogScan {
+    /** What broke: {@code kind} is modified, deleted, inserted, reordered, duplicated, malformed or torn. */
+    public record Break(long seq, String kind, String message) {
+    }
+
+    /** The outcome. {@code roots} holds the root at each size asked for that the log reached. */
+    public record Result(long entries, byte[] lastLeaf, Map<Long, byte[]> roots, CompactRange range, String firstTime,
+                         String lastTime, Break broken, long tornBytes, Path tornSegment) {
+    }
+
+    public static final String ZERO = "0".repeat(64);
+
+    private LogScan() {
+    }
+
+    public static Result scan(Path dir, Set<Long> rootsAt) throws IOException {
+        return scan(dir, rootsAt, null);
+    }
+
+    /** Visits every good entry's line bytes in order (may be null). */
+    public static Result scan(Path dir, Set<Long> rootsAt, EntryVisitor visitor) throws IOException {
+        List<Path> segments = LogFiles.segments(dir);
+        CompactRange range = new CompactRange();
+        Map<Long, byte[]> roots = new HashMap<>();
+        if (rootsAt.contains(0L)) {
+            roots.put(0L, range.root());
+        }
+        long expected = 0;
+        byte[] lastLeaf = null;
+        byte[] prevLine = null;
+        String firstTime = null;
+        String lastTime = null;
+        HexFormat hex = HexFormat.of();
+        for (int s = 0; s < segments.size(); s++) {
+            Path seg = segments.get(s);
+            if (LogFiles.firstSeq(seg) != expected) {
+                long named = LogFiles.firstSeq(seg);
+                String kind = named > expected ? "deleted" : "inserted";
+                return new Result(expected, lastLeaf, roots, range, firstTime, lastTime, new Break(expected, kind,
+                        "segment " + seg.getFileName() + " should start at #" + expected), 0, null);
+            }
+            try (LineReader r = new LineReader(seg)) {
+                while (r.next()) {
+                    byte[] line = Arrays.copyOf(r.line, r.lineLen);
+                    EntryLine e = EntryLine.parse(line, 0, line.length);
+                    if (e == null) {
+                        return broken(expected, lastLeaf, roots, range, firstTime, lastTime, "malformed",
+                                "#" + expected + " (" + seg.getFileName() + ") is not a log entry");
+                    }
+                    if (e.seq() != expected) {
+                        String kind;
+                        String msg;
+                        if (prevLine != null && Arrays.equals(prevLine, line)) {
+                            kind = "duplicated";
+                            msg = "#" + expected + " is a copy of #" + (expected - 1);
+                        } else if (e.seq() > expected) {
+                            boolean linked = lastLeaf != null && e.prev().equals(hex.formatHex(lastLeaf));
+                            kind = linked ? "modified" : "deleted";
+                            msg = linked ? "#" + expected + " has its sequence number changed to " + e.seq()
+                                    : "entries from #" + expected + " are missing (next is #" + e.seq() + ")";
+                        } else {
+                            kind = e.seq() == expected - 1 ? "inserted" : "reordered";
+                            msg = "#" + e.seq() + " appears where #" + expected + " should be";
+                        }
+                        return broken(expected, lastLeaf, roots, range, firstTime, lastTime, kind, msg);
+                    }
+                    String wantPrev = lastLeaf == null ? ZERO : hex.formatHex(lastLeaf);
+                    if (!e.prev().equals(wantPrev)) {
+                        // the link in #n names #n-1's hash: a mismatch means #n-1 changed, or #n's link did
+                        long at = expected == 0 ? 0 : expected - 1;
+                        return broken(at, lastLeaf, roots, range, firstTime, lastTime, "modified",
+                                expected == 0 ? "#0 does not start the chain" : "#" + at + " no longer matches the hash recorded in #" + expected);
+                    }
+                    byte[] leaf = Hashes.leaf(line);
+                    range.append(leaf);
+                    lastLeaf = leaf;
+                    prevLine = line;
+                    expected++;
+                    if (rootsAt.contains(expected)) {
+                        roots.put(expected, range.root());
+                    }
+                    if (e.time() != null) {
+                        if (firstTime == null) {
+                            firstTime = e.time();
+                        }
+                        lastTime = e.time();
+                    }
+                    if (visitor != null) {
+                        visitor.visit(e, line);
+                    }
+                }
+                if (r.tornBytes > 0) {
+                    if (s != segments.size() - 1) {
+                        return new Result(expected, lastLeaf, roots, range, firstTime, lastTime, new Break(expected, "torn",
+                                "segment " + seg.getFileName() + " ends inside a record, but later segments follow"), r.tornBytes, seg);
+                    }
+                    return new Result(expected, lastLeaf, roots, range, firstTime, lastTime, null, r.tornBytes, seg);
+                }
+            }
+        }
+        return new Result(expected, lastLeaf, roots, range, firstTime, lastTime, null, 0, null);
+    }
+
+    private static Result broken(long seq, byte[] lastLeaf, Map<Long, byte[]> roots, CompactRange range, String firstTime,
+                                 String lastTime, String kind, String message) {
+        return new Result(seq, lastLeaf, roots, range, firstTime, lastTime, new Break(seq, kind, message), 0, null);
+    }
+
+    @FunctionalInterface
+    public interface EntryVisitor {
+        void visit(EntryLine entry, byte[] line) throws IOException;
+    }
+}

@@ -1,0 +1,176 @@
+package dev.agt.audit.verify;
+
+import dev.agt.audit.log.LogFiles;
+import dev.agt.audit.log.LogScan;
+import dev.agt.audit.merkle.ProofException;
+import dev.agt.audit.merkle.Proofs;
+import dev.agt.audit.note.Checkpoint;
+import dev.agt.audit.note.NoteKeys;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code agt audit verify}: recomputes every entry's hash, the chain, the sequence, the Merkle
+ * root at every checkpoint, every checkpoint's signature by the pinned key, and -- given a
+ * witness directory -- that every witnessed checkpoint still matches the log. Reports the first
+ * bad sequence number and what is wrong with it.
+ */
+public final class Verifier {
+
+    /** The outcome. {@code ok} is false when {@code firstBad} names a problem. */
+    public record Report(boolean ok, long entries, int checkpoints, long signedSize, String keyId, String firstTime,
+                         String lastTime, long firstBad, String kind, String message, List<String> warnings) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ok", ok);
+            m.put("entries", entries);
+            m.put("checkpoints", checkpoints);
+            m.put("signed_size", signedSize);
+            m.put("key_id", keyId);
+            m.put("first_time", firstTime);
+            m.put("last_time", lastTime);
+            if (!ok) {
+                m.put("first_bad_seq", firstBad);
+                m.put("problem", kind);
+                m.put("message", message);
+            }
+            m.put("warnings", warnings);
+            return m;
+        }
+    }
+
+    private Verifier() {
+    }
+
+    public static Report verify(Path dir, NoteKeys.Verifier key, Path witness) throws IOException {
+        List<String> warnings = new ArrayList<>();
+        Map<Long, Checkpoint> cps = new LinkedHashMap<>();
+        Set<Long> sizes = new HashSet<>();
+        String keyId = key.keyIdHex();
+        List<Path> files = LogFiles.checkpoints(dir);
+        // 1. checkpoints: each must be signed by the pinned key
+        for (Path f : files) {
+            Checkpoint c;
+            try {
+                c = Checkpoint.open(Files.readString(f, StandardCharsets.UTF_8), key);
+            } catch (Checkpoint.NoteException e) {
+                long at = LogFiles.checkpointSize(f);
+                long bad = previousSize(cps, at);
+                String kind = e.kind().equals("unknown-key") ? "unknown-key" : e.kind().equals("bad-signature") ? "bad-signature" : "malformed-checkpoint";
+                return fail(0, cps.size(), keyId, bad, kind, "checkpoint " + f.getFileName() + ": " + e.getMessage(), warnings);
+            }
+            if (c.size() != LogFiles.checkpointSize(f)) {
+                return fail(0, cps.size(), keyId, Math.min(c.size(), LogFiles.checkpointSize(f)), "malformed-checkpoint",
+                        "checkpoint " + f.getFileName() + " says size " + c.size(), warnings);
+            }
+            cps.put(c.size(), c);
+            sizes.add(c.size());
+        }
+        Map<Long, Checkpoint> witnessed = new LinkedHashMap<>();
+        if (witness != null) {
+            for (Path f : LogFiles.list(witness, "[0-9]{13}\\.note")) {
+                try {
+                    Checkpoint c = Checkpoint.open(Files.readString(f, StandardCharsets.UTF_8), key);
+                    witnessed.put(c.size(), c);
+                    sizes.add(c.size());
+                } catch (Checkpoint.NoteException e) {
+                    warnings.add("witness checkpoint " + f.getFileName() + " ignored: " + e.getMessage());
+                }
+            }
+            if (witnessed.isEmpty()) {
+                warnings.add("the witness directory holds no checkpoint signed by the pinned key");
+            }
+        }
+        // 2. the log itself
+        LogScan.Result scan = LogScan.scan(dir, sizes);
+        if (scan.broken() != null) {
+            LogScan.Break b = scan.broken();
+            return fail(scan.entries(), cps.size(), keyId, b.seq(), b.kind(), b.message(), warnings, scan);
+        }
+        if (scan.tornBytes() > 0) {
+            warnings.add("the last segment ends with " + scan.tornBytes() + " bytes of an unfinished record (a crash mid-write; "
+                    + "the engine removes it on its next start; it was never acknowledged)");
+        }
+        // 3. every checkpoint and witnessed checkpoint against the recomputed roots
+        long signed = 0;
+        for (Map<Long, Checkpoint> set : List.of(cps, witnessed)) {
+            boolean isWitness = set == witnessed;
+            for (Checkpoint c : set.values()) {
+                String what = (isWitness ? "witnessed checkpoint " : "checkpoint ") + c.size();
+                if (c.size() > scan.entries()) {
+                    return fail(scan.entries(), cps.size(), keyId, scan.entries(), "truncated",
+                            "the log ends at #" + (scan.entries() - 1) + " but " + what + " was signed over " + c.size()
+                                    + " entries", warnings, scan);
+                }
+                byte[] root = scan.roots().get(c.size());
+                if (!Arrays.equals(root, c.root())) {
+                    // All links hold, so a root mismatch means the last entry it covers was
+                    // altered -- or the whole log was replaced by another one (a fork).
+                    boolean fork = isWitness || c.size() < scan.entries();
+                    return fail(scan.entries(), cps.size(), keyId, Math.max(0, c.size() - 1), fork ? "fork" : "modified",
+                            "the log does not match " + what + (fork ? ": it has been replaced or rewritten" : ""), warnings, scan);
+                }
+                if (!isWitness) {
+                    signed = Math.max(signed, c.size());
+                }
+            }
+        }
+        // 4. successive checkpoints are consistent: they are all roots of this one log, recomputed
+        //    above, so a consistency proof between each pair must verify too (belt and braces).
+        List<Checkpoint> ordered = new ArrayList<>(cps.values());
+        for (int i = 1; i < ordered.size(); i++) {
+            Checkpoint a = ordered.get(i - 1);
+            Checkpoint b = ordered.get(i);
+            if (a.size() > 0 && a.size() < b.size() && !consistent(dir, a, b)) {
+                return fail(scan.entries(), cps.size(), keyId, a.size(), "fork",
+                        "checkpoints " + a.size() + " and " + b.size() + " are not consistent", warnings, scan);
+            }
+        }
+        if (cps.isEmpty()) {
+            return fail(scan.entries(), 0, keyId, 0, "unsigned", "the log has no signed checkpoint", warnings, scan);
+        }
+        if (signed < scan.entries()) {
+            warnings.add("entries #" + signed + "..#" + (scan.entries() - 1)
+                    + " are not covered by a checkpoint yet (written after the last one; the engine signs at least every second and at shutdown)");
+        }
+        return new Report(true, scan.entries(), cps.size(), signed, keyId, scan.firstTime(), scan.lastTime(), -1, null, null, warnings);
+    }
+
+    private static boolean consistent(Path dir, Checkpoint a, Checkpoint b) throws IOException {
+        try {
+            List<byte[]> proof = Proofs.consistency(a.size(), b.size(), LeafIndex.of(dir));
+            Proofs.verifyConsistency(a.size(), b.size(), a.root(), b.root(), proof);
+            return true;
+        } catch (ProofException e) {
+            return false;
+        }
+    }
+
+    private static long previousSize(Map<Long, Checkpoint> cps, long at) {
+        long best = 0;
+        for (long s : cps.keySet()) {
+            if (s < at) {
+                best = Math.max(best, s);
+            }
+        }
+        return best;
+    }
+
+    private static Report fail(long entries, int checkpoints, String keyId, long bad, String kind, String message, List<String> warnings) {
+        return new Report(false, entries, checkpoints, 0, keyId, null, null, bad, kind, message, warnings);
+    }
+
+    private static Report fail(long entries, int checkpoints, String keyId, long bad, String kind, String message, List<String> warnings,
+                               LogScan.Result scan) {
+        return new Report(false, entries, checkpoints, 0, keyId, scan.firstTime(), scan.lastTime(), bad, kind, message, warnings);
+    }
+}

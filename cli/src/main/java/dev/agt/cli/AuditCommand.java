@@ -1,0 +1,269 @@
+package dev.agt.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.log.LogFiles;
+import dev.agt.audit.note.KeyFileException;
+import dev.agt.audit.note.NoteKeys;
+import dev.agt.audit.verify.ProofFiles;
+import dev.agt.audit.verify.Verifier;
+import dev.agt.engine.server.EngineConfig;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code agt audit}: keys, verification, proofs and reading of the signed decision log. */
+@Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify and read the signed decision log.",
+        subcommands = {AuditCommand.Keygen.class, AuditCommand.Verify.class, AuditCommand.Prove.class,
+                AuditCommand.CheckProof.class, AuditCommand.Show.class, AuditCommand.Tail.class})
+final class AuditCommand {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The pinned public key: --pubkey, or AUDIT_DIR.pub beside the directory. */
+    static NoteKeys.Verifier pubkey(Path given, Path dir) throws IOException {
+        Path p = given != null ? given : EngineConfig.defaultPublicKey(dir);
+        if (given == null && !Files.exists(p)) {
+            throw new KeyFileException("no public key to verify with: pass --pubkey FILE (the engine's .pub file)");
+        }
+        return NoteKeys.readVerifier(p);
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true,
+            description = "Create an Ed25519 key pair for signing the log: NAME.key (mode 0600) and NAME.pub, which reviewers pin.")
+    static final class Keygen implements Callable<Integer> {
+        @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "Writes PREFIX.key and PREFIX.pub.")
+        Path out;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "Key name in signatures (default: agt-engine-HOST).")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            String n = name != null ? name
+                    : "agt-engine-" + java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9.-]", "-");
+            Path priv = out.resolveSibling(out.getFileName() + ".key");
+            Path pub = out.resolveSibling(out.getFileName() + ".pub");
+            NoteKeys.Signer s = NoteKeys.generate(n);
+            NoteKeys.write(s, priv, pub);
+            System.out.println("private key: " + priv + " (mode 0600; give it to the engine with --key)");
+            System.out.println("public key:  " + pub + " (pin it: agt audit verify DIR --pubkey " + pub + ")");
+            System.out.println("key id:      " + s.verifier().keyIdHex() + " (" + n + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = {"Recompute every entry hash, the chain, the Merkle root at each checkpoint, every signature, and "
+                    + "consistency between checkpoints. Exit 0 when intact; 1 naming the first bad sequence number."})
+    static final class Verify implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR")
+        Path dir;
+
+        @Option(names = "--pubkey", paramLabel = "FILE", description = "The engine's public key (default: DIR.pub).")
+        Path pubkey;
+
+        @Option(names = "--witness", paramLabel = "DIR", description = "A witness copy of the checkpoints to check the log against.")
+        Path witness;
+
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!Files.isDirectory(dir)) {
+                System.err.println("agt: " + dir + " is not a directory");
+                return 2;
+            }
+            Verifier.Report r = Verifier.verify(dir, pubkey(pubkey, dir), witness);
+            if (json) {
+                System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.toMap()));
+            } else if (r.ok()) {
+                System.out.println("verified: " + r.entries() + " entries, " + r.checkpoints() + " checkpoints (signed up to size "
+                        + r.signedSize() + "), signer key " + r.keyId() + (r.firstTime() != null ? ", " + r.firstTime() + " .. " + r.lastTime() : "")
+                        + (witness != null ? ", consistent with the witness" : ""));
+            } else {
+                System.out.println("TAMPERED at #" + r.firstBad() + ": " + r.kind() + ": " + r.message());
+            }
+            if (!json) {
+                r.warnings().forEach(w -> System.out.println("warning: " + w));
+            }
+            return r.ok() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "prove", mixinStandardHelpOptions = true,
+            description = {"Print a proof document (JSON) that reviewers can check offline with 'agt audit check-proof':",
+                    "an inclusion proof of entry SEQ, or with --consistency OLD NEW, that checkpoint NEW extends checkpoint OLD."})
+    static final class Prove implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "DIR")
+        Path dir;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "SEQ")
+        Long seq;
+
+        @Option(names = "--checkpoint", paramLabel = "SIZE", description = "Prove against the checkpoint of this tree size (default: the first that covers SEQ).")
+        Long checkpoint;
+
+        @Option(names = "--consistency", arity = "2", paramLabel = "SIZE", description = "Two checkpoint sizes, OLD NEW.")
+        long[] consistency;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                Map<String, Object> proof;
+                if (consistency != null) {
+                    proof = ProofFiles.consistency(dir, consistency[0], consistency[1]);
+                } else if (seq != null) {
+                    proof = ProofFiles.inclusion(dir, seq, checkpoint == null ? -1 : checkpoint);
+                } else {
+                    System.err.println("agt: give SEQ, or --consistency OLD NEW");
+                    return 2;
+                }
+                System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(proof));
+                return 0;
+            } catch (ProofFiles.BadProofException e) {
+                System.err.println("agt: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "check-proof", mixinStandardHelpOptions = true,
+            description = "Check a proof document offline against the engine's public key.")
+    static final class CheckProof implements Callable<Integer> {
+        @Parameters(paramLabel = "PROOF")
+        Path proof;
+
+        @Option(names = "--pubkey", required = true, paramLabel = "FILE", description = "The engine's public key.")
+        Path pubkey;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                System.out.println(ProofFiles.check(Files.readString(proof, StandardCharsets.UTF_8), NoteKeys.readVerifier(pubkey)));
+                return 0;
+            } catch (ProofFiles.BadProofException e) {
+                System.out.println("INVALID: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    /** Entry filters shared by show and tail. */
+    static class Filters {
+        @Option(names = "--agent", paramLabel = "NAME", description = "Only this agent.")
+        String agent;
+
+        @Option(names = "--family", paramLabel = "FAMILY", description = "Only this call family.")
+        String family;
+
+        @Option(names = "--effect", paramLabel = "allow|deny", description = "Only allowed or only denied calls.")
+        String effect;
+
+        @Option(names = "--since", paramLabel = "TIME", description = "From this ISO-8601 time on (e.g. 2026-11-27T10:00:00Z).")
+        String since;
+
+        @Option(names = "--until", paramLabel = "TIME", description = "Before this ISO-8601 time.")
+        String until;
+
+        @Option(names = "--json", description = "Print the entries as JSON lines, as stored.")
+        boolean json;
+
+        boolean keep(JsonNode e) {
+            String time = e.path("time").asText("");
+            if (since != null && time.compareTo(since) < 0 || until != null && time.compareTo(until) >= 0) {
+                return false;
+            }
+            if (agent != null && !agent.equals(e.at("/agent/name").asText(null))) {
+                return false;
+            }
+            if (family != null && !family.equals(e.at("/request/family").asText(null))) {
+                return false;
+            }
+            return effect == null || effect.equals(e.at("/decision/effect").asText(null));
+        }
+
+        String render(JsonNode e, String raw) {
+            if (json) {
+                return raw;
+            }
+            StringBuilder b = new StringBuilder();
+            b.append('#').append(e.path("seq").asLong()).append("  ").append(e.path("time").asText()).append("  ");
+            if (e.path("type").asText().equals("decision")) {
+                JsonNode t = e.at("/request/target");
+                String target = t.has("path") ? t.path("path").asText() : t.has("host") ? t.path("host").asText()
+                        + (t.has("port") ? ":" + t.path("port").asText() : "") : t.has("executable") ? t.path("executable").asText()
+                        : t.has("tool") ? t.path("tool").asText() : t.toString();
+                b.append(e.at("/agent/name").asText()).append("  ").append(e.at("/request/family").asText()).append('/')
+                        .append(e.at("/request/action").asText()).append("  ").append(target).append("  ")
+                        .append(e.at("/decision/effect").asText().toUpperCase()).append("  ").append(e.at("/decision/rule").asText())
+                        .append(" (").append(e.at("/decision/code").asText()).append(')');
+            } else {
+                b.append("event ").append(e.path("event").asText());
+            }
+            return b.toString();
+        }
+    }
+
+    static void read(Path dir, Filters f, java.util.function.Consumer<String> out) throws IOException {
+        for (Path seg : LogFiles.segments(dir)) {
+            try (BufferedReader r = Files.newBufferedReader(seg, StandardCharsets.UTF_8)) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    JsonNode e;
+                    try {
+                        e = JSON.readTree(line);
+                    } catch (IOException ex) {
+                        out.accept("?? unreadable line in " + seg.getFileName() + " (run 'agt audit verify')");
+                        continue;
+                    }
+                    if (f.keep(e)) {
+                        out.accept(f.render(e, line));
+                    }
+                }
+            }
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Print log entries, one a line, with filters.")
+    static final class Show extends Filters implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR")
+        Path dir;
+
+        @Override
+        public Integer call() throws Exception {
+            read(dir, this, System.out::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "tail", mixinStandardHelpOptions = true, description = "Print the last entries of the log, with filters.")
+    static final class Tail extends Filters implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR")
+        Path dir;
+
+        @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "20", description = "How many entries (default 20).")
+        int lines;
+
+        @Override
+        public Integer call() throws Exception {
+            Deque<String> last = new ArrayDeque<>();
+            read(dir, this, l -> {
+                last.addLast(l);
+                if (last.size() > lines) {
+                    last.removeFirst();
+                }
+            });
+            last.forEach(System.out::println);
+            return 0;
+        }
+    }
+}
