@@ -19,7 +19,10 @@ import java.util.Set;
  */
 public final class LogScan {
     /** What broke: {@code kind} is modified, deleted, inserted, reordered, duplicated, malformed or torn. */
-    public record Break(long seq, String kind, String message) {
+    public record Break(long seq, String kind, String message, long linkAt, String claimedPrev) {
+        public Break(long seq, String kind, String message) {
+            this(seq, kind, message, -1, null);
+        }
     }
 
     /** The outcome. {@code roots} holds the root at each size asked for that the log reached. */
@@ -73,10 +76,18 @@ public final class LogScan {
                             kind = "duplicated";
                             msg = "#" + expected + " is a copy of #" + (expected - 1);
                         } else if (e.seq() > expected) {
-                            boolean linked = lastLeaf != null && e.prev().equals(hex.formatHex(lastLeaf));
-                            kind = linked ? "modified" : "deleted";
-                            msg = linked ? "#" + expected + " has its sequence number changed to " + e.seq()
-                                    : "entries from #" + expected + " are missing (next is #" + e.seq() + ")";
+                            boolean linked = e.prev().equals(lastLeaf == null ? ZERO : hex.formatHex(lastLeaf));
+                            EntryLine after = r.next() ? EntryLine.parse(r.line, 0, r.lineLen) : null;
+                            if (linked) {
+                                kind = "modified";
+                                msg = "#" + expected + " has its sequence number changed to " + e.seq();
+                            } else if (after != null && after.seq() == expected) {
+                                kind = "reordered";
+                                msg = "#" + e.seq() + " comes before #" + expected;
+                            } else {
+                                kind = "deleted";
+                                msg = "entries from #" + expected + " are missing (next is #" + e.seq() + ")";
+                            }
                         } else {
                             kind = e.seq() == expected - 1 ? "inserted" : "reordered";
                             msg = "#" + e.seq() + " appears where #" + expected + " should be";
@@ -87,8 +98,9 @@ public final class LogScan {
                     if (!e.prev().equals(wantPrev)) {
                         // the link in #n names #n-1's hash: a mismatch means #n-1 changed, or #n's link did
                         long at = expected == 0 ? 0 : expected - 1;
-                        return broken(at, lastLeaf, roots, range, firstTime, lastTime, "modified",
-                                expected == 0 ? "#0 does not start the chain" : "#" + at + " no longer matches the hash recorded in #" + expected);
+                        return new Result(at, lastLeaf, roots, range, firstTime, lastTime, new Break(at, "modified",
+                                expected == 0 ? "#0 does not start the chain" : "#" + at + " no longer matches the hash recorded in #" + expected,
+                                expected, e.prev()), 0, null);
                     }
                     byte[] leaf = Hashes.leaf(line);
                     range.append(leaf);

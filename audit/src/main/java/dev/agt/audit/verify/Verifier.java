@@ -94,6 +94,9 @@ public final class Verifier {
         LogScan.Result scan = LogScan.scan(dir, sizes);
         if (scan.broken() != null) {
             LogScan.Break b = scan.broken();
+            if (b.linkAt() > 0) {
+                b = whichSideOfTheLink(dir, b, cps);
+            }
             return fail(scan.entries(), cps.size(), keyId, b.seq(), b.kind(), b.message(), warnings, scan);
         }
         if (scan.tornBytes() > 0) {
@@ -143,6 +146,44 @@ public final class Verifier {
                     + " are not covered by a checkpoint yet (written after the last one; the engine signs at least every second and at shutdown)");
         }
         return new Report(true, scan.entries(), cps.size(), signed, keyId, scan.firstTime(), scan.lastTime(), -1, null, null, warnings);
+    }
+
+    /**
+     * Entry #n records #n-1's hash; when they disagree, either #n-1 was changed or #n's record
+     * of it was. A signed checkpoint over both tells which: if putting the recorded hash back
+     * in place of #n-1's leaf reproduces the signed root, #n-1 is the one that changed (and the
+     * recorded hash is its original); otherwise #n is.
+     */
+    private static LogScan.Break whichSideOfTheLink(Path dir, LogScan.Break b, Map<Long, Checkpoint> cps) throws IOException {
+        long n = b.linkAt();
+        Checkpoint cover = null;
+        for (Checkpoint c : cps.values()) {
+            if (c.size() > n && (cover == null || c.size() < cover.size())) {
+                cover = c;
+            }
+        }
+        if (cover == null) {
+            return b;
+        }
+        List<byte[]> leaves = RawLeaves.read(dir, cover.size());
+        if (leaves.size() < cover.size()) {
+            return b;
+        }
+        byte[] recorded;
+        try {
+            recorded = java.util.HexFormat.of().parseHex(b.claimedPrev());
+        } catch (IllegalArgumentException e) {
+            recorded = null;
+        }
+        if (recorded != null && recorded.length == 32) {
+            leaves.set((int) (n - 1), recorded);
+            dev.agt.audit.merkle.CompactRange r = new dev.agt.audit.merkle.CompactRange();
+            leaves.forEach(r::append);
+            if (Arrays.equals(r.root(), cover.root())) {
+                return b; // #n-1 changed
+            }
+        }
+        return new LogScan.Break(n, "modified", "#" + n + "'s record of #" + (n - 1) + "'s hash was altered");
     }
 
     private static boolean consistent(Path dir, Checkpoint a, Checkpoint b) throws IOException {
