@@ -127,54 +127,67 @@ class EngineProcessIT {
     }
 
     @Test
-    void killedMidLoadLosesNoDecisionAnAgentReceived() throws Exception {
+    void killedAtRandomMomentsUnderLoadLosesNoDecisionAnAgentReceived() throws Exception {
         ConcurrentLinkedQueue<Decision> got = new ConcurrentLinkedQueue<>();
+        Random rnd = new Random(0xdead);
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        for (int round = 0; round < 3; round++) {
+            try (Agt.EngineProcess e = engine(POLICY)) {
+                e.awaitReady();
+                EngineClient c = client("load-" + round);
+                ExecutorService pool = Executors.newFixedThreadPool(4);
+                AtomicBoolean stop = new AtomicBoolean();
+                for (int t = 0; t < 4; t++) {
+                    pool.submit(() -> {
+                        int i = 0;
+                        while (!stop.get()) {
+                            Decision d = c.decide(read("/srv/work/f" + i++), 5000);
+                            got.add(d);
+                            if (!d.allowed()) {
+                                return; // the engine is gone: fail-closed from here on
+                            }
+                        }
+                    });
+                }
+                Thread.sleep(300 + rnd.nextInt(1200));
+                e.process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush, no final checkpoint
+                e.process.waitFor(30, TimeUnit.SECONDS);
+                stop.set(true);
+                pool.shutdown();
+                assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
+                c.close();
+            }
+        }
+        // a last clean run recovers, then stops properly and signs everything
         try (Agt.EngineProcess e = engine(POLICY)) {
             e.awaitReady();
-            EngineClient c = client("load");
-            ExecutorService pool = Executors.newFixedThreadPool(4);
-            AtomicBoolean stop = new AtomicBoolean();
-            for (int t = 0; t < 4; t++) {
-                pool.submit(() -> {
-                    int i = 0;
-                    while (!stop.get()) {
-                        Decision d = c.decide(read("/srv/work/f" + i++), 5000);
-                        got.add(d);
-                        if (d.code().equals(Reasons.ENGINE_UNREACHABLE)) {
-                            return;
-                        }
-                    }
-                });
+            try (EngineClient c2 = client("after")) {
+                assertTrue(c2.decide(read("/srv/work/x"), 5000).allowed());
             }
-            Thread.sleep(1500);
-            e.process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
-            e.process.waitFor(30, TimeUnit.SECONDS);
-            stop.set(true);
-            pool.shutdown();
-            assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
-            c.close();
+            e.terminate();
+            assertEquals(0, e.awaitExit(), e.stderr.toString());
         }
         Set<Long> logged = new HashSet<>();
-        log().forEach(n -> logged.add(n.get("seq").asLong()));
+        Map<Long, String> effects = new java.util.HashMap<>();
+        for (JsonNode n : log()) {
+            logged.add(n.get("seq").asLong());
+            effects.put(n.get("seq").asLong(), n.at("/decision/effect").asText());
+        }
         int allowed = 0;
         for (Decision d : got) {
             if (d.allowed()) {
                 allowed++;
                 assertTrue(logged.contains(d.auditSeq()), "decision #" + d.auditSeq() + " reached the agent but is not in the log");
+                assertEquals("allow", effects.get(d.auditSeq()));
+            } else {
+                assertTrue(d.auditSeq() < 0 || logged.contains(d.auditSeq()), "denial " + d);
             }
         }
         assertTrue(allowed > 100, "the load ran: " + allowed + " decisions");
-
-        // the engine restarts on the same log and continues the sequence
-        try (Agt.EngineProcess e = engine(POLICY)) {
-            e.awaitReady();
-            try (EngineClient c2 = client("after")) {
-                Decision d = c2.decide(read("/srv/work/x"), 5000);
-                assertTrue(d.auditSeq() > logged.stream().mapToLong(Long::longValue).max().orElse(0), "sequence continues");
-            }
-            e.terminate();
-            e.awaitExit();
-        }
+        assertTrue(log().stream().anyMatch(n -> "log-recovered".equals(n.path("event").asText())), "recovery is logged");
+        Agt.Result verify = Agt.run(dir, "audit", "verify", "audit");
+        assertEquals(0, verify.exit(), verify.toString());
+        assertTrue(verify.out().startsWith("verified: "), verify.toString());
     }
 
     @Test
