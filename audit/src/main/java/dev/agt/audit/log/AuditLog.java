@@ -178,23 +178,29 @@ public final class AuditLog implements AuditSink {
         }
         queue.addAll(mine);
         Pending last = mine.get(mine.size() - 1);
-        boolean checkpointDue;
+        long behind;
         lock.lock();
         try {
             if (!last.finished) {
                 writeQueued();
             }
-            checkpointDue = seq - checkpointed >= o.checkpointEvery();
+            behind = seq - checkpointed;
         } finally {
             lock.unlock();
         }
-        if (checkpointDue) {
-            // The caller that crosses the threshold signs, so no checkpoint is ever more than
-            // checkpointEvery entries (plus one group) behind. Appends by others go on meanwhile.
+        if (behind >= 2 * o.checkpointEvery()) {
+            // The background signer has fallen a whole interval behind: sign here, so no
+            // checkpoint is ever more than 2 x checkpointEvery entries (plus one group) behind.
             try {
                 checkpoint();
             } catch (IOException e) {
                 failures.incrementAndGet();
+            }
+        } else if (behind >= o.checkpointEvery()) {
+            // Normally the background thread signs: a checkpoint syncs the log and writes two
+            // files, and the connection that happens to cross the threshold should not wait.
+            synchronized (wake) {
+                wake.notifyAll();
             }
         }
     }

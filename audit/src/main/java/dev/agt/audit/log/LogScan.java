@@ -49,7 +49,9 @@ public final class LogScan {
         }
         long expected = 0;
         byte[] lastLeaf = null;
-        byte[] prevLine = null;
+        byte[] prevLine = new byte[1024];
+        int prevLen = -1;
+        String prevHex = ZERO;
         String firstTime = null;
         String lastTime = null;
         HexFormat hex = HexFormat.of();
@@ -63,8 +65,9 @@ public final class LogScan {
             }
             try (LineReader r = new LineReader(seg)) {
                 while (r.next()) {
-                    byte[] line = Arrays.copyOf(r.line, r.lineLen);
-                    EntryLine e = EntryLine.parse(line, 0, line.length);
+                    byte[] buf = r.line;
+                    int len = r.lineLen;
+                    EntryLine e = EntryLine.parse(buf, 0, len);
                     if (e == null) {
                         return broken(expected, lastLeaf, roots, range, firstTime, lastTime, "malformed",
                                 "#" + expected + " (" + seg.getFileName() + ") is not a log entry");
@@ -72,11 +75,11 @@ public final class LogScan {
                     if (e.seq() != expected) {
                         String kind;
                         String msg;
-                        if (prevLine != null && Arrays.equals(prevLine, line)) {
+                        if (prevLen == len && Arrays.equals(prevLine, 0, len, buf, 0, len)) {
                             kind = "duplicated";
                             msg = "#" + expected + " is a copy of #" + (expected - 1);
                         } else if (e.seq() > expected) {
-                            boolean linked = e.prev().equals(lastLeaf == null ? ZERO : hex.formatHex(lastLeaf));
+                            boolean linked = e.prev().equals(prevHex);
                             EntryLine after = r.next() ? EntryLine.parse(r.line, 0, r.lineLen) : null;
                             if (linked) {
                                 kind = "modified";
@@ -94,18 +97,22 @@ public final class LogScan {
                         }
                         return broken(expected, lastLeaf, roots, range, firstTime, lastTime, kind, msg);
                     }
-                    String wantPrev = lastLeaf == null ? ZERO : hex.formatHex(lastLeaf);
-                    if (!e.prev().equals(wantPrev)) {
+                    if (!e.prev().equals(prevHex)) {
                         // the link in #n names #n-1's hash: a mismatch means #n-1 changed, or #n's link did
                         long at = expected == 0 ? 0 : expected - 1;
                         return new Result(at, lastLeaf, roots, range, firstTime, lastTime, new Break(at, "modified",
                                 expected == 0 ? "#0 does not start the chain" : "#" + at + " no longer matches the hash recorded in #" + expected,
                                 expected, e.prev()), 0, null);
                     }
-                    byte[] leaf = Hashes.leaf(line);
+                    byte[] leaf = Hashes.leaf(buf, 0, len);
                     range.append(leaf);
                     lastLeaf = leaf;
-                    prevLine = line;
+                    prevHex = hex.formatHex(leaf);
+                    if (prevLine.length < len) {
+                        prevLine = new byte[Math.max(len, prevLine.length * 2)];
+                    }
+                    System.arraycopy(buf, 0, prevLine, 0, len);
+                    prevLen = len;
                     expected++;
                     if (rootsAt.contains(expected)) {
                         roots.put(expected, range.root());
@@ -117,7 +124,7 @@ public final class LogScan {
                         lastTime = e.time();
                     }
                     if (visitor != null) {
-                        visitor.visit(e, line);
+                        visitor.visit(e, Arrays.copyOf(buf, len));
                     }
                 }
                 if (r.tornBytes > 0) {

@@ -30,6 +30,14 @@ public final class Hashes {
         return md.digest();
     }
 
+    /** SHA-256(0x00 || data[off, off + len)): the hash of one log entry held in a larger buffer. */
+    public static byte[] leaf(byte[] data, int off, int len) {
+        MessageDigest md = SHA256.get();
+        md.update(LEAF_PREFIX);
+        md.update(data, off, len);
+        return md.digest();
+    }
+
     /** SHA-256(0x01 || left || right): the hash of an interior node. */
     public static byte[] node(byte[] left, byte[] right) {
         MessageDigest md = SHA256.get();
