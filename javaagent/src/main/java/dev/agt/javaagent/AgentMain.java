@@ -1,0 +1,83 @@
+package dev.agt.javaagent;
+
+import dev.agt.javaagent.bootstrap.Dispatcher;
+import dev.agt.javaagent.hooks.Hook;
+import dev.agt.javaagent.hooks.HookTransformer;
+import dev.agt.javaagent.hooks.JdkInstrumentation;
+import dev.agt.javaagent.runtime.AgentRuntime;
+import dev.agt.javaagent.runtime.Options;
+import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@code -javaagent:agt-javaagent.jar=engine=/run/agt.sock,name=my-agent}: governs every
+ * outbound connection, file access, process launch and native-library load of this JVM.
+ *
+ * <p>Start-up order matters: bootstrap classes first (the hooks call them), then the
+ * transformer and retransformation of the JDK classes already loaded, then the self-check (a
+ * family whose hook did not take is never left silently unguarded: the JVM stops), then the
+ * engine connection, then arming.
+ */
+final class AgentMain {
+    private AgentMain() {
+    }
+
+    static void start(Options options, Instrumentation inst, String placement) {
+        HookTransformer transformer = new HookTransformer(JdkInstrumentation.HOOKS);
+        try {
+            Dispatcher.enter(); // everything below is the agent's own work
+            inst.addTransformer(transformer, true);
+            List<Class<?>> loaded = new ArrayList<>();
+            for (Class<?> c : inst.getAllLoadedClasses()) {
+                if (c.getClassLoader() == null && transformer.classes().contains(c.getName().replace('.', '/'))) {
+                    loaded.add(c);
+                }
+            }
+            if (!loaded.isEmpty()) {
+                inst.retransformClasses(loaded.toArray(Class[]::new));
+            }
+            for (String internal : transformer.classes()) {
+                Class.forName(internal.replace('/', '.'), false, null); // the rest: transformed as they load now
+            }
+        } catch (Throwable t) {
+            fatal("could not install its hooks: " + t, 3);
+            return;
+        }
+        Set<String> missing = new TreeSet<>();
+        Set<String> families = new TreeSet<>();
+        for (Hook h : JdkInstrumentation.HOOKS) {
+            families.add(h.family());
+            if (!transformer.applied(h)) {
+                missing.add(h.family() + ": " + h.id());
+            }
+        }
+        if (!transformer.failures().isEmpty() || !missing.isEmpty()) {
+            fatal("refusing to run unguarded on Java " + System.getProperty("java.version") + ": hooks not applied: "
+                    + (missing.isEmpty() ? "" : String.join("; ", missing)) + (transformer.failures().isEmpty() ? "" : " errors: " + transformer.failures()), 3);
+            return;
+        }
+        AgentRuntime runtime = new AgentRuntime(options);
+        String error = runtime.connect();
+        Dispatcher.install(runtime);
+        Dispatcher.exit();
+        if (error != null) {
+            System.err.println("agt: engine unreachable at " + options.engine() + " (" + error + "): "
+                    + (options.failClosed() ? "every governed call will be denied" : "failMode=open: governed calls pass unchecked"));
+            if (options.exitOnEngineDown()) {
+                fatal("onEngineDown=exit", 4);
+            }
+        }
+        if (!options.quiet()) {
+            System.err.println("agt: guarding " + String.join(", ", families) + " (" + JdkInstrumentation.HOOKS.size() + " hooks, bootstrap "
+                    + placement + "); engine " + options.engine() + (error == null ? "" : " (unreachable)") + "; mode "
+                    + (options.monitor() ? "monitor (denials are logged, not enforced)" : "enforce") + "; agent " + options.name());
+        }
+    }
+
+    static void fatal(String message, int status) {
+        AgtAgent.fatal(message, status);
+    }
+}

@@ -1,0 +1,224 @@
+package dev.agt.javaagent.bootstrap;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The entry points that instrumented JDK methods call first thing. It lives in the bootstrap
+ * class loader, because the JDK classes that call it do; it holds no policy, only the question
+ * to the {@link Handler} and the exception each call site already expects.
+ *
+ * <p>Reentrancy: the agent's own work (talking to the engine, resolving paths) runs JDK code
+ * that is hooked too. A per-thread depth counter lets those nested calls through, and the
+ * agent's own threads are marked exempt for their whole life.
+ *
+ * <p>Before the agent has armed the dispatcher (during premain, on the premain thread only)
+ * calls pass; once armed, a missing handler denies: fail closed.
+ */
+public final class Dispatcher {
+    private static volatile Handler handler;
+    private static volatile boolean armed;
+
+    /** Per-thread depth of agent code on the stack. Not a lambda: no invokedynamic in bootstrap code. */
+    private static final ThreadLocal<int[]> DEPTH = new ThreadLocal<int[]>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1];
+        }
+    };
+
+    private Dispatcher() {
+    }
+
+    public static void install(Handler h) {
+        handler = h;
+        armed = true;
+    }
+
+    /** Marks the current thread as the agent's own for as long as it lives (engine reader threads). */
+    public static void exemptCurrentThread() {
+        DEPTH.get()[0] = 1 << 20;
+    }
+
+    /** Runs agent code on this thread without re-entering the checks. */
+    public static void enter() {
+        DEPTH.get()[0]++;
+    }
+
+    public static void exit() {
+        DEPTH.get()[0]--;
+    }
+
+    private static String[] ask(String family, String action, Object[] fields) {
+        if (!armed) {
+            return null;
+        }
+        int[] depth = DEPTH.get();
+        if (depth[0] > 0) {
+            return null;
+        }
+        Handler h = handler;
+        if (h == null) {
+            return new String[] {"", "agent-not-ready", "the agt agent has no engine handler", "-1", family + "/" + action};
+        }
+        depth[0]++;
+        try {
+            return h.check(family, action, fields);
+        } catch (Throwable t) {
+            return new String[] {"", "agent-error", "the agt agent failed to decide: " + t, "-1", family + "/" + action};
+        } finally {
+            depth[0]--;
+        }
+    }
+
+    private static String message(String[] d) {
+        String rule = d[0].isEmpty() ? d[1] : "policy rule " + d[0];
+        String seq = "-1".equals(d[3]) ? "not logged" : "audit #" + d[3];
+        return "blocked by " + rule + " (" + seq + "): " + d[4] + (d[2].isEmpty() ? "" : " -- " + d[2]);
+    }
+
+    private static long seq(String[] d) {
+        try {
+            return Long.parseLong(d[3]);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    // ---- file ----------------------------------------------------------------------------
+
+    /** FileInputStream.open */
+    public static void fileRead(String path) throws FileNotFoundException {
+        String[] d = ask("file", "read", new Object[] {"path", path});
+        if (d != null) {
+            throw new AgtFileNotFoundException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** FileOutputStream.open */
+    public static void fileWrite(String path, boolean append) throws FileNotFoundException {
+        String[] d = ask("file", "write", new Object[] {"path", path, "append", append});
+        if (d != null) {
+            throw new AgtFileNotFoundException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** RandomAccessFile.open: mode bit 1 is read-only, anything else writes. */
+    public static void fileRandom(String path, int mode) throws FileNotFoundException {
+        String[] d = ask("file", mode == 1 ? "read" : "write", new Object[] {"path", path});
+        if (d != null) {
+            throw new AgtFileNotFoundException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** FileSystemProvider.newByteChannel / newFileChannel / newAsynchronousFileChannel. */
+    public static void nioOpen(Path path, Set<?> options) throws IOException {
+        boolean write = false;
+        if (options != null) {
+            for (Object o : options) {
+                String n = String.valueOf(o);
+                if (n.equals("WRITE") || n.equals("APPEND") || n.equals("CREATE") || n.equals("CREATE_NEW")
+                        || n.equals("TRUNCATE_EXISTING") || n.equals("DELETE_ON_CLOSE")) {
+                    write = true;
+                }
+            }
+        }
+        nio(write ? "write" : "read", path, null);
+    }
+
+    public static void nioList(Path dir) throws IOException {
+        nio("list", dir, null);
+    }
+
+    public static void nioCreateDirectory(Path dir) throws IOException {
+        nio("create", dir, null);
+    }
+
+    public static void nioDelete(Path path) throws IOException {
+        nio("delete", path, null);
+    }
+
+    public static void nioCopy(Path source, Path target) throws IOException {
+        nio("read", source, null);
+        nio("write", target, null);
+    }
+
+    public static void nioMove(Path source, Path target) throws IOException {
+        nio("rename", source, target);
+    }
+
+    /** createSymbolicLink(link, target) and createLink(link, existing). */
+    public static void nioLink(Path link, Path target) throws IOException {
+        nio("link", link, target);
+    }
+
+    public static void nioAttr(Path path) throws IOException {
+        nio("attr", path, null);
+    }
+
+    private static void nio(String action, Path path, Path dest) throws IOException {
+        String[] d = ask("file", action, dest == null ? new Object[] {"path", path} : new Object[] {"path", path, "dest", dest});
+        if (d != null) {
+            throw new AgtAccessDeniedException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    // ---- network -------------------------------------------------------------------------
+
+    /** sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int): every TCP/UDP connect. */
+    public static void netConnect(InetAddress address, int port) throws IOException {
+        String[] d = ask("net", "connect", new Object[] {"address", address, "port", port});
+        if (d != null) {
+            throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** sun.nio.ch.UnixDomainSockets.connect(FileDescriptor, Path). */
+    public static void netConnectUnix(Path path) throws IOException {
+        String[] d = ask("net", "connect", new Object[] {"unix", path});
+        if (d != null) {
+            throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** Kept for hooks that see a SocketAddress. */
+    public static void netConnectAddress(SocketAddress address) throws IOException {
+        String[] d = ask("net", "connect", new Object[] {"socket", address});
+        if (d != null) {
+            throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    // ---- process -------------------------------------------------------------------------
+
+    /** java.lang.ProcessImpl.start: every launch, however it was asked for. */
+    public static void processStart(String[] cmd, Map<?, ?> env, String dir) throws IOException {
+        String[] d = ask("process", "exec", new Object[] {"cmd", cmd, "env", env, "dir", dir});
+        if (d != null) {
+            throw new AgtIOException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    // ---- native --------------------------------------------------------------------------
+
+    /** Runtime.load0 (System.load). */
+    public static void nativeLoad(String path) {
+        String[] d = ask("native", "load", new Object[] {"path", path});
+        if (d != null) {
+            throw new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** Runtime.loadLibrary0 (System.loadLibrary). */
+    public static void nativeLoadLibrary(String name) {
+        String[] d = ask("native", "load", new Object[] {"library", name});
+        if (d != null) {
+            throw new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.agt.javaagent.bootstrap;
+
+/**
+ * What the dispatcher asks; implemented by the agent runtime (in the application class loader).
+ * Plain types only, so that nothing else needs to live in the bootstrap loader.
+ */
+public interface Handler {
+    /**
+     * Decides one governed call.
+     *
+     * @param fields alternating names and values of the request's target fields
+     * @return null to allow; otherwise {rule, code, reason, auditSeq, target description}
+     */
+    String[] check(String family, String action, Object[] fields);
+}

@@ -1,0 +1,93 @@
+package dev.agt.javaagent.hooks;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * Inserts a call to the dispatcher at the entry of each hooked method, with plain ASM: no
+ * frames to recompute (the inserted code pushes arguments and makes one static call, leaving
+ * the stack as it found it), so the rest of the method is copied through untouched. Records
+ * which hooks it applied, for the self-check.
+ */
+public final class HookTransformer implements ClassFileTransformer {
+    static final String DISPATCHER = "dev/agt/javaagent/bootstrap/Dispatcher";
+    private final Map<String, List<Hook>> byClass = new HashMap<>();
+    private final Set<String> applied = ConcurrentHashMap.newKeySet();
+    private final Map<String, Throwable> failed = new ConcurrentHashMap<>();
+
+    public HookTransformer(List<Hook> hooks) {
+        for (Hook h : hooks) {
+            byClass.computeIfAbsent(h.owner(), k -> new ArrayList<>()).add(h);
+        }
+    }
+
+    public Set<String> classes() {
+        return byClass.keySet();
+    }
+
+    public boolean applied(Hook h) {
+        return applied.contains(h.id());
+    }
+
+    public Map<String, Throwable> failures() {
+        return failed;
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefining, ProtectionDomain pd,
+                            byte[] bytes) {
+        List<Hook> hooks = className == null || loader != null ? null : byClass.get(className);
+        if (hooks == null) {
+            return null; // only bootstrap-loaded JDK classes are ours to touch
+        }
+        try {
+            ClassReader reader = new ClassReader(bytes);
+            ClassWriter writer = new ClassWriter(reader, 0);
+            reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
+                @Override
+                public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exceptions) {
+                    MethodVisitor mv = super.visitMethod(access, name, desc, sig, exceptions);
+                    for (Hook h : hooks) {
+                        if (h.name().equals(name) && h.desc().equals(desc)) {
+                            applied.add(h.id());
+                            return new MethodVisitor(Opcodes.ASM9, mv) {
+                                @Override
+                                public void visitCode() {
+                                    super.visitCode();
+                                    for (String load : h.loads().split(" ")) {
+                                        int slot = Integer.parseInt(load.substring(0, load.length() - 1));
+                                        char t = load.charAt(load.length() - 1);
+                                        super.visitVarInsn(t == 'A' ? Opcodes.ALOAD : Opcodes.ILOAD, slot);
+                                    }
+                                    super.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, h.target(), h.targetDesc(), false);
+                                }
+
+                                @Override
+                                public void visitMaxs(int maxStack, int maxLocals) {
+                                    super.visitMaxs(maxStack + 4, maxLocals);
+                                }
+                            };
+                        }
+                    }
+                    return mv;
+                }
+            }, 0);
+            return writer.toByteArray();
+        } catch (Throwable t) {
+            // never swallowed: the self-check reports it and refuses to run unguarded
+            failed.put(className, t);
+            return null;
+        }
+    }
+}

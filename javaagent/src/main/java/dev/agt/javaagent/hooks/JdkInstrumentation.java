@@ -1,0 +1,62 @@
+package dev.agt.javaagent.hooks;
+
+import java.util.List;
+
+/**
+ * The table of JDK choke points the agent hooks, by family. Each is the lowest place that every
+ * route to the effect passes through (NIO channels, java.io streams, high-level clients alike),
+ * and each descriptor was checked on JDK 17 and JDK 25 (see ../shared/FINDINGS.md); the
+ * start-up self-check refuses to run when one is missing on the running JDK.
+ *
+ * <p>Loads are written as slot:type pairs, e.g. "1A 2I" loads local 1 as a reference and local
+ * 2 as an int (slot 0 is {@code this} for instance methods).
+ */
+public final class JdkInstrumentation {
+    private JdkInstrumentation() {
+    }
+
+    static final String FILE_NOT_FOUND_STRING = "(Ljava/lang/String;)V";
+    static final String PATH_SET = "(Ljava/nio/file/Path;Ljava/util/Set;)V";
+    static final String PATH = "(Ljava/nio/file/Path;)V";
+    static final String PATH_PATH = "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V";
+    static final String UFSP = "sun/nio/fs/UnixFileSystemProvider";
+
+    public static final List<Hook> HOOKS = List.of(
+            // file: java.io
+            new Hook("file", "java/io/FileInputStream", "open", "(Ljava/lang/String;)V", "1A", "fileRead", FILE_NOT_FOUND_STRING),
+            new Hook("file", "java/io/FileOutputStream", "open", "(Ljava/lang/String;Z)V", "1A 2Z", "fileWrite", "(Ljava/lang/String;Z)V"),
+            new Hook("file", "java/io/RandomAccessFile", "open", "(Ljava/lang/String;I)V", "1A 2I", "fileRandom", "(Ljava/lang/String;I)V"),
+            // file: every NIO route goes through the default provider
+            new Hook("file", UFSP, "newByteChannel",
+                    "(Ljava/nio/file/Path;Ljava/util/Set;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/SeekableByteChannel;",
+                    "1A 2A", "nioOpen", PATH_SET),
+            new Hook("file", UFSP, "newFileChannel",
+                    "(Ljava/nio/file/Path;Ljava/util/Set;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/FileChannel;",
+                    "1A 2A", "nioOpen", PATH_SET),
+            new Hook("file", UFSP, "newAsynchronousFileChannel",
+                    "(Ljava/nio/file/Path;Ljava/util/Set;Ljava/util/concurrent/ExecutorService;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/AsynchronousFileChannel;",
+                    "1A 2A", "nioOpen", PATH_SET),
+            new Hook("file", UFSP, "newDirectoryStream",
+                    "(Ljava/nio/file/Path;Ljava/nio/file/DirectoryStream$Filter;)Ljava/nio/file/DirectoryStream;", "1A", "nioList", PATH),
+            new Hook("file", UFSP, "createDirectory", "(Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A",
+                    "nioCreateDirectory", PATH),
+            new Hook("file", UFSP, "implDelete", "(Ljava/nio/file/Path;Z)Z", "1A", "nioDelete", PATH),
+            new Hook("file", UFSP, "copy", "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/CopyOption;)V", "1A 2A", "nioCopy", PATH_PATH),
+            new Hook("file", UFSP, "move", "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/CopyOption;)V", "1A 2A", "nioMove", PATH_PATH),
+            new Hook("file", UFSP, "createSymbolicLink",
+                    "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A 2A", "nioLink", PATH_PATH),
+            new Hook("file", UFSP, "createLink", "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V", "1A 2A", "nioLink", PATH_PATH),
+            // net: Socket, SocketChannel, HttpClient, DatagramChannel.connect all funnel here
+            new Hook("net", "sun/nio/ch/Net", "connect", "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I",
+                    "2A 3I", "netConnect", "(Ljava/net/InetAddress;I)V"),
+            new Hook("net", "sun/nio/ch/UnixDomainSockets", "connect", "(Ljava/io/FileDescriptor;Ljava/nio/file/Path;)I", "1A",
+                    "netConnectUnix", PATH),
+            // process: ProcessBuilder.start and Runtime.exec, reflection included
+            new Hook("process", "java/lang/ProcessImpl", "start",
+                    "([Ljava/lang/String;Ljava/util/Map;Ljava/lang/String;[Ljava/lang/ProcessBuilder$Redirect;Z)Ljava/lang/Process;",
+                    "0A 1A 2A", "processStart", "([Ljava/lang/String;Ljava/util/Map;Ljava/lang/String;)V"),
+            // native
+            new Hook("native", "java/lang/Runtime", "load0", "(Ljava/lang/Class;Ljava/lang/String;)V", "2A", "nativeLoad", FILE_NOT_FOUND_STRING),
+            new Hook("native", "java/lang/Runtime", "loadLibrary0", "(Ljava/lang/Class;Ljava/lang/String;)V", "2A", "nativeLoadLibrary",
+                    FILE_NOT_FOUND_STRING));
+}

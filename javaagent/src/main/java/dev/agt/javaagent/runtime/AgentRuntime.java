@@ -1,0 +1,182 @@
+package dev.agt.javaagent.runtime;
+
+import dev.agt.javaagent.bootstrap.Handler;
+import dev.agt.protocol.Decision;
+import dev.agt.protocol.EngineAddress;
+import dev.agt.protocol.EngineClient;
+import dev.agt.protocol.Reasons;
+import dev.agt.protocol.Request;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The agent side of every decision: builds the canonical request, asks the engine over one
+ * pipelined connection, and turns the answer into allow or a denial. No policy here: the only
+ * local answers are reads of the JVM's own runtime image and start-up class path, which class
+ * loading needs before anything else can work (narrow, read-only, documented).
+ *
+ * <p>Fail closed: no engine, a broken connection, a timeout or a bad reply is a denial with
+ * its reason code. A broken connection is re-established at most once a second.
+ */
+public final class AgentRuntime implements Handler {
+    static final Set<String> READS = Set.of("read", "list", "attr");
+    private static final StackWalker WALKER = StackWalker.getInstance();
+    private final Options options;
+    private final List<String> runtimeDirs = new ArrayList<>();
+    private final Set<String> classPathFiles;
+    private volatile EngineClient client;
+    private volatile String lastError = "not connected yet";
+    private volatile long lastAttempt;
+
+    public AgentRuntime(Options options) {
+        this.options = options;
+        runtimeDirs.add(Targets.realPath(System.getProperty("java.home")) + "/");
+        String cp = System.getProperty("java.class.path", "");
+        Set<String> files = new java.util.HashSet<>();
+        for (String entry : cp.split(File.pathSeparator)) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            String real = Targets.realPath(entry);
+            if (new File(real).isDirectory()) {
+                runtimeDirs.add(real.endsWith("/") ? real : real + "/"); // classes are read from below it
+            } else {
+                files.add(real);
+            }
+        }
+        classPathFiles = Set.copyOf(files);
+    }
+
+    /** Connects; returns null on success or the reason it failed. */
+    public String connect() {
+        lastAttempt = System.nanoTime();
+        try {
+            Map<String, Object> attrs = new LinkedHashMap<>();
+            attrs.put("mode", options.monitor() ? "monitor" : "enforce");
+            attrs.put("java", System.getProperty("java.version"));
+            client = EngineClient.connect(EngineAddress.parse(options.engine()), options.name(), attrs, Math.max(options.timeoutMs(), 2000));
+            return null;
+        } catch (IOException | RuntimeException e) {
+            lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+            return lastError;
+        }
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    @Override
+    public String[] check(String family, String action, Object[] fields) {
+        Map<String, Object> target = new LinkedHashMap<>();
+        String act = action;
+        for (int i = 0; i + 1 < fields.length; i += 2) {
+            String k = (String) fields[i];
+            Object v = fields[i + 1];
+            switch (k) {
+                case "path" -> target.put("path", family.equals("file") && (action.equals("delete") || action.equals("rename")
+                        || action.equals("link")) ? Targets.linkPath(v) : Targets.realPath(v));
+                case "dest" -> target.put("dest", action.equals("link") ? Targets.realPath(v) : Targets.realPath(v));
+                case "address" -> Targets.address((InetAddress) v, target);
+                case "port" -> target.put("port", ((Integer) v).longValue());
+                case "unix" -> {
+                    target.put("transport", "unix");
+                    target.put("path", Targets.realPath(v));
+                }
+                case "library" -> target.put("path", library(String.valueOf(v)));
+                case "cmd" -> {
+                    @SuppressWarnings("unchecked")
+                    Map<Object, Object> env = (Map<Object, Object>) fields[i + 3];
+                    target.putAll(Targets.process((String[]) v, env, (String) fields[i + 5]));
+                    i += 4;
+                }
+                case "append" -> {
+                    // a detail of java.io writes; the action already says write
+                }
+                default -> target.put(k, String.valueOf(v));
+            }
+        }
+        if (family.equals("file") && READS.contains(act) && target.get("path") instanceof String p && runtimeRead(p)) {
+            return null;
+        }
+        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames());
+        Decision d = decide(request);
+        if (d.allowed()) {
+            return null;
+        }
+        boolean failure = d.rule().isEmpty();
+        String what = family + "/" + act + " " + describe(target);
+        if (options.monitor()) {
+            System.err.println("agt: monitor mode: would deny " + what + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
+            return null;
+        }
+        if (failure && !options.failClosed()) {
+            return null; // failMode=open: only engine failures pass, never a policy denial
+        }
+        return new String[] {d.rule(), d.code(), d.reason(), Long.toString(d.auditSeq()), what};
+    }
+
+    private Decision decide(Request request) {
+        EngineClient c = client;
+        if (c == null || c.isBroken()) {
+            if (System.nanoTime() - lastAttempt > 1_000_000_000L) {
+                if (connect() == null) {
+                    c = client;
+                }
+            }
+            if (c == null || c.isBroken()) {
+                return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + options.engine() + " is unreachable: " + lastError);
+            }
+        }
+        return c.decide(request, options.timeoutMs());
+    }
+
+    private boolean runtimeRead(String path) {
+        for (String dir : runtimeDirs) {
+            if (path.startsWith(dir)) {
+                return true;
+            }
+        }
+        return classPathFiles.contains(path);
+    }
+
+    private static String library(String name) {
+        String file = System.mapLibraryName(name);
+        for (String prop : new String[] {"java.library.path", "sun.boot.library.path"}) {
+            for (String dir : System.getProperty(prop, "").split(File.pathSeparator)) {
+                if (!dir.isEmpty() && new File(dir, file).isFile()) {
+                    return Targets.realPath(Path.of(dir, file));
+                }
+            }
+        }
+        return name;
+    }
+
+    private static List<String> frames() {
+        return WALKER.walk(s -> s.filter(f -> {
+            String c = f.getClassName();
+            return !(c.startsWith("java.") || c.startsWith("javax.") || c.startsWith("jdk.") || c.startsWith("sun.")
+                    || c.startsWith("dev.agt.javaagent."));
+        }).limit(8).map(f -> f.getClassName() + "." + f.getMethodName() + "(" + f.getFileName() + ":" + f.getLineNumber() + ")")
+                .collect(Collectors.toList()));
+    }
+
+    static String describe(Map<String, Object> t) {
+        if (t.containsKey("executable")) {
+            return String.valueOf(t.get("argv"));
+        }
+        if (t.containsKey("host")) {
+            return t.get("host") + (t.containsKey("ip") && !t.get("ip").equals(t.get("host")) ? " (" + t.get("ip") + ")" : "")
+                    + (t.containsKey("port") ? ":" + t.get("port") : "");
+        }
+        return t.containsKey("dest") ? t.get("path") + " -> " + t.get("dest") : String.valueOf(t.get("path"));
+    }
+}

@@ -1,0 +1,68 @@
+package dev.agt.javaagent.runtime;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Agent options, from {@code -javaagent:agt-javaagent.jar=key=value,...} and from {@code AGT_*}
+ * environment variables (the agent argument wins). Unknown keys are an error, not ignored: a
+ * misspelt {@code failMode} must not silently leave the default.
+ */
+public record Options(String engine, String name, String identity, boolean failClosed, long timeoutMs, boolean monitor,
+                      String rules, boolean exitOnEngineDown, boolean quiet) {
+
+    static final Map<String, String> ENV = Map.of("engine", "AGT_ENGINE", "name", "AGT_NAME", "identity", "AGT_IDENTITY",
+            "failMode", "AGT_FAIL_MODE", "timeoutMs", "AGT_TIMEOUT_MS", "mode", "AGT_MODE", "rules", "AGT_RULES",
+            "onEngineDown", "AGT_ON_ENGINE_DOWN", "quiet", "AGT_QUIET");
+
+    public static Options parse(String args, Map<String, String> env) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : ENV.entrySet()) {
+            String v = env.get(e.getValue());
+            if (v != null && !v.isEmpty()) {
+                m.put(e.getKey(), v);
+            }
+        }
+        if (args != null && !args.isBlank()) {
+            for (String part : args.split(",")) {
+                int eq = part.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("agent option '" + part + "' is not key=value");
+                }
+                String k = part.substring(0, eq).trim();
+                if (!ENV.containsKey(k)) {
+                    throw new IllegalArgumentException("unknown agent option '" + k + "' (options: " + String.join(", ", ENV.keySet()) + ")");
+                }
+                m.put(k, part.substring(eq + 1).trim());
+            }
+        }
+        String engine = m.get("engine");
+        if (engine == null) {
+            throw new IllegalArgumentException("no engine: give engine=/path/to/engine.sock (or AGT_ENGINE)");
+        }
+        String failMode = m.getOrDefault("failMode", "closed");
+        if (!failMode.equals("closed") && !failMode.equals("open")) {
+            throw new IllegalArgumentException("failMode must be closed or open, not '" + failMode + "'");
+        }
+        String mode = m.getOrDefault("mode", "enforce");
+        if (!mode.equals("enforce") && !mode.equals("monitor")) {
+            throw new IllegalArgumentException("mode must be enforce or monitor, not '" + mode + "'");
+        }
+        long timeout;
+        try {
+            timeout = Long.parseLong(m.getOrDefault("timeoutMs", "2000"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("timeoutMs must be a whole number of milliseconds");
+        }
+        if (timeout < 1 || timeout > 600_000) {
+            throw new IllegalArgumentException("timeoutMs must be between 1 and 600000");
+        }
+        String down = m.getOrDefault("onEngineDown", "deny");
+        if (!down.equals("deny") && !down.equals("exit")) {
+            throw new IllegalArgumentException("onEngineDown must be deny or exit, not '" + down + "'");
+        }
+        String name = m.getOrDefault("name", "java-agent");
+        return new Options(engine, name, m.get("identity"), failMode.equals("closed"), timeout, mode.equals("monitor"),
+                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")));
+    }
+}
