@@ -168,6 +168,41 @@ public final class Dispatcher {
         }
     }
 
+    // java.io.File operations declare no IOException: their denial is a SecurityException, as
+    // it was under the SecurityManager.
+
+    public static void ioDelete(java.io.File f) {
+        io("delete", f, null);
+    }
+
+    public static void ioRename(java.io.File f, java.io.File dest) {
+        io("rename", f, dest);
+    }
+
+    public static void ioCreateDirectory(java.io.File f) {
+        io("create", f, null);
+    }
+
+    public static void ioCreateFile(java.io.File f) {
+        io("create", f, null);
+    }
+
+    public static void ioList(java.io.File f) {
+        io("list", f, null);
+    }
+
+    public static void ioAttr(java.io.File f) {
+        io("attr", f, null);
+    }
+
+    private static void io(String action, java.io.File f, java.io.File dest) {
+        String[] d = ask("file", action, dest == null ? new Object[] {"path", f.getPath()}
+                : new Object[] {"path", f.getPath(), "dest", dest == null ? null : dest.getPath()});
+        if (d != null) {
+            throw new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
     // ---- network -------------------------------------------------------------------------
 
     /** sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int): every TCP/UDP connect. */

@@ -20,12 +20,24 @@ public final class JdkInstrumentation {
     static final String PATH = "(Ljava/nio/file/Path;)V";
     static final String PATH_PATH = "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V";
     static final String UFSP = "sun/nio/fs/UnixFileSystemProvider";
+    static final String FILE = "(Ljava/io/File;)V";
 
     public static final List<Hook> HOOKS = List.of(
             // file: java.io
             new Hook("file", "java/io/FileInputStream", "open", "(Ljava/lang/String;)V", "1A", "fileRead", FILE_NOT_FOUND_STRING),
             new Hook("file", "java/io/FileOutputStream", "open", "(Ljava/lang/String;Z)V", "1A 2Z", "fileWrite", "(Ljava/lang/String;Z)V"),
             new Hook("file", "java/io/RandomAccessFile", "open", "(Ljava/lang/String;I)V", "1A 2I", "fileRandom", "(Ljava/lang/String;I)V"),
+            // file: java.io.File operations (their java.io.FileSystem methods are native on JDK 17)
+            new Hook("file", "java/io/File", "delete", "()Z", "0A", "ioDelete", FILE),
+            new Hook("file", "java/io/File", "renameTo", "(Ljava/io/File;)Z", "0A 1A", "ioRename", "(Ljava/io/File;Ljava/io/File;)V"),
+            new Hook("file", "java/io/File", "mkdir", "()Z", "0A", "ioCreateDirectory", FILE),
+            new Hook("file", "java/io/File", "createNewFile", "()Z", "0A", "ioCreateFile", FILE),
+            new Hook("file", "java/io/File", "normalizedList", "()[Ljava/lang/String;", "0A", "ioList", FILE), // list() and listFiles() both
+            new Hook("file", "java/io/File", "setReadable", "(ZZ)Z", "0A", "ioAttr", FILE),
+            new Hook("file", "java/io/File", "setWritable", "(ZZ)Z", "0A", "ioAttr", FILE),
+            new Hook("file", "java/io/File", "setExecutable", "(ZZ)Z", "0A", "ioAttr", FILE),
+            new Hook("file", "java/io/File", "setLastModified", "(J)Z", "0A", "ioAttr", FILE),
+            new Hook("file", "java/io/File", "setReadOnly", "()Z", "0A", "ioAttr", FILE),
             // file: every NIO route goes through the default provider
             new Hook("file", UFSP, "newByteChannel",
                     "(Ljava/nio/file/Path;Ljava/util/Set;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/SeekableByteChannel;",

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  * The agent side of every decision: builds the canonical request, asks the engine over one
  * pipelined connection, and turns the answer into allow or a denial. No policy here: the only
  * local answers are reads of the JVM's own runtime image and start-up class path, which class
- * loading needs before anything else can work (narrow, read-only, documented).
+ * loading needs before anything else can work, and loads of the JDK's own native libraries
+ * from its runtime image (narrow, read-only, documented).
  *
  * <p>Fail closed: no engine, a broken connection, a timeout or a bad reply is a denial with
  * its reason code. A broken connection is re-established at most once a second.
@@ -30,7 +31,10 @@ public final class AgentRuntime implements Handler {
     static final Set<String> READS = Set.of("read", "list", "attr");
     private static final StackWalker WALKER = StackWalker.getInstance();
     private final Options options;
+    /** The JDK runtime image (java.home and what its conf/lib/legal resolve to). */
     private final List<String> runtimeDirs = new ArrayList<>();
+    /** Directories on the start-up class path: matched on real paths only (they may be writable). */
+    private final List<String> classPathDirs = new ArrayList<>();
     private final Set<String> classPathFiles;
     private volatile EngineClient client;
     private volatile String lastError = "not connected yet";
@@ -38,7 +42,15 @@ public final class AgentRuntime implements Handler {
 
     public AgentRuntime(Options options) {
         this.options = options;
-        runtimeDirs.add(Targets.realPath(System.getProperty("java.home")) + "/");
+        String home = System.getProperty("java.home");
+        runtimeDirs.add(Targets.realPath(home) + "/");
+        // distributions link parts of the image elsewhere (Debian: conf -> /etc/java-17-openjdk)
+        for (String sub : new String[] {"conf", "lib", "legal"}) {
+            String real = Targets.realPath(home + "/" + sub) + "/";
+            if (!real.startsWith(runtimeDirs.get(0))) {
+                runtimeDirs.add(real);
+            }
+        }
         String cp = System.getProperty("java.class.path", "");
         Set<String> files = new java.util.HashSet<>();
         for (String entry : cp.split(File.pathSeparator)) {
@@ -47,7 +59,7 @@ public final class AgentRuntime implements Handler {
             }
             String real = Targets.realPath(entry);
             if (new File(real).isDirectory()) {
-                runtimeDirs.add(real.endsWith("/") ? real : real + "/"); // classes are read from below it
+                classPathDirs.add(real.endsWith("/") ? real : real + "/"); // classes are read from below it
             } else {
                 files.add(real);
             }
@@ -78,6 +90,17 @@ public final class AgentRuntime implements Handler {
     public String[] check(String family, String action, Object[] fields) {
         Map<String, Object> target = new LinkedHashMap<>();
         String act = action;
+        if (family.equals("file") && READS.contains(action) && fields.length >= 2 && fields[0].equals("path")) {
+            // The JDK reads its own files by their place in the image, some of which link out
+            // (Debian: conf/security/... -> /etc/java-17-openjdk, lib/security/cacerts ->
+            // /etc/ssl/certs/java/cacerts). The image is root-owned; its own links are its plumbing.
+            // Only for the image: a class path directory may be writable, and a link planted
+            // there must be judged by where it leads.
+            String lexical = Targets.lexical(fields[1]);
+            if (under(lexical, runtimeDirs)) {
+                return null;
+            }
+        }
         for (int i = 0; i + 1 < fields.length; i += 2) {
             String k = (String) fields[i];
             Object v = fields[i + 1];
@@ -105,6 +128,11 @@ public final class AgentRuntime implements Handler {
             }
         }
         if (family.equals("file") && READS.contains(act) && target.get("path") instanceof String p && runtimeRead(p)) {
+            return null;
+        }
+        if (family.equals("native") && target.get("path") instanceof String p && p.startsWith(runtimeDirs.get(0))) {
+            // the JDK's own libraries from its runtime image (libextnet, libzip...): without them
+            // the JDK's networking classes fail to initialize for good, even before any policy
             return null;
         }
         Request request = new Request(family, act, target, Thread.currentThread().getName(), frames());
@@ -139,13 +167,17 @@ public final class AgentRuntime implements Handler {
         return c.decide(request, options.timeoutMs());
     }
 
-    private boolean runtimeRead(String path) {
-        for (String dir : runtimeDirs) {
+    private boolean runtimeRead(String realPath) {
+        return under(realPath, runtimeDirs) || under(realPath, classPathDirs) || classPathFiles.contains(realPath);
+    }
+
+    private static boolean under(String path, List<String> dirs) {
+        for (String dir : dirs) {
             if (path.startsWith(dir)) {
                 return true;
             }
         }
-        return classPathFiles.contains(path);
+        return false;
     }
 
     private static String library(String name) {

@@ -53,6 +53,16 @@ final class Targets {
         }
     }
 
+    /** The absolute, normalized path as written (no symlinks resolved). */
+    static String lexical(Object p) {
+        try {
+            Path path = p instanceof Path pp ? pp : Path.of(String.valueOf(p));
+            return path.toAbsolutePath().normalize().toString();
+        } catch (InvalidPathException e) {
+            return String.valueOf(p);
+        }
+    }
+
     /** Also the link itself, without following it: deleting or renaming a link touches the link. */
     static String linkPath(Object p) {
         Path path = p instanceof Path pp ? pp : Path.of(String.valueOf(p));

@@ -1,0 +1,222 @@
+package dev.agt.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.agt.tests.catalogue.ActionCatalogue;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real JVMs with the agent against a real engine: the whole action catalogue runs in one
+ * forked JVM per policy, and every action is judged by its effect too: the loopback server saw
+ * no request, the secret is unchanged and was not copied, no marker file exists.
+ */
+class JavaagentIT {
+    static final Path AGENT = Path.of(System.getProperty("agt.agent.jar", "../javaagent/target/agt-javaagent.jar")).toAbsolutePath().normalize();
+    static final String SECRET = "the secret of " + JavaagentIT.class.getSimpleName();
+
+    @TempDir
+    Path root;
+    HttpServer server;
+    final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+    @BeforeEach
+    void world() throws IOException {
+        root = root.toRealPath();
+        Files.createDirectories(root.resolve("secret"));
+        Files.createDirectories(root.resolve("work"));
+        Files.writeString(root.resolve("secret/secret.txt"), SECRET);
+        Files.createSymbolicLink(root.resolve("work/link-to-secret"), root.resolve("secret/secret.txt"));
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        server.createContext("/", ex -> {
+            seen.add(ex.getRequestURI().getPath());
+            byte[] body = "hello".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    static final String DENY = """
+            version: 1
+            include: [jvm-runtime]
+            vars:
+              root: ROOT
+            rules:
+              - {id: workspace, effect: allow, family: file, paths: ["${root}/work/**"]}
+              - {id: no-secrets, effect: deny, family: file, paths: ["${root}/secret/**"], reason: secrets stay secret}
+              - {id: no-network, effect: deny, family: net, actions: [connect]}
+              - {id: no-processes, effect: deny, family: process}
+              - {id: no-native-from-the-workspace, effect: deny, family: native, paths: ["${root}/**"]}
+            """;
+
+    static final String ALLOW = """
+            version: 1
+            include: [jvm-runtime]
+            vars:
+              root: ROOT
+            rules:
+              - {id: everything-here, effect: allow, family: file, paths: ["${root}/**"]}
+              - {id: network, effect: allow, family: net}
+              - {id: processes, effect: allow, family: process}
+              - {id: native, effect: allow, family: native}
+            """;
+
+    record Run(Map<String, String> results, String stdout, String stderr, int exit) {
+        String status(String action) {
+            String r = results.get(action);
+            return r == null ? "MISSING" : r.split(" ", 2)[0];
+        }
+    }
+
+    Run catalogue(Path engineSocket, String extraOptions) throws Exception {
+        Path classes = Path.of(ActionCatalogue.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> cmd = new ArrayList<>(List.of(Agt.java(),
+                "-javaagent:" + AGENT + "=engine=" + engineSocket + ",name=catalogue,timeoutMs=5000" + extraOptions,
+                // work/ is on the class path too: a link planted in a class path directory must
+                // still be judged by where it leads (file.read.symlink)
+                "-cp", classes + java.io.File.pathSeparator + root.resolve("work"), ActionCatalogue.class.getName(), root.toString(),
+                String.valueOf(server.getAddress().getPort())));
+        Path out = root.resolve("out.txt");
+        Path err = root.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).directory(root.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "catalogue did not finish");
+        String stdout = Files.readString(out);
+        Map<String, String> results = new LinkedHashMap<>();
+        stdout.lines().filter(l -> l.startsWith("RESULT ")).forEach(l -> {
+            String[] parts = l.split(" ", 3);
+            results.put(parts[1], parts[2]);
+        });
+        return new Run(results, stdout, Files.readString(err), p.exitValue());
+    }
+
+    Agt.EngineProcess engine(String policy) throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), policy.replace("ROOT", root.toString()));
+        Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
+                "--audit-dir", root.resolve("audit").toString());
+        e.awaitReady();
+        return e;
+    }
+
+    void secretUntouched() throws IOException {
+        assertEquals(SECRET, Files.readString(root.resolve("secret/secret.txt")), "the secret is unchanged");
+        assertFalse(Files.exists(root.resolve("work/moved.txt")) || Files.exists(root.resolve("work/copied.txt"))
+                || Files.exists(root.resolve("work/hardlink")) || Files.exists(root.resolve("secret/newdir")), "nothing copied, moved or created");
+    }
+
+    @Test
+    void everyRouteIsDeniedUnderADenyPolicyAndNothingHappens() throws Exception {
+        Run run;
+        try (Agt.EngineProcess e = engine(DENY)) {
+            run = catalogue(root.resolve("e.sock"), "");
+            e.terminate();
+            e.awaitExit();
+        }
+        assertEquals(0, run.exit(), "the governed JVM itself keeps running: " + run.stderr());
+        assertTrue(run.stdout().contains("CATALOGUE DONE"), run.stdout() + run.stderr());
+        assertTrue(run.stderr().contains("agt: guarding file, native, net, process"), run.stderr());
+        List<String> wrong = new ArrayList<>();
+        for (String action : ActionCatalogueNames.ALL) {
+            String want = action.equals("file.write.workspace") ? "OK" : "DENIED";
+            String got = run.status(action);
+            if (got.equals("SKIP")) {
+                continue;
+            }
+            if (!got.equals(want)) {
+                wrong.add(action + ": " + run.results().get(action));
+            }
+        }
+        assertTrue(wrong.isEmpty(), "wrong outcomes:\n" + String.join("\n", wrong) + "\n" + run.stderr());
+        // the exceptions are what the call sites declare
+        assertTrue(run.results().get("file.read.FileInputStream").contains("AgtFileNotFoundException"));
+        assertTrue(run.results().get("file.read.Files.readAllBytes").contains("AgtAccessDeniedException"));
+        assertTrue(run.results().get("net.Socket").contains("AgtConnectException"));
+        assertTrue(run.results().get("process.ProcessBuilder").contains("AgtIOException"));
+        assertTrue(run.results().get("file.delete.File").contains("AgtSecurityException"));
+        assertTrue(run.results().get("file.read.Files.readAllBytes").contains("blocked by policy rule no-secrets (audit #"),
+                run.results().get("file.read.Files.readAllBytes"));
+        // and the effects did not happen
+        secretUntouched();
+        assertTrue(seen.isEmpty(), "the loopback server saw requests: " + seen);
+        try (var s = Files.list(root.resolve("work"))) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("marker")), "no process ran");
+        }
+    }
+
+    @Test
+    void everyRouteWorksUnderAnAllowPolicy() throws Exception {
+        Run run;
+        try (Agt.EngineProcess e = engine(ALLOW)) {
+            run = catalogue(root.resolve("e.sock"), "");
+            e.terminate();
+            e.awaitExit();
+        }
+        assertTrue(run.stdout().contains("CATALOGUE DONE"), run.stdout() + run.stderr());
+        List<String> wrong = new ArrayList<>();
+        for (String action : ActionCatalogueNames.ALL) {
+            String got = run.status(action);
+            boolean ok = action.equals("native.System.load") ? got.equals("ERROR") // allowed, then no such library
+                    : action.startsWith("file.write") || action.startsWith("file.delete") || action.startsWith("file.rename")
+                    || action.startsWith("file.copy") || action.startsWith("file.link") || action.startsWith("file.create")
+                    ? !got.equals("DENIED") : got.equals("OK") || got.equals("SKIP");
+            if (!ok) {
+                wrong.add(action + ": " + run.results().get(action));
+            }
+        }
+        assertTrue(wrong.isEmpty(), "wrong outcomes:\n" + String.join("\n", wrong) + "\n" + run.stderr());
+        assertTrue(run.results().get("native.System.load").contains("UnsatisfiedLinkError"), run.results().get("native.System.load"));
+        for (String path : List.of("/net.Socket", "/net.SocketChannel", "/net.HttpURLConnection", "/net.HttpClient", "/net.thread-pool")) {
+            assertTrue(seen.contains(path), "the server saw " + path + ": " + seen);
+        }
+        assertTrue(Files.exists(root.resolve("work/marker-pb")) && Files.exists(root.resolve("work/marker-exec")), "the processes ran");
+    }
+
+    @Test
+    void withoutAnEngineEveryGovernedCallIsDeniedAndTheJvmKeepsRunning() throws Exception {
+        Run run = catalogue(root.resolve("no-engine.sock"), "");
+        assertEquals(0, run.exit(), run.stderr());
+        assertTrue(run.stderr().contains("agt: engine unreachable at " + root.resolve("no-engine.sock")), run.stderr());
+        for (String action : List.of("file.read.Files.readAllBytes", "net.HttpClient", "process.ProcessBuilder", "file.write.workspace")) {
+            assertEquals("DENIED", run.status(action), action + ": " + run.results().get(action));
+            assertTrue(run.results().get(action).contains("engine-unreachable"), run.results().get(action));
+        }
+        secretUntouched();
+        assertTrue(seen.isEmpty(), "the loopback server saw requests: " + seen);
+    }
+
+    @Test
+    void badOptionsStopTheJvmWithAClearMessage() throws Exception {
+        Path classes = Path.of(ActionCatalogue.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Process p = new ProcessBuilder(Agt.java(), "-javaagent:" + AGENT + "=engine=/x.sock,failMode=opne", "-cp", classes.toString(),
+                ActionCatalogue.class.getName(), root.toString(), "1").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertTrue(out.contains("agt: bad agent options: failMode must be closed or open, not 'opne'"), out);
+        assertFalse(out.contains("RESULT"), "nothing ran unguarded");
+    }
+}

@@ -1,0 +1,244 @@
+package dev.agt.tests.catalogue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.FileReader;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The action catalogue, run inside one JVM with the agent: each action is one route to one
+ * effect (read the secret, write the protected file, reach the loopback server, start a
+ * process, load a library), and prints one line, {@code RESULT name OK|DENIED|ERROR|SKIP detail}.
+ * The test judges every action from outside as well: what the server saw, what the files hold.
+ *
+ * <p>Args: ROOT PORT. ROOT holds secret/secret.txt, work/ and work/link-to-secret.
+ */
+public final class ActionCatalogue {
+    static Path root;
+    static int port;
+
+    public interface Action {
+        Object run() throws Throwable;
+    }
+
+    public static final Map<String, Action> ACTIONS = new LinkedHashMap<>();
+
+    static Path secret() {
+        return root.resolve("secret/secret.txt");
+    }
+
+    static String get(String path) throws Exception {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).lines().findFirst().orElse("");
+        }
+    }
+
+    static Object onThread(Callable<Object> c) throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            return pool.submit(c).get(30, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static Object onVirtualThread(Callable<Object> c) throws Exception {
+        Method m;
+        try {
+            m = Thread.class.getMethod("ofVirtual");
+        } catch (NoSuchMethodException e) {
+            return "SKIP virtual threads need JDK 21+";
+        }
+        Object builder = m.invoke(null);
+        Object[] out = new Object[1];
+        Exception[] err = new Exception[1];
+        Runnable r = () -> {
+            try {
+                out[0] = c.call();
+            } catch (Exception e) {
+                err[0] = e;
+            }
+        };
+        // through the public interface: the builder's own class is not accessible
+        Thread t = (Thread) Class.forName("java.lang.Thread$Builder").getMethod("start", Runnable.class).invoke(builder, r);
+        t.join();
+        if (err[0] != null) {
+            throw err[0];
+        }
+        return out[0];
+    }
+
+    static {
+        // ---- file: read the secret -------------------------------------------------------
+        ACTIONS.put("file.read.FileInputStream", () -> new FileInputStream(secret().toFile()).readAllBytes().length);
+        ACTIONS.put("file.read.FileReader", () -> new BufferedReader(new FileReader(secret().toFile())).readLine());
+        ACTIONS.put("file.read.Files.readAllBytes", () -> Files.readAllBytes(secret()).length);
+        ACTIONS.put("file.read.Files.newBufferedReader", () -> Files.newBufferedReader(secret()).readLine());
+        ACTIONS.put("file.read.Files.newInputStream", () -> Files.newInputStream(secret()).readAllBytes().length);
+        ACTIONS.put("file.read.FileChannel.open", () -> FileChannel.open(secret()).size());
+        ACTIONS.put("file.read.RandomAccessFile", () -> new RandomAccessFile(secret().toFile(), "r").length());
+        ACTIONS.put("file.read.symlink", () -> new FileInputStream(root.resolve("work/link-to-secret").toFile()).readAllBytes().length);
+        ACTIONS.put("file.read.dotdot", () -> Files.readAllBytes(Path.of(root + "/work/../secret/secret.txt")).length);
+        ACTIONS.put("file.read.relative", () -> new FileInputStream("secret/secret.txt").readAllBytes().length);
+        ACTIONS.put("file.read.proc-self-root", () -> Files.readAllBytes(Path.of("/proc/self/root" + secret())).length);
+        ACTIONS.put("file.read.thread-pool", () -> onThread(() -> Files.readAllBytes(secret()).length));
+        ACTIONS.put("file.read.CompletableFuture", () -> CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.readAllBytes(secret()).length;
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }).get(30, TimeUnit.SECONDS));
+        ACTIONS.put("file.read.virtual-thread", () -> onVirtualThread(() -> Files.readAllBytes(secret()).length));
+        ACTIONS.put("file.read.reflection", () -> {
+            Method m = Files.class.getMethod("readAllBytes", Path.class);
+            return ((byte[]) m.invoke(null, secret())).length;
+        });
+        ACTIONS.put("file.read.MethodHandle", () -> {
+            MethodHandle h = MethodHandles.lookup().findStatic(Files.class, "readAllBytes", MethodType.methodType(byte[].class, Path.class));
+            return ((byte[]) h.invoke(secret())).length;
+        });
+        ACTIONS.put("file.list.secret-dir", () -> {
+            try (var s = Files.list(root.resolve("secret"))) {
+                return s.count();
+            }
+        });
+        // ---- file: change the secret -----------------------------------------------------
+        ACTIONS.put("file.write.FileOutputStream", () -> {
+            try (FileOutputStream o = new FileOutputStream(secret().toFile())) {
+                o.write("pwned".getBytes(StandardCharsets.UTF_8));
+            }
+            return "written";
+        });
+        ACTIONS.put("file.write.Files.writeString", () -> Files.writeString(secret(), "pwned"));
+        ACTIONS.put("file.write.append", () -> Files.writeString(secret(), "pwned", StandardOpenOption.APPEND));
+        ACTIONS.put("file.delete", () -> {
+            Files.delete(secret());
+            return "deleted";
+        });
+        ACTIONS.put("file.delete.File", () -> new File(secret().toString()).delete() ? "deleted" : "not deleted");
+        ACTIONS.put("file.rename.out", () -> Files.move(secret(), root.resolve("work/moved.txt"), StandardCopyOption.REPLACE_EXISTING));
+        ACTIONS.put("file.copy.out", () -> Files.copy(secret(), root.resolve("work/copied.txt"), StandardCopyOption.REPLACE_EXISTING));
+        ACTIONS.put("file.link.hard", () -> Files.createLink(root.resolve("work/hardlink"), secret()));
+        ACTIONS.put("file.create.in-secret", () -> Files.createDirectory(root.resolve("secret/newdir")));
+        // ---- file: allowed everywhere (control) ------------------------------------------
+        ACTIONS.put("file.write.workspace", () -> Files.writeString(root.resolve("work/ok.txt"), "fine"));
+        // ---- net: reach the loopback server ----------------------------------------------
+        ACTIONS.put("net.Socket", () -> get("/net.Socket"));
+        ACTIONS.put("net.SocketChannel", () -> {
+            try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+                ch.write(ByteBuffer.wrap("GET /net.SocketChannel HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+                ByteBuffer b = ByteBuffer.allocate(64);
+                ch.read(b);
+                return "read " + b.position();
+            }
+        });
+        ACTIONS.put("net.HttpURLConnection", () -> {
+            HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + "/net.HttpURLConnection").openConnection();
+            try (InputStream in = c.getInputStream()) {
+                return c.getResponseCode() + " " + in.readAllBytes().length;
+            }
+        });
+        ACTIONS.put("net.HttpClient", () -> HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/net.HttpClient")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        ACTIONS.put("net.HttpClient.async", () -> HttpClient.newHttpClient().sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/net.HttpClient.async")).build(),
+                HttpResponse.BodyHandlers.ofString()).get(30, TimeUnit.SECONDS).statusCode());
+        ACTIONS.put("net.thread-pool", () -> onThread(() -> get("/net.thread-pool")));
+        ACTIONS.put("net.virtual-thread", () -> onVirtualThread(() -> get("/net.virtual-thread")));
+        ACTIONS.put("net.reflection", () -> {
+            Socket s = new Socket();
+            Method m = Socket.class.getMethod("connect", java.net.SocketAddress.class);
+            m.invoke(s, new InetSocketAddress("127.0.0.1", port));
+            s.getOutputStream().write("GET /net.reflection HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getInputStream().readAllBytes();
+            s.close();
+            return "connected";
+        });
+        // ---- process: leave a marker -----------------------------------------------------
+        ACTIONS.put("process.ProcessBuilder", () -> new ProcessBuilder("touch", root.resolve("work/marker-pb").toString()).start().waitFor());
+        ACTIONS.put("process.Runtime.exec", () -> Runtime.getRuntime().exec(new String[] {"touch", root.resolve("work/marker-exec").toString()}).waitFor());
+        ACTIONS.put("process.absolute", () -> new ProcessBuilder("/usr/bin/touch", root.resolve("work/marker-abs").toString()).start().waitFor());
+        ACTIONS.put("process.reflection", () -> {
+            Method m = ProcessBuilder.class.getMethod("start");
+            return ((Process) m.invoke(new ProcessBuilder("touch", root.resolve("work/marker-refl").toString()))).waitFor();
+        });
+        // ---- native ----------------------------------------------------------------------
+        ACTIONS.put("native.System.load", () -> {
+            System.load(root.resolve("work/libnothing.so").toString());
+            return "loaded";
+        });
+    }
+
+    public static void main(String[] args) throws Exception {
+        root = Path.of(args[0]).toAbsolutePath();
+        port = Integer.parseInt(args[1]);
+        for (Map.Entry<String, Action> a : ACTIONS.entrySet()) {
+            String line;
+            try {
+                Object r = a.getValue().run();
+                line = r instanceof String s && s.startsWith("SKIP ") ? "SKIP " + s.substring(5) : "OK " + r;
+            } catch (Throwable t) {
+                Throwable d = denial(t);
+                line = d != null ? "DENIED " + d.getClass().getName() + " " + oneLine(d.getMessage())
+                        : "ERROR " + t.getClass().getName() + " " + oneLine(String.valueOf(t.getMessage()));
+            }
+            System.out.println("RESULT " + a.getKey() + " " + line);
+        }
+        System.out.println("CATALOGUE DONE");
+    }
+
+    /** The denial in a cause chain: any throwable implementing the agent's Denied interface. */
+    static Throwable denial(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            for (Class<?> k = c.getClass(); k != null; k = k.getSuperclass()) {
+                for (Class<?> i : k.getInterfaces()) {
+                    if (i.getName().equals("dev.agt.javaagent.bootstrap.Denied")) {
+                        return c;
+                    }
+                }
+            }
+            if (c instanceof java.lang.reflect.InvocationTargetException ite && ite.getTargetException() != null && c.getCause() == null) {
+                return denial(ite.getTargetException());
+            }
+        }
+        return null;
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "" : s.replace('\n', ' ');
+    }
+}
