@@ -61,6 +61,7 @@ final class AgentMain {
         }
         AgentRuntime runtime = new AgentRuntime(options);
         String error = runtime.connect();
+        closeLast(inst, runtime);
         Dispatcher.install(runtime);
         Dispatcher.exit();
         if (error != null) {
@@ -74,6 +75,27 @@ final class AgentMain {
             System.err.println("agt: guarding " + String.join(", ", families) + " (" + JdkInstrumentation.HOOKS.size() + " hooks, bootstrap "
                     + placement + "); engine " + options.engine() + (error == null ? "" : " (unreachable)") + "; mode "
                     + (options.monitor() ? "monitor (denials are logged, not enforced)" : "enforce") + "; agent " + options.name());
+        }
+    }
+
+    /**
+     * Closes the engine connection as the very last shutdown step. It must not close earlier,
+     * while application shutdown hooks may still make governed calls; and it must close, because
+     * at exit the JVM waits up to 300 ms for every thread blocked in native code, which is where
+     * the connection's reader thread sits. The JDK runs its internal shutdown slots in order,
+     * after the application's hooks (slot 1) and delete-on-exit (slot 2); the last slot is ours.
+     */
+    private static void closeLast(Instrumentation inst, AgentRuntime runtime) {
+        try {
+            Module javaBase = Object.class.getModule();
+            inst.redefineModule(javaBase, java.util.Set.of(), java.util.Map.of("jdk.internal.access", java.util.Set.of(AgentMain.class.getModule())),
+                    java.util.Map.of(), java.util.Set.of(), java.util.Map.of());
+            Class<?> secrets = Class.forName("jdk.internal.access.SharedSecrets");
+            Object jla = secrets.getMethod("getJavaLangAccess").invoke(null);
+            Class<?> jlaType = Class.forName("jdk.internal.access.JavaLangAccess");
+            jlaType.getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class).invoke(jla, 9, false, (Runnable) runtime::close);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // not fatal: the JVM then exits up to 300 ms later, that is all
         }
     }
 

@@ -39,6 +39,7 @@ public final class AgentRuntime implements Handler {
     private volatile EngineClient client;
     private volatile String lastError = "not connected yet";
     private volatile long lastAttempt;
+    private volatile boolean closed;
 
     public AgentRuntime(Options options) {
         this.options = options;
@@ -79,6 +80,15 @@ public final class AgentRuntime implements Handler {
         } catch (IOException | RuntimeException e) {
             lastError = e.getMessage() == null ? e.toString() : e.getMessage();
             return lastError;
+        }
+    }
+
+    /** Closes the engine connection for good (the last thing before the JVM exits). */
+    public void close() {
+        closed = true;
+        EngineClient c = client;
+        if (c != null) {
+            c.close();
         }
     }
 
@@ -155,7 +165,7 @@ public final class AgentRuntime implements Handler {
     private Decision decide(Request request) {
         EngineClient c = client;
         if (c == null || c.isBroken()) {
-            if (System.nanoTime() - lastAttempt > 1_000_000_000L) {
+            if (!closed && System.nanoTime() - lastAttempt > 1_000_000_000L) {
                 if (connect() == null) {
                     c = client;
                 }
