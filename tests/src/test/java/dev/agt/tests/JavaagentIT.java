@@ -37,6 +37,8 @@ class JavaagentIT {
     Path root;
     HttpServer server;
     final Set<String> seen = ConcurrentHashMap.newKeySet();
+    java.net.DatagramSocket udp;
+    final Set<String> datagrams = ConcurrentHashMap.newKeySet();
 
     @BeforeEach
     void world() throws IOException {
@@ -54,11 +56,27 @@ class JavaagentIT {
             ex.close();
         });
         server.start();
+        udp = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress());
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[256];
+            while (!udp.isClosed()) {
+                try {
+                    java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                    udp.receive(p);
+                    datagrams.add(new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
     }
 
     @AfterEach
     void stop() {
         server.stop(0);
+        udp.close();
     }
 
     static final String DENY = """
@@ -69,7 +87,7 @@ class JavaagentIT {
             rules:
               - {id: workspace, effect: allow, family: file, paths: ["${root}/work/**"]}
               - {id: no-secrets, effect: deny, family: file, paths: ["${root}/secret/**"], reason: secrets stay secret}
-              - {id: no-network, effect: deny, family: net, actions: [connect]}
+              - {id: no-network, effect: deny, family: net}
               - {id: no-processes, effect: deny, family: process}
               - {id: no-native-from-the-workspace, effect: deny, family: native, paths: ["${root}/**"]}
             """;
@@ -100,7 +118,7 @@ class JavaagentIT {
                 // work/ is on the class path too: a link planted in a class path directory must
                 // still be judged by where it leads (file.read.symlink)
                 "-cp", classes + java.io.File.pathSeparator + root.resolve("work"), ActionCatalogue.class.getName(), root.toString(),
-                String.valueOf(server.getAddress().getPort())));
+                String.valueOf(server.getAddress().getPort()), String.valueOf(udp.getLocalPort())));
         Path out = root.resolve("out.txt");
         Path err = root.resolve("err.txt");
         Process p = new ProcessBuilder(cmd).directory(root.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -162,6 +180,9 @@ class JavaagentIT {
         // and the effects did not happen
         secretUntouched();
         assertTrue(seen.isEmpty(), "the loopback server saw requests: " + seen);
+        Thread.sleep(200);
+        assertTrue(datagrams.isEmpty(), "the UDP server received: " + datagrams);
+        assertTrue(run.results().get("net.resolve").contains("AgtUnknownHostException"), run.results().get("net.resolve"));
         try (var s = Files.list(root.resolve("work"))) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("marker")), "no process ran");
         }
@@ -179,7 +200,7 @@ class JavaagentIT {
         List<String> wrong = new ArrayList<>();
         for (String action : ActionCatalogueNames.ALL) {
             String got = run.status(action);
-            boolean ok = action.equals("native.System.load") ? got.equals("ERROR") // allowed, then no such library
+            boolean ok = action.equals("native.System.load") || action.equals("net.resolve") ? got.equals("ERROR") // allowed, then no such library / name
                     : action.startsWith("file.write") || action.startsWith("file.delete") || action.startsWith("file.rename")
                     || action.startsWith("file.copy") || action.startsWith("file.link") || action.startsWith("file.create")
                     ? !got.equals("DENIED") : got.equals("OK") || got.equals("SKIP");
@@ -193,6 +214,8 @@ class JavaagentIT {
             assertTrue(seen.contains(path), "the server saw " + path + ": " + seen);
         }
         assertTrue(Files.exists(root.resolve("work/marker-pb")) && Files.exists(root.resolve("work/marker-exec")), "the processes ran");
+        Thread.sleep(200);
+        assertEquals(Set.of("net.udp.DatagramSocket", "net.udp.DatagramChannel"), datagrams, "the datagrams arrived");
     }
 
     @Test

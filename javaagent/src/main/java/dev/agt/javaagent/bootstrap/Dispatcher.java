@@ -221,9 +221,42 @@ public final class Dispatcher {
         }
     }
 
-    /** Kept for hooks that see a SocketAddress. */
-    public static void netConnectAddress(SocketAddress address) throws IOException {
-        String[] d = ask("net", "connect", new Object[] {"socket", address});
+    /** InetAddress.getAddressesFromNameService: every name lookup that reaches the resolver. */
+    public static void netResolve(String host) throws java.net.UnknownHostException {
+        String[] d = ask("net", "resolve", new Object[] {"hostname", host});
+        if (d != null) {
+            throw new AgtUnknownHostException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** DatagramChannelImpl.sendFromNativeBuffer: a datagram to a chosen address. */
+    public static void netSend(java.net.InetSocketAddress target) throws IOException {
+        String[] d = ask("net", "send", new Object[] {"address", target.getAddress(), "port", target.getPort(), "transport", "udp"});
+        if (d != null) {
+            throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** NioSocketImpl.bind (java.net.ServerSocket and friends). */
+    public static void netListen(InetAddress address, int port) throws IOException {
+        String[] d = ask("net", "listen", new Object[] {"address", address, "port", port});
+        if (d != null) {
+            throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** ServerSocketChannelImpl.netBind / unixBind. */
+    public static void netListenAddress(SocketAddress address) throws IOException {
+        Object[] fields;
+        if (address instanceof java.net.InetSocketAddress isa) {
+            fields = isa.getAddress() == null ? new Object[] {"hostname", isa.getHostString(), "port", isa.getPort()}
+                    : new Object[] {"address", isa.getAddress(), "port", isa.getPort()};
+        } else if (address instanceof java.net.UnixDomainSocketAddress u) {
+            fields = new Object[] {"unix", u.getPath()};
+        } else {
+            fields = new Object[] {"socket", String.valueOf(address)};
+        }
+        String[] d = ask("net", "listen", fields);
         if (d != null) {
             throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
         }

@@ -7,7 +7,8 @@ package dev.agt.javaagent.hooks;
  * @param family   the call family this hook guards (for the start-up report)
  * @param owner    internal class name, e.g. {@code java/io/FileInputStream}
  * @param name     method name
- * @param desc     exact method descriptor; the self-check fails when the running JDK differs
+ * @param desc     exact method descriptor, or several separated by '|' where JDK releases differ;
+ *                 the self-check fails when none is found on the running JDK
  * @param loads    argument slots to pass, with their JVM type ('A' reference, 'I' int, 'Z' boolean)
  * @param target   the Dispatcher method
  * @param targetDesc its descriptor
@@ -16,6 +17,18 @@ public record Hook(String family, String owner, String name, String desc, String
 
     public String className() {
         return owner.replace('/', '.');
+    }
+
+    public boolean matches(String methodName, String methodDesc) {
+        if (!name.equals(methodName)) {
+            return false;
+        }
+        for (String d : desc.split("\\|")) {
+            if (d.equals(methodDesc)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String id() {

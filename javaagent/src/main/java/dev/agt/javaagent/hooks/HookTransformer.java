@@ -59,7 +59,7 @@ public final class HookTransformer implements ClassFileTransformer {
                 public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exceptions) {
                     MethodVisitor mv = super.visitMethod(access, name, desc, sig, exceptions);
                     for (Hook h : hooks) {
-                        if (h.name().equals(name) && h.desc().equals(desc)) {
+                        if (h.matches(name, desc)) {
                             applied.add(h.id());
                             return new MethodVisitor(Opcodes.ASM9, mv) {
                                 @Override

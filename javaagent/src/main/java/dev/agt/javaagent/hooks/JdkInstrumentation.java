@@ -63,6 +63,21 @@ public final class JdkInstrumentation {
                     "2A 3I", "netConnect", "(Ljava/net/InetAddress;I)V"),
             new Hook("net", "sun/nio/ch/UnixDomainSockets", "connect", "(Ljava/io/FileDescriptor;Ljava/nio/file/Path;)I", "1A",
                     "netConnectUnix", PATH),
+            // net: name resolution (DNS is an exfiltration channel); the descriptor changed in JDK 18
+            new Hook("net", "java/net/InetAddress", "getAddressesFromNameService",
+                    "(Ljava/lang/String;Ljava/net/InetAddress;)[Ljava/net/InetAddress;|(Ljava/lang/String;)[Ljava/net/InetAddress;",
+                    "0A", "netResolve", "(Ljava/lang/String;)V"),
+            // net: UDP datagrams to an address of the sender's choosing (DatagramSocket and DatagramChannel)
+            new Hook("net", "sun/nio/ch/DatagramChannelImpl", "sendFromNativeBuffer",
+                    "(Ljava/io/FileDescriptor;Ljava/nio/ByteBuffer;Ljava/net/InetSocketAddress;)I", "3A", "netSend",
+                    "(Ljava/net/InetSocketAddress;)V"),
+            // net: listening sockets (ServerSocket, ServerSocketChannel, Unix domain servers)
+            new Hook("net", "sun/nio/ch/NioSocketImpl", "bind", "(Ljava/net/InetAddress;I)V", "1A 2I", "netListen",
+                    "(Ljava/net/InetAddress;I)V"),
+            new Hook("net", "sun/nio/ch/ServerSocketChannelImpl", "netBind", "(Ljava/net/SocketAddress;I)Ljava/net/SocketAddress;", "1A",
+                    "netListenAddress", "(Ljava/net/SocketAddress;)V"),
+            new Hook("net", "sun/nio/ch/ServerSocketChannelImpl", "unixBind", "(Ljava/net/SocketAddress;I)Ljava/net/SocketAddress;", "1A",
+                    "netListenAddress", "(Ljava/net/SocketAddress;)V"),
             // process: ProcessBuilder.start and Runtime.exec, reflection included
             new Hook("process", "java/lang/ProcessImpl", "start",
                     "([Ljava/lang/String;Ljava/util/Map;Ljava/lang/String;[Ljava/lang/ProcessBuilder$Redirect;Z)Ljava/lang/Process;",

@@ -125,6 +125,8 @@ public final class AgentRuntime implements Handler {
                     target.put("path", Targets.realPath(v));
                 }
                 case "library" -> target.put("path", library(String.valueOf(v)));
+                case "hostname" -> target.put("host", String.valueOf(v));
+                case "transport" -> target.put("transport", String.valueOf(v));
                 case "cmd" -> {
                     @SuppressWarnings("unchecked")
                     Map<Object, Object> env = (Map<Object, Object>) fields[i + 3];

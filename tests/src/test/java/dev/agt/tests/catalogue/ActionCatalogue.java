@@ -41,11 +41,12 @@ import java.util.concurrent.TimeUnit;
  * process, load a library), and prints one line, {@code RESULT name OK|DENIED|ERROR|SKIP detail}.
  * The test judges every action from outside as well: what the server saw, what the files hold.
  *
- * <p>Args: ROOT PORT. ROOT holds secret/secret.txt, work/ and work/link-to-secret.
+ * <p>Args: ROOT PORT UDPPORT. ROOT holds secret/secret.txt, work/ and work/link-to-secret.
  */
 public final class ActionCatalogue {
     static Path root;
     static int port;
+    static int udpPort;
 
     public interface Action {
         Object run() throws Throwable;
@@ -188,6 +189,31 @@ public final class ActionCatalogue {
             s.close();
             return "connected";
         });
+        ACTIONS.put("net.resolve", () -> java.net.InetAddress.getByName("agt-catalogue.invalid"));
+        ACTIONS.put("net.udp.DatagramSocket", () -> {
+            try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+                byte[] b = "net.udp.DatagramSocket".getBytes(StandardCharsets.US_ASCII);
+                s.send(new java.net.DatagramPacket(b, b.length, new InetSocketAddress("127.0.0.1", udpPort)));
+                return "sent";
+            }
+        });
+        ACTIONS.put("net.udp.DatagramChannel", () -> {
+            try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open()) {
+                return ch.send(ByteBuffer.wrap("net.udp.DatagramChannel".getBytes(StandardCharsets.US_ASCII)),
+                        new InetSocketAddress("127.0.0.1", udpPort));
+            }
+        });
+        ACTIONS.put("net.listen.ServerSocket", () -> {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return "listening on " + s.getLocalPort();
+            }
+        });
+        ACTIONS.put("net.listen.ServerSocketChannel", () -> {
+            try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open()) {
+                s.bind(new InetSocketAddress("127.0.0.1", 0));
+                return "listening on " + s.getLocalAddress();
+            }
+        });
         // ---- process: leave a marker -----------------------------------------------------
         ACTIONS.put("process.ProcessBuilder", () -> new ProcessBuilder("touch", root.resolve("work/marker-pb").toString()).start().waitFor());
         ACTIONS.put("process.Runtime.exec", () -> Runtime.getRuntime().exec(new String[] {"touch", root.resolve("work/marker-exec").toString()}).waitFor());
@@ -206,6 +232,7 @@ public final class ActionCatalogue {
     public static void main(String[] args) throws Exception {
         root = Path.of(args[0]).toAbsolutePath();
         port = Integer.parseInt(args[1]);
+        udpPort = args.length > 2 ? Integer.parseInt(args[2]) : 9;
         for (Map.Entry<String, Action> a : ACTIONS.entrySet()) {
             String line;
             try {
