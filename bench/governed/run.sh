@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The cost of governance on real calls: GovernedCallBench without an agent, with the agt agent
+# (engine on a Unix socket, fsync interval) and, on JDK 17, under the SecurityManager.
+# Usage: bench/governed/run.sh   (needs the built bench, agent and cli jars)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+work=$(mktemp -d)
+trap 'kill $engine_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+echo "some data" > "$work/data.txt"
+jar="$repo/bench/target/benchmarks.jar"
+cat > "$work/policy.yaml" <<YAML
+version: 1
+include: [jvm-runtime]
+rules:
+  - {id: bench-files, effect: allow, family: file, paths: ["$work/**", "/tmp/**"]}
+  - {id: loopback, effect: allow, family: net, cidrs: [127.0.0.0/8]}
+  - {id: loopback-names, effect: allow, family: net, actions: [resolve, listen]}
+  - {id: true-binary, effect: allow, family: process, executables: [/usr/bin/true, /bin/true]}
+YAML
+"$JAVA" -jar "$repo/cli/target/agt.jar" engine --policy "$work/policy.yaml" --socket "$work/e.sock" --audit-dir "$work/audit" > "$work/engine.out" 2>&1 &
+engine_pid=$!
+for _ in $(seq 100); do grep -q ready "$work/engine.out" 2>/dev/null && break; sleep 0.1; done
+cat > "$work/sm.policy" <<POLICY
+grant codeBase "file:$jar" { permission java.security.AllPermission; };
+grant { permission java.io.FilePermission "$work/-", "read"; permission java.net.SocketPermission "127.0.0.1", "connect,resolve";
+        permission java.io.FilePermission "/bin/true", "execute"; };
+POLICY
+run() { # label, extra jvm args
+  echo "== $1"
+  "$JAVA" -jar "$jar" GovernedCallBench -jvmArgsAppend "-Dagt.bench.dir=$work $2" 2>&1 \
+    | grep -E "^GovernedCallBench\.[a-zA-Z]+(:p0\.(50|99) | )" | grep -E "p0.50|p0.99 " || true
+}
+"$JAVA" -version 2>&1 | head -1
+run "no agent" ""
+run "agt agent" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/e.sock,name=bench,quiet=true"
+if "$JAVA" -version 2>&1 | grep -q '"17'; then
+  run "SecurityManager (JDK 17)" "-Djava.security.manager -Djava.security.policy==$work/sm.policy"
+fi

@@ -1,0 +1,99 @@
+package dev.agt.bench.governed;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Calls an agent governs, timed as the application sees them. Run it three ways in one session
+ * (bench/governed/run.sh): without an agent, with the agt agent against a running engine, and
+ * on JDK 17 under the SecurityManager; the differences are the cost of governance.
+ * {@code notIntercepted} is a read from an already-open file: it must cost the same in all three.
+ *
+ * <p>Needs {@code -Dagt.bench.dir=DIR} with a file {@code data.txt} in it.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class GovernedCallBench {
+    Path data;
+    HttpServer server;
+    URL url;
+    RandomAccessFile open;
+    final byte[] buf = new byte[4096];
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        System.setProperty("http.keepAlive", "false"); // every GET opens (and so governs) a connection
+        data = Path.of(System.getProperty("agt.bench.dir", "/tmp")).resolve("data.txt");
+        if (!Files.exists(data)) {
+            throw new IllegalStateException("missing " + data + " (run bench/governed/run.sh)");
+        }
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        server.createContext("/", ex -> {
+            byte[] body = "ok".getBytes();
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        url = new URL("http://127.0.0.1:" + server.getAddress().getPort() + "/x");
+        open = new RandomAccessFile(data.toFile(), "r");
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        server.stop(0);
+        open.close();
+    }
+
+    @Benchmark
+    public int fileOpen() throws IOException {
+        try (FileInputStream in = new FileInputStream(data.toFile())) {
+            return in.read();
+        }
+    }
+
+    @Benchmark
+    public int httpGet() throws IOException {
+        HttpURLConnection c = (HttpURLConnection) url.openConnection();
+        try (InputStream in = c.getInputStream()) {
+            return in.read() + c.getResponseCode();
+        }
+    }
+
+    @Benchmark
+    public int processLaunch() throws Exception {
+        return new ProcessBuilder("/bin/true").start().waitFor();
+    }
+
+    @Benchmark
+    public int notIntercepted() throws IOException {
+        open.seek(0);
+        return open.read(buf);
+    }
+}
