@@ -232,6 +232,28 @@ class JavaagentIT {
     }
 
     @Test
+    void aChildJvmIsGovernedToo() throws Exception {
+        String policy = DENY.replace("  - {id: no-processes, effect: deny, family: process}\n",
+                "  - {id: java-workers, effect: allow, family: process, executables: [\"**/bin/java\"]}\n");
+        Path classes = Path.of(ActionCatalogue.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String out;
+        try (Agt.EngineProcess e = engine(policy)) {
+            Process p = new ProcessBuilder(Agt.java(), "-javaagent:" + AGENT + "=engine=" + root.resolve("e.sock") + ",name=parent",
+                    "-cp", classes.toString(), dev.agt.tests.catalogue.Launcher.class.getName(), Agt.java(), classes.toString(),
+                    root.resolve("secret/secret.txt").toString()).redirectErrorStream(true).start();
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            e.terminate();
+            e.awaitExit();
+        }
+        assertTrue(out.contains("CHILD agt: guarding file, native, net, process"), "the child runs with the agent:\n" + out);
+        assertTrue(out.contains("CHILD TICK DENIED denied"), "the child's read of the secret is denied:\n" + out);
+        assertFalse(out.contains("CHILD TICK OK"), out);
+        Agt.Result show = Agt.run(root, "audit", "show", "audit", "--agent", "parent/child", "--effect", "deny");
+        assertTrue(show.out().contains("file/read  " + root.resolve("secret/secret.txt") + "  DENY  no-secrets"), show.toString());
+    }
+
+    @Test
     void badOptionsStopTheJvmWithAClearMessage() throws Exception {
         Path classes = Path.of(ActionCatalogue.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Process p = new ProcessBuilder(Agt.java(), "-javaagent:" + AGENT + "=engine=/x.sock,failMode=opne", "-cp", classes.toString(),

@@ -272,6 +272,26 @@ public final class Dispatcher {
         }
     }
 
+    /** ProcessBuilder.start: lets the agent propagate itself into child JVMs. */
+    public static void processBuilderStart(ProcessBuilder builder) {
+        if (!armed) {
+            return;
+        }
+        int[] depth = DEPTH.get();
+        Handler h = handler;
+        if (depth[0] > 0 || h == null) {
+            return;
+        }
+        depth[0]++;
+        try {
+            h.prepareLaunch(builder);
+        } catch (Throwable ignored) {
+            // preparing is best effort; the launch itself is still decided at ProcessImpl.start
+        } finally {
+            depth[0]--;
+        }
+    }
+
     // ---- native --------------------------------------------------------------------------
 
     /** Runtime.load0 (System.load). */

@@ -12,4 +12,10 @@ public interface Handler {
      * @return null to allow; otherwise {rule, code, reason, auditSeq, target description}
      */
     String[] check(String family, String action, Object[] fields);
+
+    /**
+     * Called as a ProcessBuilder is about to start (before the launch is decided): the agent may
+     * prepare the child, e.g. give a child JVM the agent too. Never denies.
+     */
+    void prepareLaunch(ProcessBuilder builder);
 }

@@ -192,6 +192,47 @@ public final class AgentRuntime implements Handler {
         return false;
     }
 
+    /**
+     * A child that is a JVM gets this agent, with the same engine and settings and a name that
+     * says whose child it is, through {@code JAVA_TOOL_OPTIONS} (every HotSpot JVM reads it).
+     * The launch itself is still decided by policy at ProcessImpl.start.
+     */
+    @Override
+    public void prepareLaunch(ProcessBuilder builder) {
+        List<String> cmd = builder.command();
+        if (cmd.isEmpty() || !isJava(cmd.get(0)) || agentJar == null) {
+            return;
+        }
+        Map<String, String> env = builder.environment();
+        String existing = env.getOrDefault("JAVA_TOOL_OPTIONS", "");
+        if (existing.contains("-javaagent:" + agentJar)) {
+            return;
+        }
+        String flag = "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
+                + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
+                + ",mode=" + (options.monitor() ? "monitor" : "enforce") + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "");
+        env.put("JAVA_TOOL_OPTIONS", (existing + " " + flag).trim());
+        // the child must not inherit options meant for us through the environment either
+        for (String k : List.of("AGT_ENGINE", "AGT_NAME", "AGT_MODE", "AGT_FAIL_MODE")) {
+            env.remove(k);
+        }
+    }
+
+    private static boolean isJava(String exe) {
+        String base = exe.substring(exe.lastIndexOf('/') + 1);
+        return base.equals("java");
+    }
+
+    private static final String agentJar = agentJarPath();
+
+    private static String agentJarPath() {
+        try {
+            return Path.of(AgentRuntime.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
     private static String library(String name) {
         String file = System.mapLibraryName(name);
         for (String prop : new String[] {"java.library.path", "sun.boot.library.path"}) {
