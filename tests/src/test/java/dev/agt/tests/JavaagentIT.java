@@ -117,7 +117,9 @@ class JavaagentIT {
                 "-javaagent:" + AGENT + "=engine=" + engineSocket + ",name=catalogue,timeoutMs=5000" + extraOptions,
                 // work/ is on the class path too: a link planted in a class path directory must
                 // still be judged by where it leads (file.read.symlink)
-                "-cp", classes + java.io.File.pathSeparator + root.resolve("work"), ActionCatalogue.class.getName(), root.toString(),
+                // the test's own class path too: the third-party HTTP clients live there
+                "-cp", classes + java.io.File.pathSeparator + root.resolve("work") + java.io.File.pathSeparator
+                        + System.getProperty("java.class.path"), ActionCatalogue.class.getName(), root.toString(),
                 String.valueOf(server.getAddress().getPort()), String.valueOf(udp.getLocalPort())));
         Path out = root.resolve("out.txt");
         Path err = root.resolve("err.txt");
@@ -210,7 +212,8 @@ class JavaagentIT {
         }
         assertTrue(wrong.isEmpty(), "wrong outcomes:\n" + String.join("\n", wrong) + "\n" + run.stderr());
         assertTrue(run.results().get("native.System.load").contains("UnsatisfiedLinkError"), run.results().get("native.System.load"));
-        for (String path : List.of("/net.Socket", "/net.SocketChannel", "/net.HttpURLConnection", "/net.HttpClient", "/net.thread-pool")) {
+        for (String path : List.of("/net.Socket", "/net.SocketChannel", "/net.HttpURLConnection", "/net.HttpClient", "/net.thread-pool",
+                "/net.OkHttp", "/net.ApacheHttpClient5")) {
             assertTrue(seen.contains(path), "the server saw " + path + ": " + seen);
         }
         assertTrue(Files.exists(root.resolve("work/marker-pb")) && Files.exists(root.resolve("work/marker-exec")), "the processes ran");
@@ -251,6 +254,21 @@ class JavaagentIT {
         assertFalse(out.contains("CHILD TICK OK"), out);
         Agt.Result show = Agt.run(root, "audit", "show", "audit", "--agent", "parent/child", "--effect", "deny");
         assertTrue(show.out().contains("file/read  " + root.resolve("secret/secret.txt") + "  DENY  no-secrets"), show.toString());
+    }
+
+    @Test
+    void monitorModeLetsCallsThroughAndEveryEntrySaysSo() throws Exception {
+        Run run;
+        try (Agt.EngineProcess e = engine(DENY)) {
+            run = catalogue(root.resolve("e.sock"), ",mode=monitor");
+            e.terminate();
+            e.awaitExit();
+        }
+        assertEquals("OK", run.status("file.read.Files.readAllBytes"), run.results().get("file.read.Files.readAllBytes"));
+        assertTrue(run.stderr().contains("agt: monitor mode: would deny file/read " + root.resolve("secret/secret.txt")), run.stderr());
+        Agt.Result show = Agt.run(root, "audit", "show", "audit", "--effect", "deny", "--json");
+        assertTrue(show.out().lines().count() > 10, show.toString());
+        assertTrue(show.out().lines().allMatch(l -> l.contains("\"mode\":\"monitor\"")), "every entry records monitor mode: " + show.out());
     }
 
     @Test

@@ -44,6 +44,7 @@ final class Connection {
     private final List<AuditSink.Completion> stagedDone = new ArrayList<>();
     private volatile Agent agent;
     private volatile long declaredPid = -1;
+    private volatile String mode = "enforce";
     private volatile boolean stopReading;
     private volatile boolean closed;
     private Thread thread;
@@ -70,9 +71,15 @@ final class Connection {
         return declaredPid;
     }
 
-    void hello(Agent a, long pid) {
+    void hello(Agent a, long pid, String mode) {
         this.agent = a;
         this.declaredPid = pid;
+        this.mode = mode;
+    }
+
+    /** The agent's declared enforcement mode: in monitor mode its denials are logged but not enforced. */
+    String mode() {
+        return mode;
     }
 
     private void run() {

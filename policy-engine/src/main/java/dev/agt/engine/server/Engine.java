@@ -243,8 +243,9 @@ public final class Engine implements AutoCloseable {
             return;
         }
         long declaredPid = pid instanceof Long l ? l : -1;
+        String mode = "monitor".equals(f.body().get("mode")) ? "monitor" : "enforce";
         Agent a = new Agent(n, n, c.peerUser, c.unix ? "local-peercred" : "tcp-declared", Map.of());
-        c.hello(a, declaredPid);
+        c.hello(a, declaredPid, mode);
         Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
         record(event("session-start", ev));
         Map<String, Object> ok = new LinkedHashMap<>();
@@ -340,6 +341,7 @@ public final class Engine implements AutoCloseable {
         m.put("pid", c.declaredPid());
         m.put("auth", a.how());
         m.put("session", c.number);
+        m.put("mode", c.mode()); // monitor: this agent's denials were logged, not enforced
         return m;
     }
 

@@ -119,6 +119,7 @@ class EngineTest {
             assertEquals("agent-1", e.at("/agent/name").asText());
             assertEquals(System.getProperty("user.name"), e.at("/agent/uid").asText());
             assertEquals("local-peercred", e.at("/agent/auth").asText());
+            assertEquals("enforce", e.at("/agent/mode").asText());
         }
         assertEquals("/work/a.txt", bySeq.get(allow.auditSeq()).at("/request/target/path").asText());
     }

@@ -178,6 +178,18 @@ public final class ActionCatalogue {
         ACTIONS.put("net.HttpClient.async", () -> HttpClient.newHttpClient().sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/net.HttpClient.async")).build(),
                 HttpResponse.BodyHandlers.ofString()).get(30, TimeUnit.SECONDS).statusCode());
+        ACTIONS.put("net.OkHttp", () -> {
+            try (okhttp3.Response r = new okhttp3.OkHttpClient().newCall(
+                    new okhttp3.Request.Builder().url("http://127.0.0.1:" + port + "/net.OkHttp").build()).execute()) {
+                return r.code();
+            }
+        });
+        ACTIONS.put("net.ApacheHttpClient5", () -> {
+            try (org.apache.hc.client5.http.impl.classic.CloseableHttpClient c = org.apache.hc.client5.http.impl.classic.HttpClients.createDefault()) {
+                return c.execute(new org.apache.hc.client5.http.classic.methods.HttpGet("http://127.0.0.1:" + port + "/net.ApacheHttpClient5"),
+                        r -> r.getCode());
+            }
+        });
         ACTIONS.put("net.thread-pool", () -> onThread(() -> get("/net.thread-pool")));
         ACTIONS.put("net.virtual-thread", () -> onVirtualThread(() -> get("/net.virtual-thread")));
         ACTIONS.put("net.reflection", () -> {
