@@ -27,8 +27,10 @@ final class AgentMain {
 
     static void start(Options options, Instrumentation inst, String placement) {
         HookTransformer transformer = new HookTransformer(JdkInstrumentation.HOOKS);
+        Object key;
         try {
-            Dispatcher.enter(); // everything below is the agent's own work
+            key = Dispatcher.claim(); // before any application code can
+            Dispatcher.enter(key); // everything below is the agent's own work
             inst.addTransformer(transformer, true);
             List<Class<?>> loaded = new ArrayList<>();
             for (Class<?> c : inst.getAllLoadedClasses()) {
@@ -62,8 +64,8 @@ final class AgentMain {
         AgentRuntime runtime = new AgentRuntime(options);
         String error = runtime.connect();
         closeLast(inst, runtime);
-        Dispatcher.install(runtime);
-        Dispatcher.exit();
+        Dispatcher.install(key, runtime);
+        Dispatcher.exit(key);
         if (error != null) {
             System.err.println("agt: engine unreachable at " + options.engine() + " (" + error + "): "
                     + (options.failClosed() ? "every governed call will be denied" : "failMode=open: governed calls pass unchecked"));

@@ -14,8 +14,8 @@ import java.util.Set;
  * to the {@link Handler} and the exception each call site already expects.
  *
  * <p>Reentrancy: the agent's own work (talking to the engine, resolving paths) runs JDK code
- * that is hooked too. A per-thread depth counter lets those nested calls through, and the
- * agent's own threads are marked exempt for their whole life.
+ * that is hooked too. A per-thread depth counter lets those nested calls through. The controls
+ * that change it are guarded by a key that only the agent holds (see {@link #claim}).
  *
  * <p>Before the agent has armed the dispatcher (during premain, on the premain thread only)
  * calls pass; once armed, a missing handler denies: fail closed.
@@ -35,22 +35,46 @@ public final class Dispatcher {
     private Dispatcher() {
     }
 
-    public static void install(Handler h) {
+    /** The agent's key to the controls below; handed out once, to whoever asks first (premain). */
+    private static Object key;
+
+    /**
+     * Returns the key to {@link #install}, {@link #enter} and {@link #exit}, once: premain asks
+     * before any application code runs, so application code can never get it and switch the
+     * checks off for its thread or replace the handler by calling these public methods.
+     */
+    public static synchronized Object claim() {
+        if (key != null) {
+            throw new SecurityException("the agt dispatcher is already claimed");
+        }
+        key = new Object();
+        return key;
+    }
+
+    private static void check(Object k) {
+        if (k == null || k != key) {
+            throw new SecurityException("not the agt agent's key");
+        }
+    }
+
+    /** Arms the dispatcher with its handler; only once. */
+    public static synchronized void install(Object k, Handler h) {
+        check(k);
+        if (armed) {
+            throw new SecurityException("the agt dispatcher is already armed");
+        }
         handler = h;
         armed = true;
     }
 
-    /** Marks the current thread as the agent's own for as long as it lives (engine reader threads). */
-    public static void exemptCurrentThread() {
-        DEPTH.get()[0] = 1 << 20;
-    }
-
     /** Runs agent code on this thread without re-entering the checks. */
-    public static void enter() {
+    public static void enter(Object k) {
+        check(k);
         DEPTH.get()[0]++;
     }
 
-    public static void exit() {
+    public static void exit(Object k) {
+        check(k);
         DEPTH.get()[0]--;
     }
 

@@ -136,6 +136,42 @@ public final class ActionCatalogue {
                 return s.count();
             }
         });
+        // ---- attempts to switch the agent off from inside, then read the secret ----------
+        ACTIONS.put("bypass.Dispatcher.enter", () -> {
+            Class<?> d = Class.forName("dev.agt.javaagent.bootstrap.Dispatcher");
+            for (Method m : d.getMethods()) {
+                if (m.getName().equals("enter") || m.getName().equals("exemptCurrentThread")) {
+                    try {
+                        m.invoke(null, m.getParameterCount() == 0 ? new Object[0] : new Object[] {new Object()});
+                    } catch (java.lang.reflect.InvocationTargetException refused) {
+                        // expected: not the agent's key
+                    }
+                }
+            }
+            return Files.readAllBytes(secret()).length;
+        });
+        ACTIONS.put("bypass.Dispatcher.claim-and-install", () -> {
+            Class<?> d = Class.forName("dev.agt.javaagent.bootstrap.Dispatcher");
+            Class<?> h = Class.forName("dev.agt.javaagent.bootstrap.Handler");
+            Object allowAll = java.lang.reflect.Proxy.newProxyInstance(h.getClassLoader() == null ? ClassLoader.getSystemClassLoader()
+                    : h.getClassLoader(), new Class<?>[] {h}, (proxy, m, a) -> null);
+            try {
+                Object key = d.getMethod("claim").invoke(null);
+                d.getMethod("install", Object.class, h).invoke(null, key, allowAll);
+            } catch (java.lang.reflect.InvocationTargetException | NoSuchMethodException refused) {
+                // expected: claimed by the agent at start-up
+            }
+            for (Method m : d.getMethods()) {
+                if (m.getName().equals("install")) {
+                    try {
+                        m.invoke(null, m.getParameterCount() == 1 ? new Object[] {allowAll} : new Object[] {new Object(), allowAll});
+                    } catch (java.lang.reflect.InvocationTargetException refused) {
+                        // expected
+                    }
+                }
+            }
+            return Files.readAllBytes(secret()).length;
+        });
         // ---- file: change the secret -----------------------------------------------------
         ACTIONS.put("file.write.FileOutputStream", () -> {
             try (FileOutputStream o = new FileOutputStream(secret().toFile())) {
@@ -251,30 +287,14 @@ public final class ActionCatalogue {
                 Object r = a.getValue().run();
                 line = r instanceof String s && s.startsWith("SKIP ") ? "SKIP " + s.substring(5) : "OK " + r;
             } catch (Throwable t) {
-                Throwable d = denial(t);
+                Throwable d = Denials.find(t);
                 line = d != null ? "DENIED " + d.getClass().getName() + " " + oneLine(d.getMessage())
+                        : Denials.byMessage(t) ? "DENIED " + t.getClass().getName() + " (rethrown by the library) " + oneLine(t.getMessage())
                         : "ERROR " + t.getClass().getName() + " " + oneLine(String.valueOf(t.getMessage()));
             }
             System.out.println("RESULT " + a.getKey() + " " + line);
         }
         System.out.println("CATALOGUE DONE");
-    }
-
-    /** The denial in a cause chain: any throwable implementing the agent's Denied interface. */
-    static Throwable denial(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            for (Class<?> k = c.getClass(); k != null; k = k.getSuperclass()) {
-                for (Class<?> i : k.getInterfaces()) {
-                    if (i.getName().equals("dev.agt.javaagent.bootstrap.Denied")) {
-                        return c;
-                    }
-                }
-            }
-            if (c instanceof java.lang.reflect.InvocationTargetException ite && ite.getTargetException() != null && c.getCause() == null) {
-                return denial(ite.getTargetException());
-            }
-        }
-        return null;
     }
 
     static String oneLine(String s) {

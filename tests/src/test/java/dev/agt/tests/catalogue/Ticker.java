@@ -17,7 +17,7 @@ public final class Ticker {
                 Files.readAllBytes(file);
                 System.out.println("TICK OK");
             } catch (Exception e) {
-                Throwable d = ActionCatalogue.denial(e);
+                Throwable d = Denials.find(e);
                 System.out.println(d == null ? "TICK ERROR " + e : "TICK DENIED " + d.getClass().getMethod("code").invoke(d));
             }
             System.out.flush();
