@@ -24,7 +24,7 @@ import java.util.jar.JarOutputStream;
  */
 final class BootstrapInjector {
     /** In dependency order: an interface or type before the classes that use it. */
-    static final List<String> CLASSES = List.of("Denied", "Handler", "AgtFileNotFoundException", "AgtAccessDeniedException",
+    static final List<String> CLASSES = List.of("Denial", "Denied", "Handler", "AgtFileNotFoundException", "AgtAccessDeniedException",
             "AgtConnectException", "AgtIOException", "AgtSecurityException", "AgtUnknownHostException", "Dispatcher", "Dispatcher$1");
     static final String PKG = "dev.agt.javaagent.bootstrap.";
 

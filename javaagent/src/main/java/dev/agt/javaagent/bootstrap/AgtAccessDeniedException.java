@@ -3,36 +3,15 @@ package dev.agt.javaagent.bootstrap;
 /** A policy denial, for NIO file operations, which declare IOException and use AccessDeniedException for refusals. */
 public final class AgtAccessDeniedException extends java.nio.file.AccessDeniedException implements Denied {
     private static final long serialVersionUID = 1L;
-    private final String rule;
-    private final String code;
-    private final String reason;
-    private final long auditSeq;
+    private final transient Denial denial;
 
     public AgtAccessDeniedException(String message, String rule, String code, String reason, long auditSeq) {
         super(null, null, message);
-        this.rule = rule;
-        this.code = code;
-        this.reason = reason;
-        this.auditSeq = auditSeq;
+        this.denial = new Denial(rule, code, reason, auditSeq);
     }
 
     @Override
-    public String rule() {
-        return rule;
-    }
-
-    @Override
-    public String code() {
-        return code;
-    }
-
-    @Override
-    public String reason() {
-        return reason;
-    }
-
-    @Override
-    public long auditSeq() {
-        return auditSeq;
+    public Denial denial() {
+        return denial;
     }
 }

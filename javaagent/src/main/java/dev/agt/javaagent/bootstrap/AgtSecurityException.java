@@ -1,38 +1,17 @@
 package dev.agt.javaagent.bootstrap;
 
-/** A policy denial, for calls that declare nothing (native library loading). */
+/** A policy denial, for calls that declare nothing (java.io.File operations, native library loading). */
 public final class AgtSecurityException extends java.lang.SecurityException implements Denied {
     private static final long serialVersionUID = 1L;
-    private final String rule;
-    private final String code;
-    private final String reason;
-    private final long auditSeq;
+    private final transient Denial denial;
 
     public AgtSecurityException(String message, String rule, String code, String reason, long auditSeq) {
         super(message);
-        this.rule = rule;
-        this.code = code;
-        this.reason = reason;
-        this.auditSeq = auditSeq;
+        this.denial = new Denial(rule, code, reason, auditSeq);
     }
 
     @Override
-    public String rule() {
-        return rule;
-    }
-
-    @Override
-    public String code() {
-        return code;
-    }
-
-    @Override
-    public String reason() {
-        return reason;
-    }
-
-    @Override
-    public long auditSeq() {
-        return auditSeq;
+    public Denial denial() {
+        return denial;
     }
 }
