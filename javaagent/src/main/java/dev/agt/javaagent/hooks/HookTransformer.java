@@ -66,9 +66,22 @@ public final class HookTransformer implements ClassFileTransformer {
                                 public void visitCode() {
                                     super.visitCode();
                                     for (String load : h.loads().split(" ")) {
+                                        // "1A", "2I", or "0A>owner.field:desc" to pass a field of the loaded object
+                                        String field = null;
+                                        int gt = load.indexOf('>');
+                                        if (gt > 0) {
+                                            field = load.substring(gt + 1);
+                                            load = load.substring(0, gt);
+                                        }
                                         int slot = Integer.parseInt(load.substring(0, load.length() - 1));
                                         char t = load.charAt(load.length() - 1);
                                         super.visitVarInsn(t == 'A' ? Opcodes.ALOAD : Opcodes.ILOAD, slot);
+                                        if (field != null) {
+                                            int dot = field.indexOf('.');
+                                            int colon = field.indexOf(':');
+                                            super.visitFieldInsn(Opcodes.GETFIELD, field.substring(0, dot), field.substring(dot + 1, colon),
+                                                    field.substring(colon + 1));
+                                        }
                                     }
                                     super.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, h.target(), h.targetDesc(), false);
                                 }

@@ -21,6 +21,7 @@ public final class JdkInstrumentation {
     static final String PATH_PATH = "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V";
     static final String UFSP = "sun/nio/fs/UnixFileSystemProvider";
     static final String FILE = "(Ljava/io/File;)V";
+    static final String VIEW_FILE = "0A>sun/nio/fs/UnixFileAttributeViews$Basic.file:Lsun/nio/fs/UnixPath;";
 
     public static final List<Hook> HOOKS = List.of(
             // file: java.io
@@ -58,6 +59,14 @@ public final class JdkInstrumentation {
             new Hook("file", UFSP, "createSymbolicLink",
                     "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A 2A", "nioLink", PATH_PATH),
             new Hook("file", UFSP, "createLink", "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V", "1A 2A", "nioLink", PATH_PATH),
+            // file: attribute changes through NIO views (Files.setPosixFilePermissions, setOwner,
+            // setLastModifiedTime, setAttribute): the view knows its file in a field
+            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Basic", "setTimes",
+                    "(Ljava/nio/file/attribute/FileTime;Ljava/nio/file/attribute/FileTime;Ljava/nio/file/attribute/FileTime;)V", VIEW_FILE,
+                    "nioAttr", PATH),
+            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Posix", "setPermissions", "(Ljava/util/Set;)V", VIEW_FILE, "nioAttr", PATH),
+            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Posix", "setMode", "(I)V", VIEW_FILE, "nioAttr", PATH),
+            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Posix", "setOwners", "(II)V", VIEW_FILE, "nioAttr", PATH),
             // net: Socket, SocketChannel, HttpClient, DatagramChannel.connect all funnel here
             new Hook("net", "sun/nio/ch/Net", "connect", "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I",
                     "2A 3I", "netConnect", "(Ljava/net/InetAddress;I)V"),

@@ -189,6 +189,11 @@ public final class ActionCatalogue {
         ACTIONS.put("file.rename.out", () -> Files.move(secret(), root.resolve("work/moved.txt"), StandardCopyOption.REPLACE_EXISTING));
         ACTIONS.put("file.copy.out", () -> Files.copy(secret(), root.resolve("work/copied.txt"), StandardCopyOption.REPLACE_EXISTING));
         ACTIONS.put("file.link.hard", () -> Files.createLink(root.resolve("work/hardlink"), secret()));
+        ACTIONS.put("file.attr.setPosixFilePermissions", () -> Files.setPosixFilePermissions(secret(),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")));
+        ACTIONS.put("file.attr.setLastModifiedTime", () -> Files.setLastModifiedTime(secret(),
+                java.nio.file.attribute.FileTime.fromMillis(0)));
+        ACTIONS.put("file.attr.File.setExecutable", () -> secret().toFile().setExecutable(true) ? "changed" : "unchanged");
         ACTIONS.put("file.create.in-secret", () -> Files.createDirectory(root.resolve("secret/newdir")));
         // ---- file: allowed everywhere (control) ------------------------------------------
         ACTIONS.put("file.write.workspace", () -> Files.writeString(root.resolve("work/ok.txt"), "fine"));
