@@ -147,7 +147,7 @@ public final class AgentRuntime implements Handler {
             // the JDK's networking classes fail to initialize for good, even before any policy
             return null;
         }
-        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames());
+        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()));
         Decision d = decide(request);
         if (d.allowed()) {
             return null;
@@ -210,7 +210,8 @@ public final class AgentRuntime implements Handler {
         }
         String flag = "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
                 + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
-                + ",mode=" + (options.monitor() ? "monitor" : "enforce") + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "");
+                + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
+                + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "");
         env.put("JAVA_TOOL_OPTIONS", (existing + " " + flag).trim());
         // the child must not inherit options meant for us through the environment either
         for (String k : List.of("AGT_ENGINE", "AGT_NAME", "AGT_MODE", "AGT_FAIL_MODE")) {
@@ -245,13 +246,29 @@ public final class AgentRuntime implements Handler {
         return name;
     }
 
-    private static List<String> frames() {
-        return WALKER.walk(s -> s.filter(f -> {
-            String c = f.getClassName();
-            return !(c.startsWith("java.") || c.startsWith("javax.") || c.startsWith("jdk.") || c.startsWith("sun.")
-                    || c.startsWith("dev.agt.javaagent."));
-        }).limit(8).map(f -> f.getClassName() + "." + f.getMethodName() + "(" + f.getFileName() + ":" + f.getLineNumber() + ")")
-                .collect(Collectors.toList()));
+    /**
+     * The top application frames (JDK and agent frames skipped), for reviewers: which code made
+     * the call. Walking the stack is a large share of an allowed call's cost in the agent, so
+     * only {@code frames=N} (default 4) are taken, and the walk stops there.
+     */
+    private static List<String> frames(int n) {
+        if (n <= 0) {
+            return List.of();
+        }
+        return WALKER.walk(s -> {
+            List<String> out = new ArrayList<>(n);
+            var it = s.iterator();
+            while (it.hasNext() && out.size() < n) {
+                StackWalker.StackFrame f = it.next();
+                String c = f.getClassName();
+                if (c.startsWith("java.") || c.startsWith("javax.") || c.startsWith("jdk.") || c.startsWith("sun.")
+                        || c.startsWith("dev.agt.javaagent.")) {
+                    continue;
+                }
+                out.add(c + "." + f.getMethodName() + "(" + f.getFileName() + ":" + f.getLineNumber() + ")");
+            }
+            return out;
+        });
     }
 
     static String describe(Map<String, Object> t) {

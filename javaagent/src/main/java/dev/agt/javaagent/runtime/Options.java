@@ -9,11 +9,11 @@ import java.util.Map;
  * misspelt {@code failMode} must not silently leave the default.
  */
 public record Options(String engine, String name, String identity, boolean failClosed, long timeoutMs, boolean monitor,
-                      String rules, boolean exitOnEngineDown, boolean quiet) {
+                      String rules, boolean exitOnEngineDown, boolean quiet, int frames) {
 
     static final Map<String, String> ENV = Map.of("engine", "AGT_ENGINE", "name", "AGT_NAME", "identity", "AGT_IDENTITY",
             "failMode", "AGT_FAIL_MODE", "timeoutMs", "AGT_TIMEOUT_MS", "mode", "AGT_MODE", "rules", "AGT_RULES",
-            "onEngineDown", "AGT_ON_ENGINE_DOWN", "quiet", "AGT_QUIET");
+            "onEngineDown", "AGT_ON_ENGINE_DOWN", "quiet", "AGT_QUIET", "frames", "AGT_FRAMES");
 
     public static Options parse(String args, Map<String, String> env) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -61,8 +61,17 @@ public record Options(String engine, String name, String identity, boolean failC
         if (!down.equals("deny") && !down.equals("exit")) {
             throw new IllegalArgumentException("onEngineDown must be deny or exit, not '" + down + "'");
         }
+        int frames;
+        try {
+            frames = Integer.parseInt(m.getOrDefault("frames", "4"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("frames must be a whole number");
+        }
+        if (frames < 0 || frames > 64) {
+            throw new IllegalArgumentException("frames must be between 0 and 64");
+        }
         String name = m.getOrDefault("name", "java-agent");
         return new Options(engine, name, m.get("identity"), failMode.equals("closed"), timeout, mode.equals("monitor"),
-                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")));
+                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames);
     }
 }
