@@ -32,6 +32,14 @@ public final class Dispatcher {
         }
     };
 
+    /**
+     * What a high-level HTTP client on this thread is about to connect for: {url, method, host,
+     * port}. Set when HttpURLConnection starts connecting, taken by the connect it leads to
+     * (same thread, same host and port), so the request carries url and method for policies and
+     * reports. Not a lambda: see DEPTH.
+     */
+    private static final ThreadLocal<String[]> HTTP = new ThreadLocal<String[]>();
+
     private Dispatcher() {
     }
 
@@ -229,12 +237,38 @@ public final class Dispatcher {
 
     // ---- network -------------------------------------------------------------------------
 
+    /** sun.net.www.protocol.http.HttpURLConnection.plainConnect0: remember url and method for the connect. */
+    public static void httpContext(Object connection) {
+        if (connection instanceof java.net.HttpURLConnection c) {
+            java.net.URL u = c.getURL();
+            int port = u.getPort() >= 0 ? u.getPort() : u.getDefaultPort();
+            HTTP.set(new String[] {u.toString(), c.getRequestMethod(), u.getHost(), Integer.toString(port)});
+        }
+    }
+
     /** sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int): every TCP/UDP connect. */
     public static void netConnect(InetAddress address, int port) throws IOException {
-        String[] d = ask("net", "connect", new Object[] {"address", address, "port", port});
+        String[] http = HTTP.get();
+        Object[] fields;
+        if (http != null && Integer.toString(port).equals(http[3]) && sameHost(address, http[2])) {
+            HTTP.remove();
+            fields = new Object[] {"address", address, "port", port, "url", http[0], "method", http[1]};
+        } else {
+            fields = new Object[] {"address", address, "port", port};
+        }
+        String[] d = ask("net", "connect", fields);
         if (d != null) {
             throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
         }
+    }
+
+    private static boolean sameHost(InetAddress address, String host) {
+        String s = address.toString(); // "name/ip": no lookup
+        int slash = s.indexOf('/');
+        String name = slash > 0 ? s.substring(0, slash) : "";
+        String ip = s.substring(slash + 1);
+        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase(name) || h.equals(ip);
     }
 
     /** sun.nio.ch.UnixDomainSockets.connect(FileDescriptor, Path). */

@@ -72,6 +72,9 @@ public final class JdkInstrumentation {
                     "2A 3I", "netConnect", "(Ljava/net/InetAddress;I)V"),
             new Hook("net", "sun/nio/ch/UnixDomainSockets", "connect", "(Ljava/io/FileDescriptor;Ljava/nio/file/Path;)I", "1A",
                     "netConnectUnix", PATH),
+            // net: HttpURLConnection knows the url and method of the connect that follows
+            new Hook("net", "sun/net/www/protocol/http/HttpURLConnection", "plainConnect0", "()V", "0A", "httpContext",
+                    "(Ljava/lang/Object;)V"),
             // net: name resolution (DNS is an exfiltration channel); the descriptor changed in JDK 18
             new Hook("net", "java/net/InetAddress", "getAddressesFromNameService",
                     "(Ljava/lang/String;Ljava/net/InetAddress;)[Ljava/net/InetAddress;|(Ljava/lang/String;)[Ljava/net/InetAddress;",
