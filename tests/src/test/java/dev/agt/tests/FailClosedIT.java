@@ -82,6 +82,28 @@ class FailClosedIT {
     }
 
     @Test
+    void failModeOpenExcusesOnlyAnUnreachableEngineNeverAPolicyDenial() throws Exception {
+        root = root.toRealPath();
+        Process t = ticker(root.resolve("absent.sock"), 0.5, ",failMode=open");
+        assertTrue(t.waitFor(60, TimeUnit.SECONDS));
+        List<String> unreachable = ticks();
+        assertTrue(!unreachable.isEmpty() && unreachable.stream().allMatch("OK"::equals), "open: passes while unreachable: " + unreachable);
+
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\ninclude: [jvm-runtime]\nrules:\n"
+                + "  - {id: elsewhere, effect: allow, family: file, paths: [\"/nowhere/**\"]}\n");
+        try (Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
+                "--audit-dir", root.resolve("audit").toString())) {
+            e.awaitReady();
+            Process t2 = ticker(root.resolve("e.sock"), 0.5, ",failMode=open");
+            assertTrue(t2.waitFor(60, TimeUnit.SECONDS));
+            e.terminate();
+            e.awaitExit();
+        }
+        List<String> decided = ticks();
+        assertTrue(!decided.isEmpty() && decided.stream().allMatch("DENIED default-deny"::equals), "a policy denial stands: " + decided);
+    }
+
+    @Test
     void anEngineThatDoesNotAnswerInTimeMeansDenials() throws Exception {
         root = root.toRealPath();
         Path sock = root.resolve("slow.sock");

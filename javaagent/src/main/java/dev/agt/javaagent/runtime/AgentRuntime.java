@@ -153,13 +153,16 @@ public final class AgentRuntime implements Handler {
             return null;
         }
         boolean failure = d.rule().isEmpty();
+        // failMode=open excuses only not reaching the engine; an engine that answered (even
+        // audit-unavailable or refused) has decided, and its denial stands
+        boolean unreachable = d.code().equals(Reasons.ENGINE_UNREACHABLE) || d.code().equals(Reasons.TIMEOUT);
         String what = family + "/" + act + " " + describe(target);
         if (options.monitor()) {
             System.err.println("agt: monitor mode: would deny " + what + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
             return null;
         }
-        if (failure && !options.failClosed()) {
-            return null; // failMode=open: only engine failures pass, never a policy denial
+        if (unreachable && !options.failClosed()) {
+            return null; // failMode=open: calls pass only while the engine cannot be reached
         }
         return new String[] {d.rule(), d.code(), d.reason(), Long.toString(d.auditSeq()), what};
     }
