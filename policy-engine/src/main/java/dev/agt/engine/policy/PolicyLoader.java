@@ -17,7 +17,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,7 +24,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Reads a policy file and its includes, resolves variables, validates everything and compiles
@@ -378,18 +376,5 @@ public final class PolicyLoader {
             }
         }
         return d[a.length()][b.length()];
-    }
-
-    static Set<String> orderedSet(List<String> l) {
-        return new LinkedHashSet<>(l);
-    }
-
-    static PatternSyntaxException regexError(String regex) {
-        try {
-            Pattern.compile(regex);
-            return null;
-        } catch (PatternSyntaxException e) {
-            return e;
-        }
     }
 }
