@@ -104,6 +104,17 @@ class FailClosedIT {
     }
 
     @Test
+    void onEngineDownExitStopsTheJvmBeforeTheApplicationRuns() throws Exception {
+        root = root.toRealPath();
+        Process t = ticker(root.resolve("absent.sock"), 0.5, ",onEngineDown=exit");
+        assertTrue(t.waitFor(60, TimeUnit.SECONDS));
+        String out = Files.readString(root.resolve("ticker.out"));
+        assertEquals(4, t.exitValue(), out);
+        assertTrue(out.contains("agt: engine unreachable at " + root.resolve("absent.sock")), out);
+        assertTrue(ticks().isEmpty(), "the application never ran: " + out);
+    }
+
+    @Test
     void anEngineThatDoesNotAnswerInTimeMeansDenials() throws Exception {
         root = root.toRealPath();
         Path sock = root.resolve("slow.sock");
