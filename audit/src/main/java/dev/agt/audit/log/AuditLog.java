@@ -450,15 +450,6 @@ public final class AuditLog implements AuditSink {
         }
     }
 
-    /** The tree size covered by the latest checkpoint. */
-    public long checkpointedSize() {
-        return checkpointed;
-    }
-
-    public String keyId() {
-        return o.signer().verifier().keyIdHex();
-    }
-
     @Override
     public long failures() {
         return failures.get();

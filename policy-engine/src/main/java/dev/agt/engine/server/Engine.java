@@ -522,10 +522,6 @@ public final class Engine implements AutoCloseable {
         stopped.countDown();
     }
 
-    Path auditDir() {
-        return config.auditDir();
-    }
-
     private static String clip(Object o) {
         String s = String.valueOf(o);
         return s.length() > 40 ? s.substring(0, 40) + "..." : s;

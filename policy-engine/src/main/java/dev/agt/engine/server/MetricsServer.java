@@ -48,6 +48,9 @@ final class MetricsServer implements AutoCloseable {
         b.append("# TYPE agt_policy_reloads_total counter\n");
         b.append("agt_policy_reloads_total{result=\"loaded\"} ").append(c.reloadsOk.sum()).append('\n');
         b.append("agt_policy_reloads_total{result=\"rejected\"} ").append(c.reloadsRejected.sum()).append('\n');
+        b.append("# HELP agt_connections_total Connections accepted since the engine started.\n");
+        b.append("# TYPE agt_connections_total counter\n");
+        b.append("agt_connections_total ").append(c.connectionsTotal.sum()).append('\n');
         b.append("# HELP agt_connections Open agent connections.\n");
         b.append("# TYPE agt_connections gauge\n");
         b.append("agt_connections ").append(engine.connectionCount()).append('\n');

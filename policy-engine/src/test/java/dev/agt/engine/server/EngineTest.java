@@ -356,6 +356,7 @@ class EngineTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(body.contains("agt_decisions_total{effect=\"allow\"} 1\n"), body);
         assertTrue(body.contains("agt_decisions_total{effect=\"deny\"} 1\n"), body);
+        assertTrue(body.contains("agt_connections_total 1\n"), body);
         assertTrue(body.contains("agt_policy_info{version=\"" + engine.policy().version() + "\"} 1"), body);
     }
 
