@@ -33,16 +33,24 @@ final class AgentMain {
             Dispatcher.enter(key); // everything below is the agent's own work
             inst.addTransformer(transformer, true);
             List<Class<?>> loaded = new ArrayList<>();
+            ClassLoader platform = ClassLoader.getPlatformClassLoader();
+            ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> // its hooks call the dispatcher
+                    inst.redefineModule(http, Set.of(Dispatcher.class.getModule()), java.util.Map.of(), java.util.Map.of(), Set.of(), java.util.Map.of()));
             for (Class<?> c : inst.getAllLoadedClasses()) {
-                if (c.getClassLoader() == null && transformer.classes().contains(c.getName().replace('.', '/'))) {
+                ClassLoader l = c.getClassLoader();
+                String internal = c.getName().replace('.', '/');
+                if ((l == null || l == platform && JdkInstrumentation.PLATFORM_CLASSES.contains(internal)) && transformer.classes().contains(internal)) {
                     loaded.add(c);
                 }
             }
             if (!loaded.isEmpty()) {
                 inst.retransformClasses(loaded.toArray(Class[]::new));
             }
-            for (String internal : transformer.classes()) {
-                Class.forName(internal.replace('/', '.'), false, null); // the rest: transformed as they load now
+            for (String internal : transformer.classes()) { // the rest: transformed as they load now
+                boolean onPlatform = JdkInstrumentation.PLATFORM_CLASSES.contains(internal);
+                if (!onPlatform || ModuleLayer.boot().findModule("java.net.http").isPresent()) {
+                    Class.forName(internal.replace('/', '.'), false, onPlatform ? platform : null);
+                }
             }
         } catch (Throwable t) {
             fatal("could not install its hooks: " + t, 3);
@@ -52,7 +60,8 @@ final class AgentMain {
         Set<String> families = new TreeSet<>();
         for (Hook h : JdkInstrumentation.HOOKS) {
             families.add(h.family());
-            if (!transformer.applied(h)) {
+            boolean absent = JdkInstrumentation.PLATFORM_CLASSES.contains(h.owner()) && ModuleLayer.boot().findModule("java.net.http").isEmpty();
+            if (!transformer.applied(h) && !absent) { // a runtime image without java.net.http has no HttpClient to watch
                 missing.add(h.family() + ": " + h.id());
             }
         }

@@ -190,10 +190,15 @@ class JavaagentIT {
         assertTrue(datagrams.isEmpty(), "the UDP server received: " + datagrams);
         assertTrue(run.results().get("net.resolve").contains("AgtUnknownHostException"), run.results().get("net.resolve"));
         // a high-level client's url and method travel with the connect, into the log
-        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/net.HttpURLConnection";
         Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "net", "--json");
-        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"url\":\"" + url + "\"") && l.contains("\"method\":\"GET\"")
-                && l.contains("\"effect\":\"deny\"")), "the denied connect records url and method:\n" + log.out());
+        for (String client : List.of("net.HttpURLConnection", "net.HttpClient", "net.HttpClient.async")) {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/" + client;
+            assertTrue(log.out().lines().anyMatch(l -> l.contains("\"url\":\"" + url + "\"") && l.contains("\"method\":\"GET\"")
+                    && l.contains("\"effect\":\"deny\"")), "the denied connect records url and method of " + client + ":\n" + log.out());
+        }
+        // and only the connect it was for: a raw socket's connect right after carries none
+        assertTrue(log.out().lines().filter(l -> l.contains("\"url\"")).allMatch(l -> l.contains("/net.Http")),
+                "url only on the clients' connects:\n" + log.out());
         try (var s = Files.list(root.resolve("work"))) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("marker")), "no process ran");
         }

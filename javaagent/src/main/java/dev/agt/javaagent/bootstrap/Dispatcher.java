@@ -246,12 +246,23 @@ public final class Dispatcher {
         }
     }
 
+    /** jdk.internal.net.http.PlainHttpConnection.connectAsync: the request a new HttpClient connection is for. */
+    public static void httpClientContext(java.net.URI uri, String method) {
+        String host = uri.getHost();
+        if (host != null) {
+            int port = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+            HTTP.set(new String[] {uri.toString(), method, host, Integer.toString(port)});
+        }
+    }
+
     /** sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int): every TCP/UDP connect. */
     public static void netConnect(InetAddress address, int port) throws IOException {
         String[] http = HTTP.get();
+        if (http != null) {
+            HTTP.remove(); // for the very next connect only: a stale url must never dress up a later connection
+        }
         Object[] fields;
         if (http != null && Integer.toString(port).equals(http[3]) && sameHost(address, http[2])) {
-            HTTP.remove();
             fields = new Object[] {"address", address, "port", port, "url", http[0], "method", http[1]};
         } else {
             fields = new Object[] {"address", address, "port", port};

@@ -22,6 +22,7 @@ import org.objectweb.asm.Opcodes;
  */
 public final class HookTransformer implements ClassFileTransformer {
     static final String DISPATCHER = "dev/agt/javaagent/bootstrap/Dispatcher";
+    private static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
     private final Map<String, List<Hook>> byClass = new HashMap<>();
     private final Set<String> applied = ConcurrentHashMap.newKeySet();
     private final Map<String, Throwable> failed = new ConcurrentHashMap<>();
@@ -47,9 +48,9 @@ public final class HookTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefining, ProtectionDomain pd,
                             byte[] bytes) {
-        List<Hook> hooks = className == null || loader != null ? null : byClass.get(className);
-        if (hooks == null) {
-            return null; // only bootstrap-loaded JDK classes are ours to touch
+        List<Hook> hooks = className == null ? null : byClass.get(className);
+        if (hooks == null || !(loader == null || loader == PLATFORM && JdkInstrumentation.PLATFORM_CLASSES.contains(className))) {
+            return null; // only JDK classes (boot loader, or the platform loader's java.net.http) are ours to touch
         }
         try {
             ClassReader reader = new ClassReader(bytes);
@@ -66,21 +67,24 @@ public final class HookTransformer implements ClassFileTransformer {
                                 public void visitCode() {
                                     super.visitCode();
                                     for (String load : h.loads().split(" ")) {
-                                        // "1A", "2I", or "0A>owner.field:desc" to pass a field of the loaded object
-                                        String field = null;
-                                        int gt = load.indexOf('>');
-                                        if (gt > 0) {
-                                            field = load.substring(gt + 1);
-                                            load = load.substring(0, gt);
-                                        }
-                                        int slot = Integer.parseInt(load.substring(0, load.length() - 1));
-                                        char t = load.charAt(load.length() - 1);
-                                        super.visitVarInsn(t == 'A' ? Opcodes.ALOAD : Opcodes.ILOAD, slot);
-                                        if (field != null) {
-                                            int dot = field.indexOf('.');
-                                            int colon = field.indexOf(':');
-                                            super.visitFieldInsn(Opcodes.GETFIELD, field.substring(0, dot), field.substring(dot + 1, colon),
-                                                    field.substring(colon + 1));
+                                        // "1A", "2I", or "0A>owner.field:desc>owner.method()desc": a slot, then
+                                        // fields read and no-argument methods called on what was loaded
+                                        String[] steps = load.split(">");
+                                        String slot = steps[0];
+                                        char t = slot.charAt(slot.length() - 1);
+                                        super.visitVarInsn(t == 'A' ? Opcodes.ALOAD : Opcodes.ILOAD, Integer.parseInt(slot.substring(0, slot.length() - 1)));
+                                        for (int i = 1; i < steps.length; i++) {
+                                            String step = steps[i];
+                                            int dot = step.indexOf('.');
+                                            int paren = step.indexOf('(');
+                                            if (paren > 0) {
+                                                super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, step.substring(0, dot), step.substring(dot + 1, paren),
+                                                        step.substring(paren), false);
+                                            } else {
+                                                int colon = step.indexOf(':');
+                                                super.visitFieldInsn(Opcodes.GETFIELD, step.substring(0, dot), step.substring(dot + 1, colon),
+                                                        step.substring(colon + 1));
+                                            }
                                         }
                                     }
                                     super.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, h.target(), h.targetDesc(), false);

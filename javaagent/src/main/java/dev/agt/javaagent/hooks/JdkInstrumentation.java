@@ -23,6 +23,11 @@ public final class JdkInstrumentation {
     static final String FILE = "(Ljava/io/File;)V";
     static final String VIEW_FILE = "0A>sun/nio/fs/UnixFileAttributeViews$Basic.file:Lsun/nio/fs/UnixPath;";
 
+    static final String HTTP_REQUEST = "1A>jdk/internal/net/http/Exchange.request:Ljdk/internal/net/http/HttpRequestImpl;";
+
+    /** Hooked classes the platform class loader defines (java.net.http); all others are the boot loader's. */
+    public static final java.util.Set<String> PLATFORM_CLASSES = java.util.Set.of("jdk/internal/net/http/PlainHttpConnection");
+
     public static final List<Hook> HOOKS = List.of(
             // file: java.io
             new Hook("file", "java/io/FileInputStream", "open", "(Ljava/lang/String;)V", "1A", "fileRead", FILE_NOT_FOUND_STRING),
@@ -75,6 +80,12 @@ public final class JdkInstrumentation {
             // net: HttpURLConnection knows the url and method of the connect that follows
             new Hook("net", "sun/net/www/protocol/http/HttpURLConnection", "plainConnect0", "()V", "0A", "httpContext",
                     "(Ljava/lang/Object;)V"),
+            // net: java.net.http.HttpClient (sync and async, HTTP/1.1 and 2, TLS): each new connection
+            // starts here, on whichever thread, and reaches Net.connect before it returns
+            new Hook("net", "jdk/internal/net/http/PlainHttpConnection", "connectAsync",
+                    "(Ljdk/internal/net/http/Exchange;)Ljava/util/concurrent/CompletableFuture;",
+                    HTTP_REQUEST + ">java/net/http/HttpRequest.uri()Ljava/net/URI; " + HTTP_REQUEST + ">java/net/http/HttpRequest.method()Ljava/lang/String;",
+                    "httpClientContext", "(Ljava/net/URI;Ljava/lang/String;)V"),
             // net: name resolution (DNS is an exfiltration channel); the descriptor changed in JDK 18
             new Hook("net", "java/net/InetAddress", "getAddressesFromNameService",
                     "(Ljava/lang/String;Ljava/net/InetAddress;)[Ljava/net/InetAddress;|(Ljava/lang/String;)[Ljava/net/InetAddress;",
