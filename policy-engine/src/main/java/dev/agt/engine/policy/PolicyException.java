@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.config.Problem;
 import java.util.List;
 import java.util.stream.Collectors;
 

@@ -1,5 +1,10 @@
 package dev.agt.engine.policy;
 
+import dev.agt.config.Keys;
+import dev.agt.config.Node;
+import dev.agt.config.Source;
+import dev.agt.config.Problem;
+import dev.agt.config.YamlReader;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -260,13 +265,7 @@ public final class PolicyLoader {
     }
 
     void unknownKeys(Node.Map_ m, Set<String> allowed) {
-        for (Map.Entry<String, Source.Pos> k : m.keys().entrySet()) {
-            if (!allowed.contains(k.getKey())) {
-                String near = nearest(k.getKey(), allowed);
-                problems.add(new Problem(k.getValue(), "unknown key '" + k.getKey() + "'"
-                        + (near != null ? " (did you mean '" + near + "'?)" : " (expected one of: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")")));
-            }
-        }
+        Keys.unknown(m, allowed, problems);
     }
 
     List<Node.Scalar> stringList(Node n, String key) {
@@ -345,36 +344,6 @@ public final class PolicyLoader {
     }
 
     static String nearest(String word, Set<String> options) {
-        String best = null;
-        int bestD = 3;
-        for (String o : options) {
-            int d = distance(word.toLowerCase(Locale.ROOT), o);
-            if (d < bestD) {
-                bestD = d;
-                best = o;
-            }
-        }
-        return best;
-    }
-
-    /** Edit distance counting a swap of two neighbours as one edit ("pahts" is one from "paths"). */
-    static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return Keys.nearest(word, options);
     }
 }

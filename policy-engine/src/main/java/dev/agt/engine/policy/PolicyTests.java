@@ -1,5 +1,9 @@
 package dev.agt.engine.policy;
 
+import dev.agt.config.Node;
+import dev.agt.config.Source;
+import dev.agt.config.Problem;
+import dev.agt.config.YamlReader;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Request;
 import java.io.IOException;

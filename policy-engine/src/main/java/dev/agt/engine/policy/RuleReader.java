@@ -1,5 +1,7 @@
 package dev.agt.engine.policy;
 
+import dev.agt.config.Node;
+import dev.agt.config.Source;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,5 @@
 /**
- * The policy language: reading ({@link dev.agt.engine.policy.YamlReader},
+ * The policy language: reading ({@link dev.agt.config.YamlReader},
  * {@link dev.agt.engine.policy.PolicyLoader}), the compiled model ({@link dev.agt.engine.policy.Policy},
  * {@link dev.agt.engine.policy.Rule}, {@link dev.agt.engine.policy.Condition}) and deciding
  * ({@link dev.agt.engine.policy.Evaluator}).

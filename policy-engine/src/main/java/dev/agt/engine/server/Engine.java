@@ -8,7 +8,7 @@ import dev.agt.engine.policy.Evaluator;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
-import dev.agt.engine.policy.Problem;
+import dev.agt.config.Problem;
 import dev.agt.engine.policy.RateLimiter;
 import dev.agt.engine.policy.Targets;
 import dev.agt.protocol.Decision;

@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.config.Problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.agt.engine.policy;
+package dev.agt.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,4 +1,4 @@
-package dev.agt.engine.policy;
+package dev.agt.config;
 
 /** One thing wrong with a file, placed where a person can find it. */
 public record Problem(Source.Pos pos, String message) implements Comparable<Problem> {

@@ -1,4 +1,4 @@
-package dev.agt.engine.policy;
+package dev.agt.config;
 
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
-package dev.agt.engine.policy;
+package dev.agt.config;
 
-/** Names a place in a policy or test file. */
+/** Names a place in a policy, rules or test file. */
 public final class Source {
     private Source() {
     }
