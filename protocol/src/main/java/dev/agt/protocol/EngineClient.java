@@ -154,6 +154,12 @@ public final class EngineClient implements AutoCloseable {
         return broken != null;
     }
 
+    /** Why the connection broke, or null while it works. */
+    public String brokenReason() {
+        IOException b = broken;
+        return b == null ? null : String.valueOf(b.getMessage());
+    }
+
     private void readLoop() {
         try {
             while (true) {

@@ -1,0 +1,39 @@
+package dev.agt.rules;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One interception rule: which methods to intercept (a class selector, a method name and its
+ * parameters), which request to send for each call (family, action, and target fields built
+ * from the call's receiver, arguments or result), and how to apply the decision.
+ *
+ * @param params     parameter types as Java names ("java.lang.String", "int", "byte[]"), or null for any
+ * @param paramCount the number of parameters, or -1 for any
+ * @param origin     where the rule was written ({@code file:line:column}), for reports
+ */
+public record InterceptRule(String id, String description, ClassSelector selector, String method, List<String> params,
+                            int paramCount, At at, String family, String action, Map<String, Field> target, Mode mode,
+                            boolean builtin, String origin) {
+
+    /** When the request is made: before the method runs, or on its result (for list-style calls). */
+    public enum At {
+        ENTRY, RETURN
+    }
+
+    /** enforce: denials throw; monitor: denials are logged as would-be denials, the call goes on; off: not intercepted. */
+    public enum Mode {
+        ENFORCE, MONITOR, OFF
+    }
+
+    /** Whether a method with this name and these parameter types (Java names) is selected. */
+    public boolean matchesMethod(String name, List<String> paramTypes) {
+        if (!method.equals(name)) {
+            return false;
+        }
+        if (params != null) {
+            return params.equals(paramTypes);
+        }
+        return paramCount < 0 || paramCount == paramTypes.size();
+    }
+}
