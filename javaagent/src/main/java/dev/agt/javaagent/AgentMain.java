@@ -6,7 +6,14 @@ import dev.agt.javaagent.hooks.HookTransformer;
 import dev.agt.javaagent.hooks.JdkInstrumentation;
 import dev.agt.javaagent.runtime.AgentRuntime;
 import dev.agt.javaagent.runtime.Options;
+import dev.agt.javaagent.rules.RuleTransformer;
+import dev.agt.rules.BuiltinRules;
+import dev.agt.rules.InterceptRule;
+import dev.agt.rules.RulesException;
+import dev.agt.rules.RulesParser;
+import java.io.IOException;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -70,9 +77,24 @@ final class AgentMain {
                     + (missing.isEmpty() ? "" : String.join("; ", missing)) + (transformer.failures().isEmpty() ? "" : " errors: " + transformer.failures()), 3);
             return;
         }
-        AgentRuntime runtime = new AgentRuntime(options);
+        AgentRuntime runtime = new AgentRuntime(options, key);
+        RuleTransformer rules;
+        try {
+            rules = interceptionRules(options, key);
+        } catch (RulesException e) {
+            fatal("refusing to run: the interception rules in " + options.rules() + " are invalid:\n" + e.getMessage(), 3);
+            return;
+        } catch (IOException e) {
+            fatal("refusing to run: cannot read interception rules: " + e.getMessage(), 3);
+            return;
+        }
+        runtime.rules(rules.rules());
+        inst.addTransformer(rules, false);
         String error = runtime.connect();
-        closeLast(inst, runtime);
+        closeLast(inst, () -> {
+            reportUnmatched(rules, options);
+            runtime.close();
+        });
         Dispatcher.install(key, runtime);
         Dispatcher.exit(key);
         if (error != null) {
@@ -85,7 +107,9 @@ final class AgentMain {
         if (!options.quiet()) {
             System.err.println("agt: guarding " + String.join(", ", families) + " (" + JdkInstrumentation.HOOKS.size() + " hooks, bootstrap "
                     + placement + "); engine " + options.engine() + (error == null ? "" : " (unreachable)") + "; mode "
-                    + (options.monitor() ? "monitor (denials are logged, not enforced)" : "enforce") + "; agent " + options.name());
+                    + (options.monitor() ? "monitor (denials are logged, not enforced)" : "enforce") + "; agent " + options.name()
+                    + "; interception rules: " + rules.rules().stream().filter(r -> r.builtin()).count() + " built-in"
+                    + (options.rules() == null ? "" : ", " + rules.rules().stream().filter(r -> !r.builtin()).count() + " from " + options.rules()));
         }
     }
 
@@ -96,7 +120,7 @@ final class AgentMain {
      * the connection's reader thread sits. The JDK runs its internal shutdown slots in order,
      * after the application's hooks (slot 1) and delete-on-exit (slot 2); the last slot is ours.
      */
-    private static void closeLast(Instrumentation inst, AgentRuntime runtime) {
+    private static void closeLast(Instrumentation inst, Runnable last) {
         try {
             Module javaBase = Object.class.getModule();
             inst.redefineModule(javaBase, java.util.Set.of(), java.util.Map.of("jdk.internal.access", java.util.Set.of(AgentMain.class.getModule())),
@@ -104,9 +128,32 @@ final class AgentMain {
             Class<?> secrets = Class.forName("jdk.internal.access.SharedSecrets");
             Object jla = secrets.getMethod("getJavaLangAccess").invoke(null);
             Class<?> jlaType = Class.forName("jdk.internal.access.JavaLangAccess");
-            jlaType.getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class).invoke(jla, 9, false, (Runnable) runtime::close);
+            jlaType.getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class).invoke(jla, 9, false, last);
         } catch (ReflectiveOperationException | RuntimeException e) {
             // not fatal: the JVM then exits up to 300 ms later, that is all
+        }
+    }
+
+    /** The built-in rules (compiled into the jar) and the ops team's file from {@code rules=}, if any. */
+    static RuleTransformer interceptionRules(Options options, Object key) throws IOException, RulesException {
+        List<InterceptRule> all = new ArrayList<>(BuiltinRules.load().rules());
+        if (options.rules() != null) {
+            all.addAll(RulesParser.load(Path.of(options.rules())).rules());
+        }
+        return new RuleTransformer(all, key, options.quiet());
+    }
+
+    /** At exit: the ops team's rules that never matched a method (a typo in a class name shows here). */
+    private static void reportUnmatched(RuleTransformer rules, Options options) {
+        List<String> unmatched = new ArrayList<>();
+        for (int i = 0; i < rules.rules().size(); i++) {
+            InterceptRule r = rules.rules().get(i);
+            if (!r.builtin() && r.mode() != InterceptRule.Mode.OFF && !rules.matched().containsKey(i)) {
+                unmatched.add(r.id() + " (" + r.origin() + ")");
+            }
+        }
+        if (!unmatched.isEmpty() && !options.quiet()) {
+            System.err.println("agt: interception rules that matched no method in this run: " + String.join(", ", unmatched));
         }
     }
 

@@ -122,6 +122,56 @@ public final class Dispatcher {
         }
     }
 
+    // ---- interception rules (MCP clients, tool frameworks, ops teams' own rules) ----------
+
+    /**
+     * At the entry of a method an interception rule selected: null to go on, or the denial,
+     * which the inserted code throws (or, for a method returning Mono or a future, returns as a
+     * failed one, the way that client fails).
+     */
+    public static Throwable intercept(int rule, Object self, Object[] args) {
+        if (!armed || DEPTH.get()[0] > 0) {
+            return null;
+        }
+        int[] depth = DEPTH.get();
+        Handler h = handler;
+        String[] d;
+        depth[0]++;
+        try {
+            d = h == null ? new String[] {"", "agent-not-ready", "the agt agent has no engine handler", "-1", "rule " + rule}
+                    : h.intercept(rule, self, args);
+        } catch (Throwable t) {
+            d = new String[] {"", "agent-error", "the agt agent failed to decide: " + t, "-1", "rule " + rule};
+        } finally {
+            depth[0]--;
+        }
+        return d == null ? null : new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+    }
+
+    /** Before a return of a method an at-return rule selected: what to return instead, or a thrown denial. */
+    public static Object result(Object result, int rule, Object self) {
+        if (!armed || DEPTH.get()[0] > 0) {
+            return result;
+        }
+        int[] depth = DEPTH.get();
+        Handler h = handler;
+        if (h == null) {
+            throw new AgtSecurityException("blocked by agent-not-ready (not logged): rule " + rule, "", "agent-not-ready",
+                    "the agt agent has no engine handler", -1);
+        }
+        depth[0]++;
+        try {
+            return h.result(rule, self, result);
+        } finally {
+            depth[0]--;
+        }
+    }
+
+    /** A denial as the agent runtime describes it: {rule, code, reason, auditSeq, target}. */
+    public static AgtSecurityException denial(String[] d) {
+        return new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+    }
+
     // ---- file ----------------------------------------------------------------------------
 
     /** FileInputStream.open */

@@ -18,4 +18,18 @@ public interface Handler {
      * prepare the child, e.g. give a child JVM the agent too. Never denies.
      */
     void prepareLaunch(ProcessBuilder builder);
+
+    /**
+     * Decides a call selected by an interception rule, before the method runs.
+     *
+     * @return null to allow; otherwise {rule, code, reason, auditSeq, target description}
+     */
+    String[] intercept(int rule, Object self, Object[] args);
+
+    /**
+     * Decides a call selected by an interception rule on its result: returns the result to hand
+     * to the caller (for a reactive or future result, one that decides when the value arrives),
+     * or throws the denial.
+     */
+    Object result(int rule, Object self, Object result);
 }

@@ -1,6 +1,9 @@
 package dev.agt.javaagent.runtime;
 
+import dev.agt.javaagent.bootstrap.Dispatcher;
 import dev.agt.javaagent.bootstrap.Handler;
+import dev.agt.rules.Accessors;
+import dev.agt.rules.InterceptRule;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
@@ -40,9 +43,13 @@ public final class AgentRuntime implements Handler {
     private volatile String lastError = "not connected yet";
     private volatile long lastAttempt;
     private volatile boolean closed;
+    private volatile List<InterceptRule> rules = List.of();
 
-    public AgentRuntime(Options options) {
+    private final Object key;
+
+    public AgentRuntime(Options options, Object key) {
         this.options = options;
+        this.key = key;
         String home = System.getProperty("java.home");
         runtimeDirs.add(Targets.realPath(home) + "/");
         // distributions link parts of the image elsewhere (Debian: conf -> /etc/java-17-openjdk)
@@ -66,6 +73,78 @@ public final class AgentRuntime implements Handler {
             }
         }
         classPathFiles = Set.copyOf(files);
+    }
+
+    /** The interception rules in force, by the index the rewritten classes pass. */
+    public void rules(List<InterceptRule> rules) {
+        this.rules = List.copyOf(rules);
+    }
+
+    @Override
+    public String[] intercept(int index, Object self, Object[] args) {
+        InterceptRule r = rules.get(index);
+        Map<String, Object> target;
+        try {
+            target = Accessors.target(r.target(), self, args, null);
+        } catch (RuntimeException e) {
+            return unbuildable(r, e);
+        }
+        return ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
+    }
+
+    /** Fields the vocabulary defines as strings stay strings whatever a rule found (a command line as a list: joined). */
+    private static Map<String, Object> strings(Map<String, Object> target) {
+        for (Map.Entry<String, Object> e : target.entrySet()) {
+            if (STRING_FIELDS.contains(e.getKey()) && !(e.getValue() instanceof String)) {
+                e.setValue(Accessors.text(e.getValue()));
+            }
+        }
+        return target;
+    }
+
+    static final Set<String> STRING_FIELDS = Set.of("path", "dest", "host", "ip", "transport", "url", "method", "executable", "cwd",
+            "server", "tool");
+
+    @Override
+    public Object result(int index, Object self, Object result) {
+        InterceptRule r = rules.get(index);
+        if (result == null) {
+            return null;
+        }
+        java.util.function.Function<Object, Object> check = value -> {
+            String[] d = decideResult(r, self, value);
+            if (d != null) {
+                throw Dispatcher.denial(d);
+            }
+            return value;
+        };
+        Object deferred = Results.onArrival(result, check);
+        return deferred != null ? deferred : check.apply(result);
+    }
+
+    private String[] decideResult(InterceptRule r, Object self, Object value) {
+        Dispatcher.enter(key);
+        try {
+            Map<String, Object> target;
+            try {
+                target = Accessors.target(r.target(), self, new Object[0], value);
+            } catch (RuntimeException e) {
+                return unbuildable(r, e);
+            }
+            return ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
+        } finally {
+            Dispatcher.exit(key);
+        }
+    }
+
+    /** A target that cannot be built is denied, never sent half-empty: a deny rule on the missing field must not be dodged. */
+    private String[] unbuildable(InterceptRule r, RuntimeException e) {
+        if (options.monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
+            System.err.println("agt: monitor mode: would deny " + r.family() + "/" + r.action() + " (rule " + r.id() + "): " + e.getMessage());
+            return null;
+        }
+        return new String[] {"", Reasons.EVALUATION_ERROR, "interception rule " + r.id() + ": " + e.getMessage(), "-1",
+                r.family() + "/" + r.action() + " (" + r.id() + ")"};
     }
 
     /** Connects; returns null on success or the reason it failed. */
@@ -147,6 +226,11 @@ public final class AgentRuntime implements Handler {
             // the JDK's networking classes fail to initialize for good, even before any policy
             return null;
         }
+        return ask(family, act, target, false);
+    }
+
+    /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
+    private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor) {
         Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()));
         Decision d = decide(request);
         if (d.allowed()) {
@@ -157,8 +241,9 @@ public final class AgentRuntime implements Handler {
         // audit-unavailable or refused) has decided, and its denial stands
         boolean unreachable = d.code().equals(Reasons.ENGINE_UNREACHABLE) || d.code().equals(Reasons.TIMEOUT);
         String what = family + "/" + act + " " + describe(target);
-        if (options.monitor()) {
-            System.err.println("agt: monitor mode: would deny " + what + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
+        if (options.monitor() || ruleMonitor) {
+            System.err.println("agt: monitor mode" + (ruleMonitor && !options.monitor() ? " (interception rule)" : "") + ": would deny " + what
+                    + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
             return null;
         }
         if (unreachable && !options.failClosed()) {
@@ -169,6 +254,9 @@ public final class AgentRuntime implements Handler {
 
     private Decision decide(Request request) {
         EngineClient c = client;
+        if (c != null && c.isBroken()) {
+            lastError = "connection lost: " + c.brokenReason();
+        }
         if (c == null || c.isBroken()) {
             if (!closed && System.nanoTime() - lastAttempt > 1_000_000_000L) {
                 if (connect() == null) {
@@ -214,7 +302,8 @@ public final class AgentRuntime implements Handler {
         String flag = "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
                 + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
-                + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "");
+                + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
+                + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()); // sub-agents follow the same rules
         env.put("JAVA_TOOL_OPTIONS", (existing + " " + flag).trim());
         // the child must not inherit options meant for us through the environment either
         for (String k : List.of("AGT_ENGINE", "AGT_NAME", "AGT_MODE", "AGT_FAIL_MODE")) {
@@ -229,12 +318,28 @@ public final class AgentRuntime implements Handler {
 
     private static final String agentJar = agentJarPath();
 
+    /**
+     * The jar named by -javaagent: the JVM appends it to the class path, so it is the last entry
+     * whose manifest names this agent's premain. Not where this class was loaded from: an
+     * application that carries agt jars on its own class path would shadow it, and a child
+     * pointed at a plain jar would fail to start ("Failed to find Premain-Class").
+     */
     private static String agentJarPath() {
-        try {
-            return Path.of(AgentRuntime.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (Exception e) {
-            return null;
+        String[] entries = System.getProperty("java.class.path", "").split(File.pathSeparator);
+        for (int i = entries.length - 1; i >= 0; i--) {
+            if (!entries[i].endsWith(".jar")) {
+                continue;
+            }
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(entries[i])) {
+                java.util.jar.Manifest m = jar.getManifest();
+                if (m != null && "dev.agt.javaagent.AgtAgent".equals(m.getMainAttributes().getValue("Premain-Class"))) {
+                    return Path.of(entries[i]).toAbsolutePath().toString();
+                }
+            } catch (IOException unreadable) {
+                // not the agent
+            }
         }
+        return null;
     }
 
     private static String library(String name) {

@@ -36,11 +36,9 @@ public record Options(String engine, String name, String identity, boolean failC
                 m.put(k, part.substring(eq + 1).trim());
             }
         }
-        for (String later : new String[] {"identity", "rules"}) {
-            if (m.containsKey(later)) {
-                // accepted silently, they would promise what this build does not do
-                throw new IllegalArgumentException("option '" + later + "' is not supported by this build of the agent yet");
-            }
+        if (m.containsKey("identity")) {
+            // accepted silently, it would promise what this build does not do
+            throw new IllegalArgumentException("option 'identity' is not supported by this build of the agent yet");
         }
         String engine = m.get("engine");
         if (engine == null) {
