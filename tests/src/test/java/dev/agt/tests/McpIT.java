@@ -1,0 +1,185 @@
+package dev.agt.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.agt.tests.mcp.McpClients;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * MCP and tool calls governed with their arguments: a real engine, a JVM with the agent using
+ * the MCP Java SDK (sync and async clients), LangChain4j's MCP client, LangChain4j AiServices
+ * tools and an in-house framework under an ops rules file, against a real stdio MCP server
+ * that records every call it receives. A denied call must never reach the server.
+ */
+class McpIT {
+    @TempDir
+    Path root;
+
+    static final String POLICY = """
+            version: 1
+            include: [jvm-runtime]
+            vars:
+              root: ROOT
+            rules:
+              - {id: files-here, effect: allow, family: file, paths: ["${root}/**"]}
+              - {id: launch-java, effect: allow, family: process, executables: ["JAVA"]}
+              - {id: list-tools, effect: allow, family: mcp, actions: [list]}
+              - {id: safe-tools, effect: allow, family: mcp, actions: [call], tools: [echo, read_file]}
+              - id: no-reading-secrets-through-tools
+                effect: deny
+                family: mcp
+                tools: [read_file]
+                where: [{pointer: /path, glob: "${root}/secret/**"}]
+                reason: tools read only the workspace
+              - {id: no-run-command, effect: deny, family: mcp, tools: [run_command], reason: servers run no commands for agents}
+              - {id: notes, effect: allow, family: tool, tools: [saveNote, lookup]}
+              - {id: no-deploys, effect: deny, family: tool, tools: [deploy], reason: agents do not deploy}
+            """;
+
+    static final String RULES = """
+            version: 1
+            rules:
+              - id: inhouse.invoke
+                description: the company's own tool framework
+                class: dev.agt.tests.mcp.InHouseTools
+                method: invoke
+                params: [java.lang.String, java.util.Map]
+                family: tool
+                action: call
+                target:
+                  tool: arg0
+                  arguments: arg1
+              - id: inhouse.never-matches
+                class: com.example.NotThere
+                method: run
+                param_count: 0
+                family: tool
+                action: call
+                target: {tool: this.name}
+            """;
+
+    @BeforeEach
+    void world() throws Exception {
+        root = root.toRealPath();
+        Files.createDirectories(root.resolve("secret"));
+        Files.createDirectories(root.resolve("work"));
+        Files.writeString(root.resolve("secret/secret.txt"), "the secret");
+        Files.writeString(root.resolve("work/notes.txt"), "workspace notes");
+        Files.writeString(root.resolve("rules.yaml"), RULES);
+    }
+
+    record Run(Map<String, String> results, String stdout, String stderr, int exit) {
+    }
+
+    Run clients(String extraOptions) throws Exception {
+        Path classes = Path.of(McpClients.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        // the application's class path, as a user's would be: the libraries, not agt's own jars
+        String cp = classes + java.io.File.pathSeparator + java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(e -> !e.matches(".*/agt-(javaagent|protocol|cli|policy-engine|audit|config|instrumentation-rules)[-/.].*"))
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        List<String> cmd = List.of(Agt.java(),
+                "-javaagent:" + JavaagentIT.AGENT + "=engine=" + root.resolve("e.sock") + ",name=mcp-clients,timeoutMs=10000,rules="
+                        + root.resolve("rules.yaml") + extraOptions,
+                "-cp", cp, McpClients.class.getName(), root.toString(), cp);
+        Path out = root.resolve("out.txt");
+        Path err = root.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).directory(root.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS), "the MCP clients did not finish:\n" + Files.readString(out) + Files.readString(err));
+        Map<String, String> results = new LinkedHashMap<>();
+        Files.readString(out).lines().filter(l -> l.startsWith("RESULT ")).forEach(l -> {
+            String[] parts = l.split(" ", 3);
+            results.put(parts[1], parts[2]);
+        });
+        return new Run(results, Files.readString(out), Files.readString(err), p.exitValue());
+    }
+
+    String recorded(String file) throws Exception {
+        Path p = root.resolve(file);
+        return Files.exists(p) ? Files.readString(p) : "";
+    }
+
+    @Test
+    void allowedToolsWorkAndDeniedOnesNeverReachTheServer() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), POLICY.replace("ROOT", root.toString()).replace("JAVA", Agt.java()));
+        Run run;
+        try (Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
+                "--audit-dir", root.resolve("audit").toString())) {
+            e.awaitReady();
+            run = clients("");
+            e.terminate();
+            e.awaitExit();
+        }
+        String all = run.stdout() + run.stderr();
+        assertEquals(0, run.exit(), all);
+        assertTrue(run.stdout().contains("MCP CLIENTS DONE"), all);
+        Map<String, String> want = new LinkedHashMap<>();
+        want.put("sdk-sync.list", "OK");
+        want.put("sdk-sync.echo", "OK hello");
+        want.put("sdk-sync.read_file.workspace", "OK workspace notes");
+        want.put("sdk-sync.read_file.secret", "DENIED");
+        want.put("sdk-sync.run_command", "DENIED");
+        want.put("sdk-async.echo", "OK async hello");
+        want.put("sdk-async.run_command", "DENIED");
+        want.put("langchain4j-mcp.list", "OK");
+        want.put("langchain4j-mcp.echo", "OK lc hello");
+        want.put("langchain4j-mcp.run_command", "DENIED");
+        want.put("langchain4j-tools.chat", "OK");
+        want.put("inhouse.lookup", "OK");
+        want.put("inhouse.deploy", "DENIED");
+        List<String> wrong = new ArrayList<>();
+        want.forEach((step, expected) -> {
+            String got = run.results().getOrDefault(step, "MISSING");
+            if (!got.startsWith(expected)) {
+                wrong.add(step + ": want " + expected + ", got " + got);
+            }
+        });
+        assertTrue(wrong.isEmpty(), String.join("\n", wrong) + "\n" + all);
+        // denials name the rule and the audit entry
+        assertTrue(run.results().get("sdk-sync.run_command").contains("blocked by policy rule no-run-command (audit #"), all);
+        assertTrue(run.results().get("sdk-sync.read_file.secret").contains("no-reading-secrets-through-tools"), all);
+
+        // the effect: the servers never received a denied call; they did receive the allowed ones
+        String sync = recorded("record-sync.jsonl");
+        assertTrue(sync.contains("\"tool\":\"echo\"") && sync.contains("notes.txt"), sync);
+        assertFalse(sync.contains("run_command") || sync.contains("secret.txt"), "denied calls reached the server:\n" + sync);
+        String async = recorded("record-async.jsonl");
+        assertTrue(async.contains("async hello"), async);
+        assertFalse(async.contains("run_command"), "denied call reached the server:\n" + async);
+        String lc = recorded("record-lc.jsonl");
+        assertTrue(lc.contains("lc hello"), lc);
+        assertFalse(lc.contains("run_command"), "denied call reached the server:\n" + lc);
+        // @Tool methods: the allowed one ran, the denied one did not; the model was told why
+        assertTrue(Files.exists(root.resolve("work/marker-saveNote")), all);
+        assertFalse(Files.exists(root.resolve("work/marker-deleteEverything")), "a denied @Tool method ran");
+        assertTrue(run.results().get("langchain4j-tools.seen-by-model").contains("deleteEverything: "), all);
+        assertTrue(run.results().get("langchain4j-tools.seen-by-model").contains("blocked by"), all);
+        // the ops team's rule: lookup ran, deploy did not
+        assertTrue(Files.exists(root.resolve("work/marker-inhouse-lookup")));
+        assertFalse(Files.exists(root.resolve("work/marker-inhouse-deploy")), "a denied in-house tool ran");
+
+        // start-up report: which rules matched what; at exit, the rule that matched nothing
+        assertTrue(run.stderr().contains("agt: rule mcp-sdk.tools-call intercepts io.modelcontextprotocol.client.McpAsyncClient.callTool("), all);
+        assertTrue(run.stderr().contains("agt: rule inhouse.invoke intercepts dev.agt.tests.mcp.InHouseTools.invoke("), all);
+        assertTrue(run.stderr().contains("matched no method in this run: inhouse.never-matches"), all);
+
+        // the log holds each decision with server, tool and arguments
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "mcp", "--json");
+        assertEquals(0, log.exit(), log.toString());
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"tool\":\"run_command\"") && l.contains("\"effect\":\"deny\"")
+                && l.contains("McpDemoServer") && l.contains("rm -rf ~")), log.out());
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"action\":\"list\"") && l.contains("\"weather\"")), log.out());
+        Agt.Result verify = Agt.run(root, "audit", "verify", "audit");
+        assertEquals(0, verify.exit(), verify.toString());
+    }
+}

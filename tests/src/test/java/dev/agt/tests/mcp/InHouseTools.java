@@ -1,0 +1,15 @@
+package dev.agt.tests.mcp;
+
+import java.nio.file.Files;
+import java.util.Map;
+
+/** Stands for a company's own tool framework, which no built-in rule knows: ops govern it with a rules file. */
+public final class InHouseTools {
+    private InHouseTools() {
+    }
+
+    public static String invoke(String tool, Map<String, Object> arguments) throws Exception {
+        Files.writeString(McpClients.root.resolve("work/marker-inhouse-" + tool), String.valueOf(arguments));
+        return tool + " done";
+    }
+}
