@@ -32,10 +32,18 @@ class McpFactsTest {
         return t;
     }
 
-    static Request list(Map<String, Object>... tools) {
+    static Request list(Map<String, Object> tool, Map<String, Object> more) {
+        return list(more == null ? List.of(tool) : List.of(tool, more));
+    }
+
+    static Request list(Map<String, Object> tool) {
+        return list(tool, null);
+    }
+
+    static Request list(List<Map<String, Object>> tools) {
         Map<String, Object> target = new LinkedHashMap<>();
         target.put("server", SERVER);
-        target.put("tools", new ArrayList<>(List.of(tools)));
+        target.put("tools", new ArrayList<>(tools));
         assertEquals(null, Targets.problem(target));
         return Request.of("mcp", "list", target);
     }
