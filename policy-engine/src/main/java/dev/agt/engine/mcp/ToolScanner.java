@@ -57,12 +57,7 @@ public final class ToolScanner {
             p("role-override", "\\bfrom now on\\b,?\\s+(?:you|always|never|ignore|respond|act)\\b"),
             p("role-override", "\\b(?:god|dan|jailbreak|jailbroken) mode\\b|\\bact as (?:if you (?:are|were) )?(?:an? )?(?:unrestricted|unfiltered"
                     + "|jailbroken)\\b"),
-            // sending secrets somewhere
-            p("exfiltration", "\\b(?:send|post|upload|forward|transmit|exfiltrate|leak|copy|submit|e?mail)(?:s|es|ed|ing)?\\b" + W + "{0,80}?"
-                    + "(?:credentials?|secrets?|api[ _-]?keys?|access[ _-]?tokens?|tokens?|passwords?|passphrases?|private[ _-]?keys?"
-                    + "|ssh[ _-]?keys?|\\.ssh|id_rsa|id_ed25519|cookies?|session[ _-]?ids?|conversation|chat history|message history"
-                    + "|previous messages|environment variables|env vars|\\.env|system prompt|files?|file contents?|contents? of)"
-                    + W + "{0,80}?\\bto\\s+(?:https?://|ftp://|www\\.|(?:\\d{1,3}\\.){3}\\d{1,3}|[\\w.+-]+@[\\w-]+\\.[a-z])"),
+            // sending secrets somewhere: see exfiltration(), this one is matched in parts
             p("secret-path", "(?:~|\\$home|%userprofile%)/\\.(?:ssh|aws|gnupg|kube|docker|netrc|git-credentials|npmrc|pypirc|env"
                     + "|cursor|config/gcloud)\\b"),
             p("secret-path", "\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b"),
@@ -77,7 +72,68 @@ public final class ToolScanner {
             p("concealment", "\\b(?:do not|don't|never) (?:mention|reveal|disclose) (?:this|that|these|it)\\b"),
             p("concealment", "\\bcould (?:even )?upset the user\\b"));
 
+    /*
+     * "send/post/upload ... SECRET ... to URL", within one sentence, at most EXFIL_GAP characters
+     * between the parts. As one regex with lazy windows this costs (verbs x window x nouns) per
+     * character, which a hostile list of "send token send token ..." turns into seconds per
+     * frame; found in three linear passes and joined by position it stays linear.
+     */
+    static final int EXFIL_GAP = 80;
+    private static final Pattern EXFIL_VERB = Pattern.compile(
+            "\\b(?:send|post|upload|forward|transmit|exfiltrate|leak|copy|submit|e?mail)(?:s|es|ed|ing)?\\b");
+    private static final Pattern EXFIL_WHAT = Pattern.compile(
+            "(?:credentials?|secrets?|api[ _-]?keys?|access[ _-]?tokens?|tokens?|passwords?|passphrases?|private[ _-]?keys?"
+                    + "|ssh[ _-]?keys?|\\.ssh|id_rsa|id_ed25519|cookies?|session[ _-]?ids?|conversation|chat history|message history"
+                    + "|previous messages|environment variables|env vars|\\.env|system prompt|files?|file contents?|contents? of)");
+    private static final Pattern EXFIL_WHERE = Pattern.compile(
+            "\\bto\\s+(?:https?://|ftp://|www\\.|(?:\\d{1,3}\\.){3}\\d{1,3}|[\\w.+-]+@[\\w-]+\\.[a-z])");
+
     private ToolScanner() {
+    }
+
+    /** The text of the first "verb ... secret ... to destination" in {@code t}, or null. */
+    static String exfiltration(String t) {
+        List<int[]> verbs = spans(EXFIL_VERB, t);
+        if (verbs.isEmpty()) {
+            return null;
+        }
+        List<int[]> whats = spans(EXFIL_WHAT, t);
+        List<int[]> wheres = spans(EXFIL_WHERE, t);
+        if (whats.isEmpty() || wheres.isEmpty()) {
+            return null;
+        }
+        int[] breaks = new int[t.length() + 1]; // breaks[i]: sentence ends (". ") starting before i
+        for (int i = 0; i < t.length(); i++) {
+            breaks[i + 1] = breaks[i] + (t.startsWith(". ", i) ? 1 : 0);
+        }
+        int v = -1;
+        int w = 0;
+        for (int[] what : whats) {
+            while (v + 1 < verbs.size() && verbs.get(v + 1)[1] <= what[0]) {
+                v++; // the nearest verb ending before the secret: if any verb is close enough, this one is
+            }
+            while (w < wheres.size() && wheres.get(w)[0] < what[1]) {
+                w++; // the nearest destination starting after it
+            }
+            if (v < 0 || w >= wheres.size()) {
+                continue;
+            }
+            int[] verb = verbs.get(v);
+            int[] where = wheres.get(w);
+            if (what[0] - verb[1] <= EXFIL_GAP && where[0] - what[1] <= EXFIL_GAP && breaks[where[0]] == breaks[verb[0]]) {
+                return t.substring(verb[0], where[1]);
+            }
+        }
+        return null;
+    }
+
+    private static List<int[]> spans(Pattern p, String t) {
+        List<int[]> out = new ArrayList<>();
+        Matcher m = p.matcher(t);
+        while (m.find()) {
+            out.add(new int[] {m.start(), m.end()});
+        }
+        return out;
     }
 
     private static Map.Entry<String, Pattern> p(String code, String regex) {
@@ -203,6 +259,10 @@ public final class ToolScanner {
                 if (m.find()) {
                     add(e.getKey(), field, "'" + clip(m.group()) + "'");
                 }
+            }
+            String exfil = exfiltration(normalized);
+            if (exfil != null) {
+                add("exfiltration", field, "'" + clip(exfil) + "'");
             }
         }
 
