@@ -93,6 +93,7 @@ class ToolScannerTest {
                 "Shows the working tree status",
                 // things that look close and are fine
                 "Uploads a file to the configured S3 bucket and returns a presigned URL.",
+                "Uploads files. Results link to https://console.example.com/uploads for review.",
                 "Sends an HTTP POST request to the given URL with a JSON body and returns the response.",
                 "Loads environment variables from a .env file in the project root.",
                 "Requires an API key. Pass your API key in the `apiKey` parameter.",
