@@ -10,8 +10,15 @@ public final class Reasons {
     public static final String DEFAULT_DENY = "default-deny";
     /** The only allowing rules are over their rate limit. */
     public static final String RATE_LIMITED = "rate-limited";
+    /**
+     * Allowed only because of monitor mode in the policy: the rule named would have denied
+     * (or {@code default-deny} / a rate limit would have). The log records the denial.
+     */
+    public static final String MONITORED = "monitored";
     /** The decision could not be written to the audit log, so it was not granted. */
     public static final String AUDIT_UNAVAILABLE = "audit-unavailable";
+    /** The engine's own state (MCP tool pins) could not be read or written, so the request was not granted. */
+    public static final String STATE_UNAVAILABLE = "state-unavailable";
     /** Evaluating the policy failed unexpectedly. */
     public static final String EVALUATION_ERROR = "evaluation-error";
     /** The engine is shutting down and takes no new requests. */

@@ -5,6 +5,7 @@ import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Decides requests against a policy: any matching deny wins; otherwise any matching allow;
@@ -15,12 +16,30 @@ import java.util.List;
  * first of them (by id) with room left for this agent, and denied {@code rate-limited} when none
  * has. An unlimited matching allow rule always wins over limited ones.
  *
+ * <p>Monitor mode: a matching deny rule in monitor mode (its own {@code mode:}, else the policy's)
+ * does not deny; the answer is allow with code {@code monitored}, naming that rule, and the
+ * {@link Outcome} carries the denial it stands for. A monitor rule never hides an enforced one:
+ * if any enforce-mode deny matches, that deny is the answer. Under a policy in monitor mode,
+ * {@code default-deny} and {@code rate-limited} are monitored the same way. Engine failures are
+ * not decisions of the policy and are never monitored.
+ *
  * <p>Evaluation is deterministic, does no I/O and takes no global lock; the rate limiter keeps
  * per-bucket state only.
  */
 public final class Evaluator {
     private static final ThreadLocal<List<Rule>> SCRATCH = ThreadLocal.withInitial(() -> new ArrayList<>(64));
     private final RateLimiter limiter;
+
+    /**
+     * What the evaluator concluded.
+     *
+     * @param decision    the answer for the agent
+     * @param monitored   when monitor mode turned a denial into that answer, the denial; else null
+     * @param monitoredBy where the monitor mode came from: {@code rule} (the deny rule's own
+     *                    {@code mode:}) or {@code policy} (the policy's top-level {@code mode:}); else null
+     */
+    public record Outcome(Decision decision, Decision monitored, String monitoredBy) {
+    }
 
     public Evaluator(RateLimiter limiter) {
         this.limiter = limiter;
@@ -31,30 +50,42 @@ public final class Evaluator {
         this(new RateLimiter(RateLimiter.DEFAULT_MAX_BUCKETS, System::nanoTime));
     }
 
+    /** The answer for a request with no facts established. */
     public Decision decide(Policy policy, Request request, Agent agent) {
+        return evaluate(policy, request, agent, Set.of()).decision();
+    }
+
+    /** Decides {@code request}; {@code facts} are what the engine established about it (for {@code when:}). */
+    public Outcome evaluate(Policy policy, Request request, Agent agent, Set<Fact> facts) {
         Family family = Family.of(request.family());
         if (family == null || !family.actions().contains(request.action())) {
-            return new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,
-                    "unknown family/action " + request.family() + "/" + request.action(), policy.version(), -1);
+            // not a policy decision but a request outside the vocabulary: never monitored
+            return new Outcome(new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,
+                    "unknown family/action " + request.family() + "/" + request.action(), policy.version(), -1), null, null);
         }
         List<Rule> candidates = SCRATCH.get();
         candidates.clear();
         try {
             policy.candidates(family, request.target(), candidates);
             Rule deny = null;
+            Rule watched = null;
             Rule allow = null;
             List<Rule> limited = null;
             for (Rule r : candidates) {
                 if (r.deny()) {
-                    if ((deny == null || r.id().compareTo(deny.id()) < 0) && r.matches(request.action(), request.target(), agent)) {
+                    if (policy.monitors(r)) {
+                        if ((watched == null || r.id().compareTo(watched.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
+                            watched = r;
+                        }
+                    } else if ((deny == null || r.id().compareTo(deny.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
                         deny = r;
                     }
-                } else if (deny == null) {
+                } else if (deny == null && watched == null) {
                     if (r.limit() == null) {
-                        if ((allow == null || r.id().compareTo(allow.id()) < 0) && r.matches(request.action(), request.target(), agent)) {
+                        if ((allow == null || r.id().compareTo(allow.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
                             allow = r;
                         }
-                    } else if (allow == null && r.matches(request.action(), request.target(), agent)) {
+                    } else if (allow == null && r.matches(request.action(), request.target(), agent, facts)) {
                         if (limited == null) {
                             limited = new ArrayList<>(2);
                         }
@@ -66,28 +97,46 @@ public final class Evaluator {
             }
             String version = policy.version();
             if (deny != null) {
-                return new Decision(Decision.Effect.DENY, deny.id(), Reasons.DENIED,
-                        deny.reason().isEmpty() ? "denied by rule " + deny.id() : deny.reason(), version, -1);
+                return new Outcome(denied(deny, version), null, null);
+            }
+            if (watched != null) {
+                // only monitor-mode denies match: a monitor rule never hides an enforced deny
+                return monitored(denied(watched, version), watched.mode() != null ? "rule" : "policy");
             }
             if (allow != null) {
-                return new Decision(Decision.Effect.ALLOW, allow.id(), Reasons.ALLOWED, "allowed by rule " + allow.id(), version, -1);
+                return new Outcome(new Decision(Decision.Effect.ALLOW, allow.id(), Reasons.ALLOWED, "allowed by rule " + allow.id(), version, -1),
+                        null, null);
             }
+            Decision refused;
             if (limited != null) {
-                limited.sort((a, b) -> a.id().compareTo(b.id()));
+                limited.sort((x, y) -> x.id().compareTo(y.id()));
                 for (Rule r : limited) {
                     if (limiter.tryAcquire(r, agent.id())) {
-                        return new Decision(Decision.Effect.ALLOW, r.id(), Reasons.ALLOWED,
-                                "allowed by rule " + r.id() + " (limit " + r.limit().text() + ")", version, -1);
+                        return new Outcome(new Decision(Decision.Effect.ALLOW, r.id(), Reasons.ALLOWED,
+                                "allowed by rule " + r.id() + " (limit " + r.limit().text() + ")", version, -1), null, null);
                     }
                 }
                 Rule first = limited.get(0);
-                return new Decision(Decision.Effect.DENY, first.id(), Reasons.RATE_LIMITED,
+                refused = new Decision(Decision.Effect.DENY, first.id(), Reasons.RATE_LIMITED,
                         "rate limit " + first.limit().text() + " of rule " + first.id() + " reached for agent " + agent.id(), version, -1);
+            } else {
+                refused = new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,
+                        "no rule allows " + request.family() + "/" + request.action(), version, -1);
             }
-            return new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,
-                    "no rule allows " + request.family() + "/" + request.action(), version, -1);
+            return policy.mode() == Mode.MONITOR ? monitored(refused, "policy") : new Outcome(refused, null, null);
         } finally {
             candidates.clear();
         }
+    }
+
+    private static Decision denied(Rule r, String version) {
+        return new Decision(Decision.Effect.DENY, r.id(), Reasons.DENIED, r.reason().isEmpty() ? "denied by rule " + r.id() : r.reason(), version, -1);
+    }
+
+    /** The allow that stands in for {@code denial} in monitor mode; it names the same rule. */
+    private static Outcome monitored(Decision denial, String by) {
+        Decision answer = new Decision(Decision.Effect.ALLOW, denial.rule(), Reasons.MONITORED,
+                "monitor mode (" + by + "): would be denied: " + denial.reason(), denial.policyVersion(), -1);
+        return new Outcome(answer, denial, by);
     }
 }

@@ -22,12 +22,18 @@ public final class Policy {
     private final List<Rule> rules;
     private final String version;
     private final List<Path> files;
+    private final Mode mode;
     private final Map<Family, Index> index = new EnumMap<>(Family.class);
 
     Policy(List<Rule> rules, String version, List<Path> files) {
+        this(rules, version, files, Mode.ENFORCE);
+    }
+
+    Policy(List<Rule> rules, String version, List<Path> files, Mode mode) {
         this.rules = rules;
         this.version = version;
         this.files = files;
+        this.mode = mode;
         for (Family f : Family.values()) {
             index.put(f, new Index(f));
         }
@@ -42,6 +48,16 @@ public final class Policy {
 
     public String version() {
         return version;
+    }
+
+    /** The policy's own mode (top-level {@code mode:}); {@code enforce} unless it says otherwise. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Whether a matching deny rule only records its denial: its own mode, else the policy's. */
+    public boolean monitors(Rule deny) {
+        return (deny.mode() != null ? deny.mode() : mode) == Mode.MONITOR;
     }
 
     /** The files this policy was read from, for reload on change. */

@@ -36,17 +36,18 @@ import java.util.regex.Pattern;
  * any problem is refused whole.
  */
 public final class PolicyLoader {
-    static final Set<String> TOP_KEYS = Set.of("version", "include", "vars", "rules");
+    static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules");
     static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
             "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
-            "where", "agents", "limit");
+            "where", "when", "agents", "limit", "mode");
     /** Which condition keys make sense for which family; the rest apply to all. */
-    static final Map<String, Set<Family>> KEY_FAMILIES = Map.of(
-            "paths", Set.of(Family.FILE, Family.NATIVE, Family.NET),
-            "hosts", Set.of(Family.NET), "cidrs", Set.of(Family.NET), "ports", Set.of(Family.NET),
-            "transports", Set.of(Family.NET), "methods", Set.of(Family.NET),
-            "executables", Set.of(Family.PROCESS), "argv", Set.of(Family.PROCESS),
-            "servers", Set.of(Family.MCP), "tools", Set.of(Family.MCP, Family.TOOL));
+    static final Map<String, Set<Family>> KEY_FAMILIES = Map.ofEntries(
+            Map.entry("paths", Set.of(Family.FILE, Family.NATIVE, Family.NET)),
+            Map.entry("hosts", Set.of(Family.NET)), Map.entry("cidrs", Set.of(Family.NET)), Map.entry("ports", Set.of(Family.NET)),
+            Map.entry("transports", Set.of(Family.NET)), Map.entry("methods", Set.of(Family.NET)),
+            Map.entry("executables", Set.of(Family.PROCESS)), Map.entry("argv", Set.of(Family.PROCESS)),
+            Map.entry("servers", Set.of(Family.MCP)), Map.entry("tools", Set.of(Family.MCP, Family.TOOL)),
+            Map.entry("when", Set.of(Family.MCP)));
     static final Set<String> WHERE_KEYS = Set.of("pointer", "glob", "equals", "prefix", "regex", "host", "cidr", "present");
     static final Set<String> AGENT_KEYS = Set.of("names", "ids", "labels");
     static final Set<String> TRANSPORTS = Set.of("tcp", "udp", "unix");
@@ -61,6 +62,7 @@ public final class PolicyLoader {
     private final List<Path> files = new ArrayList<>();
     private final Map<String, Rule> rulesById = new LinkedHashMap<>();
     private final Deque<String> stack = new ArrayDeque<>();
+    private Mode mode = Mode.ENFORCE;
 
     private PolicyLoader(Map<String, String> externalVars) {
         this.externalVars = externalVars;
@@ -96,7 +98,7 @@ public final class PolicyLoader {
             throw new PolicyException(problems);
         }
         List<Rule> rules = List.copyOf(rulesById.values());
-        return new Policy(rules, version(rules), List.copyOf(files));
+        return new Policy(rules, version(rules, mode), List.copyOf(files), mode);
     }
 
     private void loadFile(String name, String text, Path baseDir, Map<String, String> inherited, int depth, boolean main) {
@@ -119,6 +121,10 @@ public final class PolicyLoader {
                 problems.add(new Problem(top.pos(), "missing 'version: 1'"));
             } else if (!(version instanceof Node.Scalar s && Long.valueOf(1).equals(s.value()))) {
                 problems.add(new Problem(version.pos(), "unsupported policy version " + scalarText(version) + "; this engine reads version 1"));
+            }
+            Node modeNode = top.entries().get("mode");
+            if (modeNode != null) {
+                readMode(modeNode, main, top.keys().get("mode"));
             }
             Map<String, String> vars = new LinkedHashMap<>(inherited);
             Node varsNode = top.entries().get("vars");
@@ -203,6 +209,20 @@ public final class PolicyLoader {
             return;
         }
         loadFile(name, text, dir, vars, depth + 1, false);
+    }
+
+    /** The top-level {@code mode}: the main file's alone, so an include cannot quietly switch enforcement off. */
+    private void readMode(Node node, boolean main, Source.Pos keyPos) {
+        if (!main) {
+            problems.add(new Problem(keyPos, "'mode' applies to the whole policy and is set in the main policy file only, not in an included file"));
+            return;
+        }
+        Mode m = node instanceof Node.Scalar s && s.value() instanceof String str ? Mode.of(str) : null;
+        if (m == null) {
+            problems.add(new Problem(node.pos(), "'mode' is 'enforce' or 'monitor', not " + scalarText(node)));
+            return;
+        }
+        mode = m;
     }
 
     private void readVars(Node node, Map<String, String> vars) {
@@ -306,13 +326,21 @@ public final class PolicyLoader {
             } else {
                 Rule allow = r.deny() ? other : r;
                 Rule deny = r.deny() ? r : other;
+                if ((deny.mode() != null ? deny.mode() : mode) == Mode.MONITOR) {
+                    // roll-out: watch what a deny would refuse while the allow it will replace still stands
+                    continue;
+                }
                 problems.add(new Problem(allow.pos(), "rule '" + allow.id() + "' can never allow: rule '" + deny.id()
                         + "' (" + deny.pos() + ") denies exactly the same requests"));
             }
         }
     }
 
-    static String version(List<Rule> rules) {
+    /**
+     * SHA-256 of the canonical policy. Modes enter only when they differ from the default, so a
+     * policy that names no mode keeps the version it had before modes existed.
+     */
+    static String version(List<Rule> rules, Mode mode) {
         List<Map<String, Object>> canon = new ArrayList<>();
         rules.stream().sorted((a, b) -> a.id().compareTo(b.id())).forEach(r -> {
             Map<String, Object> m = new TreeMap<>();
@@ -321,10 +349,19 @@ public final class PolicyLoader {
             m.put("match", r.body());
             m.put("reason", r.reason());
             m.put("limit", r.limit() == null ? "" : r.limit().text());
+            if (r.mode() != null) {
+                m.put("mode", r.mode().key());
+            }
             canon.add(m);
         });
+        Map<String, Object> top = new TreeMap<>();
+        top.put("version", 1);
+        top.put("rules", canon);
+        if (mode != Mode.ENFORCE) {
+            top.put("mode", mode.key());
+        }
         try {
-            byte[] json = CANONICAL.writeValueAsBytes(Map.of("version", 1, "rules", canon));
+            byte[] json = CANONICAL.writeValueAsBytes(top);
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
         } catch (JsonProcessingException | NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

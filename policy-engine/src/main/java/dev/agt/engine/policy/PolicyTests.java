@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,11 @@ import java.util.Set;
  *   request: {family: file, action: read, path: /home/u/.ssh/id_rsa}
  *   expect: {effect: deny, rule: no-secrets}              # rule and code optional
  * </pre>
+ *
+ * <p>The engine establishes facts ({@code when:}) from its own state, which a test does not have:
+ * a request lists the facts that hold for it under {@code facts:}, e.g.
+ * {@code request: {family: mcp, action: call, server: notes, tool: x, facts: [mcp.tool.changed]}}.
+ * Nothing else is assumed: without {@code facts} no fact holds.
  */
 public final class PolicyTests {
     static final Set<String> CASE_KEYS = Set.of("name", "agent", "request", "expect");
@@ -33,7 +39,7 @@ public final class PolicyTests {
     static final Set<String> AGENT_KEYS = Set.of("name", "id", "labels");
 
     /** One case as read from the file. */
-    public record Case(String name, Source.Pos pos, Agent agent, Request request, String effect, String rule, String code) {
+    public record Case(String name, Source.Pos pos, Agent agent, Request request, Set<Fact> facts, String effect, String rule, String code) {
     }
 
     /** The outcome of one case. */
@@ -105,9 +111,12 @@ public final class PolicyTests {
         Map<String, Object> target = new LinkedHashMap<>();
         String family = null;
         String action = null;
+        Set<Fact> facts = Set.of();
         for (Map.Entry<String, Node> e : rm.entries().entrySet()) {
             Object v = plain(e.getValue());
-            if (e.getKey().equals("family")) {
+            if (e.getKey().equals("facts")) {
+                facts = facts(e.getValue(), problems);
+            } else if (e.getKey().equals("family")) {
                 family = v instanceof String s ? s : null;
             } else if (e.getKey().equals("action")) {
                 action = v instanceof String s ? s : null;
@@ -139,20 +148,36 @@ public final class PolicyTests {
         if (problems.size() > before) {
             return null;
         }
-        return new Case(name, m.pos(), agent, new Request(family, action, target, "", List.of()), effect, str(em, "rule"), str(em, "code"));
+        return new Case(name, m.pos(), agent, new Request(family, action, target, "", List.of()), facts, effect, str(em, "rule"), str(em, "code"));
     }
 
     public static List<Result> run(Policy policy, List<Case> cases) {
         Evaluator ev = new Evaluator();
         List<Result> out = new ArrayList<>();
         for (Case c : cases) {
-            Decision d = ev.decide(policy, c.request(), c.agent());
+            Decision d = ev.evaluate(policy, c.request(), c.agent(), c.facts()).decision();
             boolean ok = (d.allowed() ? "allow" : "deny").equals(c.effect())
                     && (c.rule() == null || c.rule().equals(d.rule()))
                     && (c.code() == null || c.code().equals(d.code()));
             out.add(new Result(c, d, ok));
         }
         return out;
+    }
+
+    /** {@code facts: [mcp.tool.flagged, ...]}: names checked like a policy's {@code when}. */
+    private static Set<Fact> facts(Node n, List<Problem> problems) {
+        List<Node> items = n instanceof Node.Seq s ? s.items() : List.of(n);
+        EnumSet<Fact> out = EnumSet.noneOf(Fact.class);
+        for (Node i : items) {
+            Fact f = i instanceof Node.Scalar s && s.value() instanceof String str ? Fact.of(str) : null;
+            if (f == null) {
+                problems.add(new Problem(i.pos(), i instanceof Node.Scalar s && s.value() instanceof String str
+                        ? "unknown fact '" + str + "'" + RuleReader.suggestFact(str) : "'facts' takes fact names, not " + Node.kind(i)));
+            } else {
+                out.add(f);
+            }
+        }
+        return Set.copyOf(out);
     }
 
     private static void unknown(Node.Map_ m, Set<String> allowed, List<Problem> problems) {

@@ -9,15 +9,25 @@ import java.util.Set;
  * One compiled rule.
  *
  * @param actions   the actions it covers; empty means every action of the family
+ * @param when      facts that must all hold ({@code when:}); empty when the rule names none
  * @param limit     a per-agent rate limit on an allow rule, or null
- * @param body      canonical JSON of everything that decides what the rule matches (not its id or
- *                  reason): two rules with the same body match exactly the same requests
+ * @param mode      a deny rule's own mode ({@code mode:}), or null to follow the policy's
+ * @param body      canonical JSON of everything that decides what the rule matches (not its id,
+ *                  reason or mode): two rules with the same body match exactly the same requests
  */
-public record Rule(String id, boolean deny, Family family, Set<String> actions, List<Condition> conditions,
-                   RateLimit limit, String reason, Source.Pos pos, String body) {
+public record Rule(String id, boolean deny, Family family, Set<String> actions, List<Condition> conditions, Set<Fact> when,
+                   RateLimit limit, Mode mode, String reason, Source.Pos pos, String body) {
 
+    /** Matches with no facts established (requests outside the engine: tests, tools). */
     public boolean matches(String action, Map<String, Object> target, Agent agent) {
+        return matches(action, target, agent, Set.of());
+    }
+
+    public boolean matches(String action, Map<String, Object> target, Agent agent, Set<Fact> facts) {
         if (!actions.isEmpty() && !actions.contains(action)) {
+            return false;
+        }
+        if (!when.isEmpty() && !facts.containsAll(when)) {
             return false;
         }
         for (Condition c : conditions) {

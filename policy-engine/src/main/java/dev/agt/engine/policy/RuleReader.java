@@ -3,6 +3,7 @@ package dev.agt.engine.policy;
 import dev.agt.config.Node;
 import dev.agt.config.Source;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -125,6 +126,10 @@ final class RuleReader {
         if (e.containsKey("where")) {
             where(e.get("where"), conds);
         }
+        Set<Fact> when = Set.of();
+        if (e.containsKey("when")) {
+            when = when(e.get("when"), actions);
+        }
         if (e.containsKey("agents")) {
             Condition a = agents(e.get("agents"));
             if (a != null) {
@@ -138,12 +143,16 @@ final class RuleReader {
                 fail(e.get("limit").pos(), "'limit' applies to allow rules (a deny has nothing to ration)");
             }
         }
+        Mode mode = null;
+        if (e.containsKey("mode")) {
+            mode = mode(e.get("mode"), effect == null || deny);
+        }
         String reason = optionalString(m, "reason");
         optionalString(m, "description");
         if (!ok || id == null || family == null || effect == null) {
             return null;
         }
-        return new Rule(id, deny, family, actions, List.copyOf(conds), limit, reason == null ? "" : reason, m.pos(),
+        return new Rule(id, deny, family, actions, List.copyOf(conds), when, limit, mode, reason == null ? "" : reason, m.pos(),
                 PolicyLoader.canonical(body));
     }
 
@@ -555,6 +564,55 @@ final class RuleReader {
         }
         body.put("agents", canon);
         return new Condition.Agents(List.copyOf(names), ids, labels);
+    }
+
+    /** {@code when: [mcp.tool.flagged, ...]}: facts that must all hold. */
+    private Set<Fact> when(Node n, Set<String> actions) {
+        EnumSet<Fact> facts = EnumSet.noneOf(Fact.class);
+        for (Node.Scalar s : loader.stringList(n, "when")) {
+            String name = (String) s.value();
+            Fact f = Fact.of(name);
+            if (f == null) {
+                fail(s.pos(), "unknown fact '" + name + "'" + suggestFact(name));
+            } else if (!facts.add(f)) {
+                fail(s.pos(), "fact '" + name + "' is listed twice");
+            } else if (f == Fact.MCP_TOOL_UNKNOWN && actions.equals(Set.of("list"))) {
+                fail(s.pos(), "'mcp.tool.unknown' never holds for action list (a listed tool is seen by that list); it is a fact about calls");
+            }
+        }
+        if (facts.isEmpty()) {
+            ok = false; // the problem is already reported
+        }
+        TreeSet<String> canon = new TreeSet<>();
+        facts.forEach(f -> canon.add(f.key()));
+        body.put("when", List.copyOf(canon));
+        return Set.copyOf(facts);
+    }
+
+    /** " (did you mean 'x'?)" for a near or partial fact name, else the list of facts. */
+    static String suggestFact(String name) {
+        String near = PolicyLoader.nearest(name, Fact.names());
+        if (near == null) {
+            for (String f : Fact.names()) {
+                if (f.endsWith("." + name.toLowerCase(Locale.ROOT))) {
+                    near = f;
+                }
+            }
+        }
+        return near != null ? " (did you mean '" + near + "'?)" : " (facts: " + String.join(", ", Fact.names()) + ")";
+    }
+
+    private Mode mode(Node n, boolean denyRule) {
+        Mode m = n instanceof Node.Scalar s && s.value() instanceof String str ? Mode.of(str) : null;
+        if (m == null) {
+            fail(n.pos(), "'mode' is 'enforce' or 'monitor', not " + describe(n));
+            return null;
+        }
+        if (!denyRule) {
+            fail(n.pos(), "'mode' applies to deny rules (an allow rule makes no denial to monitor); the policy's own 'mode' covers default-deny");
+            return null;
+        }
+        return m;
     }
 
     private Rule.RateLimit limit(Node n) {

@@ -12,6 +12,8 @@ import java.util.Set;
 public final class Targets {
     static final Set<String> STRINGS = Set.of("path", "dest", "host", "ip", "transport", "url", "method", "executable",
             "cwd", "server", "tool");
+    /** The fields of one entry of an {@code mcp/list} target's {@code tools}. */
+    public static final Set<String> TOOL_FIELDS = Set.of("name", "description", "schema");
 
     private Targets() {
     }
@@ -32,6 +34,44 @@ public final class Targets {
             }
             if (k.equals("env") && !(v instanceof List<?> l && l.stream().allMatch(a -> a instanceof String))) {
                 return "target field 'env' must be a list of variable names";
+            }
+            if (k.equals("tools")) {
+                String bad = tools(v);
+                if (bad != null) {
+                    return bad;
+                }
+                if (!(target.get("server") instanceof String s) || s.isEmpty()) {
+                    // tools are pinned per server: a list that names none cannot be compared with anything
+                    return "target field 'tools' needs 'server' (the stdio command line or URL the tools came from)";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * {@code tools}: a list of maps, each with a non-empty string {@code name} and optional string
+     * {@code description} and {@code schema} (the input JSON schema as JSON text). Other fields are
+     * refused: a field the engine neither scans nor fingerprints could carry text past both.
+     */
+    private static String tools(Object v) {
+        if (!(v instanceof List<?> l)) {
+            return "target field 'tools' must be a list of tools ({name, description, schema})";
+        }
+        for (int i = 0; i < l.size(); i++) {
+            if (!(l.get(i) instanceof Map<?, ?> t)) {
+                return "target field 'tools' entry " + i + " must be a map with name, description and schema";
+            }
+            if (!(t.get("name") instanceof String n) || n.isEmpty()) {
+                return "target field 'tools' entry " + i + " needs 'name', a non-empty string";
+            }
+            for (Map.Entry<?, ?> f : t.entrySet()) {
+                if (!TOOL_FIELDS.contains(f.getKey())) {
+                    return "target field 'tools' entry " + i + " has unknown field '" + f.getKey() + "' (fields: name, description, schema)";
+                }
+                if (!(f.getValue() instanceof String)) {
+                    return "target field 'tools' entry " + i + " field '" + f.getKey() + "' must be a string";
+                }
             }
         }
         return null;

@@ -3,8 +3,12 @@ package dev.agt.engine.server;
 import dev.agt.audit.AuditSink;
 import dev.agt.audit.log.AuditLog;
 import dev.agt.audit.note.NoteKeys;
+import dev.agt.engine.mcp.McpFacts;
+import dev.agt.engine.mcp.ToolPins;
 import dev.agt.engine.policy.Agent;
 import dev.agt.engine.policy.Evaluator;
+import dev.agt.engine.policy.Fact;
+import dev.agt.engine.policy.Family;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
@@ -32,6 +36,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,6 +70,9 @@ public final class Engine implements AutoCloseable {
     private final long startedNanos = System.nanoTime();
     private final Instant startedAt = Instant.now();
     private AuditSink audit;
+    private McpFacts mcp;
+    /** The last state problem written to the engine's output, so a broken store is reported once, not per request. */
+    private volatile String reportedStateProblem;
     private PolicyWatcher watcher;
     private MetricsServer metrics;
     private volatile boolean shuttingDown;
@@ -129,7 +137,13 @@ public final class Engine implements AutoCloseable {
             }
         }
         audit.appendAndWait(event("engine-start", Map.of("engine", engineId, "policy", p.version(),
-                "policy_file", config.policy().toString(), "rules", (long) p.rules().size())));
+                "policy_file", config.policy().toString(), "rules", (long) p.rules().size(), "policy_mode", p.mode().key(),
+                "state_dir", config.stateDirectory().toString())));
+        mcp = new McpFacts(new ToolPins(config.stateDirectory()));
+        if (mcp.pins().problem() != null) {
+            // the engine still serves every other family; mcp requests deny until the store is usable
+            stateProblem(mcp.pins().problem());
+        }
         if (config.socket() != null) {
             ServerSocketChannel s = SocketBinder.bind(config.socket(), config.group());
             boundSocket = true;
@@ -160,7 +174,8 @@ public final class Engine implements AutoCloseable {
             b.append(" tcp=").append(config.tcp());
         }
         b.append(" policy=").append(p.version(), 0, 12).append(" rules=").append(p.rules().size())
-                .append(" audit=").append(config.auditDir()).append(" fsync=").append(config.fsync().name().toLowerCase());
+                .append(" audit=").append(config.auditDir()).append(" fsync=").append(config.fsync().name().toLowerCase())
+                .append(" mode=").append(p.mode().key());
         if (metrics != null) {
             b.append(" metrics=http://127.0.0.1:").append(metrics.port()).append("/metrics");
         }
@@ -275,17 +290,32 @@ public final class Engine implements AutoCloseable {
         }
         inFlight.incrementAndGet();
         Policy p = policy.get();
-        Decision d;
+        Evaluator.Outcome o;
+        Map<String, Object> mcpFields = null;
         if (shuttingDown) {
-            d = new Decision(Decision.Effect.DENY, "", Reasons.SHUTTING_DOWN, "the engine is shutting down", p.version(), -1);
+            o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
         } else {
             try {
-                d = evaluator.decide(p, req, agent);
+                Set<Fact> facts = Set.of();
+                if (req.family().equals(Family.MCP.key())) {
+                    McpFacts.Result r = mcp.establish(req);
+                    facts = r.facts();
+                    mcpFields = r.audit();
+                    if (reportedStateProblem != null) {
+                        reportedStateProblem = null;
+                        log("the tool pin store " + mcp.pins().file() + " is usable again");
+                    }
+                }
+                o = evaluator.evaluate(p, req, agent, facts);
+            } catch (ToolPins.Unavailable e) {
+                stateProblem(e.getMessage());
+                o = failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
             } catch (RuntimeException e) {
                 counters.evaluationErrors.increment();
-                d = new Decision(Decision.Effect.DENY, "", Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p.version(), -1);
+                o = failure(Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p);
             }
         }
+        Decision d = o.decision();
         Decision decided = d;
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("type", "decision");
@@ -297,8 +327,16 @@ public final class Engine implements AutoCloseable {
         dec.put("rule", d.rule());
         dec.put("code", d.code());
         dec.put("reason", d.reason());
+        Map<String, Object> monitor = monitorFields(o, c);
+        if (monitor != null) {
+            dec.put("monitor", monitor);
+        }
         entry.put("decision", dec);
+        if (mcpFields != null) {
+            entry.put("mcp", mcpFields);
+        }
         entry.put("policy", d.policyVersion());
+        entry.put("policy_mode", p.mode().key());
         c.stage(entry, (seq, err) -> {
             Decision out;
             if (err == null) {
@@ -312,6 +350,45 @@ public final class Engine implements AutoCloseable {
             c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
             inFlight.decrementAndGet();
         });
+    }
+
+    private static Evaluator.Outcome failure(String code, String reason, Policy p) {
+        return new Evaluator.Outcome(new Decision(Decision.Effect.DENY, "", code, reason, p.version(), -1), null, null);
+    }
+
+    /**
+     * {@code decision.monitor}: present exactly when a denial was not enforced, whichever mode
+     * caused it, so a report finds every would-be denial in one place. {@code by}: {@code rule} or
+     * {@code policy} when the policy's monitor mode made the engine answer allow (the denial it
+     * stands for follows), {@code agent} when the engine answered deny to an agent that declared
+     * monitor mode in its HELLO and lets every call through (the denial is the decision itself).
+     */
+    private static Map<String, Object> monitorFields(Evaluator.Outcome o, Connection c) {
+        Decision would;
+        String by;
+        if (o.monitored() != null) {
+            would = o.monitored();
+            by = o.monitoredBy();
+        } else if (!o.decision().allowed() && "monitor".equals(c.mode())) {
+            would = o.decision();
+            by = "agent";
+        } else {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("by", by);
+        m.put("rule", would.rule());
+        m.put("code", would.code());
+        m.put("reason", would.reason());
+        return m;
+    }
+
+    private void stateProblem(String problem) {
+        if (!problem.equals(reportedStateProblem)) {
+            reportedStateProblem = problem;
+            log(problem);
+            record(event("state-unavailable", Map.of("problem", problem)));
+        }
     }
 
     /** Writes a connection's staged decisions to the log as one group; replies follow from the completions. */
@@ -372,8 +449,9 @@ public final class Engine implements AutoCloseable {
             policy.set(next);
             counters.reloadsOk.increment();
             record(event("policy-loaded", Map.of("trigger", trigger, "policy", next.version(), "previous", current.version(),
-                    "rules", (long) next.rules().size())));
-            log("policy reloaded (" + trigger + "): " + next.version().substring(0, 12) + ", " + next.rules().size() + " rules");
+                    "rules", (long) next.rules().size(), "policy_mode", next.mode().key())));
+            log("policy reloaded (" + trigger + "): " + next.version().substring(0, 12) + ", " + next.rules().size() + " rules, mode "
+                    + next.mode().key());
             if (watcher != null) {
                 watcher.watch(next.files());
             }
@@ -407,6 +485,7 @@ public final class Engine implements AutoCloseable {
         m.put("policy", p.version());
         m.put("policy_file", config.policy().toString());
         m.put("rules", (long) p.rules().size());
+        m.put("policy_mode", p.mode().key());
         m.put("started", startedAt.toString());
         m.put("uptime_ms", (System.nanoTime() - startedNanos) / 1_000_000);
         List<Object> agents = new ArrayList<>();
@@ -424,6 +503,11 @@ public final class Engine implements AutoCloseable {
         m.put("protocol_errors", counters.protocolErrors.sum());
         m.put("reloads_ok", counters.reloadsOk.sum());
         m.put("reloads_rejected", counters.reloadsRejected.sum());
+        m.put("state_dir", config.stateDirectory().toString());
+        String stateProblem = mcp == null ? null : mcp.pins().problem();
+        if (stateProblem != null) {
+            m.put("state_problem", stateProblem);
+        }
         return m;
     }
 

@@ -12,12 +12,20 @@ import java.util.Map;
  * @param group       a group to give access to the socket (mode 0660), or null for 0600
  * @param metricsPort loopback port for Prometheus metrics, or 0 for none
  * @param watch       reload the policy when its files change
+ * @param stateDir    where the engine keeps state that must outlive it (MCP tool pins), or null for
+ *                    {@code AUDIT_DIR.state} beside the audit directory
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
-                           FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness) {
+                           FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
     public EngineConfig {
         vars = vars == null ? Map.of() : Map.copyOf(vars);
         fsync = fsync == null ? FsyncPolicy.INTERVAL : fsync;
+    }
+
+    /** With the default state directory. */
+    public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
+                        FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness) {
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, null);
     }
 
     /** Without a signing key or witness: the key is created beside the audit directory on first start. */
@@ -29,6 +37,19 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** The signing key: --key, or {@code AUDIT_DIR.key} beside the audit directory. */
     public Path keyFile() {
         return key != null ? key : defaultKey(auditDir);
+    }
+
+    /**
+     * The state directory: {@code stateDir}, or {@code AUDIT_DIR.state} beside the audit directory.
+     * Beside, not inside: the audit directory holds evidence only, append-only files a reviewer
+     * copies and verifies, while state is rewritten in place.
+     */
+    public Path stateDirectory() {
+        if (stateDir != null) {
+            return stateDir;
+        }
+        Path abs = auditDir.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + ".state");
     }
 
     public static Path defaultKey(Path auditDir) {

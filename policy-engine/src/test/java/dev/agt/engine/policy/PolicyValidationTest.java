@@ -87,7 +87,29 @@ class PolicyValidationTest {
                 Arguments.of("argv ** not last", HEAD + "  - id: a\n    effect: allow\n    family: process\n    argv: [git, \"**\", x]\n",
                         6, 17, "must come last"),
                 Arguments.of("unknown transport", HEAD + "  - id: a\n    effect: allow\n    family: net\n    transports: [sctp]\n",
-                        6, 18, "unknown transport 'sctp'"));
+                        6, 18, "unknown transport 'sctp'"),
+                Arguments.of("misspelt fact", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [mcp.tool.flaged]\n",
+                        6, 12, "unknown fact 'mcp.tool.flaged' (did you mean 'mcp.tool.flagged'?)"),
+                Arguments.of("fact without its prefix", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [changed]\n",
+                        6, 12, "unknown fact 'changed' (did you mean 'mcp.tool.changed'?)"),
+                Arguments.of("unknown fact", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [net.host.evil]\n",
+                        6, 12, "unknown fact 'net.host.evil' (facts: mcp.tool.flagged, mcp.tool.changed, mcp.tool.unknown)"),
+                Arguments.of("fact twice", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [mcp.tool.changed, mcp.tool.changed]\n",
+                        6, 30, "fact 'mcp.tool.changed' is listed twice"),
+                Arguments.of("when outside mcp", HEAD + "  - id: a\n    effect: deny\n    family: file\n    when: [mcp.tool.flagged]\n",
+                        6, 5, "'when' does not apply to family file (it applies to mcp)"),
+                Arguments.of("empty when", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: []\n",
+                        6, 11, "'when' is an empty list"),
+                Arguments.of("unknown tool on lists", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    actions: [list]\n"
+                        + "    when: [mcp.tool.unknown]\n", 7, 12, "'mcp.tool.unknown' never holds for action list"),
+                Arguments.of("bad policy mode", "version: 1\nmode: watch\nrules:\n  - {id: a, effect: allow, family: net}\n",
+                        2, 7, "'mode' is 'enforce' or 'monitor', not watch"),
+                Arguments.of("bad rule mode", HEAD + "  - id: a\n    effect: deny\n    family: net\n    mode: [monitor]\n",
+                        6, 11, "'mode' is 'enforce' or 'monitor', not a list"),
+                Arguments.of("mode on an allow rule", HEAD + "  - id: a\n    effect: allow\n    family: net\n    mode: monitor\n",
+                        6, 11, "'mode' applies to deny rules"),
+                Arguments.of("misspelt rule key", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    wehn: [mcp.tool.flagged]\n",
+                        6, 5, "unknown key 'wehn' (did you mean 'when'?)"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -140,6 +162,41 @@ class PolicyValidationTest {
         assertEquals(va, PolicyLoader.loadText("p", b, null, Map.of()).version());
         assertTrue(!va.equals(PolicyLoader.loadText("p", c, null, Map.of()).version()));
         assertEquals(64, va.length());
+    }
+
+    @Test
+    void onlyTheMainFileSetsThePolicyMode(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("base.yaml"), "version: 1\nmode: monitor\nrules:\n  - {id: base, effect: allow, family: file}\n");
+        Files.writeString(dir.resolve("main.yaml"), "version: 1\ninclude: [base.yaml]\nrules:\n  - {id: a, effect: allow, family: net}\n");
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.load(dir.resolve("main.yaml"), Map.of()));
+        assertEquals(1, e.problems().size(), e::getMessage);
+        assertEquals(dir.resolve("base.yaml") + ":2:1", e.problems().get(0).pos().toString());
+        assertTrue(e.getMessage().contains("set in the main policy file only"), e::getMessage);
+    }
+
+    @Test
+    void modesAreInTheVersionAndAPolicyWithoutModesKeepsItsVersion() throws Exception {
+        String rules = "rules:\n  - {id: a, effect: deny, family: net, hosts: [x.com]}\n  - {id: b, effect: allow, family: net}\n";
+        String plain = PolicyLoader.loadText("p", "version: 1\n" + rules, null, Map.of()).version();
+        // the version this policy had before modes existed: modes must not move existing versions
+        assertEquals("95f76be49ce6acaf6825ad53db97b08d4f21005d39cb0f3039a3b289e46df17e", plain);
+        assertEquals(plain, PolicyLoader.loadText("p", "version: 1\nmode: enforce\n" + rules, null, Map.of()).version());
+        String monitor = PolicyLoader.loadText("p", "version: 1\nmode: monitor\n" + rules, null, Map.of()).version();
+        String ruleMonitor = PolicyLoader.loadText("p", "version: 1\n" + rules.replace("hosts: [x.com]", "hosts: [x.com], mode: monitor"),
+                null, Map.of()).version();
+        assertTrue(!plain.equals(monitor) && !plain.equals(ruleMonitor) && !monitor.equals(ruleMonitor));
+    }
+
+    @Test
+    void policyTestFactsAreCheckedAndPlaced() throws Exception {
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyTests.parse("t.yaml",
+                "- request: {family: mcp, action: call, facts: [mcp.tool.flaged]}\n  expect: {effect: deny}\n"));
+        assertEquals(1, e.problems().size(), e::getMessage);
+        assertEquals("t.yaml:1:48: unknown fact 'mcp.tool.flaged' (did you mean 'mcp.tool.flagged'?)", e.problems().get(0).toString());
+        List<PolicyTests.Case> cases = PolicyTests.parse("t.yaml",
+                "- request: {family: mcp, action: call, tool: t, facts: [mcp.tool.unknown]}\n  expect: {effect: deny}\n");
+        assertEquals(java.util.Set.of(Fact.MCP_TOOL_UNKNOWN), cases.get(0).facts());
+        assertEquals(Map.of("tool", "t"), cases.get(0).request().target(), "facts are not a target field");
     }
 
     @Test

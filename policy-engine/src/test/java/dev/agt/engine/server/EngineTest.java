@@ -77,6 +77,10 @@ class EngineTest {
     }
 
     List<JsonNode> auditLines() throws IOException {
+        return auditLines(dir);
+    }
+
+    static List<JsonNode> auditLines(Path dir) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (Path seg : LogFiles.segments(dir.resolve("audit"))) {
             for (String l : Files.readAllLines(seg)) {
@@ -238,6 +242,81 @@ class EngineTest {
         assertEquals(Reasons.REFUSED, d.code(), "the engine refuses the frame and closes: " + d);
         assertTrue(d.reason().contains("target field 'port' must be an integer"), d.reason());
         assertTrue(logBytes.toString().contains("target field 'port' must be an integer"), logBytes.toString());
+    }
+
+    JsonNode entry(Decision d) throws IOException {
+        return auditLines().stream().filter(n -> n.get("seq").asLong() == d.auditSeq()).findFirst().orElseThrow();
+    }
+
+    @Test
+    void monitorModeFromAPolicyRuleOrFromTheAgentIsRecordedTheSameWay() throws Exception {
+        start(POLICY + "  - {id: scratch, effect: deny, family: file, paths: [\"/work/tmp/**\"], mode: monitor, reason: scratch is going away}\n",
+                false, null);
+        EngineClient c = client("enforcing");
+        Decision watched = c.decide(read("/work/tmp/x"), 5000);
+        assertTrue(watched.allowed(), watched.toString());
+        assertEquals("scratch", watched.rule());
+        assertEquals(Reasons.MONITORED, watched.code());
+        JsonNode e = entry(watched);
+        assertEquals("allow", e.at("/decision/effect").asText());
+        assertEquals(Reasons.MONITORED, e.at("/decision/code").asText());
+        assertEquals("rule", e.at("/decision/monitor/by").asText());
+        assertEquals("scratch", e.at("/decision/monitor/rule").asText());
+        assertEquals(Reasons.DENIED, e.at("/decision/monitor/code").asText());
+        assertEquals("scratch is going away", e.at("/decision/monitor/reason").asText());
+        assertEquals("enforce", e.at("/policy_mode").asText());
+        assertEquals("enforce", e.at("/agent/mode").asText());
+
+        Decision both = c.decide(read("/work/tmp/.env"), 5000);
+        assertFalse(both.allowed(), "the monitor rule matches too, but never hides an enforced deny");
+        assertEquals("secrets", both.rule());
+        assertTrue(entry(both).at("/decision/monitor").isMissingNode());
+        assertTrue(entry(c.decide(read("/work/a"), 5000)).at("/decision/monitor").isMissingNode());
+
+        // an agent that declared monitor mode gets the denial and lets the call through itself
+        EngineClient m = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), "observer",
+                Map.of("mode", "monitor"), 5000);
+        clients.add(m);
+        Decision d = m.decide(read("/etc/shadow"), 5000);
+        assertFalse(d.allowed());
+        JsonNode a = entry(d);
+        assertEquals("deny", a.at("/decision/effect").asText());
+        assertEquals("agent", a.at("/decision/monitor/by").asText());
+        assertEquals(Reasons.DEFAULT_DENY, a.at("/decision/monitor/rule").asText());
+        assertEquals(Reasons.DEFAULT_DENY, a.at("/decision/monitor/code").asText());
+        assertEquals("monitor", a.at("/agent/mode").asText());
+        assertTrue(entry(m.decide(read("/work/a"), 5000)).at("/decision/monitor").isMissingNode(), "an allow has nothing to monitor");
+    }
+
+    @Test
+    void aMonitorPolicyNeverExcusesAMalformedRequestOrAnUnwritableLog() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean(false);
+        start("version: 1\nmode: monitor\nrules:\n  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n"
+                + "  - {id: secrets, effect: deny, family: file, paths: [\"**/.env\"], mode: enforce}\n", false,
+                cfg -> new FailingSink(Engine.openLog(cfg), failing));
+        assertTrue(engine.readyLine().endsWith(" mode=monitor"), engine.readyLine());
+        assertEquals("monitor", auditLines().stream().filter(n -> "engine-start".equals(n.path("event").asText())).findFirst()
+                .orElseThrow().at("/policy_mode").asText());
+        EngineClient c = client("rolling-out");
+        Decision dflt = c.decide(read("/etc/shadow"), 5000);
+        assertTrue(dflt.allowed());
+        assertEquals(Reasons.DEFAULT_DENY, dflt.rule());
+        JsonNode e = entry(dflt);
+        assertEquals("policy", e.at("/decision/monitor/by").asText());
+        assertEquals(Reasons.DEFAULT_DENY, e.at("/decision/monitor/code").asText());
+        assertEquals("monitor", e.at("/policy_mode").asText());
+        assertEquals("secrets", c.decide(read("/work/.env"), 5000).rule());
+        assertFalse(c.decide(read("/work/.env"), 5000).allowed(), "mode: enforce on the rule holds");
+
+        failing.set(true);
+        Decision unlogged = c.decide(read("/etc/shadow"), 5000);
+        assertFalse(unlogged.allowed());
+        assertEquals(Reasons.AUDIT_UNAVAILABLE, unlogged.code());
+        failing.set(false);
+
+        Decision malformed = c.decide(Request.of("file", "read", Map.of("path", 7L)), 5000);
+        assertFalse(malformed.allowed());
+        assertEquals(Reasons.REFUSED, malformed.code());
     }
 
     @Test
