@@ -89,6 +89,12 @@ final class AgentMain {
             return;
         }
         runtime.rules(rules.rules());
+        String jar = agentJar(inst);
+        runtime.agentJar(jar);
+        if (jar == null) {
+            System.err.println("agt: warning: cannot tell which jar -javaagent named; child JVMs will start without the agent "
+                    + "(their launch is still decided by policy)");
+        }
         inst.addTransformer(rules, false);
         String error = runtime.connect();
         closeLast(inst, () -> {
@@ -132,6 +138,37 @@ final class AgentMain {
         } catch (ReflectiveOperationException | RuntimeException e) {
             // not fatal: the JVM then exits up to 300 ms later, that is all
         }
+    }
+
+    /**
+     * The jar named by -javaagent (on the command line or in JAVA_TOOL_OPTIONS), whose manifest
+     * names this agent. Not where AgtAgent was loaded from: premain classes load through the
+     * system class path, where an application's own copy of agt jars would come first, and a
+     * child given such a jar fails to start ("Failed to find Premain-Class").
+     */
+    static String agentJar(Instrumentation inst) {
+        try {
+            inst.redefineModule(Object.class.getModule(), Set.of(), java.util.Map.of("jdk.internal.misc", Set.of(AgentMain.class.getModule())),
+                    java.util.Map.of(), Set.of(), java.util.Map.of());
+            String[] args = (String[]) Class.forName("jdk.internal.misc.VM").getMethod("getRuntimeArguments").invoke(null);
+            for (String a : args) {
+                if (!a.startsWith("-javaagent:")) {
+                    continue;
+                }
+                String jar = a.substring("-javaagent:".length());
+                int eq = jar.indexOf('=');
+                jar = eq >= 0 ? jar.substring(0, eq) : jar;
+                try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
+                    java.util.jar.Manifest m = j.getManifest();
+                    if (m != null && AgtAgent.class.getName().equals(m.getMainAttributes().getValue("Premain-Class"))) {
+                        return Path.of(jar).toAbsolutePath().toString();
+                    }
+                }
+            }
+        } catch (ReflectiveOperationException | IOException | RuntimeException e) {
+            // fall through: children then run without the agent, and the policy still decides their launch
+        }
+        return null;
     }
 
     /** The built-in rules (compiled into the jar) and the ops team's file from {@code rules=}, if any. */

@@ -316,30 +316,11 @@ public final class AgentRuntime implements Handler {
         return base.equals("java");
     }
 
-    private static final String agentJar = agentJarPath();
+    private volatile String agentJar;
 
-    /**
-     * The jar named by -javaagent: the JVM appends it to the class path, so it is the last entry
-     * whose manifest names this agent's premain. Not where this class was loaded from: an
-     * application that carries agt jars on its own class path would shadow it, and a child
-     * pointed at a plain jar would fail to start ("Failed to find Premain-Class").
-     */
-    private static String agentJarPath() {
-        String[] entries = System.getProperty("java.class.path", "").split(File.pathSeparator);
-        for (int i = entries.length - 1; i >= 0; i--) {
-            if (!entries[i].endsWith(".jar")) {
-                continue;
-            }
-            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(entries[i])) {
-                java.util.jar.Manifest m = jar.getManifest();
-                if (m != null && "dev.agt.javaagent.AgtAgent".equals(m.getMainAttributes().getValue("Premain-Class"))) {
-                    return Path.of(entries[i]).toAbsolutePath().toString();
-                }
-            } catch (IOException unreadable) {
-                // not the agent
-            }
-        }
-        return null;
+    /** The jar named by -javaagent, which child JVMs are given (see AgentMain.agentJar). */
+    public void agentJar(String path) {
+        this.agentJar = path;
     }
 
     private static String library(String name) {
