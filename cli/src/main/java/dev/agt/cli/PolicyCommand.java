@@ -14,9 +14,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code agt policy}: check, test and reload policies. */
-@Command(name = "policy", mixinStandardHelpOptions = true, description = "Check, test and reload policies.",
-        subcommands = {PolicyCommand.Check.class, PolicyCommand.Test.class, PolicyCommand.Reload.class})
+/** {@code agt policy}: check, test, reload and suggest policies. */
+@Command(name = "policy", mixinStandardHelpOptions = true, description = "Check, test, reload and suggest policies.",
+        subcommands = {PolicyCommand.Check.class, PolicyCommand.Test.class, PolicyCommand.Reload.class, PolicySuggest.class})
 final class PolicyCommand {
 
     static void printProblems(PolicyException e) {

@@ -1,0 +1,206 @@
+package dev.agt.cli.suggest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.agt.audit.log.LogFiles;
+import dev.agt.audit.log.LogScan;
+import dev.agt.audit.note.NoteKeys;
+import dev.agt.audit.verify.Verifier;
+import dev.agt.protocol.Request;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Reads the decisions of a log for {@code agt policy suggest}. By default the log is verified
+ * first (hashes, chain, Merkle roots, signatures, with the pinned key) and only the entries the
+ * verification covered are read, through the same {@link LogScan} the verifier uses. A log that
+ * does not verify is refused: a suggestion learned from altered evidence would launder it into
+ * policy. With {@code --unverified} every readable line is read and the reading says so.
+ */
+final class DecisionLog {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+    /** The target fields a suggestion reads, per family; the rest (frames, url, arguments...) are dropped. */
+    static final Map<String, Set<String>> FIELDS = Map.of(
+            "file", Set.of("path", "dest"),
+            "net", Set.of("host", "port", "transport", "path"),
+            "process", Set.of("executable", "argv"),
+            "native", Set.of("path"),
+            "mcp", Set.of("server", "tool"),
+            "tool", Set.of("tool"));
+
+    /** The log could not be used; the message says why and what to do. */
+    static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * What was read.
+     *
+     * @param observed  aggregated decisions of the agents asked for
+     * @param decisions decision entries read (all agents)
+     * @param agents    every agent name seen
+     * @param header    lines for the top of the suggestion: where the evidence comes from
+     * @param verified  whether the entries read were covered by a successful verification
+     */
+    record Reading(List<Observed> observed, long decisions, Set<String> agents, List<String> header, boolean verified) {
+    }
+
+    private final String agentFilter;
+    private final Map<String, Observed> byKey = new LinkedHashMap<>();
+    private final Set<String> agents = new TreeSet<>();
+    private long decisions;
+    private long unreadable;
+
+    private DecisionLog(String agentFilter) {
+        this.agentFilter = agentFilter;
+    }
+
+    /**
+     * @param key        the pinned public key, or null when none could be read
+     * @param keyProblem why there is no key (when {@code key} is null)
+     */
+    static Reading read(Path dir, NoteKeys.Verifier key, String keyProblem, boolean unverified, String agent)
+            throws IOException, Refused {
+        if (LogFiles.segments(dir).isEmpty()) {
+            throw new Refused(dir + " holds no log (nothing under " + LogFiles.segmentsDir(dir) + "); give the engine's --audit-dir");
+        }
+        DecisionLog r = new DecisionLog(agent);
+        List<String> header = new ArrayList<>();
+        Verifier.Report report = key == null ? null : Verifier.verify(dir, key, null);
+        String status = report == null ? "not verified: " + keyProblem
+                : report.ok() ? "verified: " + report.entries() + " entries, signed up to size " + report.signedSize()
+                        + " by key " + report.keyId()
+                : "DOES NOT VERIFY: TAMPERED at #" + report.firstBad() + ": " + report.kind() + ": " + report.message();
+        if (!unverified) {
+            if (report == null) {
+                throw new Refused(keyProblem + "; the log must verify before anything is learned from it"
+                        + " (or pass --unverified to read it anyway)");
+            }
+            if (!report.ok()) {
+                throw new Refused(dir + " does not verify: TAMPERED at #" + report.firstBad() + ": " + report.kind() + ": "
+                        + report.message() + "; nothing is learned from a log that does not verify (run 'agt audit verify "
+                        + dir + "'; --unverified reads it anyway)");
+            }
+            long upTo = report.entries();
+            LogScan.scan(dir, Set.of(), (e, line) -> {
+                if (e.seq() < upTo && "decision".equals(e.type())) {
+                    r.take(line);
+                }
+            });
+            header.add("log " + dir + ": " + status);
+            report.warnings().forEach(w -> header.add("warning: " + w));
+            return new Reading(List.copyOf(r.byKey.values()), r.decisions, r.agents, header, true);
+        }
+        header.add("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        header.add("!!! UNVERIFIED (--unverified): learned from a log that was read without being trusted.");
+        header.add("!!! log " + dir + ": " + status);
+        header.add("!!! Entries may have been altered, inserted or removed: this is not evidence of what ran.");
+        header.add("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        for (Path seg : LogFiles.segments(dir)) {
+            try (BufferedReader in = Files.newBufferedReader(seg, StandardCharsets.UTF_8)) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    r.take(line.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+        if (r.unreadable > 0) {
+            header.add("!!! " + r.unreadable + " unreadable line(s) skipped");
+        }
+        return new Reading(List.copyOf(r.byKey.values()), r.decisions, r.agents, header, report != null && report.ok());
+    }
+
+    private void take(byte[] line) {
+        JsonNode e;
+        try {
+            e = JSON.readTree(line);
+        } catch (IOException ex) {
+            unreadable++;
+            return;
+        }
+        if (e == null || !"decision".equals(e.path("type").asText())) {
+            return;
+        }
+        decisions++;
+        String name = agentName(e);
+        agents.add(name);
+        if (agentFilter != null && !agentFilter.equals(name)) {
+            return;
+        }
+        String family = e.at("/request/family").asText("");
+        String action = e.at("/request/action").asText("");
+        if (family.isEmpty() || action.isEmpty()) {
+            unreadable++;
+            return;
+        }
+        Map<String, Object> target = reduce(family, e.at("/request/target"));
+        String key;
+        try {
+            key = name + '\0' + family + '\0' + action + '\0' + CANONICAL.writeValueAsString(target);
+        } catch (IOException ex) {
+            unreadable++;
+            return;
+        }
+        String id = e.at("/agent/id").asText(name);
+        Observed o = byKey.computeIfAbsent(key, k -> new Observed(name, id, Request.of(family, action, target)));
+        boolean allow = "allow".equals(e.at("/decision/effect").asText());
+        boolean monitor = "monitor".equals(e.at("/agent/mode").asText());
+        if (allow) {
+            o.allowed++;
+        } else if (monitor) {
+            o.monitorDenied++;
+        } else {
+            o.enforceDenied++;
+            o.deniedBy = e.at("/decision/rule").asText("") + " (" + e.at("/decision/code").asText("") + ")";
+        }
+        o.seen(e.path("time").asText(""));
+    }
+
+    private static String agentName(JsonNode e) {
+        String n = e.at("/agent/name").asText(e.at("/agent/id").asText(""));
+        return n.isEmpty() ? "?" : n;
+    }
+
+    /** The fields a suggestion reads, as the plain values requests carry (numbers as Long). */
+    static Map<String, Object> reduce(String family, JsonNode target) {
+        Map<String, Object> out = new TreeMap<>();
+        Set<String> keep = FIELDS.getOrDefault(family, Set.of());
+        target.fields().forEachRemaining(f -> {
+            if (!keep.contains(f.getKey())) {
+                return;
+            }
+            JsonNode v = f.getValue();
+            if (v.isTextual()) {
+                out.put(f.getKey(), v.asText());
+            } else if (v.isIntegralNumber() && v.canConvertToLong()) {
+                out.put(f.getKey(), v.asLong());
+            } else if (v.isArray()) {
+                List<String> items = new ArrayList<>();
+                for (JsonNode i : v) {
+                    if (!i.isTextual()) {
+                        return;
+                    }
+                    items.add(i.asText());
+                }
+                out.put(f.getKey(), List.copyOf(items));
+            }
+        });
+        return out;
+    }
+}
