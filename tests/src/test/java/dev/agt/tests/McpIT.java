@@ -35,7 +35,8 @@ class McpIT {
               - {id: files-here, effect: allow, family: file, paths: ["${root}/**"]}
               - {id: launch-java, effect: allow, family: process, executables: ["JAVA"]}
               - {id: list-tools, effect: allow, family: mcp, actions: [list]}
-              - {id: safe-tools, effect: allow, family: mcp, actions: [call], tools: [echo, read_file]}
+              - {id: safe-tools, effect: allow, family: mcp, actions: [call], tools: [echo, read_file, weather]}
+              - {id: no-poisoned-tools, effect: deny, family: mcp, actions: [call], when: [mcp.tool.flagged], reason: its description hides instructions}
               - id: no-reading-secrets-through-tools
                 effect: deny
                 family: mcp
@@ -43,7 +44,7 @@ class McpIT {
                 where: [{pointer: /path, glob: "${root}/secret/**"}]
                 reason: tools read only the workspace
               - {id: no-run-command, effect: deny, family: mcp, tools: [run_command], reason: servers run no commands for agents}
-              - {id: notes, effect: allow, family: tool, tools: [saveNote, lookup]}
+              - {id: notes, effect: allow, family: tool, tools: [saveNote, lookup, fetchWeather]}
               - {id: no-deploys, effect: deny, family: tool, tools: [deploy], reason: agents do not deploy}
             """;
 
@@ -128,6 +129,7 @@ class McpIT {
         want.put("sdk-sync.echo", "OK hello");
         want.put("sdk-sync.read_file.workspace", "OK workspace notes");
         want.put("sdk-sync.read_file.secret", "DENIED");
+        want.put("sdk-sync.weather.poisoned", "DENIED");
         want.put("sdk-sync.run_command", "DENIED");
         want.put("sdk-async.echo", "OK async hello");
         want.put("sdk-async.run_command", "DENIED");
@@ -135,6 +137,8 @@ class McpIT {
         want.put("langchain4j-mcp.echo", "OK lc hello");
         want.put("langchain4j-mcp.run_command", "DENIED");
         want.put("langchain4j-tools.chat", "OK");
+        want.put("spring-ai.fetchWeather", "OK");
+        want.put("spring-ai.wipeDisk", "DENIED");
         want.put("inhouse.lookup", "OK");
         want.put("inhouse.deploy", "DENIED");
         List<String> wrong = new ArrayList<>();
@@ -148,11 +152,12 @@ class McpIT {
         // denials name the rule and the audit entry
         assertTrue(run.results().get("sdk-sync.run_command").contains("blocked by policy rule no-run-command (audit #"), all);
         assertTrue(run.results().get("sdk-sync.read_file.secret").contains("no-reading-secrets-through-tools"), all);
+        assertTrue(run.results().get("sdk-sync.weather.poisoned").contains("no-poisoned-tools"), all);
 
         // the effect: the servers never received a denied call; they did receive the allowed ones
         String sync = recorded("record-sync.jsonl");
         assertTrue(sync.contains("\"tool\":\"echo\"") && sync.contains("notes.txt"), sync);
-        assertFalse(sync.contains("run_command") || sync.contains("secret.txt"), "denied calls reached the server:\n" + sync);
+        assertFalse(sync.contains("run_command") || sync.contains("secret.txt") || sync.contains("weather"), "denied calls reached the server:\n" + sync);
         String async = recorded("record-async.jsonl");
         assertTrue(async.contains("async hello"), async);
         assertFalse(async.contains("run_command"), "denied call reached the server:\n" + async);
@@ -164,6 +169,10 @@ class McpIT {
         assertFalse(Files.exists(root.resolve("work/marker-deleteEverything")), "a denied @Tool method ran");
         assertTrue(run.results().get("langchain4j-tools.seen-by-model").contains("deleteEverything: "), all);
         assertTrue(run.results().get("langchain4j-tools.seen-by-model").contains("blocked by"), all);
+        // Spring AI: the allowed callback ran, the denied one did not (default-deny)
+        assertTrue(Files.exists(root.resolve("work/marker-spring-fetchWeather")), all);
+        assertFalse(Files.exists(root.resolve("work/marker-spring-wipeDisk")), "a denied Spring AI tool ran");
+        assertTrue(run.results().get("spring-ai.wipeDisk").contains("default-deny"), all);
         // the ops team's rule: lookup ran, deploy did not
         assertTrue(Files.exists(root.resolve("work/marker-inhouse-lookup")));
         assertFalse(Files.exists(root.resolve("work/marker-inhouse-deploy")), "a denied in-house tool ran");
@@ -178,7 +187,12 @@ class McpIT {
         assertEquals(0, log.exit(), log.toString());
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"tool\":\"run_command\"") && l.contains("\"effect\":\"deny\"")
                 && l.contains("McpDemoServer") && l.contains("rm -rf ~")), log.out());
-        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"action\":\"list\"") && l.contains("\"weather\"")), log.out());
+        // the tool list was scanned: the poisoned description is flagged in the log, the others are not
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"action\":\"list\"") && l.contains("\"weather\"")
+                && l.contains("hidden-markup")), log.out());
+        // the MCP servers the clients launched are JVMs: they ran governed, as children
+        Agt.Result child = Agt.run(root, "audit", "show", "audit", "--agent", "mcp-clients/child");
+        assertTrue(child.out().contains("record-sync.jsonl"), "the server's own file writes were decided:\n" + child);
         Agt.Result verify = Agt.run(root, "audit", "verify", "audit");
         assertEquals(0, verify.exit(), verify.toString());
     }

@@ -368,6 +368,16 @@ public final class AgentRuntime implements Handler {
             return t.get("host") + (t.containsKey("ip") && !t.get("ip").equals(t.get("host")) ? " (" + t.get("ip") + ")" : "")
                     + (t.containsKey("port") ? ":" + t.get("port") : "");
         }
+        if (t.containsKey("tool")) {
+            return "tool " + t.get("tool") + (t.containsKey("server") ? " of " + clip(String.valueOf(t.get("server"))) : "");
+        }
+        if (t.containsKey("tools")) {
+            return "tool list" + (t.containsKey("server") ? " of " + clip(String.valueOf(t.get("server"))) : "");
+        }
         return t.containsKey("dest") ? t.get("path") + " -> " + t.get("dest") : String.valueOf(t.get("path"));
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 120 ? s : s.substring(0, 60) + "..." + s.substring(s.length() - 57);
     }
 }

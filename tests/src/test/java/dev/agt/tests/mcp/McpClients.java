@@ -58,6 +58,7 @@ public final class McpClients {
                     Map.of("path", root.resolve("work/notes.txt").toString())))));
             step("sdk-sync.read_file.secret", () -> text(c.callTool(new McpSchema.CallToolRequest("read_file",
                     Map.of("path", root.resolve("secret/secret.txt").toString())))));
+            step("sdk-sync.weather.poisoned", () -> text(c.callTool(new McpSchema.CallToolRequest("weather", Map.of("city", "Oslo")))));
             step("sdk-sync.run_command", () -> text(c.callTool(new McpSchema.CallToolRequest("run_command", Map.of("command", "rm -rf ~")))));
         }
 
@@ -100,6 +101,15 @@ public final class McpClients {
         step("langchain4j-tools.chat", () -> assistant.chat("save a note, then clean up"));
         step("langchain4j-tools.seen-by-model", () -> String.join(" | ", model.toolResults));
 
+        // ---- Spring AI tool callbacks (MethodToolCallback over @Tool methods), as ChatClient calls them ----
+        SpringTools springTools = new SpringTools();
+        for (String name : List.of("fetchWeather", "wipeDisk")) {
+            java.lang.reflect.Method m = SpringTools.class.getMethod(name, String.class);
+            org.springframework.ai.tool.ToolCallback cb = org.springframework.ai.tool.method.MethodToolCallback.builder()
+                    .toolDefinition(org.springframework.ai.tool.support.ToolDefinitions.from(m)).toolMethod(m).toolObject(springTools).build();
+            step("spring-ai." + name, () -> cb.call("{\"arg0\":\"here\"}", new org.springframework.ai.chat.model.ToolContext(Map.of())));
+        }
+
         // ---- an in-house tool framework, governed by the ops team's rules file ----
         step("inhouse.lookup", () -> InHouseTools.invoke("lookup", Map.of("key", "build-status")));
         step("inhouse.deploy", () -> InHouseTools.invoke("deploy", Map.of("env", "production")));
@@ -123,6 +133,21 @@ public final class McpClients {
         public String deleteEverything() throws Exception {
             Files.writeString(root.resolve("work/marker-deleteEverything"), "ran");
             return "deleted";
+        }
+    }
+
+    /** Spring AI tools; each leaves a marker. */
+    public static final class SpringTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Weather for a place")
+        public String fetchWeather(String target) throws Exception {
+            Files.writeString(root.resolve("work/marker-spring-fetchWeather"), target);
+            return "sunny";
+        }
+
+        @org.springframework.ai.tool.annotation.Tool(description = "Erases a disk")
+        public String wipeDisk(String target) throws Exception {
+            Files.writeString(root.resolve("work/marker-spring-wipeDisk"), target);
+            return "wiped";
         }
     }
 
