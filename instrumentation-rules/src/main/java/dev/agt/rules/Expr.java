@@ -29,12 +29,18 @@ public sealed interface Expr {
     record Template(List<Object> parts) implements Expr {
     }
 
+    /** How a constant ({@code {const: x}} in YAML) is kept among the sources of a field. */
+    String CONSTANT = "=";
+
     Pattern ROOT = Pattern.compile("this|result|arg(0|[1-9][0-9]{0,2})");
     Pattern STEP = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\(\\))?");
     Pattern VAR = Pattern.compile("\\$\\{([^}]*)}");
 
     /** Parses a path or a template; throws IllegalArgumentException saying what is wrong. */
     static Expr parse(String text) {
+        if (text.startsWith(CONSTANT)) {
+            return new Template(List.of(text.substring(CONSTANT.length())));
+        }
         if (text.contains("${")) {
             List<Object> parts = new ArrayList<>();
             Matcher m = VAR.matcher(text);

@@ -29,7 +29,7 @@ public final class RulesParser {
     static final Set<String> TOP_KEYS = Set.of("version", "rules");
     static final Set<String> RULE_KEYS = Set.of("id", "description", "class", "implements", "extends", "method", "params",
             "param_count", "at", "family", "action", "target", "mode");
-    static final Set<String> FIELD_KEYS = Set.of("value", "as", "each");
+    static final Set<String> FIELD_KEYS = Set.of("value", "as", "each", "const");
     /** The request vocabulary of ARCHITECTURE.md: families and their actions. */
     static final Map<String, Set<String>> VOCABULARY = Map.of(
             "file", Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr"),
@@ -262,7 +262,8 @@ public final class RulesParser {
 
     private Map<String, Field> fields(Node n, List<String> params, int paramCount, InterceptRule.At at, boolean inEach) {
         if (!(n instanceof Node.Map_ m) || m.entries().isEmpty()) {
-            problem(n.pos(), "'target' is a non-empty mapping from request field names to accessor paths, e.g. {tool: arg0.name, arguments: arg0.arguments}");
+            problem(n.pos(), "'target' is a non-empty mapping from request field names to accessor paths, e.g. {tool: arg0.name, arguments: arg0.arguments}"
+                    + " (a fixed value: {tool: {const: deploy}})");
             return null;
         }
         Map<String, Field> out = new LinkedHashMap<>();
@@ -283,6 +284,15 @@ public final class RulesParser {
         Node value = n;
         Field.As as = Field.As.VALUE;
         Map<String, Field> each = null;
+        if (n instanceof Node.Map_ m && m.entries().containsKey("const")) {
+            Node c = m.entries().get("const");
+            if (m.entries().size() != 1 || !(c instanceof Node.Scalar s) || s.value() == null) {
+                problem(m.pos(), "a constant field is {const: text} alone");
+                return null;
+            }
+            String text = String.valueOf(s.value());
+            return new Field(List.of(Expr.parse(Expr.CONSTANT + text)), List.of(Expr.CONSTANT + text), Field.As.VALUE, null);
+        }
         if (n instanceof Node.Map_ m) {
             Keys.unknown(m, FIELD_KEYS, problems);
             value = m.entries().get("value");
@@ -328,6 +338,9 @@ public final class RulesParser {
             String text = (String) s.value();
             Expr e;
             try {
+                if (text.startsWith(Expr.CONSTANT)) {
+                    throw new IllegalArgumentException("'" + text + "' is not an accessor path; a fixed value is written {const: text}");
+                }
                 e = Expr.parse(text);
             } catch (IllegalArgumentException x) {
                 problem(a.pos(), x.getMessage());

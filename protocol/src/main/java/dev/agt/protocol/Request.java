@@ -10,7 +10,7 @@ import java.util.Objects;
  * (see ARCHITECTURE.md's request vocabulary), the calling thread's name and the top application
  * stack frames. Who asks is not part of the request: the engine takes it from the session.
  */
-public record Request(String family, String action, Map<String, Object> target, String thread, List<String> frames) {
+public record Request(String family, String action, Map<String, Object> target, String thread, List<String> frames, boolean monitor) {
 
     public Request {
         Objects.requireNonNull(family, "family");
@@ -18,6 +18,15 @@ public record Request(String family, String action, Map<String, Object> target, 
         target = target == null ? Map.of() : target;
         thread = thread == null ? "" : thread;
         frames = frames == null ? List.of() : List.copyOf(frames);
+    }
+
+    /**
+     * A request to be enforced. {@code monitor} marks one the agent will let through whatever
+     * the answer (its interception rule is in monitor mode), so the log records a denial of it
+     * as a would-be denial.
+     */
+    public Request(String family, String action, Map<String, Object> target, String thread, List<String> frames) {
+        this(family, action, target, thread, frames, false);
     }
 
     public static Request of(String family, String action, Map<String, Object> target) {
@@ -35,6 +44,9 @@ public record Request(String family, String action, Map<String, Object> target, 
         if (!frames.isEmpty()) {
             m.put("frames", frames);
         }
+        if (monitor) {
+            m.put("monitor", true);
+        }
         return m;
     }
 
@@ -42,7 +54,7 @@ public record Request(String family, String action, Map<String, Object> target, 
     public static Request fromBody(Map<String, Object> body) throws ProtocolException {
         for (String key : body.keySet()) {
             if (!key.equals("family") && !key.equals("action") && !key.equals("target")
-                    && !key.equals("thread") && !key.equals("frames")) {
+                    && !key.equals("thread") && !key.equals("frames") && !key.equals("monitor")) {
                 throw new ProtocolException("bad-request", "unknown request field '" + ValueCodec.clip(key) + "'");
             }
         }
@@ -66,7 +78,11 @@ public record Request(String family, String action, Map<String, Object> target, 
         Map<String, Object> t = (Map<String, Object>) target;
         @SuppressWarnings("unchecked")
         List<String> f = (List<String>) frames;
-        return new Request(family, action, t, (String) thread, f);
+        Object monitor = body.get("monitor");
+        if (monitor != null && !(monitor instanceof Boolean)) {
+            throw new ProtocolException("bad-request", "monitor must be a boolean");
+        }
+        return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor));
     }
 
     static String requireString(Map<String, Object> body, String key) throws ProtocolException {

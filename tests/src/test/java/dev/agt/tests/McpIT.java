@@ -61,6 +61,15 @@ class McpIT {
                 target:
                   tool: arg0
                   arguments: arg1
+              - id: inhouse.peek
+                description: rolled out in monitor mode first
+                class: dev.agt.tests.mcp.InHouseTools
+                method: peek
+                params: [java.lang.String]
+                family: tool
+                action: call
+                mode: monitor
+                target: {tool: {const: peek}, arguments: arg0}
               - id: inhouse.never-matches
                 class: com.example.NotThere
                 method: run
@@ -141,6 +150,7 @@ class McpIT {
         want.put("spring-ai.wipeDisk", "DENIED");
         want.put("inhouse.lookup", "OK");
         want.put("inhouse.deploy", "DENIED");
+        want.put("inhouse.peek.monitored", "OK peeked");
         List<String> wrong = new ArrayList<>();
         want.forEach((step, expected) -> {
             String got = run.results().getOrDefault(step, "MISSING");
@@ -177,6 +187,12 @@ class McpIT {
         assertTrue(Files.exists(root.resolve("work/marker-inhouse-lookup")));
         assertFalse(Files.exists(root.resolve("work/marker-inhouse-deploy")), "a denied in-house tool ran");
 
+        // a rule in monitor mode: the call went on, the would-be denial is said and logged as such
+        assertTrue(Files.exists(root.resolve("work/marker-inhouse-peek")));
+        assertTrue(run.stderr().contains("agt: monitor mode (interception rule): would deny tool/call"), all);
+        Agt.Result tools = Agt.run(root, "audit", "show", "audit", "--family", "tool", "--json");
+        assertTrue(tools.out().lines().anyMatch(l -> l.contains("\"the build logs\"") && l.contains("\"effect\":\"deny\"")
+                && l.contains("\"by\":\"interception-rule\"")), tools.out());
         // start-up report: which rules matched what; at exit, the rule that matched nothing
         assertTrue(run.stderr().contains("agt: rule mcp-sdk.tools-call intercepts io.modelcontextprotocol.client.McpAsyncClient.callTool("), all);
         assertTrue(run.stderr().contains("agt: rule inhouse.invoke intercepts dev.agt.tests.mcp.InHouseTools.invoke("), all);

@@ -231,8 +231,11 @@ public final class AgentRuntime implements Handler {
 
     /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
     private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor) {
-        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()));
+        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()), ruleMonitor);
         Decision d = decide(request);
+        if (d.allowed() && Reasons.MONITORED.equals(d.code()) && !options.quiet()) {
+            System.err.println("agt: monitor mode (policy): would deny " + family + "/" + act + " " + describe(target) + " (rule " + d.rule() + ")");
+        }
         if (d.allowed()) {
             return null;
         }

@@ -327,7 +327,7 @@ public final class Engine implements AutoCloseable {
         dec.put("rule", d.rule());
         dec.put("code", d.code());
         dec.put("reason", d.reason());
-        Map<String, Object> monitor = monitorFields(o, c);
+        Map<String, Object> monitor = monitorFields(o, c, req);
         if (monitor != null) {
             dec.put("monitor", monitor);
         }
@@ -361,9 +361,10 @@ public final class Engine implements AutoCloseable {
      * caused it, so a report finds every would-be denial in one place. {@code by}: {@code rule} or
      * {@code policy} when the policy's monitor mode made the engine answer allow (the denial it
      * stands for follows), {@code agent} when the engine answered deny to an agent that declared
-     * monitor mode in its HELLO and lets every call through (the denial is the decision itself).
+     * monitor mode in its HELLO and lets every call through (the denial is the decision itself),
+     * {@code interception-rule} when the request says its interception rule is in monitor mode.
      */
-    private static Map<String, Object> monitorFields(Evaluator.Outcome o, Connection c) {
+    private static Map<String, Object> monitorFields(Evaluator.Outcome o, Connection c, Request req) {
         Decision would;
         String by;
         if (o.monitored() != null) {
@@ -372,6 +373,9 @@ public final class Engine implements AutoCloseable {
         } else if (!o.decision().allowed() && "monitor".equals(c.mode())) {
             would = o.decision();
             by = "agent";
+        } else if (!o.decision().allowed() && req.monitor()) {
+            would = o.decision();
+            by = "interception-rule"; // the agent's rule for this call is in monitor mode: it lets the call through
         } else {
             return null;
         }

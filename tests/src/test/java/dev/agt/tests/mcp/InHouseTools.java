@@ -12,4 +12,10 @@ public final class InHouseTools {
         Files.writeString(McpClients.root.resolve("work/marker-inhouse-" + tool), String.valueOf(arguments));
         return tool + " done";
     }
+
+    /** Governed by a rule in monitor mode: a would-be denial is logged, the call goes on. */
+    public static String peek(String what) throws Exception {
+        Files.writeString(McpClients.root.resolve("work/marker-inhouse-peek"), what);
+        return "peeked at " + what;
+    }
 }

@@ -113,6 +113,7 @@ public final class McpClients {
         // ---- an in-house tool framework, governed by the ops team's rules file ----
         step("inhouse.lookup", () -> InHouseTools.invoke("lookup", Map.of("key", "build-status")));
         step("inhouse.deploy", () -> InHouseTools.invoke("deploy", Map.of("env", "production")));
+        step("inhouse.peek.monitored", () -> InHouseTools.peek("the build logs"));
         System.out.println("MCP CLIENTS DONE");
         System.exit(0); // stdio transports may leave non-daemon threads behind
     }
