@@ -160,6 +160,8 @@ public sealed interface Condition {
                 case "glob":
                     return v instanceof String s && ((StringPattern) operand).matches(normalizePath(s), agent);
                 case "prefix":
+                    // "/work/../secret" must not pass as under "/work" (nor dodge a deny on "/secret")
+                    return v instanceof String s && ((StringPattern) operand).matches(normalizePath(s), agent);
                 case "regex":
                     return v instanceof String s && ((StringPattern) operand).matches(s, agent);
                 case "host": {
