@@ -1,20 +1,14 @@
 package dev.agt.engine.policy;
 
+import dev.agt.config.ConfigException;
 import dev.agt.config.Problem;
 import java.util.List;
-import java.util.stream.Collectors;
 
-/** A file was refused; {@link #problems()} lists every reason, in file order. */
-public final class PolicyException extends Exception {
+/** A policy or policy-test file was refused. {@link #problems()} lists every reason, in file order. */
+public final class PolicyException extends ConfigException {
     private static final long serialVersionUID = 1L;
-    private final transient List<Problem> problems;
 
     public PolicyException(List<Problem> problems) {
-        super(problems.stream().sorted().map(Problem::toString).collect(Collectors.joining("\n")));
-        this.problems = problems.stream().sorted().toList();
-    }
-
-    public List<Problem> problems() {
-        return problems;
+        super(problems);
     }
 }

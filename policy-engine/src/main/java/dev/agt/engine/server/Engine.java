@@ -501,13 +501,18 @@ public final class Engine implements AutoCloseable {
         m.put("agents", agents);
         m.put("allowed", counters.allowed.sum());
         m.put("denied", counters.denied.sum());
-        m.put("audit_dir", config.auditDir().toString());
+        m.put("audit_dir", config.auditDir().toAbsolutePath().toString());
         m.put("audit_next_seq", audit.nextSeq());
         m.put("audit_failures", counters.auditFailures.sum());
         m.put("protocol_errors", counters.protocolErrors.sum());
         m.put("reloads_ok", counters.reloadsOk.sum());
         m.put("reloads_rejected", counters.reloadsRejected.sum());
-        m.put("state_dir", config.stateDirectory().toString());
+        // absolute: agt run keeps these out of every sandbox, from whatever directory it runs in
+        m.put("state_dir", config.stateDirectory().toAbsolutePath().toString());
+        m.put("key_file", config.keyFile().toAbsolutePath().toString());
+        if (config.witness() != null) {
+            m.put("witness_dir", config.witness().toAbsolutePath().toString());
+        }
         String stateProblem = mcp == null ? null : mcp.pins().problem();
         if (stateProblem != null) {
             m.put("state_problem", stateProblem);
