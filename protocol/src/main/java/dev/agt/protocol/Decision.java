@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param reason        a sentence for people
  * @param policyVersion SHA-256 of the canonical policy in force, or empty
  * @param auditSeq      the sequence number of the audit entry that records this decision, or -1
+ * @param sandbox       for an allowed process launch: the sandbox profile it must run under, or null
  */
-public record Decision(Effect effect, String rule, String code, String reason, String policyVersion, long auditSeq) {
+public record Decision(Effect effect, String rule, String code, String reason, String policyVersion, long auditSeq, String sandbox) {
 
     public enum Effect { ALLOW, DENY }
 
@@ -26,6 +27,10 @@ public record Decision(Effect effect, String rule, String code, String reason, S
         code = code == null ? "" : code;
         reason = reason == null ? "" : reason;
         policyVersion = policyVersion == null ? "" : policyVersion;
+    }
+
+    public Decision(Effect effect, String rule, String code, String reason, String policyVersion, long auditSeq) {
+        this(effect, rule, code, reason, policyVersion, auditSeq, null);
     }
 
     public boolean allowed() {
@@ -38,7 +43,7 @@ public record Decision(Effect effect, String rule, String code, String reason, S
     }
 
     public Decision withAuditSeq(long seq) {
-        return new Decision(effect, rule, code, reason, policyVersion, seq);
+        return new Decision(effect, rule, code, reason, policyVersion, seq, sandbox);
     }
 
     public Map<String, Object> toBody() {
@@ -49,6 +54,9 @@ public record Decision(Effect effect, String rule, String code, String reason, S
         m.put("reason", reason);
         m.put("policy", policyVersion);
         m.put("seq", auditSeq);
+        if (sandbox != null) {
+            m.put("sandbox", sandbox);
+        }
         return m;
     }
 
@@ -66,7 +74,11 @@ public record Decision(Effect effect, String rule, String code, String reason, S
         if (!(seq instanceof Long)) {
             throw new ProtocolException("bad-decision", "seq must be an integer");
         }
-        return new Decision(effect, str(body, "rule"), str(body, "code"), str(body, "reason"), str(body, "policy"), (Long) seq);
+        String sandbox = str(body, "sandbox");
+        if (sandbox != null && effect != Effect.ALLOW) {
+            throw new ProtocolException("bad-decision", "only an allow carries a sandbox");
+        }
+        return new Decision(effect, str(body, "rule"), str(body, "code"), str(body, "reason"), str(body, "policy"), (Long) seq, sandbox);
     }
 
     private static String str(Map<String, Object> body, String key) throws ProtocolException {

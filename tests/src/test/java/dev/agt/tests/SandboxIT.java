@@ -168,6 +168,64 @@ class SandboxIT {
         }
     }
 
+    static final String SANDBOXING = """
+            version: 1
+            include: [jvm-runtime]
+            rules:
+              - {id: workspace, effect: allow, family: file, paths: ["WS/**"]}
+              - id: shells-in-a-sandbox
+                effect: allow
+                family: process
+                executables: [/usr/bin/sh, /bin/sh, /usr/bin/dash, /bin/dash, /usr/bin/bash, /bin/bash]
+                sandbox: strict
+              - {id: touch-bare, effect: allow, family: process, executables: [/usr/bin/touch, /bin/touch]}
+            """;
+
+    /** The policy answers "sandbox: strict" for shells: the agent runs them under bubblewrap; touch runs bare. */
+    @Test
+    void aLaunchThePolicySandboxesCannotEscapeItsWorkspace() throws Exception {
+        Files.writeString(engineDir.resolve("policy.yaml"), SANDBOXING.replace("WS", ws.toString()));
+        Path secret = Files.writeString(engineDir.resolve("secret.txt"), "engine-side secret");
+        Files.createSymbolicLink(ws.resolve("link-to-secret"), secret);
+        Path outside = root.resolve("outside.txt");
+        String out;
+        try (Agt.EngineProcess e = engine()) {
+            Process p = new ProcessBuilder(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + engineDir.resolve("e.sock") + ",name=launcher",
+                    "-cp", classes(), dev.agt.tests.sandbox.ChildLauncher.class.getName(), ws.toString(), outside.toString(), secret.toString(),
+                    String.valueOf(server.getLocalPort())).directory(ws.toFile()).redirectErrorStream(true).start();
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+            e.terminate();
+            e.awaitExit();
+        }
+        Map<String, String> r = new LinkedHashMap<>();
+        out.lines().filter(l -> l.startsWith("RESULT ")).forEach(l -> {
+            String[] parts = l.split(" ", 3);
+            r.put(parts[1], parts.length > 2 ? parts[2] : "");
+        });
+        assertTrue(out.contains("LAUNCHER DONE"), out);
+        assertTrue(r.get("write-inside").startsWith("0 sandboxed"), "the workspace is writable: " + out);
+        assertEquals("sandboxed\n", Files.readString(ws.resolve("inside.txt")));
+        // outside the workspace: a path under /tmp lands in the sandbox's private /tmp, the system is read-only
+        assertFalse(Files.exists(outside), "the sandboxed shell wrote outside its workspace");
+        assertTrue(r.get("write-system").contains("Read-only file system"), out);
+        assertFalse(Files.exists(Path.of("/usr/agt-escape.txt")));
+        for (String escape : List.of("read-secret", "read-secret-via-symlink", "read-secret-via-proc")) {
+            assertFalse(r.get(escape).startsWith("0") || r.get(escape).contains("engine-side secret"), escape + ": " + out);
+        }
+        assertFalse(r.get("network").startsWith("0"), "the sandboxed shell reached the network: " + out);
+        Thread.sleep(300);
+        assertTrue(received.isEmpty(), "the loopback server was reached: " + received);
+        assertTrue(r.get("bare-touch").startsWith("0"), "an allowed bare process still works: " + out);
+        assertTrue(Files.exists(ws.resolve("bare-marker")));
+        assertTrue(out.contains("agt: launching /usr/bin/dash inside sandbox strict") || out.contains("inside sandbox strict"), out);
+        Agt.Result log = Agt.run(engineDir, "audit", "show", "audit", "--family", "process", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"sandbox\":\"strict\"") && l.contains("\"rule\":\"shells-in-a-sandbox\"")),
+                log.out());
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("touch") && l.contains("\"rule\":\"touch-bare\"") && !l.contains("\"sandbox\"")),
+                log.out());
+    }
+
     @Test
     void aBrokenProfileIsRefusedWithLineAndColumnAndNothingRuns() throws Exception {
         Files.writeString(root.resolve("bad.yaml"), "version: 1\nnetwork: sometimes\nwritable: [relative/dir]\nlimitz: {}\n");

@@ -391,23 +391,33 @@ public final class Dispatcher {
         }
     }
 
-    /** ProcessBuilder.start: lets the agent propagate itself into child JVMs. */
-    public static void processBuilderStart(ProcessBuilder builder) {
+    /**
+     * ProcessBuilder.start(Redirect[]), which start() and startPipeline both use: the launch is
+     * decided here, where the builder can still be changed: a child JVM is given the agent, and
+     * a launch the policy allows only inside a sandbox is rewritten to run under bubblewrap.
+     * ProcessImpl.start then checks that what it launches is what was decided (and asks again
+     * when it is not: a list changed by another thread in between is never let through).
+     */
+    public static void processBuilderStart(ProcessBuilder builder) throws IOException {
         if (!armed) {
             return;
         }
         int[] depth = DEPTH.get();
-        Handler h = handler;
-        if (depth[0] > 0 || h == null) {
+        if (depth[0] > 0) {
             return;
         }
+        Handler h = handler;
+        String[] d;
         depth[0]++;
         try {
-            h.prepareLaunch(builder);
-        } catch (Throwable ignored) {
-            // preparing is best effort; the launch itself is still decided at ProcessImpl.start
+            d = h == null ? new String[] {"", "agent-not-ready", "the agt agent has no engine handler", "-1", "process/exec"} : h.launch(builder);
+        } catch (Throwable t) {
+            d = new String[] {"", "agent-error", "the agt agent failed to decide: " + t, "-1", "process/exec"};
         } finally {
             depth[0]--;
+        }
+        if (d != null) {
+            throw new AgtIOException(message(d), d[0], d[1], d[2], seq(d));
         }
     }
 

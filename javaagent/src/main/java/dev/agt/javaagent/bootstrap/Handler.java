@@ -14,10 +14,12 @@ public interface Handler {
     String[] check(String family, String action, Object[] fields);
 
     /**
-     * Called as a ProcessBuilder is about to start (before the launch is decided): the agent may
-     * prepare the child, e.g. give a child JVM the agent too. Never denies.
+     * Decides a ProcessBuilder's launch before it starts: may prepare the child (a child JVM gets
+     * the agent) and rewrite the command to run inside a sandbox the policy names.
+     *
+     * @return null to go on; otherwise the denial, as {@link #check}
      */
-    void prepareLaunch(ProcessBuilder builder);
+    String[] launch(ProcessBuilder builder);
 
     /**
      * Decides a call selected by an interception rule, before the method runs.

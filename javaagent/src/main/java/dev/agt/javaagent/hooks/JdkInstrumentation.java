@@ -101,9 +101,10 @@ public final class JdkInstrumentation {
                     "netListenAddress", "(Ljava/net/SocketAddress;)V"),
             new Hook("net", "sun/nio/ch/ServerSocketChannelImpl", "unixBind", "(Ljava/net/SocketAddress;I)Ljava/net/SocketAddress;", "1A",
                     "netListenAddress", "(Ljava/net/SocketAddress;)V"),
-            // process: child JVMs get the agent too (ProcessBuilder.start, which Runtime.exec uses)
-            new Hook("process", "java/lang/ProcessBuilder", "start", "()Ljava/lang/Process;", "0A", "processBuilderStart",
-                    "(Ljava/lang/ProcessBuilder;)V"),
+            // process: launches through ProcessBuilder (start, startPipeline, Runtime.exec) are decided
+            // where the builder can still change: child JVMs get the agent, sandboxed launches bubblewrap
+            new Hook("process", "java/lang/ProcessBuilder", "start", "([Ljava/lang/ProcessBuilder$Redirect;)Ljava/lang/Process;", "0A",
+                    "processBuilderStart", "(Ljava/lang/ProcessBuilder;)V"),
             // process: ProcessBuilder.start and Runtime.exec, reflection included
             new Hook("process", "java/lang/ProcessImpl", "start",
                     "([Ljava/lang/String;Ljava/util/Map;Ljava/lang/String;[Ljava/lang/ProcessBuilder$Redirect;Z)Ljava/lang/Process;",

@@ -207,6 +207,13 @@ public final class AgentRuntime implements Handler {
                 case "hostname" -> target.put("host", String.valueOf(v));
                 case "transport" -> target.put("transport", String.valueOf(v));
                 case "cmd" -> {
+                    String[] decided = decidedLaunch.get();
+                    if (decided != null) {
+                        decidedLaunch.remove();
+                        if (java.util.Arrays.equals(decided, (String[]) v)) {
+                            return null; // decided (and logged) at ProcessBuilder.start, launched unchanged
+                        }
+                    }
                     @SuppressWarnings("unchecked")
                     Map<Object, Object> env = (Map<Object, Object>) fields[i + 3];
                     target.putAll(Targets.process((String[]) v, env, (String) fields[i + 5]));
@@ -232,7 +239,11 @@ public final class AgentRuntime implements Handler {
     /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
     private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor) {
         Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()), ruleMonitor);
-        Decision d = decide(request);
+        return answer(decide(request), family, act, target, ruleMonitor);
+    }
+
+    /** A decision as the dispatcher takes it: null to go on, else the denial (monitor mode and failMode applied). */
+    private String[] answer(Decision d, String family, String act, Map<String, Object> target, boolean ruleMonitor) {
         if (d.allowed() && Reasons.MONITORED.equals(d.code()) && !options.quiet()) {
             System.err.println("agt: monitor mode (policy): would deny " + family + "/" + act + " " + describe(target) + " (rule " + d.rule() + ")");
         }
@@ -286,13 +297,57 @@ public final class AgentRuntime implements Handler {
         return false;
     }
 
+    /** The launch this thread's ProcessBuilder decided: ProcessImpl.start lets exactly it through without asking again. */
+    private final ThreadLocal<String[]> decidedLaunch = new ThreadLocal<>();
+    /** Builders this agent rewrote to run in a sandbox, with the command their owner gave. */
+    private final Map<ProcessBuilder, List<String>> rewritten = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    @Override
+    public String[] launch(ProcessBuilder builder) {
+        decidedLaunch.remove();
+        List<String> original = rewritten.remove(builder);
+        if (original != null) {
+            builder.command(new ArrayList<>(original)); // started again: decide on what its owner wrote, not on our wrapper
+        }
+        prepareLaunch(builder);
+        String[] cmd = builder.command().toArray(String[]::new);
+        if (cmd.length == 0) {
+            return null; // ProcessBuilder itself refuses an empty command
+        }
+        String dir = builder.directory() == null ? null : builder.directory().getPath();
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        Map<Object, Object> env = (Map) builder.environment();
+        Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, env, dir));
+        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), frames(options.frames()));
+        Decision d = decide(request);
+        String[] denial = answer(d, "process", "exec", target, false);
+        if (denial != null) {
+            return denial;
+        }
+        if (d.allowed() && d.sandbox() != null) {
+            try {
+                List<String> wrapped = Sandboxes.wrap(d.sandbox(), builder, options.engine(), String.valueOf(target.get("executable")), agentJar);
+                rewritten.put(builder, builder.command());
+                builder.command(wrapped);
+                cmd = wrapped.toArray(String[]::new);
+                if (!options.quiet()) {
+                    System.err.println("agt: launching " + target.get("executable") + " inside sandbox " + d.sandbox() + " (rule " + d.rule() + ")");
+                }
+            } catch (Exception e) {
+                // the policy allows this launch only inside the sandbox: without one, it does not run
+                return new String[] {d.rule(), "sandbox-unavailable", "sandbox " + d.sandbox() + " cannot be set up: " + e.getMessage(),
+                        Long.toString(d.auditSeq()), "process/exec " + describe(target)};
+            }
+        }
+        decidedLaunch.set(cmd);
+        return null;
+    }
+
     /**
      * A child that is a JVM gets this agent, with the same engine and settings and a name that
      * says whose child it is, through {@code JAVA_TOOL_OPTIONS} (every HotSpot JVM reads it).
-     * The launch itself is still decided by policy at ProcessImpl.start.
      */
-    @Override
-    public void prepareLaunch(ProcessBuilder builder) {
+    private void prepareLaunch(ProcessBuilder builder) {
         List<String> cmd = builder.command();
         if (cmd.isEmpty() || !isJava(cmd.get(0)) || agentJar == null) {
             return;

@@ -70,6 +70,7 @@ public final class Evaluator {
             Rule deny = null;
             Rule watched = null;
             Rule allow = null;
+            Rule sandboxed = null;
             List<Rule> limited = null;
             for (Rule r : candidates) {
                 if (r.deny()) {
@@ -81,7 +82,11 @@ public final class Evaluator {
                         deny = r;
                     }
                 } else if (deny == null && watched == null) {
-                    if (r.limit() == null) {
+                    if (r.sandbox() != null) {
+                        if ((sandboxed == null || r.id().compareTo(sandboxed.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
+                            sandboxed = r;
+                        }
+                    } else if (r.limit() == null) {
                         if ((allow == null || r.id().compareTo(allow.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
                             allow = r;
                         }
@@ -102,6 +107,11 @@ public final class Evaluator {
             if (watched != null) {
                 // only monitor-mode denies match: a monitor rule never hides an enforced deny
                 return monitored(denied(watched, version), watched.mode() != null ? "rule" : "policy");
+            }
+            if (sandboxed != null) {
+                // a launch allowed only inside a sandbox stays sandboxed even where a bare allow also matches
+                return new Outcome(new Decision(Decision.Effect.ALLOW, sandboxed.id(), Reasons.ALLOWED, "allowed by rule " + sandboxed.id()
+                        + " inside sandbox " + sandboxed.sandbox(), version, -1, sandboxed.sandbox()), null, null);
             }
             if (allow != null) {
                 return new Outcome(new Decision(Decision.Effect.ALLOW, allow.id(), Reasons.ALLOWED, "allowed by rule " + allow.id(), version, -1),

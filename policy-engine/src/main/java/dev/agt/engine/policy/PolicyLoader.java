@@ -39,7 +39,7 @@ public final class PolicyLoader {
     static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules");
     static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
             "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
-            "where", "when", "agents", "limit", "mode");
+            "where", "when", "agents", "limit", "mode", "sandbox");
     /** Which condition keys make sense for which family; the rest apply to all. */
     static final Map<String, Set<Family>> KEY_FAMILIES = Map.ofEntries(
             Map.entry("paths", Set.of(Family.FILE, Family.NATIVE, Family.NET)),

@@ -35,19 +35,22 @@ import java.util.Set;
  */
 public final class PolicyTests {
     static final Set<String> CASE_KEYS = Set.of("name", "agent", "request", "expect");
-    static final Set<String> EXPECT_KEYS = Set.of("effect", "rule", "code");
+    static final Set<String> EXPECT_KEYS = Set.of("effect", "rule", "code", "sandbox");
     static final Set<String> AGENT_KEYS = Set.of("name", "id", "labels");
 
     /** One case as read from the file. */
-    public record Case(String name, Source.Pos pos, Agent agent, Request request, Set<Fact> facts, String effect, String rule, String code) {
+    public record Case(String name, Source.Pos pos, Agent agent, Request request, Set<Fact> facts, String effect, String rule, String code,
+                       String sandbox) {
     }
 
     /** The outcome of one case. */
     public record Result(Case testCase, Decision actual, boolean passed) {
         public String describe() {
-            String got = (actual.allowed() ? "allow" : "deny") + " by " + actual.rule() + " (" + actual.code() + ")";
+            String got = (actual.allowed() ? "allow" : "deny") + " by " + actual.rule() + " (" + actual.code() + ")"
+                    + (actual.sandbox() != null ? " in sandbox " + actual.sandbox() : "");
             return (passed ? "PASS " : "FAIL ") + testCase.name() + (passed ? "" : ": expected " + testCase.effect()
                     + (testCase.rule() != null ? " by " + testCase.rule() : "") + (testCase.code() != null ? " (" + testCase.code() + ")" : "")
+                    + (testCase.sandbox() != null ? " in sandbox " + testCase.sandbox() : "")
                     + ", got " + got + "  [" + testCase.pos() + "]");
         }
     }
@@ -148,7 +151,7 @@ public final class PolicyTests {
         if (problems.size() > before) {
             return null;
         }
-        return new Case(name, m.pos(), agent, new Request(family, action, target, "", List.of()), facts, effect, str(em, "rule"), str(em, "code"));
+        return new Case(name, m.pos(), agent, new Request(family, action, target, "", List.of()), facts, effect, str(em, "rule"), str(em, "code"), str(em, "sandbox"));
     }
 
     public static List<Result> run(Policy policy, List<Case> cases) {
@@ -158,7 +161,8 @@ public final class PolicyTests {
             Decision d = ev.evaluate(policy, c.request(), c.agent(), c.facts()).decision();
             boolean ok = (d.allowed() ? "allow" : "deny").equals(c.effect())
                     && (c.rule() == null || c.rule().equals(d.rule()))
-                    && (c.code() == null || c.code().equals(d.code()));
+                    && (c.code() == null || c.code().equals(d.code()))
+                    && (c.sandbox() == null || c.sandbox().equals(d.sandbox()));
             out.add(new Result(c, d, ok));
         }
         return out;

@@ -12,11 +12,13 @@ import java.util.Set;
  * @param when      facts that must all hold ({@code when:}); empty when the rule names none
  * @param limit     a per-agent rate limit on an allow rule, or null
  * @param mode      a deny rule's own mode ({@code mode:}), or null to follow the policy's
+ * @param sandbox   an allow rule for process launches that allows them only inside this sandbox
+ *                  profile ({@code sandbox:}), or null
  * @param body      canonical JSON of everything that decides what the rule matches (not its id,
  *                  reason or mode): two rules with the same body match exactly the same requests
  */
 public record Rule(String id, boolean deny, Family family, Set<String> actions, List<Condition> conditions, Set<Fact> when,
-                   RateLimit limit, Mode mode, String reason, Source.Pos pos, String body) {
+                   RateLimit limit, Mode mode, String sandbox, String reason, Source.Pos pos, String body) {
 
     /** Matches with no facts established (requests outside the engine: tests, tools). */
     public boolean matches(String action, Map<String, Object> target, Agent agent) {

@@ -17,6 +17,7 @@ import java.util.regex.PatternSyntaxException;
 
 /** Reads and validates one rule mapping. Problems go to the loader; a broken rule yields null. */
 final class RuleReader {
+    static final Pattern SANDBOX_PROFILE = Pattern.compile("[a-z][a-z0-9_-]{0,63}|/[^\\u0000]+\\.ya?ml");
     private final PolicyLoader loader;
     private final Map<String, String> vars;
     private boolean ok = true;
@@ -147,12 +148,24 @@ final class RuleReader {
         if (e.containsKey("mode")) {
             mode = mode(e.get("mode"), effect == null || deny);
         }
+        String sandbox = optionalString(m, "sandbox");
+        if (sandbox != null) {
+            if (deny || family != Family.PROCESS) {
+                fail(e.get("sandbox").pos(), "'sandbox' applies to allow rules of family process (a launch allowed only inside that profile)");
+            } else if (limit != null) {
+                fail(e.get("sandbox").pos(), "a sandboxed allow takes no 'limit'");
+            } else if (!SANDBOX_PROFILE.matcher(sandbox).matches()) {
+                fail(e.get("sandbox").pos(), "'" + sandbox + "' is not a sandbox profile: a built-in name (strict, workspace, networked) "
+                        + "or an absolute path to a profile file");
+            }
+            body.put("sandbox", sandbox);
+        }
         String reason = optionalString(m, "reason");
         optionalString(m, "description");
         if (!ok || id == null || family == null || effect == null) {
             return null;
         }
-        return new Rule(id, deny, family, actions, List.copyOf(conds), when, limit, mode, reason == null ? "" : reason, m.pos(),
+        return new Rule(id, deny, family, actions, List.copyOf(conds), when, limit, mode, sandbox, reason == null ? "" : reason, m.pos(),
                 PolicyLoader.canonical(body));
     }
 

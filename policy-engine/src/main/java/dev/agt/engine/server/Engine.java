@@ -327,6 +327,9 @@ public final class Engine implements AutoCloseable {
         dec.put("rule", d.rule());
         dec.put("code", d.code());
         dec.put("reason", d.reason());
+        if (d.sandbox() != null) {
+            dec.put("sandbox", d.sandbox()); // the launch runs inside this profile
+        }
         Map<String, Object> monitor = monitorFields(o, c, req);
         if (monitor != null) {
             dec.put("monitor", monitor);
