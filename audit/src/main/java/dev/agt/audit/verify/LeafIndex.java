@@ -6,36 +6,35 @@ import dev.agt.audit.merkle.LeafHashes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.LongPredicate;
 
 /** All leaf hashes of a log in memory (32 bytes an entry), for building proofs. */
 public final class LeafIndex implements LeafHashes {
     private final List<byte[]> leaves;
-    private final List<byte[]> lines;
+    private final Map<Long, byte[]> lines;
 
-    private LeafIndex(List<byte[]> leaves, List<byte[]> lines) {
+    private LeafIndex(List<byte[]> leaves, Map<Long, byte[]> lines) {
         this.leaves = leaves;
         this.lines = lines;
     }
 
     /** Reads the log; fails when it does not verify as a chain. */
     public static LeafIndex of(Path dir) throws IOException {
-        return read(dir, false);
+        return withLines(dir, seq -> false);
     }
 
-    /** Reads the log keeping the entry lines too. */
-    public static LeafIndex withLines(Path dir) throws IOException {
-        return read(dir, true);
-    }
-
-    private static LeafIndex read(Path dir, boolean keepLines) throws IOException {
+    /** Reads the log keeping the lines of the entries {@code keep} names (not all: a log can be large). */
+    public static LeafIndex withLines(Path dir, LongPredicate keep) throws IOException {
         List<byte[]> leaves = new ArrayList<>();
-        List<byte[]> lines = new ArrayList<>();
+        Map<Long, byte[]> lines = new HashMap<>();
         LogScan.Result r = LogScan.scan(dir, Set.of(), (e, line) -> {
             leaves.add(Hashes.leaf(line));
-            if (keepLines) {
-                lines.add(line);
+            if (keep.test(e.seq())) {
+                lines.put(e.seq(), line);
             }
         });
         if (r.broken() != null) {
@@ -53,7 +52,12 @@ public final class LeafIndex implements LeafHashes {
         return leaves.size();
     }
 
+    /** The entry line, when it was kept. */
     public byte[] line(long index) {
-        return lines.get((int) index);
+        byte[] l = lines.get(index);
+        if (l == null) {
+            throw new IllegalArgumentException("the line of #" + index + " was not kept");
+        }
+        return l;
     }
 }

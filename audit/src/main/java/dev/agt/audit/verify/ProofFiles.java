@@ -46,7 +46,11 @@ public final class ProofFiles {
 
     /** The checkpoint file of exactly {@code size}, or the smallest one above {@code seq} when size is -1. */
     static Path pick(Path dir, long seq, long size) throws IOException, BadProofException {
-        for (Path p : checkpointFiles(dir)) {
+        return pick(checkpointFiles(dir), seq, size);
+    }
+
+    private static Path pick(List<Path> checkpoints, long seq, long size) throws BadProofException {
+        for (Path p : checkpoints) {
             long s = LogFiles.checkpointSize(p);
             if (size >= 0 ? s == size : s > seq) {
                 return p;
@@ -57,25 +61,54 @@ public final class ProofFiles {
     }
 
     public static Map<String, Object> inclusion(Path dir, long seq, long checkpointSize) throws IOException, BadProofException {
-        Path cpFile = pick(dir, seq, checkpointSize);
-        long size = LogFiles.checkpointSize(cpFile);
-        if (seq < 0 || seq >= size) {
-            throw new BadProofException("entry #" + seq + " is not below checkpoint size " + size);
+        return Prover.open(dir, s -> s == seq).inclusion(seq, checkpointSize);
+    }
+
+    /**
+     * Inclusion proofs of many entries from one read of the log (a report proves every blocked
+     * call; one read per proof would reread the log each time). {@code agt audit prove} goes
+     * through here too, so a report carries exactly the document that command prints.
+     */
+    public static final class Prover {
+        private final List<Path> checkpoints;
+        private final LeafIndex leaves;
+
+        private Prover(List<Path> checkpoints, LeafIndex leaves) {
+            this.checkpoints = checkpoints;
+            this.leaves = leaves;
         }
-        LeafIndex leaves = LeafIndex.withLines(dir);
-        if (leaves.size() < size) {
-            throw new BadProofException("the log is shorter than its checkpoint " + size + "; run 'agt audit verify'");
+
+        /**
+         * Reads the log once, keeping the lines of the entries {@code willProve} names.
+         *
+         * @throws IOException when the log cannot be read or does not hold together as a chain
+         */
+        public static Prover open(Path dir, java.util.function.LongPredicate willProve) throws IOException {
+            List<Path> checkpoints = checkpointFiles(dir); // before the entries: each names a size the log then had
+            return new Prover(checkpoints, LeafIndex.withLines(dir, willProve));
         }
-        List<byte[]> proof = Proofs.inclusion(seq, size, leaves);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "inclusion");
-        m.put("seq", seq);
-        m.put("entry", new String(leaves.line(seq), StandardCharsets.UTF_8));
-        m.put("leaf_hash", b64(leaves.get(seq)));
-        m.put("tree_size", size);
-        m.put("proof", b64(proof));
-        m.put("checkpoint", Files.readString(cpFile, StandardCharsets.UTF_8));
-        return m;
+
+        /** The proof of entry {@code seq} against the checkpoint of {@code checkpointSize}, or the first covering it when -1. */
+        public Map<String, Object> inclusion(long seq, long checkpointSize) throws IOException, BadProofException {
+            Path cpFile = pick(checkpoints, seq, checkpointSize);
+            long size = LogFiles.checkpointSize(cpFile);
+            if (seq < 0 || seq >= size) {
+                throw new BadProofException("entry #" + seq + " is not below checkpoint size " + size);
+            }
+            if (leaves.size() < size) {
+                throw new BadProofException("the log is shorter than its checkpoint " + size + "; run 'agt audit verify'");
+            }
+            List<byte[]> proof = Proofs.inclusion(seq, size, leaves);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", "inclusion");
+            m.put("seq", seq);
+            m.put("entry", new String(leaves.line(seq), StandardCharsets.UTF_8));
+            m.put("leaf_hash", b64(leaves.get(seq)));
+            m.put("tree_size", size);
+            m.put("proof", b64(proof));
+            m.put("checkpoint", Files.readString(cpFile, StandardCharsets.UTF_8));
+            return m;
+        }
     }
 
     public static Map<String, Object> consistency(Path dir, long size1, long size2) throws IOException, BadProofException {

@@ -162,6 +162,14 @@ class AuditLogTest {
         String cons = JSON.writeValueAsString(ProofFiles.consistency(dir, firstSize, 2500));
         assertTrue(ProofFiles.check(cons, LogFixture.KEY.verifier()).startsWith("ok: the log"));
         assertThrows(ProofFiles.BadProofException.class, () -> ProofFiles.inclusion(dir, 2600, -1));
+
+        // one read of the log proves many entries, each exactly as the single-entry call does
+        ProofFiles.Prover prover = ProofFiles.Prover.open(dir, s -> s % 500 == 0 || s == 1234);
+        assertEquals(json, JSON.writeValueAsString(prover.inclusion(1234, -1)));
+        for (long s = 0; s < 2500; s += 500) {
+            assertTrue(ProofFiles.check(JSON.writeValueAsString(prover.inclusion(s, -1)), LogFixture.KEY.verifier())
+                    .startsWith("ok: entry #" + s + " "));
+        }
     }
 
     @Test

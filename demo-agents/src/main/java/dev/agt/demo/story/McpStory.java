@@ -25,7 +25,11 @@ public final class McpStory {
         try (McpSyncClient c = McpClient.sync(new StdioClientTransport(server, McpJsonDefaults.getMapper())).requestTimeout(Duration.ofSeconds(60))
                 .build()) {
             c.initialize();
-            InjectionStory.say("mcp: the server offers " + c.listTools().tools().stream().map(McpSchema.Tool::name).toList());
+            try {
+                InjectionStory.say("mcp: the server offers " + c.listTools().tools().stream().map(McpSchema.Tool::name).toList());
+            } catch (RuntimeException e) {
+                InjectionStory.say("mcp: listing the tools was blocked: " + ScriptedModel.oneLine(String.valueOf(e.getMessage())));
+            }
             call(c, "echo", Map.of("text", "hello"));
             call(c, "read_file", Map.of("path", ws.resolve("work/notes.md").toString()));
             call(c, "weather", Map.of("city", "Oslo"));

@@ -311,8 +311,8 @@ public final class AgentRuntime implements Handler {
         }
         prepareLaunch(builder);
         String[] cmd = builder.command().toArray(String[]::new);
-        if (cmd.length == 0) {
-            return null; // ProcessBuilder itself refuses an empty command
+        if (cmd.length == 0 || java.util.Arrays.asList(cmd).contains(null)) {
+            return null; // ProcessBuilder itself refuses these (IndexOutOfBounds, NullPointerException): nothing launches
         }
         String dir = builder.directory() == null ? null : builder.directory().getPath();
         @SuppressWarnings({"unchecked", "rawtypes"})

@@ -1,0 +1,298 @@
+package dev.agt.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agt.audit.verify.Verifier;
+import dev.agt.cli.demo.DemoWeb;
+import dev.agt.cli.demo.LogFollower;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code agt demo}: the main job from a fresh clone. A temporary workspace with a fake home
+ * (and SSH key), a demo policy, a real engine, a loopback "internet" (a documentation site with
+ * a prompt injection, and the attacker's collector), then three stories run as real JVMs with
+ * the javaagent: a LangChain4j assistant that falls for the injection, an MCP agent offered a
+ * poisoned and a dangerous tool, and a parent agent with a worker JVM. Every decision is shown
+ * as it is logged; at the end the log is verified and the report written. Exit 0 when the story
+ * went as it must: the benign calls allowed, the attack's calls blocked, nothing reached the
+ * collector, the chain verified.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Run the demo: a prompt-injection attack on real agents, blocked and logged; then the verified log and the report."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--keep", description = "Keep the workspace (policy, engine, log, keys, agent output) for exploring.")
+    boolean keep;
+
+    @Option(names = "--open", description = "Print the report as a file:// URL to open in a browser.")
+    boolean open;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "agt-demo-report.html", description = "Where the report goes (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--agent-jar", paramLabel = "JAR", description = "The javaagent jar (default: AGT_AGENT_JAR, or the one built beside this tool).")
+    Path agentJar;
+
+    @Option(names = "--demo-jar", paramLabel = "JAR", description = "The demo agents' jar (default: AGT_DEMO_JAR, or the one built beside this tool).")
+    Path demoJar;
+
+    private final boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+
+    @Override
+    public Integer call() throws Exception {
+        Path self = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path agent = jar(agentJar, "AGT_AGENT_JAR", self, "javaagent/target/agt-javaagent.jar");
+        Path demo = jar(demoJar, "AGT_DEMO_JAR", self, "demo-agents/target/agt-demo-agents.jar");
+        if (agent == null || demo == null) {
+            System.err.println("agt: the demo needs the javaagent and the demo agents built: run ./agt demo from the repository (it builds them), "
+                    + "or ./mvnw -B -DskipTests -pl javaagent,demo-agents -am install");
+            return 2;
+        }
+        Path ws = Files.createTempDirectory("agt-demo-").toRealPath();
+        Path home = Files.createDirectories(ws.resolve("home"));
+        Files.createDirectories(home.resolve(".ssh"));
+        Files.writeString(home.resolve(".ssh/id_rsa"), "-----BEGIN OPENSSH PRIVATE KEY-----\nAGT-DEMO-FAKE-KEY-NEVER-LEAVES\n-----END OPENSSH PRIVATE KEY-----\n");
+        Path work = Files.createDirectories(ws.resolve("work"));
+        Files.writeString(work.resolve("notes.md"), "Team notes: ship 2.4 on Friday.\n");
+        Path engineDir = Files.createDirectories(ws.resolve("engine"));
+        Path logs = Files.createDirectories(ws.resolve("logs"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        int failures = 0;
+        try (DemoWeb web = new DemoWeb()) {
+            Files.writeString(engineDir.resolve("policy.yaml"), policy(ws, web, java));
+            headline("agt demo: a prompt injection against real agents, governed at the JDK's choke points");
+            say("workspace " + ws + (keep ? "" : " (removed at the end; --keep to explore it)"));
+            say("policy    " + engineDir.resolve("policy.yaml"));
+            progress("starting the policy engine");
+            Process engine = new ProcessBuilder(java, "-jar", self.toString(), "engine", "--policy", "policy.yaml", "--socket",
+                    engineDir.resolve("e.sock").toString(), "--audit-dir", engineDir.resolve("audit").toString())
+                    .directory(engineDir.toFile()).redirectError(logs.resolve("engine.err").toFile()).start();
+            try {
+                if (!awaitReady(engine)) {
+                    System.err.println("agt: the engine did not start; see " + logs.resolve("engine.err"));
+                    return 2;
+                }
+                done();
+                LogFollower follower = new LogFollower(engineDir.resolve("audit"), this::decisionLine);
+                follower.start();
+                String opts = "=engine=" + engineDir.resolve("e.sock") + ",timeoutMs=10000,name=";
+                headline("1/3  A LangChain4j assistant is asked to summarize a web page that hides instructions");
+                runStory(java, agent, opts + "research-assistant", demo, ws, logs, "dev.agt.demo.story.InjectionStory", web.pageUrl(), home.toString());
+                headline("2/3  An MCP agent is offered a poisoned tool and a dangerous one");
+                runStory(java, agent, opts + "mcp-assistant", demo, ws, logs, "dev.agt.demo.story.McpStory", ws.toString(), demo.toString(),
+                        ws.resolve("work/mcp-server-calls.jsonl").toString());
+                headline("3/3  An orchestrator hands work to a worker JVM, which is governed too");
+                runStory(java, agent, opts + "orchestrator", demo, ws, logs, "dev.agt.demo.story.SubAgentStory", ws.toString(), home.toString(),
+                        demo.toString());
+                follower.drainAndStop();
+            } finally {
+                engine.destroy(); // SIGTERM: the engine answers what it took, records engine-stop, flushes
+                engine.waitFor(30, TimeUnit.SECONDS);
+            }
+            headline("What happened");
+            List<JsonNode> decisions = LogFollower.readAll(engineDir.resolve("audit"));
+            failures += expect(decisions, "the page was fetched", d -> is(d, "net", "connect", "allow") && port(d) == web.docsPort());
+            failures += expect(decisions, "reading ~/.ssh/id_rsa was blocked", d -> is(d, "file", "read", "deny") && target(d, "path").endsWith("/.ssh/id_rsa"));
+            failures += expect(decisions, "the POST to the collector was blocked", d -> is(d, "net", "connect", "deny") && port(d) == web.collectorPort());
+            failures += expect(decisions, "curl | sh was blocked", d -> is(d, "process", "exec", "deny") && target(d, "argv").contains("| sh"));
+            failures += expect(decisions, "the summary was written", d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/summary.md"));
+            failures += expect(decisions, "the poisoned MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "weather".equals(target(d, "tool")));
+            failures += expect(decisions, "the dangerous MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "run_command".equals(target(d, "tool")));
+            failures += expect(decisions, "the harmless MCP tool worked", d -> is(d, "mcp", "call", "allow") && "echo".equals(target(d, "tool")));
+            failures += expect(decisions, "the worker's index was written", d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/index.txt")
+                    && d.path("agent").path("name").asText().endsWith("/child"));
+            failures += expect(decisions, "the worker's attempt at the key was blocked", d -> is(d, "file", "read", "deny")
+                    && d.path("agent").path("name").asText().endsWith("/child"));
+            boolean clean = web.collected.isEmpty();
+            check(clean, "nothing reached the attacker's collector" + (clean ? "" : ": " + web.collected));
+            failures += clean ? 0 : 1;
+            boolean summary = Files.exists(work.resolve("summary.md"));
+            check(summary, "work/summary.md exists");
+            failures += summary ? 0 : 1;
+            Verifier.Report v = Verifier.verify(engineDir.resolve("audit"), AuditCommand.pubkey(null, engineDir.resolve("audit")), null);
+            check(v.ok(), v.ok() ? "the log verifies: " + v.entries() + " entries, " + v.checkpoints() + " signed checkpoints, key " + v.keyId()
+                    : "the log does NOT verify: TAMPERED at #" + v.firstBad() + ": " + v.kind() + ": " + v.message());
+            failures += v.ok() ? 0 : 1;
+            progress("writing the report");
+            Path report = out.toAbsolutePath();
+            int r = Main.run("report", engineDir.resolve("audit").toString(), "--out", report.toString());
+            done();
+            if (r != 0) {
+                failures++;
+            }
+            say("report    " + report + (open ? "\n          open " + report.toUri() : ""));
+            say("verify it yourself: agt audit verify " + engineDir.resolve("audit") + (keep ? "" : "  (with --keep)"));
+        } finally {
+            if (!keep) {
+                try (Stream<Path> s = Files.walk(ws)) {
+                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+        headline(failures == 0 ? "The attack was blocked at every step, the work got done, and the log proves it."
+                : failures + " expectation(s) not met: see above" + (keep ? "" : " (run with --keep to look closer)"));
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static Path jar(Path given, String env, Path self, String relative) {
+        if (given != null) {
+            return Files.isRegularFile(given) ? given.toAbsolutePath() : null;
+        }
+        String e = System.getenv(env);
+        if (e != null && !e.isEmpty()) {
+            return Files.isRegularFile(Path.of(e)) ? Path.of(e).toAbsolutePath() : null;
+        }
+        Path p = self.getParent().resolve("../..").resolve(relative).normalize();
+        return Files.isRegularFile(p) ? p : null;
+    }
+
+    private String policy(Path ws, DemoWeb web, String java) throws IOException {
+        String model = "";
+        String base = System.getenv("AGT_DEMO_OPENAI_BASE_URL");
+        if (base != null && !base.isEmpty()) {
+            URI u = URI.create(base);
+            int port = u.getPort() > 0 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80;
+            model = "  - {id: model-api, effect: allow, family: net, actions: [resolve, connect], hosts: [\"" + u.getHost() + "\"], ports: [" + port + "]}\n";
+        }
+        try (var in = DemoCommand.class.getResourceAsStream("demo/demo-policy.yaml")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@WS@", ws.toString()).replace("@DOCS_PORT@", String.valueOf(web.docsPort()))
+                    .replace("@JAVA@", java) + model;
+        }
+    }
+
+    private boolean awaitReady(Process engine) throws IOException {
+        BufferedReader r = new BufferedReader(new InputStreamReader(engine.getInputStream(), StandardCharsets.UTF_8));
+        for (String l; (l = r.readLine()) != null; ) {
+            if (l.contains("ready")) {
+                Thread t = new Thread(() -> {
+                    try {
+                        while (r.readLine() != null) {
+                            // drain
+                        }
+                    } catch (IOException ignored) {
+                        // engine gone
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void runStory(String java, Path agent, String agentOptions, Path demo, Path ws, Path logs, String main, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(java, "-javaagent:" + agent + agentOptions, "-cp", demo.toString(), main));
+        cmd.addAll(List.of(args));
+        String name = main.substring(main.lastIndexOf('.') + 1);
+        Process p = new ProcessBuilder(cmd).directory(ws.toFile()).redirectError(logs.resolve(name + ".err").toFile()).start();
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        for (String l; (l = r.readLine()) != null; ) {
+            if (l.startsWith("STORY ")) {
+                synchronized (this) {
+                    System.out.println(dim("   " + l.substring(6)));
+                }
+            }
+        }
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            say("the story did not finish in time; its output: " + logs.resolve(name + ".err"));
+        }
+        Thread.sleep(300); // let the last decisions reach the screen before the next headline
+    }
+
+    /** One readable line per decision, as the engine logs it. */
+    private synchronized void decisionLine(JsonNode e) {
+        if (!"decision".equals(e.path("type").asText())) {
+            return;
+        }
+        String time = e.path("time").asText();
+        time = time.length() >= 19 ? time.substring(11, 19) : time;
+        String family = e.path("request").path("family").asText() + "/" + e.path("request").path("action").asText();
+        String effect = e.path("decision").path("effect").asText().toUpperCase(Locale.ROOT);
+        String what = LogFollower.describe(e.path("request").path("target"));
+        String line = String.format("%s  %-22s %-13s %-5s %-34s %s", time, clip(e.path("agent").path("name").asText(), 22), family,
+                effect, clip(e.path("decision").path("rule").asText(), 34), clip(what, 90));
+        System.out.println(effect.equals("DENY") ? red(line) : line);
+    }
+
+    private int expect(List<JsonNode> decisions, String what, Predicate<JsonNode> p) {
+        boolean ok = decisions.stream().anyMatch(p);
+        check(ok, what);
+        return ok ? 0 : 1;
+    }
+
+    private static boolean is(JsonNode d, String family, String action, String effect) {
+        return family.equals(d.path("request").path("family").asText()) && action.equals(d.path("request").path("action").asText())
+                && effect.equals(d.path("decision").path("effect").asText());
+    }
+
+    private static String target(JsonNode d, String field) {
+        JsonNode v = d.path("request").path("target").path(field);
+        return v.isTextual() ? v.asText() : v.toString();
+    }
+
+    private static long port(JsonNode d) {
+        return d.path("request").path("target").path("port").asLong(-1);
+    }
+
+    private void check(boolean ok, String what) {
+        System.out.println((ok ? green("  ✓ ") : red("  ✗ ")) + what);
+    }
+
+    private void headline(String s) {
+        System.out.println();
+        System.out.println(bold(s));
+    }
+
+    private void say(String s) {
+        System.out.println("   " + s);
+    }
+
+    private long progressStart;
+
+    private void progress(String s) {
+        progressStart = System.nanoTime();
+        System.out.print("   " + s + "... ");
+        System.out.flush();
+    }
+
+    private void done() {
+        System.out.println("done (" + Duration.ofNanos(System.nanoTime() - progressStart).toMillis() + " ms)");
+    }
+
+    private static String clip(String s, int n) {
+        return s.length() <= n ? s : s.substring(0, n - 1) + "…";
+    }
+
+    private String red(String s) {
+        return color ? "\u001b[31m" + s + "\u001b[0m" : s;
+    }
+
+    private String green(String s) {
+        return color ? "\u001b[32m" + s + "\u001b[0m" : s;
+    }
+
+    private String bold(String s) {
+        return color ? "\u001b[1m" + s + "\u001b[0m" : s;
+    }
+
+    private String dim(String s) {
+        return color ? "\u001b[2m" + s + "\u001b[0m" : s;
+    }
+}

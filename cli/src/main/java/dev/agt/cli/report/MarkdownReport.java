@@ -1,0 +1,146 @@
+package dev.agt.cli.report;
+
+import dev.agt.cli.report.Report.Call;
+import dev.agt.cli.report.Report.Outcome;
+import dev.agt.cli.report.Report.Tally;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The report as Markdown, for pasting into tickets. Every value from the log goes through
+ * {@link #md}: the log holds attacker-influenced text (URLs, arguments, tool descriptions), and
+ * ticket systems render Markdown and some HTML, so table pipes, emphasis, links, code spans,
+ * HTML and line breaks are all neutralised.
+ */
+public final class MarkdownReport {
+    private MarkdownReport() {
+    }
+
+    public static String render(Report r) {
+        StringBuilder b = new StringBuilder();
+        b.append("# agt blocked-call report\n\n");
+        b.append("- log: ").append(md(r.log())).append('\n');
+        b.append("- generated: ").append(md(r.generated())).append('\n');
+        b.append("- filters: ").append(r.window().describe().isEmpty() ? "none" : md(String.join(", ", r.window().describe()))).append("\n\n");
+        Report.Check c = r.check();
+        if (c.ok()) {
+            b.append("> **Verified**").append(md(c.headline().substring("Verified".length()))).append('\n');
+        } else {
+            b.append("> **TAMPERED at #").append(c.firstBad()).append(": ").append(md(c.kind())).append("**: ").append(md(c.message()))
+                    .append("\n>\n> The log does not verify. What follows is what it claims; entries from #").append(c.firstBad())
+                    .append(" on are marked, and nothing here is evidence.\n");
+        }
+        c.warnings().forEach(w -> b.append(">\n> warning: ").append(md(w)).append('\n'));
+        if (r.unreadable() > 0) {
+            b.append(">\n> ").append(r.unreadable()).append(" unreadable line(s) skipped\n");
+        }
+        b.append('\n');
+
+        Tally t = r.totals();
+        b.append("## Summary\n\n| decisions | allowed | blocked | would block (monitor) |\n|---:|---:|---:|---:|\n");
+        b.append("| ").append(t.total()).append(" | ").append(t.allowed()).append(" | ").append(t.blocked()).append(" | ")
+                .append(t.wouldBlock()).append(" |\n\n");
+
+        calls(b, r, Outcome.BLOCKED, "Blocked calls");
+        calls(b, r, Outcome.WOULD_BLOCK, "Would-be blocks (monitor mode: let through)");
+        if (r.calls().stream().anyMatch(x -> x.proof() != null)) {
+            b.append("Inclusion proofs: `agt audit prove ").append(r.log().replaceAll("[`\\s]", "?")).append(" SEQ > proof.json`, checked offline with "
+                    + "`agt audit check-proof proof.json --pubkey ENGINE.pub`. The HTML and JSON reports carry them.\n\n");
+        }
+
+        b.append("## Counts\n\n");
+        for (String dim : Report.DIMENSIONS) {
+            Map<String, Tally> byKey = r.counts().get(dim);
+            b.append("### By ").append(dim).append("\n\n| ").append(dim).append(" | decisions | allowed | blocked | would block |\n|---|---:|---:|---:|---:|\n");
+            byKey.forEach((k, v) -> b.append("| ").append(md(k)).append(" | ").append(v.total()).append(" | ").append(v.allowed()).append(" | ")
+                    .append(v.blocked()).append(" | ").append(v.wouldBlock()).append(" |\n"));
+            b.append('\n');
+        }
+
+        b.append("## Timeline (").append(Timeline.human(r.timeline().bucketSeconds())).append(" buckets)\n\n");
+        b.append("| from | allowed | blocked | would block |\n|---|---:|---:|---:|\n");
+        r.timeline().buckets().stream().filter(x -> x.allowed() + x.blocked() + x.wouldBlock() > 0).forEach(x ->
+                b.append("| ").append(x.startIso()).append(" | ").append(x.allowed()).append(" | ").append(x.blocked()).append(" | ")
+                        .append(x.wouldBlock()).append(" |\n"));
+        b.append('\n');
+
+        b.append("## Monitor mode\n\n");
+        if (r.periods().isEmpty()) {
+            b.append("No decision in this report was made in monitor mode: every denial was enforced.\n\n");
+        } else {
+            b.append("| scope | who | from | to | decisions | would block |\n|---|---|---|---|---:|---:|\n");
+            r.periods().forEach(p -> b.append("| ").append(md(p.scope())).append(" | ").append(md(p.who())).append(" | ").append(md(p.from()))
+                    .append(" | ").append(md(p.to())).append(" | ").append(p.decisions()).append(" | ").append(p.wouldBlock()).append(" |\n"));
+            b.append('\n');
+        }
+
+        b.append("## Policy versions in force\n\n| version | mode | decisions | first decision | last decision | loaded |\n|---|---|---:|---|---|---|\n");
+        r.policies().forEach(p -> b.append("| ").append(md(p.version())).append(" | ").append(md(String.join(", ", p.modes()))).append(" | ")
+                .append(p.decisions()).append(" | ").append(md(p.firstDecision())).append(" | ").append(md(p.lastDecision())).append(" | ")
+                .append(md(String.join("; ", p.loaded()))).append(" |\n"));
+        b.append('\n');
+
+        if (!r.events().isEmpty()) {
+            b.append("## Engine and policy events\n\n| # | time | event | detail |\n|---:|---|---|---|\n");
+            r.events().forEach(e -> b.append("| ").append(e.seq()).append(" | ").append(md(e.time())).append(" | ").append(md(e.event()))
+                    .append(" | ").append(md(e.detail())).append(" |\n"));
+            b.append('\n');
+        }
+
+        if (!r.tools().isEmpty()) {
+            b.append("## Flagged MCP tools\n\n| first # | time | agent | server | tool | status | findings | entries |\n|---:|---|---|---|---|---|---|---:|\n");
+            r.tools().forEach(x -> b.append("| ").append(x.seq()).append(" | ").append(md(x.time())).append(" | ").append(md(x.agent()))
+                    .append(" | ").append(md(x.server())).append(" | ").append(md(x.tool())).append(" | ").append(md(x.status())).append(" | ")
+                    .append(md(String.join("; ", x.findings()))).append(" | ").append(x.times()).append(" |\n"));
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    private static void calls(StringBuilder b, Report r, Outcome outcome, String title) {
+        List<Call> rows = r.calls().stream().filter(c -> c.outcome() == outcome).toList();
+        b.append("## ").append(title).append(" (").append(rows.size()).append(")\n\n");
+        if (rows.isEmpty()) {
+            b.append("None.\n\n");
+            return;
+        }
+        boolean would = outcome == Outcome.WOULD_BLOCK;
+        b.append("| # | time | agent | call | target | rule | reason | ").append(would ? "monitor | " : "").append("calling code | proof |\n");
+        b.append("|---:|---|---|---|---|---|---|").append(would ? "---|" : "").append("---|---|\n");
+        for (Call c : rows) {
+            b.append("| ").append(c.seq()).append(c.afterBreak() ? " (after the break)" : "").append(" | ").append(md(c.time())).append(" | ")
+                    .append(md(c.agent())).append(c.agentMode().equals("monitor") ? " (monitor)" : "").append(" | ").append(md(c.call()))
+                    .append(" | ").append(md(c.targetText())).append(c.mcpFlags().isEmpty() ? "" : " [" + md(String.join("; ", c.mcpFlags())) + "]")
+                    .append(" | ").append(md(Report.ruleText(c.rule()))).append(" (").append(md(c.code())).append(") | ").append(md(c.reason())).append(" | ");
+            if (would) {
+                Map<String, Object> m = c.monitor();
+                b.append("by ").append(md(String.valueOf(m.get("by")))).append(": would deny by ").append(md(Report.ruleText(String.valueOf(m.get("rule")))))
+                        .append(" (").append(md(String.valueOf(m.get("code")))).append(") | ");
+            }
+            b.append(md(String.join(" < ", c.frames()))).append(" | ")
+                    .append(c.proof() != null ? "checkpoint " + c.proof().get("tree_size") : md(c.proofNote())).append(" |\n");
+        }
+        b.append('\n');
+    }
+
+    /** A log value as inert Markdown table text. */
+    static String md(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '&' -> b.append("&amp;");
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '|' -> b.append("\\|");
+                case '\n', '\r', '\t' -> b.append(' ');
+                case '\\', '`', '*', '_', '[', ']', '~' -> b.append('\\').append(ch);
+                default -> b.append(Character.isISOControl(ch) ? ' ' : ch);
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,135 @@
+package dev.agt.cli.report;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The facts of a blocked-call report, built once from the verified log by {@link ReportBuilder}
+ * and rendered by {@link HtmlReport}, {@link MarkdownReport} and {@link JsonReport}: the three
+ * formats print these and nothing else, so they cannot disagree.
+ *
+ * @param log         the audit directory, as given
+ * @param generated   when the report was made (ISO-8601)
+ * @param window      the filters applied
+ * @param check       how verification went
+ * @param totals      decisions in the window by outcome
+ * @param counts      the same decisions by agent, family, rule and decision (effect and code)
+ * @param timeline    decisions over time
+ * @param calls       blocked calls and would-be blocks, in log order
+ * @param periods     when monitor mode let would-be denials through
+ * @param policies    the policy versions in force
+ * @param events      engine and policy events in the window (start, stop, reloads, rejections, recovery)
+ * @param tools       MCP tools the engine flagged (findings, changed or unknown)
+ * @param unreadable  lines that could not be read (only when the log does not verify)
+ */
+public record Report(String log, String generated, Window window, Check check, Tally totals, Map<String, Map<String, Tally>> counts,
+                     Timeline timeline, List<Call> calls, List<MonitorPeriod> periods, List<PolicyVersion> policies,
+                     List<Event> events, List<FlaggedTool> tools, long unreadable) {
+
+    /** The dimensions of {@link #counts}, in the order they are shown. */
+    public static final List<String> DIMENSIONS = List.of("agent", "family", "rule", "decision");
+
+    /** A rule id for people: failures and default denials have none. */
+    public static String ruleText(String rule) {
+        return rule == null || rule.isEmpty() ? "(no rule)" : rule;
+    }
+
+    /**
+     * What verification found. {@code ok}: every entry, the chain, every checkpoint and signature
+     * hold; otherwise {@code firstBad}, {@code kind} and {@code message} say where and what.
+     */
+    public record Check(boolean ok, long entries, int checkpoints, long signedSize, String keyName, String keyId,
+                        long firstBad, String kind, String message, List<String> warnings) {
+
+        /** One line, the same in every format. */
+        public String headline() {
+            if (ok) {
+                return "Verified up to checkpoint " + signedSize + " (entries #0.." + (signedSize - 1) + " of " + entries
+                        + "), signer " + keyName + " key id " + keyId;
+            }
+            return "TAMPERED at #" + firstBad + ": " + kind + ": " + message;
+        }
+    }
+
+    /** Decisions by outcome: went ahead, blocked, or let through by monitor mode although a rule would deny. */
+    public record Tally(long total, long allowed, long blocked, long wouldBlock) {
+        static final Tally ZERO = new Tally(0, 0, 0, 0);
+
+        Tally plus(Outcome o) {
+            return new Tally(total + 1, allowed + (o == Outcome.ALLOWED ? 1 : 0), blocked + (o == Outcome.BLOCKED ? 1 : 0),
+                    wouldBlock + (o == Outcome.WOULD_BLOCK ? 1 : 0));
+        }
+    }
+
+    /** How a decision turned out for the call. */
+    public enum Outcome {
+        ALLOWED("allowed"), BLOCKED("blocked"), WOULD_BLOCK("would-block");
+
+        public final String key;
+
+        Outcome(String key) {
+            this.key = key;
+        }
+    }
+
+    /** Buckets of {@code bucketSeconds} from {@code start} (epoch seconds), oldest first. */
+    public record Timeline(long bucketSeconds, List<Bucket> buckets) {
+    }
+
+    public record Bucket(long start, String startIso, long allowed, long blocked, long wouldBlock) {
+    }
+
+    /**
+     * One blocked call or would-be block.
+     *
+     * @param target     the request's target fields as logged
+     * @param targetText the target in one line, for people
+     * @param monitor    {@code decision.monitor} for a would-be block (by, rule, code, reason), else null
+     * @param mcpFlags   what the engine noted about the MCP tool (status other than pinned, finding codes)
+     * @param afterBreak the entry is at or after the first bad entry of a log that does not verify
+     * @param proof      the inclusion proof document ({@code agt audit prove}), or null
+     * @param proofNote  why there is no proof, when there is none
+     */
+    public record Call(long seq, String time, Outcome outcome, String agent, String agentMode, long session, String family,
+                       String action, Map<String, Object> target, String targetText, String rule, String code, String reason,
+                       Map<String, Object> monitor, List<String> frames, String thread, String policy, String policyMode,
+                       List<String> mcpFlags, boolean afterBreak, Map<String, Object> proof, String proofNote) {
+
+        /** {@code family/action}. */
+        public String call() {
+            return family + "/" + action;
+        }
+    }
+
+    /**
+     * A stretch of time in which denials were not enforced.
+     *
+     * @param scope {@code policy} (the policy's mode: monitor), {@code agent} (an agent that declared monitor mode,
+     *              per session) or {@code interception-rule} (the agent's interception rule for the call was in monitor mode)
+     * @param who   the policy version(s), or the agent and session
+     */
+    public record MonitorPeriod(String scope, String who, String from, String to, long decisions, long wouldBlock) {
+    }
+
+    /**
+     * A policy version seen in the window.
+     *
+     * @param loaded when and how the engine took it up (engine-start, policy-loaded) within the window
+     */
+    public record PolicyVersion(String version, List<String> modes, long decisions, String firstDecision, String lastDecision,
+                                List<String> loaded) {
+    }
+
+    /** An engine or policy event: what happened, in one line. */
+    public record Event(long seq, String time, String event, String detail) {
+    }
+
+    /**
+     * An MCP tool the engine flagged when it was listed or called (findings, a changed
+     * fingerprint, or a call to a tool never listed), once per server, tool, status and
+     * findings: first seen at {@code seq}, {@code times} entries in all.
+     */
+    public record FlaggedTool(long seq, String time, String agent, String server, String tool, String status, List<String> findings,
+                              long times) {
+    }
+}

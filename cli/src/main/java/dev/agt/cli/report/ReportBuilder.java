@@ -1,0 +1,404 @@
+package dev.agt.cli.report;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.log.LogFiles;
+import dev.agt.audit.log.LogScan;
+import dev.agt.audit.note.NoteKeys;
+import dev.agt.audit.verify.ProofFiles;
+import dev.agt.audit.verify.Verifier;
+import dev.agt.cli.report.Report.Call;
+import dev.agt.cli.report.Report.Event;
+import dev.agt.cli.report.Report.FlaggedTool;
+import dev.agt.cli.report.Report.MonitorPeriod;
+import dev.agt.cli.report.Report.Outcome;
+import dev.agt.cli.report.Report.PolicyVersion;
+import dev.agt.cli.report.Report.Tally;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Reads a decision log into a {@link Report}. The log is verified first, with the audit
+ * module's {@link Verifier}; when it holds, the entries are read through the same
+ * {@link LogScan} (which rehashes and rechecks the chain as it goes), and every blocked call
+ * gets its inclusion proof from {@link ProofFiles.Prover}, the code behind {@code agt audit
+ * prove}. When it does not hold, every readable line is still read so the reviewer sees what
+ * the log claims, the report says TAMPERED, entries from the first bad one on are marked, and
+ * there are no proofs.
+ */
+public final class ReportBuilder {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final Window window;
+    private final Report.Check check;
+    private Tally totals = Tally.ZERO;
+    private final Map<String, Map<String, Tally>> counts = new LinkedHashMap<>();
+    private final TreeMap<Long, long[]> perSecond = new TreeMap<>();
+    private final List<Call> calls = new ArrayList<>();
+    private final List<MonitorPeriod> periods = new ArrayList<>();
+    private final Map<String, Period> agentPeriods = new LinkedHashMap<>();
+    private final Map<String, Period> interceptionPeriods = new LinkedHashMap<>();
+    private Period policyRun;
+    private final Map<String, Version> versions = new LinkedHashMap<>();
+    private final List<Event> events = new ArrayList<>();
+    private final Map<String, Flag> flags = new LinkedHashMap<>();
+    private long unreadable;
+
+    private ReportBuilder(Window window, Report.Check check) {
+        this.window = window;
+        this.check = check;
+        Report.DIMENSIONS.forEach(d -> counts.put(d, new TreeMap<>()));
+    }
+
+    /**
+     * @param key     the pinned public key
+     * @param witness a witness copy of the checkpoints to verify against, or null
+     */
+    public static Report build(Path dir, NoteKeys.Verifier key, Path witness, Window window, Instant now) throws IOException {
+        Verifier.Report v = Verifier.verify(dir, key, witness);
+        Report.Check check = new Report.Check(v.ok(), v.entries(), v.checkpoints(), v.signedSize(), key.name(), v.keyId(),
+                v.firstBad(), v.kind(), v.message(), List.copyOf(v.warnings()));
+        ReportBuilder b = new ReportBuilder(window, check);
+        if (v.ok()) {
+            long upTo = v.entries();
+            LogScan.scan(dir, Set.of(), (e, line) -> {
+                if (e.seq() < upTo) {
+                    b.take(line, false);
+                }
+            });
+        } else {
+            for (Path seg : LogFiles.segments(dir)) {
+                try (BufferedReader in = Files.newBufferedReader(seg, StandardCharsets.UTF_8)) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                        b.take(line.getBytes(StandardCharsets.UTF_8), true);
+                    }
+                }
+            }
+        }
+        b.closePeriods();
+        List<Call> proved = b.prove(dir, v);
+        return new Report(dir.toString(), now.toString(), window, check, b.totals, b.counts, Timeline.of(b.perSecond), proved,
+                List.copyOf(b.periods), b.policyVersions(), List.copyOf(b.events), b.flaggedTools(), b.unreadable);
+    }
+
+    private void take(byte[] line, boolean unverified) {
+        JsonNode e;
+        try {
+            e = JSON.readTree(line);
+        } catch (IOException ex) {
+            unreadable++;
+            return;
+        }
+        if (e == null || !e.isObject() || !e.path("seq").canConvertToLong()) {
+            unreadable++;
+            return;
+        }
+        long seq = e.path("seq").asLong();
+        boolean afterBreak = unverified && seq >= check.firstBad();
+        String type = e.path("type").asText();
+        Instant t = Window.time(e.path("time").asText(null));
+        if (type.equals("event")) {
+            event(e, seq, t);
+        } else if (type.equals("decision")) {
+            decision(e, seq, t, afterBreak);
+        }
+    }
+
+    private void event(JsonNode e, long seq, Instant t) {
+        String kind = e.path("event").asText("?");
+        if (kind.equals("session-start") || !window.inTime(t)) {
+            return;
+        }
+        String time = e.path("time").asText("");
+        StringBuilder detail = new StringBuilder();
+        e.fields().forEachRemaining(f -> {
+            if (!Set.of("seq", "prev", "time", "type", "event").contains(f.getKey())) {
+                JsonNode v = f.getValue();
+                detail.append(detail.length() == 0 ? "" : ", ").append(f.getKey()).append('=').append(v.isValueNode() ? v.asText() : v.toString());
+            }
+        });
+        events.add(new Event(seq, time, kind, TargetText.clip(detail.toString())));
+        if ((kind.equals("engine-start") || kind.equals("policy-loaded")) && e.hasNonNull("policy")) {
+            Version v = versions.computeIfAbsent(e.path("policy").asText(), Version::new);
+            v.modes.add(e.path("policy_mode").asText("enforce"));
+            v.loaded.add(time + " " + kind + (e.has("trigger") ? " (" + e.path("trigger").asText() + ")" : ""));
+        }
+    }
+
+    private void decision(JsonNode e, long seq, Instant t, boolean afterBreak) {
+        String agent = e.at("/agent/name").asText(e.at("/agent/id").asText("?"));
+        String family = e.at("/request/family").asText("?");
+        if (!window.keeps(t, agent, family)) {
+            return;
+        }
+        String time = e.path("time").asText("");
+        String action = e.at("/request/action").asText("?");
+        JsonNode dec = e.path("decision");
+        String effect = dec.path("effect").asText("?");
+        JsonNode monitor = dec.get("monitor");
+        Outcome outcome = monitor != null && monitor.isObject() ? Outcome.WOULD_BLOCK : effect.equals("allow") ? Outcome.ALLOWED : Outcome.BLOCKED;
+        String rule = dec.path("rule").asText("");
+        String code = dec.path("code").asText("");
+
+        totals = totals.plus(outcome);
+        tally("agent", agent, outcome);
+        tally("family", family, outcome);
+        tally("rule", Report.ruleText(rule), outcome);
+        tally("decision", effect + " " + code, outcome);
+        if (t != null) {
+            perSecond.computeIfAbsent(t.getEpochSecond(), k -> new long[3])[outcome.ordinal()]++;
+        }
+
+        String policy = e.path("policy").asText("");
+        String policyMode = e.path("policy_mode").asText("");
+        String agentMode = e.at("/agent/mode").asText("enforce");
+        long session = e.at("/agent/session").asLong(-1);
+        if (!policy.isEmpty()) {
+            Version v = versions.computeIfAbsent(policy, Version::new);
+            if (!policyMode.isEmpty()) {
+                v.modes.add(policyMode);
+            }
+            v.decisions++;
+            v.first = v.first == null ? time : v.first;
+            v.last = time;
+        }
+        boolean would = outcome == Outcome.WOULD_BLOCK;
+        if (policyMode.equals("monitor")) {
+            if (policyRun == null) {
+                policyRun = new Period("policy", time);
+            }
+            policyRun.add(time, would);
+            if (!policy.isEmpty()) {
+                policyRun.versions.add(policy);
+            }
+        } else if (policyRun != null) {
+            periods.add(policyRun.done());
+            policyRun = null;
+        }
+        if (agentMode.equals("monitor")) {
+            agentPeriods.computeIfAbsent(agent + " (session " + session + ")", k -> new Period("agent", time).named(k)).add(time, would);
+        }
+        if (would && "interception-rule".equals(monitor.path("by").asText())) {
+            interceptionPeriods.computeIfAbsent(agent, k -> new Period("interception-rule", time).named(k)).add(time, true);
+        }
+
+        List<String> mcpFlags = mcp(e, seq, time, agent);
+        if (outcome == Outcome.ALLOWED) {
+            return;
+        }
+        JsonNode request = e.path("request");
+        List<String> frames = new ArrayList<>();
+        request.path("frames").forEach(f -> frames.add(f.asText()));
+        Map<String, Object> target = request.path("target").isObject() ? JSON.convertValue(request.path("target"), MAP) : Map.of();
+        Map<String, Object> mon = would ? JSON.convertValue(monitor, MAP) : null;
+        calls.add(new Call(seq, time, outcome, agent, agentMode, session, family, action, target,
+                TargetText.of(family, action, request.path("target")), rule, code, dec.path("reason").asText(""), mon, List.copyOf(frames),
+                request.path("thread").asText(""), policy, policyMode, mcpFlags, afterBreak, null, null));
+    }
+
+    private void tally(String dimension, String key, Outcome o) {
+        counts.get(dimension).merge(key, Tally.ZERO.plus(o), (a, b) -> a.plus(o));
+    }
+
+    /** The entry's MCP notes for its row; records flagged tools on the way. */
+    private List<String> mcp(JsonNode e, long seq, String time, String agent) {
+        JsonNode m = e.get("mcp");
+        if (m == null || !m.isObject()) {
+            return List.of();
+        }
+        String server = e.at("/request/target/server").asText("");
+        List<String> notes = new ArrayList<>();
+        JsonNode call = m.get("tool");
+        if (call != null && call.isObject()) {
+            String status = call.path("status").asText("");
+            List<String> findings = new ArrayList<>();
+            call.path("findings").forEach(f -> findings.add(f.isObject() ? finding(f) : f.asText()));
+            if (!status.equals("pinned") && !status.isEmpty()) {
+                notes.add("tool " + status);
+            }
+            findings.forEach(f -> notes.add("finding: " + f));
+            if (!notes.isEmpty()) {
+                flag(seq, time, agent, server, e.at("/request/target/tool").asText(""), status, findings);
+            }
+        }
+        int flagged = 0;
+        for (JsonNode tool : m.path("tools")) {
+            String status = tool.path("status").asText("");
+            List<String> findings = new ArrayList<>();
+            tool.path("findings").forEach(f -> findings.add(f.isObject() ? finding(f) : f.asText()));
+            if (!findings.isEmpty() || status.equals("changed")) {
+                flagged++;
+                flag(seq, time, agent, server, tool.path("name").asText(""), status, findings);
+            }
+        }
+        if (flagged > 0) {
+            notes.add(flagged + " flagged tool" + (flagged == 1 ? "" : "s") + " listed");
+        }
+        return List.copyOf(notes);
+    }
+
+    private static String finding(JsonNode f) {
+        String field = f.path("field").asText("");
+        String detail = f.path("detail").asText("");
+        return f.path("code").asText("?") + (field.isEmpty() ? "" : " (" + field + ")") + (detail.isEmpty() ? "" : ": " + detail);
+    }
+
+    private void flag(long seq, String time, String agent, String server, String tool, String status, List<String> findings) {
+        String key = server + '\0' + tool + '\0' + status + '\0' + String.join("\0", findings);
+        flags.computeIfAbsent(key, k -> new Flag(new FlaggedTool(seq, time, agent, server, tool, status, List.copyOf(findings), 0))).times++;
+    }
+
+    private List<FlaggedTool> flaggedTools() {
+        return flags.values().stream().map(f -> new FlaggedTool(f.first.seq(), f.first.time(), f.first.agent(), f.first.server(),
+                f.first.tool(), f.first.status(), f.first.findings(), f.times)).toList();
+    }
+
+    private void closePeriods() {
+        if (policyRun != null) {
+            periods.add(policyRun.done());
+            policyRun = null;
+        }
+        agentPeriods.values().forEach(p -> periods.add(p.done()));
+        interceptionPeriods.values().forEach(p -> periods.add(p.done()));
+        periods.sort(Comparator.comparing(MonitorPeriod::from));
+    }
+
+    private List<PolicyVersion> policyVersions() {
+        return versions.values().stream().map(v -> new PolicyVersion(v.version, List.copyOf(v.modes), v.decisions, v.first, v.last,
+                List.copyOf(v.loaded))).toList();
+    }
+
+    /** Adds inclusion proofs (verified logs only, entries a checkpoint covers). */
+    private List<Call> prove(Path dir, Verifier.Report v) {
+        if (calls.isEmpty()) {
+            return List.of();
+        }
+        List<Call> out = new ArrayList<>();
+        if (!v.ok()) {
+            for (Call c : calls) {
+                out.add(with(c, null, "none: the log does not verify"));
+            }
+            return out;
+        }
+        Set<Long> covered = new HashSet<>();
+        calls.forEach(c -> {
+            if (c.seq() < v.signedSize()) {
+                covered.add(c.seq());
+            }
+        });
+        ProofFiles.Prover prover = null;
+        String problem = null;
+        if (!covered.isEmpty()) {
+            try {
+                prover = ProofFiles.Prover.open(dir, covered::contains);
+            } catch (IOException e) {
+                problem = "none: " + e.getMessage();
+            }
+        }
+        for (Iterator<Call> it = calls.iterator(); it.hasNext(); ) {
+            Call c = it.next();
+            if (!covered.contains(c.seq())) {
+                out.add(with(c, null, "none yet: not covered by a signed checkpoint"));
+            } else if (prover == null) {
+                out.add(with(c, null, problem));
+            } else {
+                try {
+                    out.add(with(c, prover.inclusion(c.seq(), -1), null));
+                } catch (ProofFiles.BadProofException | IOException | RuntimeException e) {
+                    out.add(with(c, null, "none: " + e.getMessage()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Call with(Call c, Map<String, Object> proof, String note) {
+        return new Call(c.seq(), c.time(), c.outcome(), c.agent(), c.agentMode(), c.session(), c.family(), c.action(), c.target(),
+                c.targetText(), c.rule(), c.code(), c.reason(), c.monitor(), c.frames(), c.thread(), c.policy(), c.policyMode(),
+                c.mcpFlags(), c.afterBreak(), proof, note);
+    }
+
+    private static final class Period {
+        final String scope;
+        final String from;
+        final Set<String> versions = new LinkedHashSet<>();
+        String who;
+        String to;
+        long decisions;
+        long wouldBlock;
+
+        Period(String scope, String from) {
+            this.scope = scope;
+            this.from = from;
+        }
+
+        Period named(String name) {
+            this.who = name;
+            return this;
+        }
+
+        void add(String time, boolean would) {
+            to = time;
+            decisions++;
+            wouldBlock += would ? 1 : 0;
+        }
+
+        MonitorPeriod done() {
+            String name = who != null ? who : "policy " + String.join(", ", versions.stream().map(ReportBuilder::shortVersion).toList());
+            return new MonitorPeriod(scope, name, from, to, decisions, wouldBlock);
+        }
+    }
+
+    private static final class Version {
+        final String version;
+        final Set<String> modes = new LinkedHashSet<>();
+        final List<String> loaded = new ArrayList<>();
+        long decisions;
+        String first;
+        String last;
+
+        Version(String version) {
+            this.version = version;
+        }
+    }
+
+    private static final class Flag {
+        final FlaggedTool first;
+        long times;
+
+        Flag(FlaggedTool first) {
+            this.first = first;
+        }
+    }
+
+    /** A proof document as {@code agt audit prove} prints it. */
+    static String proofText(Map<String, Object> proof) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(proof) + System.lineSeparator();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The first 12 hex digits of a policy version, as the engine prints it. */
+    static String shortVersion(String v) {
+        return v.length() > 12 ? v.substring(0, 12) : v;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.agt.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code agt demo} end to end: its exit code, what it printed, and the decisions its report holds. */
+class DemoIT {
+    static final Path DEMO_JAR = Path.of(System.getProperty("agt.demo.jar", "../demo-agents/target/agt-demo-agents.jar")).toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoBlocksTheAttackAndProvesIt() throws Exception {
+        Path report = dir.resolve("report.json");
+        Agt.Result r = Agt.run(dir, "demo", "--out", report.toString(), "--agent-jar", JavaagentIT.AGENT.toString(), "--demo-jar", DEMO_JAR.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("The attack was blocked at every step, the work got done, and the log proves it."), r.toString());
+        assertTrue(r.out().contains("DENY  no-secrets") && r.out().contains("research-assistant"), "decisions are shown as they happen:\n" + r.out());
+        JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
+        String all = rep.toString();
+        Set<String> rules = new HashSet<>();
+        rep.findValues("rule").forEach(n -> rules.add(n.asText()));
+        for (String rule : new String[] {"no-secrets", "no-shells", "no-poisoned-tools", "mcp-no-commands", "default-deny"}) {
+            assertTrue(rules.contains(rule), "the report holds a blocked call by " + rule + ":\n" + all);
+        }
+        assertEquals("verified", rep.path("verification").path("status").asText(), "the report says the log verified:\n" + all);
+        assertTrue(rep.path("flagged_tools").toString().contains("weather"), "the poisoned tool is in the report:\n" + all);
+    }
+}
