@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code agt}: runtime governance for JVM AI agents. */
 @Command(name = "agt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runtime governance for JVM-based AI agents.",
-        subcommands = {EngineCommand.class, PolicyCommand.class, AuditCommand.class, RulesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EngineCommand.class, PolicyCommand.class, AuditCommand.class, RulesCommand.class, IdentityCommand.class,
+                KillCommand.class, KillCommand.Revive.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
