@@ -77,6 +77,11 @@ final class IdentityCommand {
                     return 2;
                 }
             }
+            String badName = Registry.nameProblem(name);
+            if (badName != null) {
+                System.err.println("agt: " + badName);
+                return 2;
+            }
             Path keyFile = out != null ? out : Path.of(name.replace('/', '_') + ".key");
             if (Files.exists(keyFile)) {
                 System.err.println("agt: " + keyFile + " already exists; refusing to overwrite an agent key (choose another --out)");

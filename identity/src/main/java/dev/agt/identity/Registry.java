@@ -332,7 +332,8 @@ public final class Registry implements Delegation.Roots {
         }
     }
 
-    static String nameProblem(String name) {
+    /** Why {@code name} cannot be a registered agent's name, or null when it can. */
+    public static String nameProblem(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             return "agent name '" + name + "' must be 1-128 letters, digits or _.:@/- starting with a letter or digit";
         }
