@@ -2,7 +2,7 @@ package dev.agt.identity;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -182,19 +182,22 @@ public final class KeyFile {
      */
     public static void write(AgentKey key, Path file) throws IOException, IdentityException {
         byte[] bytes = format(key).getBytes(StandardCharsets.UTF_8);
-        try (SeekableByteChannel ch = Files.newByteChannel(file, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        try (FileChannel ch = FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+            try {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                Files.deleteIfExists(file); // a half-written key is no key; never leave one behind
+                throw e;
             }
         } catch (FileAlreadyExistsException e) {
             throw keyFile(file + ": already exists; refusing to overwrite an agent key");
         } catch (UnsupportedOperationException e) {
             throw keyFile(file + ": mode 0600 cannot be set there (not a POSIX file system); refusing to write an agent key");
-        }
-        try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.force(true);
         }
     }
 
