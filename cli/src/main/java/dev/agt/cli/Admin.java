@@ -18,8 +18,13 @@ final class Admin {
 
     /** Sends one admin frame; prints a clear error and returns null when that fails. */
     static Map<String, Object> call(String socket, FrameType type) {
+        return call(socket, type, Map.of());
+    }
+
+    /** Sends one admin frame with a body; prints a clear error and returns null when that fails. */
+    static Map<String, Object> call(String socket, FrameType type, Map<String, Object> body) {
         try (EngineClient c = EngineClient.connect(EngineAddress.parse(socket), "agt-cli", Map.of("admin", true), 5000)) {
-            Frame reply = c.call(type, Map.of()).get(30, TimeUnit.SECONDS);
+            Frame reply = c.call(type, body).get(30, TimeUnit.SECONDS);
             if (reply.type() == FrameType.ERROR) {
                 System.err.println("agt: engine refused: " + reply.body().get("message"));
                 return null;

@@ -4,6 +4,8 @@ import dev.agt.audit.FsyncPolicy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.server.Engine;
 import dev.agt.engine.server.EngineConfig;
+import dev.agt.engine.session.AuthMode;
+import dev.agt.identity.IdentityException;
 import dev.agt.protocol.FrameType;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -53,6 +55,15 @@ final class EngineCommand implements Callable<Integer> {
     @Option(names = "--witness", paramLabel = "DIR", description = "Also copy every signed checkpoint to this directory.")
     Path witness;
 
+    @Option(names = "--auth", paramLabel = "MODE", defaultValue = "local",
+            description = "How agents establish who they are: local (default: a declared name with the socket's peer user, or a proven DID)"
+                    + " or required (every agent proves a registered DID by an Ed25519 challenge).")
+    String auth;
+
+    @Option(names = "--registry", paramLabel = "FILE",
+            description = "The agent registry (from 'agt identity create'). Default: AUDIT_DIR.agents.json beside the audit directory.")
+    Path registry;
+
     @Mixin
     Vars vars;
 
@@ -75,12 +86,25 @@ final class EngineCommand implements Callable<Integer> {
             err.println("agt: " + e.getMessage());
             return 2;
         }
-        Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness), err);
+        AuthMode authMode;
+        try {
+            authMode = AuthMode.parse(auth);
+        } catch (IllegalArgumentException e) {
+            err.println("agt: --" + e.getMessage());
+            return 2;
+        }
+        Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
+                .withIdentity(authMode, registry), err);
         try {
             engine.start();
         } catch (PolicyException e) {
             err.println("agt: refusing to start: the policy has " + e.problems().size() + " problem(s):");
             e.problems().forEach(p -> err.println("agt: " + p));
+            engine.close();
+            return 1;
+        } catch (IdentityException e) {
+            err.println("agt: refusing to start: the agent registry is invalid:");
+            err.println("agt: " + e.getMessage());
             engine.close();
             return 1;
         } catch (java.io.IOException e) {
@@ -122,11 +146,22 @@ final class EngineCommand implements Callable<Integer> {
             System.out.println("engine:    " + s.get("engine"));
             System.out.println("policy:    " + s.get("policy") + " (" + s.get("rules") + " rules, " + s.get("policy_file") + ")");
             System.out.println("uptime:    " + Admin.duration((Long) s.get("uptime_ms")) + " (since " + s.get("started") + ")");
+            System.out.println("auth:      " + s.get("auth") + ", registry " + s.get("registry") + " (" + s.get("registry_agents") + " agents)");
+            if (s.get("kill") instanceof Map<?, ?> k) {
+                boolean all = Boolean.TRUE.equals(k.get("all"));
+                List<?> stopped = (List<?>) k.get("agents");
+                System.out.println("kill:      " + (all ? "ALL AGENTS STOPPED" + (stopped.isEmpty() ? "" : ", and ") : "")
+                        + (stopped.isEmpty() ? (all ? "" : "none") : "stopped: " + stopped));
+            } else if (s.get("kill_problem") != null) {
+                System.out.println("kill:      UNUSABLE, every call denied: " + s.get("kill_problem"));
+            }
             List<?> agents = (List<?>) s.get("agents");
             System.out.println("agents:    " + agents.size() + " connected");
             for (Object a : agents) {
                 Map<?, ?> m = (Map<?, ?>) a;
-                System.out.println("           " + m.get("name") + " (uid " + m.get("uid") + ", pid " + m.get("pid") + ", " + m.get("auth") + ")");
+                System.out.println("           " + m.get("name") + " (uid " + m.get("uid") + ", pid " + m.get("pid") + ", " + m.get("auth")
+                        + (m.get("did") == null ? "" : ", " + m.get("did")) + (m.get("chain") instanceof List<?> c ? ", delegate at depth " + c.size() : "")
+                        + ")");
             }
             System.out.println("decisions: " + s.get("allowed") + " allowed, " + s.get("denied") + " denied");
             System.out.println("audit:     " + s.get("audit_dir") + ", next seq " + s.get("audit_next_seq") + ", "

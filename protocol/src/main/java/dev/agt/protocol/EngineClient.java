@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -39,16 +40,38 @@ public final class EngineClient implements AutoCloseable {
     }
 
     /**
-     * Connects and says hello.
+     * Connects and says hello, declaring a name (the engine records how it knows who this is:
+     * peer credentials on a Unix socket, or nothing but the name over TCP).
      *
      * @param name  the agent's declared name
      * @param attrs extra hello fields (pid is added here)
+     * @throws SessionRefused when the engine refuses the session (e.g. it requires an identity)
      */
     public static EngineClient connect(EngineAddress address, String name, Map<String, Object> attrs, long timeoutMs)
             throws IOException {
+        return open(address, name, attrs, timeoutMs, null);
+    }
+
+    /**
+     * Connects, says hello with the authenticator's DID and delegation chain, and answers the
+     * engine's challenge (see {@link Handshake}). Fails when the engine does not challenge: an
+     * identity the engine never checked would be recorded as if it had been.
+     *
+     * @throws SessionRefused when the engine refuses the identity or the handshake; {@link SessionRefused#code()}
+     *                        says why ({@code unknown-agent}, {@code revoked}, {@code expired}, ...)
+     */
+    public static EngineClient connect(EngineAddress address, String name, Map<String, Object> attrs, long timeoutMs,
+                                       Authenticator auth) throws IOException {
+        Objects.requireNonNull(auth, "auth");
+        return open(address, name, attrs, timeoutMs, auth);
+    }
+
+    private static EngineClient open(EngineAddress address, String name, Map<String, Object> attrs, long timeoutMs,
+                                     Authenticator auth) throws IOException {
         SocketChannel ch = address.connect();
         EngineClient c = new EngineClient(ch, Limits.DEFAULT);
         c.reader.start();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         Map<String, Object> hello = new LinkedHashMap<>();
         hello.put("protocol", (long) Frame.VERSION);
         hello.put("name", name);
@@ -56,19 +79,34 @@ public final class EngineClient implements AutoCloseable {
         if (attrs != null) {
             hello.putAll(attrs);
         }
-        try {
-            Frame ok = c.call(FrameType.HELLO, hello).get(timeoutMs, TimeUnit.MILLISECONDS);
-            if (ok.type() != FrameType.HELLO_OK) {
-                throw new IOException("engine refused the session: " + ok.body().get("message"));
+        if (auth != null) {
+            hello.put("did", auth.did());
+            if (!auth.chain().isEmpty()) {
+                hello.put("chain", auth.chain());
             }
-            c.session.putAll(ok.body());
+        }
+        try {
+            Frame reply = c.call(FrameType.HELLO, hello).get(remaining(deadline), TimeUnit.NANOSECONDS);
+            if (auth != null && reply.type() == FrameType.CHALLENGE) {
+                reply = c.call(FrameType.AUTH, answer(reply, auth)).get(remaining(deadline), TimeUnit.NANOSECONDS);
+            } else if (auth != null && reply.type() == FrameType.HELLO_OK) {
+                throw new IOException("the engine accepted " + auth.did() + " without challenging it (an engine without identity "
+                        + "support?); refusing a session whose identity was never checked");
+            }
+            if (reply.type() == FrameType.ERROR) {
+                throw new SessionRefused(String.valueOf(reply.body().get("code")), String.valueOf(reply.body().get("message")));
+            }
+            if (reply.type() != FrameType.HELLO_OK) {
+                throw new IOException("engine answered the hello with " + reply.type());
+            }
+            c.session.putAll(reply.body());
             return c;
         } catch (ExecutionException e) {
             c.close();
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (TimeoutException e) {
             c.close();
-            throw new IOException("engine did not answer the hello within " + timeoutMs + " ms");
+            throw new IOException("engine did not complete the hello within " + timeoutMs + " ms");
         } catch (InterruptedException e) {
             c.close();
             Thread.currentThread().interrupt();
@@ -77,6 +115,35 @@ public final class EngineClient implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
+    }
+
+    /** The AUTH body for a CHALLENGE; refuses a challenge that is not the documented shape. */
+    private static Map<String, Object> answer(Frame challenge, Authenticator auth) throws IOException {
+        Object nonce = challenge.body().get("nonce");
+        Object engine = challenge.body().get("engine");
+        if (!(nonce instanceof String n) || Handshake.decode(n) == null || Handshake.decode(n).length != Handshake.NONCE_BYTES) {
+            throw new IOException("engine sent a malformed challenge: nonce must be " + Handshake.NONCE_BYTES + " bytes in base64url");
+        }
+        if (!(engine instanceof String e) || e.isEmpty() || e.length() > 256) {
+            throw new IOException("engine sent a malformed challenge: engine must be a non-empty string");
+        }
+        long time = System.currentTimeMillis();
+        byte[] signature;
+        try {
+            signature = auth.sign(Handshake.message(n, e, auth.did(), time));
+        } catch (RuntimeException x) {
+            throw new IOException("signing the engine's challenge failed: " + x.getMessage(), x);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("did", auth.did());
+        body.put("nonce", n);
+        body.put("time", time);
+        body.put("signature", Handshake.encode(signature));
+        return body;
     }
 
     /** What the engine said in HELLO_OK: engine id, policy version, session number. */

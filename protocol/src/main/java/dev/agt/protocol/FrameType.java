@@ -17,7 +17,20 @@ public enum FrameType {
     RELOAD(7),
     RELOAD_REPLY(8),
     /** engine to peer: the frame with this id was refused; the connection closes after it when fatal. */
-    ERROR(9);
+    ERROR(9),
+    /**
+     * engine to agent, the reply to a HELLO that carries a {@code did}: a fresh nonce to sign
+     * (see {@link Handshake}).
+     */
+    CHALLENGE(10),
+    /** agent to engine: the signed answer to a CHALLENGE; the engine replies HELLO_OK or ERROR. */
+    AUTH(11),
+    /** admin to engine: stop an agent (and its delegates), or all agents, from the next decision on. */
+    KILL(12),
+    KILL_REPLY(13),
+    /** admin to engine: lift a kill. */
+    REVIVE(14),
+    REVIVE_REPLY(15);
 
     private final int code;
 
@@ -29,7 +42,7 @@ public enum FrameType {
         return code;
     }
 
-    private static final FrameType[] BY_CODE = new FrameType[16];
+    private static final FrameType[] BY_CODE = new FrameType[32];
 
     static {
         for (FrameType t : values()) {

@@ -23,6 +23,20 @@ public final class Reasons {
     public static final String EVALUATION_ERROR = "evaluation-error";
     /** The engine is shutting down and takes no new requests. */
     public static final String SHUTTING_DOWN = "shutting-down";
+    /**
+     * The agent, one it delegates for, or every agent was stopped with {@code agt kill}. Not a
+     * policy decision: never monitored by the engine, and an agent in monitor mode should enforce
+     * it all the same.
+     */
+    public static final String KILLED = "killed";
+    /** The policy allowed the request for the root, but a delegation link's scope does not cover it. */
+    public static final String OUT_OF_SCOPE = "out-of-scope";
+    /** The session's identity, or one in its delegation chain, was revoked after the session began. */
+    public static final String REVOKED = "revoked";
+    /** The session's registered identity is no longer in the agent registry. */
+    public static final String UNKNOWN_AGENT = "unknown-agent";
+    /** A link of the session's delegation chain expired after the session began. */
+    public static final String EXPIRED = "expired";
     /** The engine could not be reached (client side). */
     public static final String ENGINE_UNREACHABLE = "engine-unreachable";
     /** The engine did not answer in time (client side). */

@@ -2,6 +2,7 @@ package dev.agt.engine.server;
 
 import dev.agt.audit.AuditSink;
 import dev.agt.engine.policy.Agent;
+import dev.agt.engine.session.SessionIdentity;
 import dev.agt.protocol.ByteSink;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameAccumulator;
@@ -43,6 +44,10 @@ final class Connection {
     private final List<Map<String, Object>> staged = new ArrayList<>();
     private final List<AuditSink.Completion> stagedDone = new ArrayList<>();
     private volatile Agent agent;
+    private volatile SessionIdentity identity;
+    private volatile boolean adminOnly;
+    /** A HELLO that named a DID, waiting for its AUTH; this connection's thread only. */
+    private Engine.Pending pending;
     private volatile long declaredPid = -1;
     private volatile String mode = "enforce";
     private volatile boolean stopReading;
@@ -71,10 +76,35 @@ final class Connection {
         return declaredPid;
     }
 
-    void hello(Agent a, long pid, String mode) {
-        this.agent = a;
+    /**
+     * The session is established.
+     *
+     * @param a         the identity as the session began (status and session-start); decisions
+     *                  resolve it against the registry in force
+     * @param adminOnly an {@code admin: true} session: admin frames only, never DECIDE
+     */
+    void hello(SessionIdentity id, Agent a, long pid, String mode, boolean adminOnly) {
+        this.identity = id;
+        this.adminOnly = adminOnly;
         this.declaredPid = pid;
         this.mode = mode;
+        this.agent = a;
+    }
+
+    SessionIdentity identity() {
+        return identity;
+    }
+
+    boolean adminOnly() {
+        return adminOnly;
+    }
+
+    Engine.Pending pending() {
+        return pending;
+    }
+
+    void pending(Engine.Pending p) {
+        this.pending = p;
     }
 
     /** The agent's declared enforcement mode: in monitor mode its denials are logged but not enforced. */

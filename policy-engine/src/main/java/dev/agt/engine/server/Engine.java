@@ -6,6 +6,7 @@ import dev.agt.audit.note.NoteKeys;
 import dev.agt.engine.mcp.McpFacts;
 import dev.agt.engine.mcp.ToolPins;
 import dev.agt.engine.policy.Agent;
+import dev.agt.engine.policy.Delegated;
 import dev.agt.engine.policy.Evaluator;
 import dev.agt.engine.policy.Fact;
 import dev.agt.engine.policy.Family;
@@ -14,7 +15,18 @@ import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
 import dev.agt.config.Problem;
 import dev.agt.engine.policy.RateLimiter;
+import dev.agt.engine.policy.Scopes;
 import dev.agt.engine.policy.Targets;
+import dev.agt.engine.session.AuthMode;
+import dev.agt.engine.session.KillSwitch;
+import dev.agt.engine.session.RecentNonces;
+import dev.agt.engine.session.SessionIdentity;
+import dev.agt.identity.Delegation;
+import dev.agt.identity.DelegationToken;
+import dev.agt.identity.DidKey;
+import dev.agt.identity.IdentityException;
+import dev.agt.identity.Registry;
+import dev.agt.protocol.Handshake;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameType;
@@ -67,10 +79,15 @@ public final class Engine implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicReference<Registry> registry = new AtomicReference<>(Registry.empty());
+    private final RecentNonces nonces = new RecentNonces();
     private final long startedNanos = System.nanoTime();
     private final Instant startedAt = Instant.now();
     private AuditSink audit;
     private McpFacts mcp;
+    private KillSwitch kills;
+    /** The last kill switch problem reported, so a broken file is reported once, not per request. */
+    private volatile String reportedKillProblem;
     /** The last state problem written to the engine's output, so a broken store is reported once, not per request. */
     private volatile String reportedStateProblem;
     private PolicyWatcher watcher;
@@ -119,11 +136,14 @@ public final class Engine implements AutoCloseable {
     /**
      * Loads the policy, opens the audit log and starts listening.
      *
-     * @throws PolicyException when the policy is invalid: the engine refuses to start
+     * @throws PolicyException   when the policy is invalid: the engine refuses to start
+     * @throws IdentityException when the agent registry is invalid: the engine refuses to start
      */
-    public void start() throws PolicyException, IOException {
+    public void start() throws PolicyException, IOException, IdentityException {
         Policy p = PolicyLoader.load(config.policy(), config.vars());
         policy.set(p);
+        Registry reg = Registry.read(config.registryFile());
+        registry.set(reg);
         audit = sinkFactory.open(config);
         if (audit instanceof AuditLog al) {
             AuditLog.Recovery r = al.recovery();
@@ -136,9 +156,30 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
-        audit.appendAndWait(event("engine-start", Map.of("engine", engineId, "policy", p.version(),
-                "policy_file", config.policy().toString(), "rules", (long) p.rules().size(), "policy_mode", p.mode().key(),
-                "state_dir", config.stateDirectory().toString())));
+        kills = new KillSwitch(config.stateDirectory());
+        Map<String, Object> startEvent = new LinkedHashMap<>();
+        startEvent.put("engine", engineId);
+        startEvent.put("policy", p.version());
+        startEvent.put("policy_file", config.policy().toString());
+        startEvent.put("rules", (long) p.rules().size());
+        startEvent.put("policy_mode", p.mode().key());
+        startEvent.put("state_dir", config.stateDirectory().toString());
+        startEvent.put("auth", config.auth().key());
+        startEvent.put("registry", config.registryFile().toString());
+        startEvent.put("registry_agents", (long) reg.entries().size());
+        try {
+            startEvent.put("kill", kills.state().toMap());
+        } catch (KillSwitch.Unavailable e) {
+            startEvent.put("kill_problem", e.getMessage());
+        }
+        audit.appendAndWait(event("engine-start", startEvent));
+        if (kills.problem() != null) {
+            killProblem(kills.problem());
+        }
+        if (config.auth() == AuthMode.REQUIRED && reg.entries().stream().noneMatch(e -> !e.revoked())) {
+            log("auth: required, and the agent registry " + config.registryFile() + " holds no active agent: no agent can connect"
+                    + " until one is registered ('agt identity create NAME --registry " + config.registryFile() + "')");
+        }
         mcp = new McpFacts(new ToolPins(config.stateDirectory()));
         if (mcp.pins().problem() != null) {
             // the engine still serves every other family; mcp requests deny until the store is usable
@@ -160,6 +201,7 @@ public final class Engine implements AutoCloseable {
         if (config.watch()) {
             watcher = new PolicyWatcher(this);
             watcher.watch(p.files());
+            watcher.watchRegistry(config.registryFile());
         }
     }
 
@@ -175,6 +217,7 @@ public final class Engine implements AutoCloseable {
         }
         b.append(" policy=").append(p.version(), 0, 12).append(" rules=").append(p.rules().size())
                 .append(" audit=").append(config.auditDir()).append(" fsync=").append(config.fsync().name().toLowerCase())
+                .append(" auth=").append(config.auth().key()).append(" agents=").append(registry.get().entries().size())
                 .append(" mode=").append(p.mode().key());
         if (metrics != null) {
             b.append(" metrics=http://127.0.0.1:").append(metrics.port()).append("/metrics");
@@ -235,14 +278,19 @@ public final class Engine implements AutoCloseable {
     void dispatch(Connection c, Frame f) {
         switch (f.type()) {
             case HELLO -> hello(c, f);
+            case AUTH -> auth(c, f);
             case DECIDE -> decide(c, f);
-            case STATUS, RELOAD -> admin(c, f);
+            case STATUS, RELOAD, KILL, REVIVE -> admin(c, f);
             default -> c.refuse(f.id(), "unexpected-frame", "a peer does not send " + f.type());
         }
     }
 
+    /** A HELLO that named a DID, waiting for the AUTH that answers its challenge. */
+    record Pending(String name, long pid, String mode, String did, List<String> chain, String nonce) {
+    }
+
     private void hello(Connection c, Frame f) {
-        if (c.agent() != null) {
+        if (c.agent() != null || c.pending() != null) {
             c.refuse(f.id(), "hello-twice", "HELLO was already received on this connection");
             return;
         }
@@ -259,21 +307,168 @@ public final class Engine implements AutoCloseable {
         }
         long declaredPid = pid instanceof Long l ? l : -1;
         String mode = "monitor".equals(f.body().get("mode")) ? "monitor" : "enforce";
-        Agent a = new Agent(n, n, c.peerUser, c.unix ? "local-peercred" : "tcp-declared", Map.of());
-        c.hello(a, declaredPid, mode);
+        Object did = f.body().get("did");
+        Object chain = f.body().get("chain");
+        if (did != null || chain != null) {
+            List<String> links = new ArrayList<>();
+            if (chain != null) {
+                if (!(chain instanceof List<?> l) || l.size() > Handshake.MAX_CHAIN || !l.stream().allMatch(x -> x instanceof String)) {
+                    refuseSession(c, f.id(), "bad-hello", "chain must be a list of at most " + Handshake.MAX_CHAIN + " token strings",
+                            n, declaredPid, null, List.of());
+                    return;
+                }
+                l.forEach(x -> links.add((String) x));
+            }
+            if (!(did instanceof String d)) {
+                refuseSession(c, f.id(), "bad-hello", "a HELLO with a chain must name the presenting did", n, declaredPid, null, links);
+                return;
+            }
+            try {
+                DidKey.check(d);
+            } catch (IdentityException e) {
+                refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, links);
+                return;
+            }
+            Pending p = new Pending(n, declaredPid, mode, d, List.copyOf(links), nonces.issue());
+            c.pending(p);
+            c.send(new Frame(FrameType.CHALLENGE, f.id(), Map.of("nonce", p.nonce(), "engine", engineId)));
+            return;
+        }
+        boolean admin = Boolean.TRUE.equals(f.body().get("admin"));
+        if (!admin && config.auth() == AuthMode.REQUIRED) {
+            refuseSession(c, f.id(), Handshake.AUTH_REQUIRED, "this engine requires a proven agent identity (auth: required);"
+                    + " start the agent with identity=KEYFILE (see 'agt identity create')", n, declaredPid, null, List.of());
+            return;
+        }
+        SessionIdentity id = SessionIdentity.declared(c.unix ? "local-peercred" : "tcp-declared", n);
+        established(c, f, id, declaredPid, mode, admin);
+    }
+
+    /** The AUTH that answers this connection's CHALLENGE: the signature, then the identity and its chain. */
+    private void auth(Connection c, Frame f) {
+        Pending p = c.pending();
+        if (p == null) {
+            String why = c.agent() != null ? "this session is already established" : "AUTH without a CHALLENGE (send HELLO with did first)";
+            refuseSession(c, f.id(), c.agent() != null ? Handshake.REPLAYED : Handshake.BAD_AUTH, why, null, -1, null, List.of());
+            return;
+        }
+        c.pending(null); // one answer per nonce, whatever it is
+        Object did = f.body().get("did");
+        Object nonce = f.body().get("nonce");
+        Object time = f.body().get("time");
+        Object signature = f.body().get("signature");
+        if (!(did instanceof String) || !(nonce instanceof String n) || !(time instanceof Long t) || !(signature instanceof String sig)) {
+            refuseSession(c, f.id(), Handshake.BAD_AUTH, "AUTH needs did, nonce, time (epoch ms) and signature", p.name(), p.pid(), p.did(), p.chain());
+            return;
+        }
+        if (!did.equals(p.did())) {
+            refuseSession(c, f.id(), Handshake.DID_MISMATCH, "AUTH names " + clip(did) + " but HELLO named " + p.did(), p.name(), p.pid(),
+                    p.did(), p.chain());
+            return;
+        }
+        if (!n.equals(p.nonce())) {
+            boolean replay = nonces.issued(n);
+            refuseSession(c, f.id(), replay ? Handshake.REPLAYED : Handshake.WRONG_NONCE, replay
+                    ? "the AUTH answers a nonce issued to another connection (a replayed handshake)"
+                    : "the AUTH answers a nonce this engine did not issue", p.name(), p.pid(), p.did(), p.chain());
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (Math.abs(now - t) > Handshake.WINDOW_MS) {
+            refuseSession(c, f.id(), Handshake.CLOCK_SKEW, "AUTH time " + Instant.ofEpochMilli(t) + " is more than "
+                    + Handshake.WINDOW_MS / 1000 + " s from the engine's clock (" + Instant.ofEpochMilli(now) + ")", p.name(), p.pid(),
+                    p.did(), p.chain());
+            return;
+        }
+        byte[] raw = Handshake.decode(sig);
+        boolean good;
+        try {
+            good = raw != null && DidKey.verify(p.did(), Handshake.message(p.nonce(), engineId, p.did(), t), raw);
+        } catch (IdentityException e) {
+            good = false; // checked at HELLO; cannot happen
+        }
+        if (!good) {
+            refuseSession(c, f.id(), Handshake.BAD_SIGNATURE, "the AUTH signature is not " + p.did() + "'s over this connection's challenge",
+                    p.name(), p.pid(), p.did(), p.chain());
+            return;
+        }
+        SessionIdentity id;
+        try {
+            Delegation.Verified v = Delegation.verify(p.did(), p.chain(), registry.get(), Instant.ofEpochMilli(now), Scopes.COVER);
+            id = SessionIdentity.proven(p.name(), v);
+        } catch (IdentityException e) {
+            refuseSession(c, f.id(), e.code(), e.getMessage(), p.name(), p.pid(), p.did(), p.chain());
+            return;
+        } catch (IllegalArgumentException e) {
+            refuseSession(c, f.id(), IdentityException.MALFORMED_TOKEN, "a delegation scope holds a bad pattern: " + e.getMessage(),
+                    p.name(), p.pid(), p.did(), p.chain());
+            return;
+        }
+        established(c, f, id, p.pid(), p.mode(), false);
+    }
+
+    private void established(Connection c, Frame f, SessionIdentity id, long pid, String mode, boolean admin) {
+        SessionIdentity.Resolved r = id.resolve(registry.get(), c.peerUser);
+        c.hello(id, r.agent(), pid, mode, admin);
         Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
+        if (admin) {
+            ev.put("admin", true);
+        }
         record(event("session-start", ev));
         Map<String, Object> ok = new LinkedHashMap<>();
         ok.put("engine", engineId);
         ok.put("policy", policy.get().version());
         ok.put("session", c.number);
+        ok.put("auth", id.how());
+        id.verified().ifPresent(v -> {
+            ok.put("did", v.presented());
+            ok.put("root", v.root());
+        });
         c.send(new Frame(FrameType.HELLO_OK, f.id(), ok));
     }
 
+    /**
+     * Refuses a session and records why: every refused handshake is in the log with its code, the
+     * declared name, the peer's user, the DID and what could be read of the chain.
+     */
+    private void refuseSession(Connection c, long frameId, String code, String reason, String name, long pid, String did, List<String> chain) {
+        Map<String, Object> ev = new LinkedHashMap<>();
+        ev.put("code", code);
+        ev.put("reason", reason);
+        if (name != null) {
+            ev.put("name", name);
+        }
+        ev.put("uid", c.peerUser);
+        ev.put("pid", pid);
+        ev.put("transport", c.unix ? "unix" : "tcp");
+        ev.put("connection", c.number);
+        if (did != null) {
+            ev.put("did", did);
+        }
+        if (!chain.isEmpty()) {
+            List<Object> links = new ArrayList<>();
+            for (String t : chain) {
+                try {
+                    links.add(DelegationToken.parse(t).summary());
+                } catch (IdentityException e) {
+                    links.add(Map.of("malformed", e.getMessage()));
+                }
+            }
+            ev.put("chain", links);
+        }
+        record(event("session-refused", ev));
+        c.refuse(frameId, code, reason);
+    }
+
     private void decide(Connection c, Frame f) {
-        Agent agent = c.agent();
-        if (agent == null) {
-            c.refuse(f.id(), "hello-required", "the first frame on a connection must be HELLO");
+        SessionIdentity identity = c.identity();
+        if (c.agent() == null || identity == null) {
+            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
+                    ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
+            return;
+        }
+        if (c.adminOnly()) {
+            c.refuse(f.id(), "admin-session", "an admin session (admin: true) does not ask for decisions");
             return;
         }
         Request req;
@@ -290,23 +485,34 @@ public final class Engine implements AutoCloseable {
         }
         inFlight.incrementAndGet();
         Policy p = policy.get();
+        SessionIdentity.Resolved who = identity.resolve(registry.get(), c.peerUser);
+        Agent agent = who.agent();
         Evaluator.Outcome o;
         Map<String, Object> mcpFields = null;
+        int outOfScope = -1;
         if (shuttingDown) {
             o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
+        } else if ((o = gate(identity, who, p)) != null) {
+            // stopped before the policy: killed, revoked, expired, or the kill switch unreadable
         } else {
             try {
-                Set<Fact> facts = Set.of();
-                if (req.family().equals(Family.MCP.key())) {
-                    McpFacts.Result r = mcp.establish(req);
-                    facts = r.facts();
-                    mcpFields = r.audit();
-                    if (reportedStateProblem != null) {
-                        reportedStateProblem = null;
-                        log("the tool pin store " + mcp.pins().file() + " is usable again");
+                Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
+                if (outside != null) {
+                    o = outside.outcome();
+                    outOfScope = outside.link();
+                } else {
+                    Set<Fact> facts = Set.of();
+                    if (req.family().equals(Family.MCP.key())) {
+                        McpFacts.Result r = mcp.establish(req);
+                        facts = r.facts();
+                        mcpFields = r.audit();
+                        if (reportedStateProblem != null) {
+                            reportedStateProblem = null;
+                            log("the tool pin store " + mcp.pins().file() + " is usable again");
+                        }
                     }
+                    o = evaluator.evaluate(p, req, agent, facts);
                 }
-                o = evaluator.evaluate(p, req, agent, facts);
             } catch (ToolPins.Unavailable e) {
                 stateProblem(e.getMessage());
                 o = failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
@@ -320,7 +526,7 @@ public final class Engine implements AutoCloseable {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("type", "decision");
         entry.put("time", Instant.now().toString());
-        entry.put("agent", agentFields(c));
+        entry.put("agent", agentFields(c, who));
         entry.put("request", req.toBody());
         Map<String, Object> dec = new LinkedHashMap<>();
         dec.put("effect", d.allowed() ? "allow" : "deny");
@@ -333,6 +539,10 @@ public final class Engine implements AutoCloseable {
         Map<String, Object> monitor = monitorFields(o, c, req);
         if (monitor != null) {
             dec.put("monitor", monitor);
+        }
+        if (outOfScope >= 0) {
+            DelegationToken link = identity.verified().orElseThrow().links().get(outOfScope);
+            dec.put("link", Map.of("index", (long) outOfScope + 1, "parent", link.parent(), "child", link.child(), "scope", link.scope().toJson()));
         }
         entry.put("decision", dec);
         if (mcpFields != null) {
@@ -353,6 +563,47 @@ public final class Engine implements AutoCloseable {
             c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
             inFlight.decrementAndGet();
         });
+    }
+
+    /**
+     * What stops a session before its request reaches the policy, or null: the kill switch (or a
+     * kill switch file that cannot be read: fail closed), a revoked or removed identity in its
+     * chain, an expired chain. The clock read for the expiry is the only one outside the rate
+     * limiter; it does not touch the policy's semantics, which stay deterministic.
+     */
+    private Evaluator.Outcome gate(SessionIdentity identity, SessionIdentity.Resolved who, Policy p) {
+        KillSwitch.State ks;
+        try {
+            ks = kills.state();
+            if (reportedKillProblem != null) {
+                reportedKillProblem = null;
+                log("the kill switch " + kills.file() + " is usable again");
+            }
+        } catch (KillSwitch.Unavailable e) {
+            killProblem(e.getMessage());
+            return failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
+        }
+        String stopped = ks.which(who.handles());
+        if (stopped != null) {
+            return failure(Reasons.KILLED, stopped.equals("*") ? "every agent was stopped with 'agt kill --all'"
+                    : "agent " + stopped + " was stopped with 'agt kill'" + (stopped.equals(identity.declaredName())
+                    || identity.verified().map(v -> v.presented().equals(stopped)).orElse(false) ? "" : " (this agent acts for it)"), p);
+        }
+        if (who.code() != null) {
+            return failure(who.code(), who.reason(), p);
+        }
+        if (System.currentTimeMillis() / 1000 >= identity.expires()) {
+            return failure(Reasons.EXPIRED, "the delegation chain expired at " + Instant.ofEpochSecond(identity.expires()), p);
+        }
+        return null;
+    }
+
+    private void killProblem(String problem) {
+        if (!problem.equals(reportedKillProblem)) {
+            reportedKillProblem = problem;
+            log(problem);
+            record(event("state-unavailable", Map.of("problem", problem)));
+        }
     }
 
     private static Evaluator.Outcome failure(String code, String reason, Policy p) {
@@ -409,15 +660,89 @@ public final class Engine implements AutoCloseable {
                     "message", "admin requests are taken only over the Unix socket from user " + engineUser)));
             return;
         }
-        if (f.type() == FrameType.STATUS) {
-            c.send(new Frame(FrameType.STATUS_REPLY, f.id(), status()));
-        } else {
-            c.send(new Frame(FrameType.RELOAD_REPLY, f.id(), reload("admin")));
+        switch (f.type()) {
+            case STATUS -> c.send(new Frame(FrameType.STATUS_REPLY, f.id(), status()));
+            case RELOAD -> c.send(new Frame(FrameType.RELOAD_REPLY, f.id(),
+                    Boolean.TRUE.equals(f.body().get("registry")) ? reloadRegistry("admin") : reload("admin")));
+            default -> kill(c, f);
         }
     }
 
+    /** KILL / REVIVE: {@code {agent: NAME|DID}} or {@code {all: true}}; written, then in force, then logged, then answered. */
+    private void kill(Connection c, Frame f) {
+        boolean kill = f.type() == FrameType.KILL;
+        FrameType replyType = kill ? FrameType.KILL_REPLY : FrameType.REVIVE_REPLY;
+        Object agent = f.body().get("agent");
+        boolean all = Boolean.TRUE.equals(f.body().get("all"));
+        if (all == (agent != null) || (agent != null && !(agent instanceof String a && (AGENT_NAME.matcher(a).matches())))) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "bad-request", "message",
+                    (kill ? "KILL" : "REVIVE") + " takes {agent: NAME or DID} or {all: true}, got " + clip(f.body()))));
+            return;
+        }
+        String target = all ? null : (String) agent;
+        KillSwitch.State before;
+        KillSwitch.State after;
+        try {
+            before = kills.state();
+            after = kills.change(s -> {
+                java.util.Set<String> agents = new java.util.TreeSet<>(s.agents());
+                if (kill) {
+                    if (all) {
+                        return new KillSwitch.State(true, agents);
+                    }
+                    agents.add(target);
+                    return new KillSwitch.State(s.all(), agents);
+                }
+                if (all) {
+                    return KillSwitch.State.NONE;
+                }
+                agents.remove(target);
+                return new KillSwitch.State(s.all(), agents);
+            });
+        } catch (KillSwitch.Unavailable e) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.STATE_UNAVAILABLE, "message", e.getMessage())));
+            return;
+        }
+        long stopped = 0;
+        for (Connection x : connections.values()) {
+            SessionIdentity id = x.identity();
+            if (id != null && !x.adminOnly() && after.stops(id.resolve(registry.get(), x.peerUser).handles())) {
+                stopped++;
+            }
+        }
+        boolean changed = !after.equals(before);
+        boolean known = all || registry.get().find(target).isPresent() || connections.values().stream()
+                .anyMatch(x -> x.identity() != null && x.identity().resolve(registry.get(), x.peerUser).handles().contains(target));
+        Map<String, Object> ev = new LinkedHashMap<>();
+        if (all) {
+            ev.put("all", true);
+        } else {
+            ev.put("agent", target);
+        }
+        ev.put("by", c.peerUser);
+        ev.put("changed", changed);
+        ev.put("state", after.toMap());
+        ev.put("sessions_stopped", stopped);
+        if (changed) {
+            record(event(kill ? "kill" : "revive", ev));
+            log((kill ? "kill " : "revive ") + (all ? "--all" : target) + " by " + c.peerUser + ": " + stopped + " connected session(s) now stopped");
+        }
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("result", changed ? (kill ? "killed" : "revived") : "unchanged");
+        reply.put("all", after.all());
+        reply.put("agents", after.toMap().get("agents"));
+        reply.put("sessions_stopped", stopped);
+        reply.put("known", known);
+        c.send(new Frame(replyType, f.id(), reply));
+    }
+
     private Map<String, Object> agentFields(Connection c) {
-        Agent a = c.agent();
+        SessionIdentity id = c.identity();
+        return agentFields(c, id == null ? null : id.resolve(registry.get(), c.peerUser));
+    }
+
+    private Map<String, Object> agentFields(Connection c, SessionIdentity.Resolved who) {
+        Agent a = who == null ? c.agent() : who.agent();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", a.id());
         m.put("name", a.name());
@@ -426,6 +751,9 @@ public final class Engine implements AutoCloseable {
         m.put("auth", a.how());
         m.put("session", c.number);
         m.put("mode", c.mode()); // monitor: this agent's denials were logged, not enforced
+        if (who != null) {
+            m.putAll(c.identity().auditFields(who));
+        }
         return m;
     }
 
@@ -477,6 +805,39 @@ public final class Engine implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Reloads the agent registry. A valid file replaces the registry in force (connected sessions
+     * see it from their next call: a revoked agent and its delegates are stopped); an invalid one is
+     * rejected and the last good registry stays. Both are recorded in the log.
+     */
+    public synchronized Map<String, Object> reloadRegistry(String trigger) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        Registry current = registry.get();
+        Path file = config.registryFile();
+        try {
+            Registry next = Registry.read(file);
+            if (next.entries().equals(current.entries())) {
+                result.put("result", "unchanged");
+            } else {
+                registry.set(next);
+                long revoked = next.entries().stream().filter(Registry.Entry::revoked).count();
+                record(event("registry-loaded", Map.of("trigger", trigger, "registry", file.toString(), "agents", (long) next.entries().size(),
+                        "revoked", revoked)));
+                log("agent registry reloaded (" + trigger + "): " + next.entries().size() + " agents, " + revoked + " revoked");
+                result.put("result", "loaded");
+            }
+        } catch (IdentityException | IOException e) {
+            record(event("registry-rejected", Map.of("trigger", trigger, "registry", file.toString(), "problem", String.valueOf(e.getMessage()),
+                    "kept_agents", (long) current.entries().size())));
+            log("agent registry rejected (" + trigger + "), keeping the last good one: " + e.getMessage());
+            result.put("result", "rejected");
+            result.put("problems", List.of(String.valueOf(e.getMessage())));
+        }
+        result.put("registry", file.toString());
+        result.put("agents", (long) registry.get().entries().size());
+        return result;
+    }
+
     private void record(Map<String, Object> event) {
         try {
             audit.appendAndWait(event);
@@ -497,7 +858,7 @@ public final class Engine implements AutoCloseable {
         m.put("uptime_ms", (System.nanoTime() - startedNanos) / 1_000_000);
         List<Object> agents = new ArrayList<>();
         for (Connection c : connections.values()) {
-            if (c.agent() != null) {
+            if (c.agent() != null && !c.adminOnly()) {
                 agents.add(agentFields(c));
             }
         }
@@ -515,6 +876,16 @@ public final class Engine implements AutoCloseable {
         m.put("key_file", config.keyFile().toAbsolutePath().toString());
         if (config.witness() != null) {
             m.put("witness_dir", config.witness().toAbsolutePath().toString());
+        }
+        m.put("auth", config.auth().key());
+        m.put("registry", config.registryFile().toAbsolutePath().toString());
+        m.put("registry_agents", (long) registry.get().entries().size());
+        if (kills != null) {
+            try {
+                m.put("kill", kills.state().toMap());
+            } catch (KillSwitch.Unavailable e) {
+                m.put("kill_problem", e.getMessage());
+            }
         }
         String stateProblem = mcp == null ? null : mcp.pins().problem();
         if (stateProblem != null) {

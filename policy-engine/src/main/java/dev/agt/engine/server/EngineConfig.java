@@ -1,6 +1,7 @@
 package dev.agt.engine.server;
 
 import dev.agt.audit.FsyncPolicy;
+import dev.agt.engine.session.AuthMode;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -12,14 +13,39 @@ import java.util.Map;
  * @param group       a group to give access to the socket (mode 0660), or null for 0600
  * @param metricsPort loopback port for Prometheus metrics, or 0 for none
  * @param watch       reload the policy when its files change
- * @param stateDir    where the engine keeps state that must outlive it (MCP tool pins), or null for
- *                    {@code AUDIT_DIR.state} beside the audit directory
+ * @param stateDir    where the engine keeps state that must outlive it (MCP tool pins, the kill switch), or
+ *                    null for {@code AUDIT_DIR.state} beside the audit directory
+ * @param auth        how agents establish who they are; null for {@link AuthMode#LOCAL}
+ * @param registry    the agent registry file, or null for {@code AUDIT_DIR.agents.json} beside the audit directory
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
-                           FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
+                           FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
+                           AuthMode auth, Path registry) {
     public EngineConfig {
         vars = vars == null ? Map.of() : Map.copyOf(vars);
         fsync = fsync == null ? FsyncPolicy.INTERVAL : fsync;
+        auth = auth == null ? AuthMode.LOCAL : auth;
+    }
+
+    /** With local auth and the default registry. */
+    public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
+                        FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null);
+    }
+
+    /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
+    public EngineConfig withIdentity(AuthMode auth, Path registry) {
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry);
+    }
+
+    /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */
+    public Path registryFile() {
+        return registry != null ? registry : defaultRegistry(auditDir);
+    }
+
+    public static Path defaultRegistry(Path auditDir) {
+        Path abs = auditDir.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + ".agents.json");
     }
 
     /** With the default state directory. */

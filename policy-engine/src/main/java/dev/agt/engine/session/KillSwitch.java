@@ -1,0 +1,243 @@
+package dev.agt.engine.session;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+
+/**
+ * Which agents are stopped, kept in {@code STATE_DIR/kill-switch.json} so that a kill outlives
+ * the engine:
+ * <pre>
+ * {"version": 1, "all": false, "agents": ["did:key:z6Mk...", "research"]}
+ * </pre>
+ * {@code agents} holds names and DIDs as the operator gave them; a session is stopped when any of
+ * its handles (declared name, its DIDs and their registry names) is listed, or when {@code all}.
+ *
+ * <p>A change is written (temp file, fsync, rename) before it takes effect, and takes effect for
+ * the very next decision: the state is one volatile immutable snapshot that every decision reads.
+ * A file that cannot be read or is not a valid state fails closed: every decision is denied
+ * ({@code state-unavailable}) until it is repaired or removed, and it is never overwritten; the
+ * file is read again on each decision while it is broken, so no restart is needed.
+ */
+public final class KillSwitch {
+    public static final String FILE_NAME = "kill-switch.json";
+    static final int FORMAT = 1;
+    static final int MAX_AGENTS = 10_000;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The kill switch's state: all agents, and/or these names and DIDs. */
+    public record State(boolean all, Set<String> agents) {
+        public static final State NONE = new State(false, Set.of());
+
+        public State {
+            agents = Set.copyOf(agents);
+        }
+
+        public boolean stops(Collection<String> handles) {
+            if (all) {
+                return true;
+            }
+            if (agents.isEmpty()) {
+                return false;
+            }
+            for (String h : handles) {
+                if (agents.contains(h)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** The one of {@code handles} that is stopped, "*" under {@code all}, or null. */
+        public String which(Collection<String> handles) {
+            if (all) {
+                return "*";
+            }
+            for (String h : handles) {
+                if (agents.contains(h)) {
+                    return h;
+                }
+            }
+            return null;
+        }
+
+        public Map<String, Object> toMap() {
+            return Map.of("all", all, "agents", new TreeSet<>(agents).stream().toList());
+        }
+    }
+
+    /** The state cannot be used: its file is unreadable or invalid, or a change cannot be written. */
+    public static final class Unavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String message) {
+            super(message);
+        }
+    }
+
+    private final Path dir;
+    private final Path file;
+    private volatile State state;
+    private volatile String broken;
+
+    /** Opens the state in {@code dir}; never throws (see {@link #problem()}). */
+    public KillSwitch(Path dir) {
+        this.dir = dir;
+        this.file = dir.resolve(FILE_NAME);
+        synchronized (this) {
+            reload();
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Why the state cannot be used right now, or null. */
+    public String problem() {
+        return broken;
+    }
+
+    /** The state in force; while the file is broken, reads it again and fails when it still is. */
+    public State state() throws Unavailable {
+        State s = state;
+        if (s != null) {
+            return s;
+        }
+        synchronized (this) {
+            if (state == null) {
+                reload();
+            }
+            if (state == null) {
+                throw new Unavailable(broken);
+            }
+            return state;
+        }
+    }
+
+    /** Applies {@code change}; when the result differs it is written first and then takes effect. */
+    public synchronized State change(UnaryOperator<State> change) throws Unavailable {
+        State before = state();
+        State next = change.apply(before);
+        if (next.equals(before)) {
+            return before;
+        }
+        if (next.agents().size() > MAX_AGENTS) {
+            throw new Unavailable("the kill switch holds " + MAX_AGENTS + " agents already; use 'agt kill --all'");
+        }
+        try {
+            write(next);
+        } catch (IOException e) {
+            throw new Unavailable("cannot write the kill switch " + file + ": " + e);
+        }
+        state = next;
+        return next;
+    }
+
+    private void reload() {
+        try {
+            state = read(file);
+            broken = null;
+        } catch (IOException e) {
+            state = null;
+            broken = "the kill switch " + file + " " + (e instanceof Invalid ? "is not valid: " + e.getMessage() : "cannot be read: " + e)
+                    + "; every call is denied until it is repaired, or removed (which lifts every kill)";
+        }
+    }
+
+    private static final class Invalid extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Invalid(String message) {
+            super(message);
+        }
+    }
+
+    static State read(Path file) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return State.NONE;
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new Invalid("not JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw new Invalid("not a JSON object");
+        }
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
+            if (!Set.of("version", "all", "agents").contains(e.getKey())) {
+                throw new Invalid("unknown field '" + e.getKey() + "'");
+            }
+        }
+        if (!root.path("version").isInt() || root.path("version").intValue() != FORMAT) {
+            throw new Invalid("'version' must be " + FORMAT + ", found " + root.path("version"));
+        }
+        if (!root.path("all").isBoolean()) {
+            throw new Invalid("'all' must be true or false");
+        }
+        if (!root.path("agents").isArray()) {
+            throw new Invalid("'agents' must be a list of names and DIDs");
+        }
+        Set<String> agents = new TreeSet<>();
+        for (JsonNode a : root.path("agents")) {
+            if (!a.isTextual() || a.textValue().isEmpty()) {
+                throw new Invalid("'agents' must be a list of names and DIDs");
+            }
+            agents.add(a.textValue());
+        }
+        return new State(root.path("all").booleanValue(), agents);
+    }
+
+    private void write(State s) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", FORMAT);
+        root.put("all", s.all());
+        var list = root.putArray("agents");
+        new TreeSet<>(s.agents()).forEach(list::add);
+        byte[] bytes = JSON.writeValueAsBytes(root);
+        Path tmp = Files.createTempFile(dir, "." + FILE_NAME + "-", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException ignored) {
+            // not every file system syncs directories; the rename is still atomic
+        }
+    }
+}
