@@ -39,7 +39,7 @@ public final class RulesParser {
             "mcp", Set.of("call", "list"),
             "tool", Set.of("call"));
     /** The agent's own packages (in the agent jar): never intercepted, or the agent would ask itself. */
-    public static final List<String> AGENT_PACKAGES = List.of("dev.agt.javaagent.", "dev.agt.rules.", "dev.agt.protocol.", "dev.agt.config.", "dev.agt.sandbox.");
+    public static final List<String> AGENT_PACKAGES = List.of("dev.agt.javaagent.", "dev.agt.rules.", "dev.agt.protocol.", "dev.agt.config.", "dev.agt.sandbox.", "dev.agt.identity.");
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
     static final Pattern CLASS = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     static final Pattern CLASS_PATTERN = Pattern.compile("[A-Za-z0-9_$.*]+");

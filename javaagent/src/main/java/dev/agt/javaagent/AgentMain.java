@@ -6,6 +6,8 @@ import dev.agt.javaagent.hooks.HookTransformer;
 import dev.agt.javaagent.hooks.JdkInstrumentation;
 import dev.agt.javaagent.runtime.AgentRuntime;
 import dev.agt.javaagent.runtime.Options;
+import dev.agt.identity.AgentKey;
+import dev.agt.identity.IdentityException;
 import dev.agt.javaagent.rules.RuleTransformer;
 import dev.agt.rules.BuiltinRules;
 import dev.agt.rules.InterceptRule;
@@ -89,6 +91,14 @@ final class AgentMain {
             return;
         }
         runtime.rules(rules.rules());
+        if (options.identity() != null) {
+            try {
+                runtime.identity(AgentKey.read(Path.of(options.identity())));
+            } catch (IdentityException | IOException e) {
+                fatal("refusing to run: cannot use the identity in " + options.identity() + ": " + e.getMessage(), 3);
+                return;
+            }
+        }
         String jar = agentJar(inst);
         runtime.agentJar(jar);
         if (jar == null) {
@@ -104,7 +114,9 @@ final class AgentMain {
         Dispatcher.install(key, runtime);
         Dispatcher.exit(key);
         if (error != null) {
-            System.err.println("agt: engine unreachable at " + options.engine() + " (" + error + "): "
+            boolean refusedSession = error.startsWith("engine refused the session");
+            System.err.println(refusedSession ? "agt: " + error + ": every governed call will be denied"
+                    : "agt: engine unreachable at " + options.engine() + " (" + error + "): "
                     + (options.failClosed() ? "every governed call will be denied" : "failMode=open: governed calls pass unchecked"));
             if (options.exitOnEngineDown()) {
                 fatal("onEngineDown=exit", 4);

@@ -1,14 +1,17 @@
 package dev.agt.javaagent.runtime;
 
+import dev.agt.identity.AgentKey;
 import dev.agt.javaagent.bootstrap.Dispatcher;
 import dev.agt.javaagent.bootstrap.Handler;
 import dev.agt.rules.Accessors;
 import dev.agt.rules.InterceptRule;
+import dev.agt.protocol.Authenticator;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
+import dev.agt.protocol.SessionRefused;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -44,6 +47,11 @@ public final class AgentRuntime implements Handler {
     private volatile long lastAttempt;
     private volatile boolean closed;
     private volatile List<InterceptRule> rules = List.of();
+    /** This agent's key (identity=), or null for a declared name only. */
+    private volatile AgentKey identity;
+    /** Why the engine refused the session, while it does. */
+    private volatile String refused;
+    private Path delegations;
 
     private final Object key;
 
@@ -73,6 +81,11 @@ public final class AgentRuntime implements Handler {
             }
         }
         classPathFiles = Set.copyOf(files);
+    }
+
+    /** This agent's identity: the handshake proves it, and child JVMs get keys delegated from it. */
+    public void identity(AgentKey key) {
+        this.identity = key;
     }
 
     /** The interception rules in force, by the index the rewritten classes pass. */
@@ -154,8 +167,18 @@ public final class AgentRuntime implements Handler {
             Map<String, Object> attrs = new LinkedHashMap<>();
             attrs.put("mode", options.monitor() ? "monitor" : "enforce");
             attrs.put("java", System.getProperty("java.version"));
-            client = EngineClient.connect(EngineAddress.parse(options.engine()), options.name(), attrs, Math.max(options.timeoutMs(), 2000));
+            EngineAddress address = EngineAddress.parse(options.engine());
+            long timeout = Math.max(options.timeoutMs(), 2000);
+            AgentKey k = identity;
+            client = k == null ? EngineClient.connect(address, options.name(), attrs, timeout)
+                    : EngineClient.connect(address, options.name(), attrs, timeout, Authenticator.of(k.did(), k.chain(), k::sign));
+            refused = null;
             return null;
+        } catch (SessionRefused e) {
+            // the engine answered, and said no: never excused as "unreachable" (failMode=open does not apply)
+            refused = e.code() + ": " + e.getMessage();
+            lastError = e.getMessage();
+            return lastError;
         } catch (IOException | RuntimeException e) {
             lastError = e.getMessage() == null ? e.toString() : e.getMessage();
             return lastError;
@@ -255,7 +278,8 @@ public final class AgentRuntime implements Handler {
         // audit-unavailable or refused) has decided, and its denial stands
         boolean unreachable = d.code().equals(Reasons.ENGINE_UNREACHABLE) || d.code().equals(Reasons.TIMEOUT);
         String what = family + "/" + act + " " + describe(target);
-        if (options.monitor() || ruleMonitor) {
+        boolean stopped = d.code().equals(Reasons.KILLED) || d.code().equals(Reasons.REVOKED) || d.code().equals(Reasons.REFUSED);
+        if ((options.monitor() || ruleMonitor) && !stopped) { // a kill switch or a refused identity is never just watched
             System.err.println("agt: monitor mode" + (ruleMonitor && !options.monitor() ? " (interception rule)" : "") + ": would deny " + what
                     + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
             return null;
@@ -278,6 +302,10 @@ public final class AgentRuntime implements Handler {
                 }
             }
             if (c == null || c.isBroken()) {
+                String r = refused;
+                if (r != null) {
+                    return Decision.failure(Reasons.REFUSED, "the engine refused this agent's session: " + r);
+                }
                 return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + options.engine() + " is unreachable: " + lastError);
             }
         }
@@ -357,7 +385,9 @@ public final class AgentRuntime implements Handler {
         if (existing.contains("-javaagent:" + agentJar)) {
             return;
         }
+        String delegated = delegate();
         String flag = "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
+                + (delegated == null ? "" : ",identity=" + delegated)
                 + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
                 + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
@@ -366,6 +396,35 @@ public final class AgentRuntime implements Handler {
         // the child must not inherit options meant for us through the environment either
         for (String k : List.of("AGT_ENGINE", "AGT_NAME", "AGT_MODE", "AGT_FAIL_MODE")) {
             env.remove(k);
+        }
+    }
+
+    /**
+     * A key for a child JVM, delegated from this agent's (same scope, {@code delegationTtl}),
+     * written 0600 into a private directory; null when this agent has no identity. The child
+     * proves it with the chain its key file carries, and is cut off with its parent.
+     */
+    private synchronized String delegate() {
+        AgentKey k = identity;
+        if (k == null) {
+            return null;
+        }
+        try {
+            if (delegations == null) {
+                delegations = java.nio.file.Files.createTempDirectory("agt-delegations-",
+                        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+                delegations.toFile().deleteOnExit();
+            }
+            AgentKey child = k.delegate(AgentKey.generate(options.name() + "/child"), k.scope(),
+                    java.time.Duration.ofSeconds(options.delegationTtlSeconds()));
+            Path file = delegations.resolve(child.did().substring(child.did().length() - 16) + ".key");
+            child.write(file);
+            file.toFile().deleteOnExit();
+            return file.toString();
+        } catch (Exception e) {
+            // no delegated key: the child presents none, and an engine that requires identities refuses it
+            System.err.println("agt: could not delegate an identity to a child JVM: " + e.getMessage());
+            return null;
         }
     }
 

@@ -9,11 +9,12 @@ import java.util.Map;
  * misspelt {@code failMode} must not silently leave the default.
  */
 public record Options(String engine, String name, String identity, boolean failClosed, long timeoutMs, boolean monitor,
-                      String rules, boolean exitOnEngineDown, boolean quiet, int frames) {
+                      String rules, boolean exitOnEngineDown, boolean quiet, int frames, long delegationTtlSeconds) {
 
-    static final Map<String, String> ENV = Map.of("engine", "AGT_ENGINE", "name", "AGT_NAME", "identity", "AGT_IDENTITY",
-            "failMode", "AGT_FAIL_MODE", "timeoutMs", "AGT_TIMEOUT_MS", "mode", "AGT_MODE", "rules", "AGT_RULES",
-            "onEngineDown", "AGT_ON_ENGINE_DOWN", "quiet", "AGT_QUIET", "frames", "AGT_FRAMES");
+    static final Map<String, String> ENV = Map.ofEntries(Map.entry("engine", "AGT_ENGINE"), Map.entry("name", "AGT_NAME"),
+            Map.entry("identity", "AGT_IDENTITY"), Map.entry("failMode", "AGT_FAIL_MODE"), Map.entry("timeoutMs", "AGT_TIMEOUT_MS"),
+            Map.entry("mode", "AGT_MODE"), Map.entry("rules", "AGT_RULES"), Map.entry("onEngineDown", "AGT_ON_ENGINE_DOWN"),
+            Map.entry("quiet", "AGT_QUIET"), Map.entry("frames", "AGT_FRAMES"), Map.entry("delegationTtl", "AGT_DELEGATION_TTL"));
 
     public static Options parse(String args, Map<String, String> env) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -35,10 +36,6 @@ public record Options(String engine, String name, String identity, boolean failC
                 }
                 m.put(k, part.substring(eq + 1).trim());
             }
-        }
-        if (m.containsKey("identity")) {
-            // accepted silently, it would promise what this build does not do
-            throw new IllegalArgumentException("option 'identity' is not supported by this build of the agent yet");
         }
         String engine = m.get("engine");
         if (engine == null) {
@@ -74,8 +71,17 @@ public record Options(String engine, String name, String identity, boolean failC
         if (frames < 0 || frames > 64) {
             throw new IllegalArgumentException("frames must be between 0 and 64");
         }
+        long ttl;
+        try {
+            ttl = Long.parseLong(m.getOrDefault("delegationTtl", "3600"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("delegationTtl must be a whole number of seconds");
+        }
+        if (ttl < 60 || ttl > 7 * 24 * 3600) {
+            throw new IllegalArgumentException("delegationTtl must be between 60 seconds and 7 days");
+        }
         String name = m.getOrDefault("name", "java-agent");
         return new Options(engine, name, m.get("identity"), failMode.equals("closed"), timeout, mode.equals("monitor"),
-                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames);
+                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames, ttl);
     }
 }

@@ -47,7 +47,11 @@ final class Sandboxes {
         Map<String, String> extra = new LinkedHashMap<>();
         String tool = env.get("JAVA_TOOL_OPTIONS");
         if (tool != null && tool.contains("-javaagent:")) {
-            extra.put("JAVA_TOOL_OPTIONS", tool); // the child JVM stays governed
+            extra.put("JAVA_TOOL_OPTIONS", tool); // the child JVM stays governed, with its delegated identity
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("[=,]identity=([^,\\s]+)").matcher(tool);
+            if (m.find()) {
+                readOnly.add(Path.of(m.group(1)));
+            }
         }
         List<String> cmd = new ArrayList<>(builder.command());
         cmd.set(0, executable); // resolved on the launcher's PATH: the sandbox's environment is not the launcher's

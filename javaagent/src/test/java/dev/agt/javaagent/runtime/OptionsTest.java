@@ -29,7 +29,8 @@ class OptionsTest {
         assertThrows(IllegalArgumentException.class, () -> Options.parse("engine=/a,timeoutMs=-1", Map.of()));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("engine=/a,frames=x", Map.of()));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("engine=/a,mode=audit", Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> Options.parse("engine=/a,identity=/id.key", Map.of()), "not built yet");
+        assertEquals("/id.key", Options.parse("engine=/a,identity=/id.key", Map.of()).identity());
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("engine=/a,delegationTtl=5", Map.of()), "too short");
         assertEquals("/r.yaml", Options.parse("engine=/a,rules=/r.yaml", Map.of()).rules());
         assertEquals("/env.yaml", Options.parse("engine=/a", Map.of("AGT_RULES", "/env.yaml")).rules());
         assertThrows(IllegalArgumentException.class, () -> Options.parse("engine=/a,junk", Map.of()));
