@@ -78,9 +78,17 @@ final class DemoCommand implements Callable<Integer> {
             headline("agt demo: a prompt injection against real agents, governed at the JDK's choke points");
             say("workspace " + ws + (keep ? "" : " (removed at the end; --keep to explore it)"));
             say("policy    " + engineDir.resolve("policy.yaml"));
+            progress("registering the orchestrator's identity");
+            Path registry = engineDir.resolve("agents.json");
+            Path orchestratorKey = ws.resolve("orchestrator.key");
+            if (Main.run("identity", "create", "orchestrator", "--label", "role=orchestrator", "--registry", registry.toString(),
+                    "--out", orchestratorKey.toString()) != 0) {
+                return 2;
+            }
+            done();
             progress("starting the policy engine");
             Process engine = new ProcessBuilder(java, "-jar", self.toString(), "engine", "--policy", "policy.yaml", "--socket",
-                    engineDir.resolve("e.sock").toString(), "--audit-dir", engineDir.resolve("audit").toString())
+                    engineDir.resolve("e.sock").toString(), "--audit-dir", engineDir.resolve("audit").toString(), "--registry", registry.toString())
                     .directory(engineDir.toFile()).redirectError(logs.resolve("engine.err").toFile()).start();
             try {
                 if (!awaitReady(engine)) {
@@ -96,8 +104,8 @@ final class DemoCommand implements Callable<Integer> {
                 headline("2/3  An MCP agent is offered a poisoned tool and a dangerous one");
                 runStory(java, agent, opts + "mcp-assistant", demo, ws, logs, "dev.agt.demo.story.McpStory", ws.toString(), demo.toString(),
                         ws.resolve("work/mcp-server-calls.jsonl").toString());
-                headline("3/3  An orchestrator hands work to a worker JVM, which is governed too");
-                runStory(java, agent, opts + "orchestrator", demo, ws, logs, "dev.agt.demo.story.SubAgentStory", ws.toString(), home.toString(),
+                headline("3/3  An orchestrator with a registered identity hands work to a worker JVM, which acts on a delegated one");
+                runStory(java, agent, opts + "orchestrator,identity=" + orchestratorKey, demo, ws, logs, "dev.agt.demo.story.SubAgentStory", ws.toString(), home.toString(),
                         demo.toString());
                 follower.drainAndStop();
             } finally {
@@ -114,10 +122,9 @@ final class DemoCommand implements Callable<Integer> {
             failures += expect(decisions, "the poisoned MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "weather".equals(target(d, "tool")));
             failures += expect(decisions, "the dangerous MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "run_command".equals(target(d, "tool")));
             failures += expect(decisions, "the harmless MCP tool worked", d -> is(d, "mcp", "call", "allow") && "echo".equals(target(d, "tool")));
-            failures += expect(decisions, "the worker's index was written", d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/index.txt")
-                    && d.path("agent").path("name").asText().endsWith("/child"));
-            failures += expect(decisions, "the worker's attempt at the key was blocked", d -> is(d, "file", "read", "deny")
-                    && d.path("agent").path("name").asText().endsWith("/child"));
+            failures += expect(decisions, "the worker, on an identity delegated by the orchestrator, wrote its index",
+                    d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/index.txt") && delegate(d));
+            failures += expect(decisions, "the worker's attempt at the key was blocked", d -> is(d, "file", "read", "deny") && delegate(d));
             boolean clean = web.collected.isEmpty();
             check(clean, "nothing reached the attacker's collector" + (clean ? "" : ": " + web.collected));
             failures += clean ? 0 : 1;
@@ -226,8 +233,13 @@ final class DemoCommand implements Callable<Integer> {
         String family = e.path("request").path("family").asText() + "/" + e.path("request").path("action").asText();
         String effect = e.path("decision").path("effect").asText().toUpperCase(Locale.ROOT);
         String what = LogFollower.describe(e.path("request").path("target"));
-        String line = String.format("%s  %-22s %-13s %-5s %-34s %s", time, clip(e.path("agent").path("name").asText(), 22), family,
-                effect, clip(e.path("decision").path("rule").asText(), 34), clip(what, 90));
+        JsonNode agent = e.path("agent");
+        String who = agent.path("declared_name").asText(agent.path("name").asText());
+        if (agent.has("root") && !who.equals(agent.path("name").asText())) {
+            who = who + " (for " + agent.path("name").asText() + ")";
+        }
+        String line = String.format("%s  %-38s %-13s %-5s %-30s %s", time, clip(who, 38), family,
+                effect, clip(e.path("decision").path("rule").asText(), 30), clip(what, 80));
         System.out.println(effect.equals("DENY") ? red(line) : line);
     }
 
@@ -235,6 +247,13 @@ final class DemoCommand implements Callable<Integer> {
         boolean ok = decisions.stream().anyMatch(p);
         check(ok, what);
         return ok ? 0 : 1;
+    }
+
+    /** A decision for a delegate: proven by a signed chain back to the orchestrator's registered key. */
+    private static boolean delegate(JsonNode d) {
+        JsonNode a = d.path("agent");
+        return a.path("declared_name").asText().endsWith("/child") && a.path("root").asText().startsWith("did:key:")
+                && "ed25519-challenge".equals(a.path("auth").asText());
     }
 
     private static boolean is(JsonNode d, String family, String action, String effect) {

@@ -94,6 +94,8 @@ class IdentityIT {
         Agt.Result log = Agt.run(engineDir, "audit", "show", "audit", "--agent", "research", "--json");
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"auth\":\"ed25519-challenge\"") && l.contains("\"root\":\"did:key:")
                 && l.contains("research/child") && l.contains("\"rule\":\"research-data\"")), "the child's decisions record its chain:\n" + log);
+        // the parent removes the child's key at exit as its own work, never as a governed (and denied) call
+        assertFalse(log.out().contains("\"action\":\"delete\""), "the agent's own clean-up went through the checks:\n" + log);
         Agt.Result refused = Agt.run(engineDir, "audit", "show", "audit", "--json");
         assertTrue(refused.out().contains("session-refused") && refused.out().contains("auth-required"), refused.out());
     }

@@ -185,9 +185,21 @@ public final class AgentRuntime implements Handler {
         }
     }
 
-    /** Closes the engine connection for good (the last thing before the JVM exits). */
+    /** Closes the engine connection for good (the last thing before the JVM exits), and removes delegated child keys. */
     public void close() {
         closed = true;
+        Path d = delegations;
+        if (d != null) {
+            Dispatcher.enter(key);
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(d)) {
+                files.forEach(f -> f.toFile().delete());
+                d.toFile().delete();
+            } catch (IOException | RuntimeException e) {
+                // best effort at exit: the keys are 0600 in a 0700 directory and expire with their tokens
+            } finally {
+                Dispatcher.exit(key);
+            }
+        }
         EngineClient c = client;
         if (c != null) {
             c.close();
@@ -413,13 +425,11 @@ public final class AgentRuntime implements Handler {
             if (delegations == null) {
                 delegations = java.nio.file.Files.createTempDirectory("agt-delegations-",
                         java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-                delegations.toFile().deleteOnExit();
             }
             AgentKey child = k.delegate(AgentKey.generate(options.name() + "/child"), k.scope(),
                     java.time.Duration.ofSeconds(options.delegationTtlSeconds()));
             Path file = delegations.resolve(child.did().substring(child.did().length() - 16) + ".key");
-            child.write(file);
-            file.toFile().deleteOnExit();
+            child.write(file); // removed by close(), as the agent's own work: File.deleteOnExit would run through the checks
             return file.toString();
         } catch (Exception e) {
             // no delegated key: the child presents none, and an engine that requires identities refuses it
