@@ -89,6 +89,7 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         List<Path> readOnly = new ArrayList<>();
+        List<Path> protect = new ArrayList<>();
         List<Path> hidden = new ArrayList<>(hide);
         Map<String, Object> status = Admin.call(socket, FrameType.STATUS);
         if (status == null) {
@@ -115,33 +116,45 @@ final class RunCommand implements Callable<Integer> {
             }
             Path home = java.toRealPath().getParent().getParent();
             readOnly.add(home);
+            protect.add(home);
             Path jar = agentJar();
             if (jar == null) {
                 System.err.println("agt: cannot find the javaagent jar: give --agent-jar or AGT_AGENT_JAR (build it with ./mvnw -B -pl javaagent -am package -DskipTests)");
                 return 2;
             }
             readOnly.add(jar);
+            protect.add(jar);
             readOnly.addAll(classPath(cmd));
             String opts = "engine=" + Path.of(socket).toAbsolutePath().normalize() + (name != null ? ",name=" + name : "")
                     + (agentOptions != null && !agentOptions.isBlank() ? "," + agentOptions : "");
             for (String o : opts.split(",")) {
-                if (o.startsWith("rules=")) {
-                    readOnly.add(Path.of(o.substring(6)).toAbsolutePath());
+                if (o.startsWith("rules=") || o.startsWith("identity=")) {
+                    Path f = Path.of(o.substring(o.indexOf('=') + 1)).toAbsolutePath();
+                    readOnly.add(f);
+                    protect.add(f);
                 }
             }
             cmd.add(1, "-javaagent:" + jar.toRealPath() + "=" + opts);
         } else {
             System.err.println("agt: warning: " + exe + " is not a JVM: it runs sandboxed, without the javaagent");
         }
-        List<String> argv = Bubblewrap.command(Bubblewrap.find(), p, new Bubblewrap.Context(ws, readOnly,
-                List.of(Path.of(socket).toAbsolutePath().normalize()), hidden, System.getenv(), Map.of()), cmd);
+        List<String> argv;
+        try {
+            argv = Bubblewrap.command(Bubblewrap.find(), p, new Bubblewrap.Context(ws, readOnly,
+                List.of(Path.of(socket).toAbsolutePath().normalize()), hidden, System.getenv(), Map.of(), protect), cmd);
+        } catch (IOException e) {
+            System.err.println("agt: " + e.getMessage());
+            return 2;
+        }
         if (print) {
             System.out.println(String.join(" ", argv));
             return 0;
         }
         System.err.println("agt: sandbox " + p.name() + " (" + (p.network() ? "host network" : "no network") + ", writable: "
                 + ws + "): " + String.join(" ", command));
-        Process proc = new ProcessBuilder(argv).inheritIO().start();
+        ProcessBuilder pb = new ProcessBuilder(argv).inheritIO();
+        pb.environment().clear(); // bwrap sets the sandbox's environment itself; nothing else (LD_PRELOAD...) reaches bwrap
+        Process proc = pb.start();
         long wall = p.limits().wallSeconds();
         if (wall > 0 && !proc.waitFor(wall, TimeUnit.SECONDS)) {
             proc.destroyForcibly();

@@ -81,7 +81,8 @@ public final class Accessors {
             List<Object> items = new ArrayList<>();
             for (Object item : iterable(raw)) {
                 if (items.size() >= MAX_ITEMS) {
-                    break;
+                    // never a silent cut: the item left out could be the poisoned one
+                    throw new IllegalArgumentException("more than " + MAX_ITEMS + " items");
                 }
                 items.add(target(f.each(), item, new Object[0], null));
             }

@@ -99,7 +99,7 @@ final class AgentMain {
                 return;
             }
         }
-        String jar = agentJar(inst);
+        String jar = agentJar(inst, key);
         runtime.agentJar(jar);
         if (jar == null) {
             System.err.println("agt: warning: cannot tell which jar -javaagent named; child JVMs will start without the agent "
@@ -107,7 +107,7 @@ final class AgentMain {
         }
         inst.addTransformer(rules, false);
         String error = runtime.connect();
-        closeLast(inst, () -> {
+        closeLast(inst, key, () -> {
             reportUnmatched(rules, options);
             runtime.close();
         });
@@ -138,15 +138,13 @@ final class AgentMain {
      * the connection's reader thread sits. The JDK runs its internal shutdown slots in order,
      * after the application's hooks (slot 1) and delete-on-exit (slot 2); the last slot is ours.
      */
-    private static void closeLast(Instrumentation inst, Runnable last) {
+    private static void closeLast(Instrumentation inst, Object key, Runnable last) {
         try {
             Module javaBase = Object.class.getModule();
-            inst.redefineModule(javaBase, java.util.Set.of(), java.util.Map.of("jdk.internal.access", java.util.Set.of(AgentMain.class.getModule())),
+            // to the bootstrap classes only (see agentJar): the application's module never gains jdk.internal.access
+            inst.redefineModule(javaBase, java.util.Set.of(), java.util.Map.of("jdk.internal.access", java.util.Set.of(Dispatcher.class.getModule())),
                     java.util.Map.of(), java.util.Set.of(), java.util.Map.of());
-            Class<?> secrets = Class.forName("jdk.internal.access.SharedSecrets");
-            Object jla = secrets.getMethod("getJavaLangAccess").invoke(null);
-            Class<?> jlaType = Class.forName("jdk.internal.access.JavaLangAccess");
-            jlaType.getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class).invoke(jla, 9, false, last);
+            Dispatcher.lastShutdownHook(key, last);
         } catch (ReflectiveOperationException | RuntimeException e) {
             // not fatal: the JVM then exits up to 300 ms later, that is all
         }
@@ -158,11 +156,13 @@ final class AgentMain {
      * system class path, where an application's own copy of agt jars would come first, and a
      * child given such a jar fails to start ("Failed to find Premain-Class").
      */
-    static String agentJar(Instrumentation inst) {
+    static String agentJar(Instrumentation inst, Object key) {
         try {
-            inst.redefineModule(Object.class.getModule(), Set.of(), java.util.Map.of("jdk.internal.misc", Set.of(AgentMain.class.getModule())),
+            // exported to the bootstrap classes' module only: never to the application's unnamed
+            // module, where every class of the application would gain jdk.internal.misc (Unsafe)
+            inst.redefineModule(Object.class.getModule(), Set.of(), java.util.Map.of("jdk.internal.misc", Set.of(Dispatcher.class.getModule())),
                     java.util.Map.of(), Set.of(), java.util.Map.of());
-            String[] args = (String[]) Class.forName("jdk.internal.misc.VM").getMethod("getRuntimeArguments").invoke(null);
+            String[] args = Dispatcher.runtimeArguments(key);
             for (String a : args) {
                 if (!a.startsWith("-javaagent:")) {
                     continue;
@@ -189,7 +189,7 @@ final class AgentMain {
         if (options.rules() != null) {
             all.addAll(RulesParser.load(Path.of(options.rules())).rules());
         }
-        return new RuleTransformer(all, key, options.quiet());
+        return new RuleTransformer(all, options.quiet());
     }
 
     /** At exit: the ops team's rules that never matched a method (a typo in a class name shows here). */

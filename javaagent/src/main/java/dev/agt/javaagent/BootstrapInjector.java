@@ -34,19 +34,18 @@ final class BootstrapInjector {
     /** Returns how the classes were placed, for the start-up line. */
     static String inject(Instrumentation inst) throws Exception {
         Module javaBase = Object.class.getModule();
-        Module agent = BootstrapInjector.class.getModule();
         String how;
         try {
-            inst.redefineModule(javaBase, Set.of(), Map.of("jdk.internal.misc", Set.of(agent)), Map.of("jdk.internal.misc", Set.of(agent)),
-                    Set.of(), Map.of());
-            Class<?> unsafeClass = Class.forName("jdk.internal.misc.Unsafe");
-            Object unsafe = unsafeClass.getMethod("getUnsafe").invoke(null);
-            Method define = unsafeClass.getMethod("defineClass", String.class, byte[].class, int.class, int.class, ClassLoader.class,
-                    java.security.ProtectionDomain.class);
-            for (String c : CLASSES) {
-                byte[] b = bytes(c);
-                define.invoke(unsafe, PKG + c, b, 0, b.length, null, null);
+            Module injector = injectorModule();
+            inst.redefineModule(javaBase, Set.of(), Map.of("jdk.internal.misc", Set.of(injector)), Map.of(), Set.of(), Map.of());
+            String[] names = new String[CLASSES.size()];
+            byte[][] classes = new byte[CLASSES.size()][];
+            for (int i = 0; i < names.length; i++) {
+                names[i] = PKG + CLASSES.get(i);
+                classes[i] = bytes(CLASSES.get(i));
             }
+            Class.forName(INJECTOR, true, injector.getClassLoader()).getMethod("define", String[].class, byte[][].class)
+                    .invoke(null, names, classes);
             how = "defined";
         } catch (ReflectiveOperationException | RuntimeException e) {
             Path jar = Files.createTempFile("agt-bootstrap", ".jar");
@@ -65,6 +64,67 @@ final class BootstrapInjector {
         // instrumented java.base code calls into the bootstrap loader's unnamed module: let it read it
         inst.redefineModule(javaBase, Set.of(dispatcher.getModule()), Map.of(), Map.of(), Set.of(), Map.of());
         return how;
+    }
+
+    static final String INJECTOR = "dev.agt.javaagent.injector.Injector";
+
+    /**
+     * A named module holding only the Injector, in a class loader of its own: exporting
+     * jdk.internal.misc to it gives Unsafe to that one class, where exporting to this agent's
+     * module (the application class loader's unnamed module) would give it to the whole
+     * application.
+     */
+    static Module injectorModule() throws IOException {
+        String res = INJECTOR.replace('.', '/') + ".class";
+        byte[] code;
+        try (InputStream in = BootstrapInjector.class.getResourceAsStream("/" + res)) {
+            if (in == null) {
+                throw new IOException("agent jar is missing " + res);
+            }
+            code = in.readAllBytes();
+        }
+        java.lang.module.ModuleDescriptor descriptor = java.lang.module.ModuleDescriptor.newModule("dev.agt.injector")
+                .exports("dev.agt.javaagent.injector").build(); // so premain can call it; Injector.define works once
+        java.lang.module.ModuleReference ref = new java.lang.module.ModuleReference(descriptor, null) {
+            @Override
+            public java.lang.module.ModuleReader open() {
+                return new java.lang.module.ModuleReader() {
+                    @Override
+                    public java.util.Optional<java.net.URI> find(String name) {
+                        return java.util.Optional.empty();
+                    }
+
+                    @Override
+                    public java.util.Optional<java.nio.ByteBuffer> read(String name) {
+                        return name.equals(res) ? java.util.Optional.of(java.nio.ByteBuffer.wrap(code)) : java.util.Optional.empty();
+                    }
+
+                    @Override
+                    public java.util.stream.Stream<String> list() {
+                        return java.util.stream.Stream.of(res);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
+        java.lang.module.ModuleFinder finder = new java.lang.module.ModuleFinder() {
+            @Override
+            public java.util.Optional<java.lang.module.ModuleReference> find(String name) {
+                return name.equals("dev.agt.injector") ? java.util.Optional.of(ref) : java.util.Optional.empty();
+            }
+
+            @Override
+            public Set<java.lang.module.ModuleReference> findAll() {
+                return Set.of(ref);
+            }
+        };
+        ModuleLayer boot = ModuleLayer.boot();
+        java.lang.module.Configuration cf = boot.configuration().resolve(finder, java.lang.module.ModuleFinder.of(), Set.of("dev.agt.injector"));
+        ModuleLayer layer = boot.defineModulesWithOneLoader(cf, BootstrapInjector.class.getClassLoader());
+        return layer.findModule("dev.agt.injector").orElseThrow();
     }
 
     private static byte[] bytes(String simpleName) throws IOException {

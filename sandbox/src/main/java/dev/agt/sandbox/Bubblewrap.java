@@ -36,12 +36,27 @@ public final class Bubblewrap {
     private Bubblewrap() {
     }
 
-    /** The bubblewrap binary, or null. */
+    /** Where bubblewrap may be taken from: fixed places, never PATH (a planted "bwrap" there would run bare). */
+    static final List<String> LOCATIONS = List.of("/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap");
+
+    /**
+     * The bubblewrap binary: the first of {@link #LOCATIONS} (or {@code AGT_BWRAP}, for tests and
+     * unusual installs) that exists, is owned by root and is writable by no one else; null when none is.
+     */
     public static Path find() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            Path p = Path.of(dir.isEmpty() ? "." : dir, "bwrap");
-            if (Files.isExecutable(p)) {
-                return p;
+        String override = System.getenv("AGT_BWRAP");
+        for (String c : override != null && !override.isEmpty() ? List.of(override) : LOCATIONS) {
+            Path p = Path.of(c);
+            try {
+                if (Files.isRegularFile(p) && Files.isExecutable(p) && Files.getOwner(p).getName().equals("root")) {
+                    var perms = Files.getPosixFilePermissions(p);
+                    if (!perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                            && !perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+                        return p;
+                    }
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                // not usable
             }
         }
         return null;
@@ -55,11 +70,14 @@ public final class Bubblewrap {
     public static String unavailable() {
         Path bwrap = find();
         if (bwrap == null) {
-            return "bubblewrap (bwrap) is not installed: install the Debian package 'bubblewrap' (apt-get install bubblewrap)";
+            return "bubblewrap (bwrap) is not installed where it is trusted (" + String.join(", ", LOCATIONS)
+                    + ", root-owned, writable by no one else): install the Debian package 'bubblewrap' (apt-get install bubblewrap)";
         }
         try {
-            Process p = new ProcessBuilder(bwrap.toString(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid",
-                    "--unshare-net", "--", "/bin/true").redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(bwrap.toString(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid",
+                    "--unshare-net", "--", "/bin/true").redirectErrorStream(true);
+            pb.environment().clear(); // nothing of the caller's (LD_PRELOAD...) reaches bwrap itself
+            Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -87,9 +105,15 @@ public final class Bubblewrap {
      * @param hidden     paths that must never be visible (the engine's audit directory, key, state)
      * @param env        the environment to filter by the profile's allowlist
      * @param extraEnv   variables set whatever the allowlist says (e.g. JAVA_TOOL_OPTIONS for the agent)
+     * @param protect    what must never be writable in the sandbox: the agent jar, the JDK, rules and
+     *                   key files (a writable path above one of them could swap it for the next run)
      */
     public record Context(Path workspace, List<Path> readOnly, List<Path> sockets, List<Path> hidden, Map<String, String> env,
-                          Map<String, String> extraEnv) {
+                          Map<String, String> extraEnv, List<Path> protect) {
+        public Context(Path workspace, List<Path> readOnly, List<Path> sockets, List<Path> hidden, Map<String, String> env,
+                       Map<String, String> extraEnv) {
+            this(workspace, readOnly, sockets, hidden, env, extraEnv, List.of());
+        }
     }
 
     /** The full command: bwrap, its options, prlimit when the profile limits, then {@code command}. */
@@ -115,24 +139,39 @@ public final class Bubblewrap {
             }
         }
         a.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
-        for (String p : profile.readOnly()) {
-            bind(a, "--ro-bind", expand(p, ws, home), bound);
-        }
-        for (Path p : ctx.readOnly()) {
-            if (Files.exists(p)) {
-                bind(a, "--ro-bind", real(p), bound);
-            }
-        }
+        // writable binds first: a later mount covers an earlier one, so the read-only binds that
+        // follow stay read-only even where they lie inside the workspace
+        Path homeDir = Path.of(home).toAbsolutePath().normalize();
         for (String p : profile.writable()) {
             Path w = expand(p, ws, home);
+            if (w.getNameCount() == 0 || homeDir.startsWith(w)) {
+                throw new IOException("refusing to start: " + w + " would be writable in the sandbox, and it is "
+                        + (w.getNameCount() == 0 ? "the whole file system" : "the home directory or above it")
+                        + "; give a project directory as the workspace");
+            }
             for (Path h : hidden) {
                 if (h.startsWith(w) || w.startsWith(h)) {
                     throw new IOException("refusing to start: the writable path " + w + " would expose " + h
                             + " (the engine's own files never enter a sandbox); keep them outside the workspace");
                 }
             }
+            for (Path pr : ctx.protect()) {
+                Path r = real(pr);
+                if (r.startsWith(w)) {
+                    throw new IOException("refusing to start: " + r + " lies under the writable path " + w
+                            + ", where a sandboxed program could replace it for the next run; move it out of the workspace");
+                }
+            }
             Files.createDirectories(w);
             bind(a, "--bind", w, bound);
+        }
+        for (String p : profile.readOnly()) {
+            bindAgain(a, "--ro-bind", expand(p, ws, home), bound);
+        }
+        for (Path p : ctx.readOnly()) {
+            if (Files.exists(p)) {
+                bindAgain(a, "--ro-bind", real(p), bound);
+            }
         }
         for (Path s : ctx.sockets()) {
             bind(a, "--bind", real(s), bound);
@@ -181,6 +220,12 @@ public final class Bubblewrap {
         return a;
     }
 
+    /** A read-only bind, even of a path a writable bind already shows (it then becomes read-only there). */
+    private static void bindAgain(List<String> a, String how, Path p, Set<Path> bound) {
+        bound.add(p);
+        a.addAll(List.of(how, p.toString(), p.toString()));
+    }
+
     private static void bind(List<String> a, String how, Path p, Set<Path> bound) {
         if (!bound.add(p)) {
             return;
@@ -188,8 +233,10 @@ public final class Bubblewrap {
         a.addAll(List.of(how, p.toString(), p.toString()));
     }
 
-    private static Path expand(String p, Path ws, String home) {
-        return Path.of(p.replace("${workspace}", ws.toString()).replace("${home}", home)).normalize();
+    /** A profile path with its variables filled in, resolved like the kernel will (a link planted there is followed, not trusted). */
+    private static Path expand(String p, Path ws, String home) throws IOException {
+        Path x = Path.of(p.replace("${workspace}", ws.toString()).replace("${home}", home));
+        return Files.exists(x) ? x.toRealPath() : x.toAbsolutePath().normalize();
     }
 
     private static Path real(Path p) throws IOException {

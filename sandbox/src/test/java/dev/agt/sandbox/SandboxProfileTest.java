@@ -85,4 +85,33 @@ class SandboxProfileTest {
                 new Bubblewrap.Context(ws, List.of(), List.of(), List.of(audit), Collections.emptyMap(), Map.of()), List.of("true")));
         assertTrue(e.getMessage().contains("would expose " + audit.toRealPath()), e.getMessage());
     }
+
+    @Test
+    void readOnlyBindsComeAfterTheWritableOnesSoTheyStayReadOnlyInsideTheWorkspace() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("ws"));
+        Path classes = Files.createDirectories(ws.resolve("classes"));
+        List<String> argv = Bubblewrap.command(Path.of("/usr/bin/bwrap"), Profiles.load("workspace"),
+                new Bubblewrap.Context(ws, List.of(classes), List.of(), List.of(), Map.of(), Map.of()), List.of("true"));
+        int writable = argv.indexOf("--bind");
+        int readOnly = -1;
+        for (int i = 0; i < argv.size() - 1; i++) {
+            if (argv.get(i).equals("--ro-bind") && argv.get(i + 1).equals(classes.toRealPath().toString())) {
+                readOnly = i;
+            }
+        }
+        assertTrue(writable > 0 && readOnly > writable, "a later mount covers an earlier one: " + argv);
+    }
+
+    @Test
+    void theAgentJarOrTheHomeDirectoryNeverBecomeWritable() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("repo"));
+        Path jar = Files.writeString(Files.createDirectories(ws.resolve("javaagent/target")).resolve("agt-javaagent.jar"), "jar");
+        Exception e = assertThrows(java.io.IOException.class, () -> Bubblewrap.command(Path.of("/usr/bin/bwrap"), Profiles.load("workspace"),
+                new Bubblewrap.Context(ws, List.of(jar), List.of(), List.of(), Map.of(), Map.of(), List.of(jar)), List.of("true")));
+        assertTrue(e.getMessage().contains("lies under the writable path"), e.getMessage());
+        Path home = Path.of(System.getProperty("user.home"));
+        Exception h = assertThrows(java.io.IOException.class, () -> Bubblewrap.command(Path.of("/usr/bin/bwrap"), Profiles.load("workspace"),
+                new Bubblewrap.Context(home, List.of(), List.of(), List.of(), Map.of(), Map.of()), List.of("true")));
+        assertTrue(h.getMessage().contains("the home directory or above it"), h.getMessage());
+    }
 }

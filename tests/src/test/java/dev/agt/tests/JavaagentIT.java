@@ -48,6 +48,8 @@ class JavaagentIT {
         Files.writeString(root.resolve("secret/secret.txt"), SECRET);
         Files.setPosixFilePermissions(root.resolve("secret/secret.txt"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         Files.createSymbolicLink(root.resolve("work/link-to-secret"), root.resolve("secret/secret.txt"));
+        Files.createDirectories(root.resolve("secret/inner"));
+        Files.createSymbolicLink(root.resolve("work/deep-link"), root.resolve("secret/inner"));
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/", ex -> {
             seen.add(ex.getRequestURI().getPath());

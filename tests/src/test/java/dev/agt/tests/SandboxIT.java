@@ -242,16 +242,26 @@ class SandboxIT {
     @Test
     void withoutBubblewrapNothingStarts() throws Exception {
         Path cli = Agt.JAR;
-        // a PATH without bwrap on it
+        // no trusted bubblewrap (AGT_BWRAP names where it is looked for)
         ProcessBuilder pb = new ProcessBuilder(Agt.java(), "-jar", cli.toString(), "run", "--engine", engineDir.resolve("e.sock").toString(),
                 "--agent-jar", JavaagentIT.AGENT.toString(), "--", Agt.java(), "-cp", classes(), NativeProbe.class.getName(), lib.toString(),
                 "write:" + ws.resolve("ran.txt")).redirectErrorStream(true).directory(ws.toFile());
-        pb.environment().put("PATH", root.resolve("empty-path").toString());
+        pb.environment().put("AGT_BWRAP", root.resolve("no-such/bwrap").toString());
         Process q = pb.start();
         String out = new String(q.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(q.waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, q.exitValue(), out);
         assertTrue(out.contains("bubblewrap (bwrap) is not installed") && out.contains("nothing was started"), out);
+        // a bwrap that is not root's (planted by someone) is not used either
+        Path planted = Files.copy(Path.of("/usr/bin/bwrap"), root.resolve("bwrap"));
+        Files.setPosixFilePermissions(planted, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        pb.environment().put("AGT_BWRAP", planted.toString());
+        Process r = pb.start();
+        String out2 = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(r.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, r.exitValue(), out2);
+        assertTrue(out2.contains("writable by no one else"), out2);
+        assertFalse(Files.exists(ws.resolve("ran.txt")), "nothing ran");
         assertFalse(Files.exists(ws.resolve("ran.txt")), "nothing ran");
     }
 }

@@ -75,6 +75,24 @@ public final class Dispatcher {
         armed = true;
     }
 
+    /**
+     * Registers {@code last} in the JDK's last internal shutdown slot (after application hooks
+     * and delete-on-exit). Here, in the bootstrap classes, because jdk.internal.access is
+     * exported to this module only, never to the application's.
+     */
+    public static void lastShutdownHook(Object k, Runnable last) throws ReflectiveOperationException {
+        check(k);
+        Object jla = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess").invoke(null);
+        Class.forName("jdk.internal.access.JavaLangAccess").getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class)
+                .invoke(jla, Integer.valueOf(9), Boolean.FALSE, last);
+    }
+
+    /** The JVM's own arguments (-javaagent from the command line or JAVA_TOOL_OPTIONS); jdk.internal.misc is exported here only. */
+    public static String[] runtimeArguments(Object k) throws ReflectiveOperationException {
+        check(k);
+        return (String[]) Class.forName("jdk.internal.misc.VM").getMethod("getRuntimeArguments").invoke(null);
+    }
+
     /** Runs agent code on this thread without re-entering the checks. */
     public static void enter(Object k) {
         check(k);
@@ -237,6 +255,12 @@ public final class Dispatcher {
     /** createSymbolicLink(link, target) and createLink(link, existing). */
     public static void nioLink(Path link, Path target) throws IOException {
         nio("link", link, target);
+    }
+
+    /** createSymbolicLink: a relative target is relative to the link's own directory, not to the working directory. */
+    public static void nioSymlink(Path link, Path target) throws IOException {
+        Path dir = link.toAbsolutePath().getParent();
+        nio("link", link, target.isAbsolute() || dir == null ? target : dir.resolve(target));
     }
 
     public static void nioAttr(Path path) throws IOException {

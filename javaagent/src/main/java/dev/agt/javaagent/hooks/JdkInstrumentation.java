@@ -62,7 +62,7 @@ public final class JdkInstrumentation {
             new Hook("file", UFSP, "copy", "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/CopyOption;)V", "1A 2A", "nioCopy", PATH_PATH),
             new Hook("file", UFSP, "move", "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/CopyOption;)V", "1A 2A", "nioMove", PATH_PATH),
             new Hook("file", UFSP, "createSymbolicLink",
-                    "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A 2A", "nioLink", PATH_PATH),
+                    "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A 2A", "nioSymlink", PATH_PATH),
             new Hook("file", UFSP, "createLink", "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V", "1A 2A", "nioLink", PATH_PATH),
             // file: attribute changes through NIO views (Files.setPosixFilePermissions, setOwner,
             // setLastModifiedTime, setAttribute): the view knows its file in a field

@@ -34,7 +34,6 @@ public final class RuleTransformer implements ClassFileTransformer {
     private static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
 
     private final List<InterceptRule> rules;
-    private final Object key;
     private final Supertypes supertypes = new Supertypes();
     private final boolean bySupertype;
     /** rule index -> the methods it intercepts ("class.method(params)") */
@@ -42,9 +41,8 @@ public final class RuleTransformer implements ClassFileTransformer {
     private final Map<String, Throwable> failed = new ConcurrentHashMap<>();
     private final boolean quiet;
 
-    public RuleTransformer(List<InterceptRule> rules, Object key, boolean quiet) {
+    public RuleTransformer(List<InterceptRule> rules, boolean quiet) {
         this.rules = List.copyOf(rules);
-        this.key = key;
         this.quiet = quiet;
         this.bySupertype = rules.stream().anyMatch(r -> r.selector().kind() == ClassSelector.Kind.IMPLEMENTS
                 || r.selector().kind() == ClassSelector.Kind.EXTENDS);
@@ -68,15 +66,14 @@ public final class RuleTransformer implements ClassFileTransformer {
                 || className.startsWith("sun/") || className.startsWith("dev/agt/") && ownClass(className)) {
             return null;
         }
-        Dispatcher.enter(key); // resolving supertypes reads class files: the agent's own work
+        // Not the agent's own work: finding supertypes asks the application's class loader, which
+        // may read files or fetch URLs, and those stay governed like any other.
         try {
             return rewrite(loader, className, bytes);
         } catch (Throwable t) {
             failed.put(className.replace('/', '.'), t);
             System.err.println("agt: could not apply interception rules to " + className.replace('/', '.') + ": " + t);
             return null;
-        } finally {
-            Dispatcher.exit(key);
         }
     }
 

@@ -20,9 +20,19 @@ final class Supertypes {
     private final Map<ClassLoader, Map<String, Boolean>> visible = new WeakHashMap<>();
 
     /** Whether {@code javaName} can be seen from {@code loader} at all (if not, no class there extends it). */
-    synchronized boolean visible(ClassLoader loader, String javaName) {
-        return visible.computeIfAbsent(loader, l -> new java.util.HashMap<>())
-                .computeIfAbsent(javaName, n -> loader.getResource(n.replace('.', '/') + ".class") != null);
+    boolean visible(ClassLoader loader, String javaName) {
+        synchronized (this) {
+            Boolean known = visible.computeIfAbsent(loader, l -> new java.util.HashMap<>()).get(javaName);
+            if (known != null) {
+                return known;
+            }
+        }
+        // outside the lock: a class loader may take its own locks, and other threads load classes too
+        boolean found = loader.getResource(javaName.replace('.', '/') + ".class") != null;
+        synchronized (this) {
+            visible.computeIfAbsent(loader, l -> new java.util.HashMap<>()).put(javaName, found);
+        }
+        return found;
     }
 
     /** Java names of every supertype (classes and interfaces, all levels) of the class in {@code reader}. */

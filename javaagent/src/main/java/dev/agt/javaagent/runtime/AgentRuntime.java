@@ -102,7 +102,28 @@ public final class AgentRuntime implements Handler {
         } catch (RuntimeException e) {
             return unbuildable(r, e);
         }
+        String missing = missing(r, target);
+        if (missing != null) {
+            return unbuildable(r, new IllegalArgumentException("no " + missing + " could be read from the call"));
+        }
         return ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
+    }
+
+    /**
+     * The field an MCP or tool request cannot go without, when it is missing: a request without
+     * its server or tool would dodge every deny rule that names one.
+     */
+    static String missing(InterceptRule r, Map<String, Object> target) {
+        if (r.family().equals("mcp") && !target.containsKey("server")) {
+            return "server";
+        }
+        if ((r.family().equals("tool") || r.family().equals("mcp") && r.action().equals("call")) && !target.containsKey("tool")) {
+            return "tool";
+        }
+        if (r.family().equals("mcp") && r.action().equals("list") && !target.containsKey("tools")) {
+            return "tools";
+        }
+        return null;
     }
 
     /** Fields the vocabulary defines as strings stay strings whatever a rule found (a command line as a list: joined). */
@@ -143,6 +164,10 @@ public final class AgentRuntime implements Handler {
                 target = Accessors.target(r.target(), self, new Object[0], value);
             } catch (RuntimeException e) {
                 return unbuildable(r, e);
+            }
+            String missing = missing(r, target);
+            if (missing != null) {
+                return unbuildable(r, new IllegalArgumentException("no " + missing + " could be read from the result"));
             }
             return ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
         } finally {
@@ -220,8 +245,10 @@ public final class AgentRuntime implements Handler {
             // /etc/ssl/certs/java/cacerts). The image is root-owned; its own links are its plumbing.
             // Only for the image: a class path directory may be writable, and a link planted
             // there must be judged by where it leads.
+            // Never with "..": after a link out of the image, ".." is the link target's parent.
+            String written = String.valueOf(fields[1]);
             String lexical = Targets.lexical(fields[1]);
-            if (under(lexical, runtimeDirs)) {
+            if (!written.contains("..") && under(lexical, runtimeDirs)) {
                 return null;
             }
         }
@@ -267,6 +294,18 @@ public final class AgentRuntime implements Handler {
             // the JDK's own libraries from its runtime image (libextnet, libzip...): without them
             // the JDK's networking classes fail to initialize for good, even before any policy
             return null;
+        }
+        if (family.equals("process")) {
+            // reached ProcessImpl.start without a matching ProcessBuilder decision (the command changed
+            // in between, or another route): a launch the policy sandboxes cannot be wrapped here
+            Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()));
+            Decision d = decide(request);
+            if (d.allowed() && d.sandbox() != null) {
+                return new String[] {d.rule(), "sandbox-required", "this launch is allowed only inside sandbox " + d.sandbox()
+                        + ", and it did not come through ProcessBuilder.start unchanged", Long.toString(d.auditSeq()),
+                        family + "/" + act + " " + describe(target)};
+            }
+            return answer(d, family, act, target, false);
         }
         return ask(family, act, target, false);
     }
@@ -340,18 +379,20 @@ public final class AgentRuntime implements Handler {
     /** The launch this thread's ProcessBuilder decided: ProcessImpl.start lets exactly it through without asking again. */
     private final ThreadLocal<String[]> decidedLaunch = new ThreadLocal<>();
     /** Builders this agent rewrote to run in a sandbox, with the command their owner gave. */
-    private final Map<ProcessBuilder, List<String>> rewritten = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    private final Map<ProcessBuilder, Launch> rewritten = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     @Override
     public String[] launch(ProcessBuilder builder) {
         decidedLaunch.remove();
-        List<String> original = rewritten.remove(builder);
-        if (original != null) {
-            builder.command(new ArrayList<>(original)); // started again: decide on what its owner wrote, not on our wrapper
+        Launch original = rewritten.remove(builder);
+        if (original != null) { // started again: decide on what its owner wrote, not on our wrapper
+            builder.command(new ArrayList<>(original.command()));
+            builder.environment().clear();
+            builder.environment().putAll(original.env());
         }
-        prepareLaunch(builder);
+        String minted = prepareLaunch(builder);
         String[] cmd = builder.command().toArray(String[]::new);
-        if (cmd.length == 0 || java.util.Arrays.asList(cmd).contains(null)) {
+        if (cmd.length == 0 || hasNull(java.util.Arrays.asList(cmd))) {
             return null; // ProcessBuilder itself refuses these (IndexOutOfBounds, NullPointerException): nothing launches
         }
         String dir = builder.directory() == null ? null : builder.directory().getPath();
@@ -366,9 +407,12 @@ public final class AgentRuntime implements Handler {
         }
         if (d.allowed() && d.sandbox() != null) {
             try {
-                List<String> wrapped = Sandboxes.wrap(d.sandbox(), builder, options.engine(), String.valueOf(target.get("executable")), agentJar);
-                rewritten.put(builder, builder.command());
+                Map<String, String> before = new LinkedHashMap<>(builder.environment());
+                List<String> wrapped = Sandboxes.wrap(d.sandbox(), builder, options.engine(), String.valueOf(target.get("executable")), agentJar,
+                        minted);
+                rewritten.put(builder, new Launch(builder.command(), before));
                 builder.command(wrapped);
+                builder.environment().clear(); // bwrap sets the sandbox's environment; nothing else (LD_PRELOAD...) reaches bwrap itself
                 cmd = wrapped.toArray(String[]::new);
                 if (!options.quiet()) {
                     System.err.println("agt: launching " + target.get("executable") + " inside sandbox " + d.sandbox() + " (rule " + d.rule() + ")");
@@ -383,31 +427,69 @@ public final class AgentRuntime implements Handler {
         return null;
     }
 
+    /** Null-safe for every List: List.of(...).contains(null) throws. */
+    private static boolean hasNull(List<String> l) {
+        for (String x : l) {
+            if (x == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A builder's command and environment as its owner wrote them, before a sandbox rewrote them. */
+    private record Launch(List<String> command, Map<String, String> env) {
+    }
+
     /**
-     * A child that is a JVM gets this agent, with the same engine and settings and a name that
-     * says whose child it is, through {@code JAVA_TOOL_OPTIONS} (every HotSpot JVM reads it).
+     * Every child gets this agent in {@code JAVA_TOOL_OPTIONS} (every HotSpot JVM reads it, so a
+     * JVM a child shell starts is governed too), first in the variable so it starts before any
+     * other agent, with the same engine and settings and a name that says whose child it is. An
+     * agt agent the caller put there (say with {@code mode=monitor} or another engine) is removed
+     * first, and so is every {@code AGT_*} variable. A direct child JVM also gets a delegated key.
+     *
+     * @return the delegated key file minted for this launch, or null
      */
-    private void prepareLaunch(ProcessBuilder builder) {
+    private String prepareLaunch(ProcessBuilder builder) {
         List<String> cmd = builder.command();
-        if (cmd.isEmpty() || !isJava(cmd.get(0)) || agentJar == null) {
-            return;
+        if (cmd.isEmpty() || agentJar == null || hasNull(cmd)) {
+            return null;
         }
         Map<String, String> env = builder.environment();
-        String existing = env.getOrDefault("JAVA_TOOL_OPTIONS", "");
-        if (existing.contains("-javaagent:" + agentJar)) {
-            return;
-        }
-        String delegated = delegate();
+        String delegated = isJava(cmd.get(0)) ? delegate() : null;
         String flag = "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
                 + (delegated == null ? "" : ",identity=" + delegated)
                 + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
                 + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
                 + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()); // sub-agents follow the same rules
-        env.put("JAVA_TOOL_OPTIONS", (existing + " " + flag).trim());
-        // the child must not inherit options meant for us through the environment either
-        for (String k : List.of("AGT_ENGINE", "AGT_NAME", "AGT_MODE", "AGT_FAIL_MODE")) {
-            env.remove(k);
+        StringBuilder rest = new StringBuilder();
+        for (String token : env.getOrDefault("JAVA_TOOL_OPTIONS", "").trim().split("\\s+")) {
+            if (!token.isEmpty() && !isAgtAgent(token)) {
+                rest.append(' ').append(token);
+            }
+        }
+        env.put("JAVA_TOOL_OPTIONS", flag + rest);
+        env.keySet().removeIf(k -> k.startsWith("AGT_")); // options meant for us never steer the child
+        return delegated;
+    }
+
+    /** A -javaagent token that loads an agt agent (this jar, or any jar whose manifest names our premain). */
+    private boolean isAgtAgent(String token) {
+        if (!token.startsWith("-javaagent:")) {
+            return false;
+        }
+        String jar = token.substring("-javaagent:".length());
+        int eq = jar.indexOf('=');
+        jar = eq >= 0 ? jar.substring(0, eq) : jar;
+        if (jar.equals(agentJar)) {
+            return true;
+        }
+        try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
+            java.util.jar.Manifest m = j.getManifest();
+            return m != null && "dev.agt.javaagent.AgtAgent".equals(m.getMainAttributes().getValue("Premain-Class"));
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

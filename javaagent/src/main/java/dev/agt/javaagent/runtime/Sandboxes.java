@@ -23,7 +23,8 @@ final class Sandboxes {
     private Sandboxes() {
     }
 
-    static List<String> wrap(String profileName, ProcessBuilder builder, String engine, String executable, String agentJar) throws Exception {
+    static List<String> wrap(String profileName, ProcessBuilder builder, String engine, String executable, String agentJar, String mintedKey)
+            throws Exception {
         if (!probed) {
             unavailable = Bubblewrap.unavailable(); // once: it starts bwrap itself
             probed = true;
@@ -35,26 +36,43 @@ final class Sandboxes {
         Path ws = builder.directory() != null ? builder.directory().toPath().toAbsolutePath()
                 : Path.of(System.getProperty("user.dir")).toAbsolutePath();
         List<Path> readOnly = new ArrayList<>();
+        List<Path> protect = new ArrayList<>();
         readOnly.add(Path.of(executable));
         if (agentJar != null) {
             readOnly.add(Path.of(agentJar));
+            protect.add(Path.of(agentJar));
+        }
+        boolean jvm = Path.of(executable).getFileName().toString().equals("java");
+        if (jvm) {
+            protect.add(Path.of(executable).toRealPath().getParent().getParent()); // the JDK
         }
         List<Path> sockets = new ArrayList<>();
-        if (!engine.startsWith("tcp:")) {
-            sockets.add(Path.of(engine).toAbsolutePath());
+        if (jvm && !engine.startsWith("tcp:")) {
+            // only a governed JVM talks to the engine; a shell never gets the socket to speak for the agent
+            sockets.add(Path.of(engine.startsWith("unix:") ? engine.substring(5) : engine).toAbsolutePath().normalize());
+        }
+        if (mintedKey != null) {
+            readOnly.add(Path.of(mintedKey)); // only the key this agent minted for this launch, never a path the caller named
+            protect.add(Path.of(mintedKey));
         }
         Map<String, String> env = new LinkedHashMap<>(builder.environment());
         Map<String, String> extra = new LinkedHashMap<>();
         String tool = env.get("JAVA_TOOL_OPTIONS");
-        if (tool != null && tool.contains("-javaagent:")) {
-            extra.put("JAVA_TOOL_OPTIONS", tool); // the child JVM stays governed, with its delegated identity
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("[=,]identity=([^,\\s]+)").matcher(tool);
-            if (m.find()) {
-                readOnly.add(Path.of(m.group(1)));
-            }
+        if (tool != null) {
+            extra.put("JAVA_TOOL_OPTIONS", tool); // set by the agent: a JVM in the sandbox stays governed
         }
         List<String> cmd = new ArrayList<>(builder.command());
         cmd.set(0, executable); // resolved on the launcher's PATH: the sandbox's environment is not the launcher's
-        return Bubblewrap.command(Bubblewrap.find(), profile, new Bubblewrap.Context(ws, readOnly, sockets, List.of(), env, extra), cmd);
+        Path bwrap = Bubblewrap.find();
+        if (bwrap == null) {
+            throw new IllegalStateException("no trusted bubblewrap");
+        }
+        long wall = profile.limits().wallSeconds();
+        if (wall > 0 && java.nio.file.Files.isExecutable(Path.of("/usr/bin/timeout"))) {
+            List<String> timed = new ArrayList<>(List.of("/usr/bin/timeout", "--kill-after=5", wall + "s"));
+            timed.addAll(cmd);
+            cmd = timed;
+        }
+        return Bubblewrap.command(bwrap, profile, new Bubblewrap.Context(ws, readOnly, sockets, List.of(), env, extra, protect), cmd);
     }
 }

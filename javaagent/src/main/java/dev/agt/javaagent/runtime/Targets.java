@@ -28,28 +28,62 @@ final class Targets {
         } catch (InvalidPathException e) {
             return String.valueOf(p);
         }
-        Path abs = path.toAbsolutePath().normalize();
+        // never normalize before resolving: "link/.." is the link target's parent to the OS, not
+        // the link's directory, so a lexical ".." would decide on a place the OS does not touch
+        Path abs = path.toAbsolutePath();
         try {
             return abs.toRealPath().toString();
         } catch (Exception e) {
-            // does not exist (yet): resolve the nearest existing ancestor, keep the rest as written
-            Path parent = abs.getParent();
-            List<String> tail = new ArrayList<>();
-            tail.add(abs.getFileName() == null ? "" : abs.getFileName().toString());
-            while (parent != null) {
-                try {
-                    Path real = parent.toRealPath();
-                    for (int i = tail.size() - 1; i >= 0; i--) {
-                        real = real.resolve(tail.get(i));
-                    }
-                    return real.normalize().toString();
-                } catch (Exception notYet) {
-                    tail.add(parent.getFileName() == null ? "" : parent.getFileName().toString());
-                    parent = parent.getParent();
-                }
-            }
-            return abs.toString();
+            return resolve(abs, 0).toString();
         }
+    }
+
+    /**
+     * Resolves a path the way the kernel walks it, one component at a time: a symlink is
+     * followed where it stands (a relative target against the link's own directory), {@code ..}
+     * goes to the physical parent, and a dangling link is followed too (creating through it
+     * creates its target). From the first component that does not exist, the rest is taken as
+     * written: the kernel cannot walk through a missing directory.
+     */
+    static Path resolve(Path abs, int links) {
+        Path cur = abs.getRoot();
+        List<String> names = new ArrayList<>();
+        for (Path n : abs) {
+            names.add(n.toString());
+        }
+        for (int i = 0; i < names.size(); i++) {
+            String n = names.get(i);
+            if (n.equals(".")) {
+                continue;
+            }
+            if (n.equals("..")) {
+                cur = cur.getParent() == null ? cur : cur.getParent();
+                continue;
+            }
+            Path next = cur.resolve(n);
+            if (Files.isSymbolicLink(next) && links < 40) {
+                Path rest;
+                try {
+                    Path target = Files.readSymbolicLink(next);
+                    rest = target.isAbsolute() ? target : cur.resolve(target);
+                } catch (Exception unreadable) {
+                    rest = next;
+                }
+                for (int j = i + 1; j < names.size(); j++) {
+                    rest = rest.resolve(names.get(j));
+                }
+                return resolve(rest, links + 1);
+            }
+            if (!Files.exists(next, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Path rest = next;
+                for (int j = i + 1; j < names.size(); j++) {
+                    rest = rest.resolve(names.get(j));
+                }
+                return rest.normalize();
+            }
+            cur = next;
+        }
+        return cur;
     }
 
     /** The absolute, normalized path as written (no symlinks resolved). */

@@ -81,12 +81,14 @@ public final class Evaluator {
                     } else if ((deny == null || r.id().compareTo(deny.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
                         deny = r;
                     }
+                } else if (r.sandbox() != null) {
+                    // looked at even when a monitored deny matches: watching a deny must not drop a sandbox
+                    if (deny == null && (sandboxed == null || r.id().compareTo(sandboxed.id()) < 0)
+                            && r.matches(request.action(), request.target(), agent, facts)) {
+                        sandboxed = r;
+                    }
                 } else if (deny == null && watched == null) {
-                    if (r.sandbox() != null) {
-                        if ((sandboxed == null || r.id().compareTo(sandboxed.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
-                            sandboxed = r;
-                        }
-                    } else if (r.limit() == null) {
+                    if (r.limit() == null) {
                         if ((allow == null || r.id().compareTo(allow.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
                             allow = r;
                         }
@@ -106,7 +108,7 @@ public final class Evaluator {
             }
             if (watched != null) {
                 // only monitor-mode denies match: a monitor rule never hides an enforced deny
-                return monitored(denied(watched, version), watched.mode() != null ? "rule" : "policy");
+                return monitored(denied(watched, version), watched.mode() != null ? "rule" : "policy", sandboxed);
             }
             if (sandboxed != null) {
                 // a launch allowed only inside a sandbox stays sandboxed even where a bare allow also matches
@@ -133,7 +135,7 @@ public final class Evaluator {
                 refused = new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,
                         "no rule allows " + request.family() + "/" + request.action(), version, -1);
             }
-            return policy.mode() == Mode.MONITOR ? monitored(refused, "policy") : new Outcome(refused, null, null);
+            return policy.mode() == Mode.MONITOR ? monitored(refused, "policy", null) : new Outcome(refused, null, null);
         } finally {
             candidates.clear();
         }
@@ -144,9 +146,10 @@ public final class Evaluator {
     }
 
     /** The allow that stands in for {@code denial} in monitor mode; it names the same rule. */
-    private static Outcome monitored(Decision denial, String by) {
+    private static Outcome monitored(Decision denial, String by, Rule sandboxed) {
         Decision answer = new Decision(Decision.Effect.ALLOW, denial.rule(), Reasons.MONITORED,
-                "monitor mode (" + by + "): would be denied: " + denial.reason(), denial.policyVersion(), -1);
+                "monitor mode (" + by + "): would be denied: " + denial.reason(), denial.policyVersion(), -1,
+                sandboxed == null ? null : sandboxed.sandbox());
         return new Outcome(answer, denial, by);
     }
 }

@@ -17,7 +17,8 @@ import java.util.regex.PatternSyntaxException;
 
 /** Reads and validates one rule mapping. Problems go to the loader; a broken rule yields null. */
 final class RuleReader {
-    static final Pattern SANDBOX_PROFILE = Pattern.compile("[a-z][a-z0-9_-]{0,63}|/[^\\u0000]+\\.ya?ml");
+    /** The sandbox module's built-in profiles (a typo must fail at load, not at the first launch) or a profile file. */
+    static final Pattern SANDBOX_PROFILE = Pattern.compile("strict|workspace|networked|/[^\\u0000]+\\.ya?ml");
     private final PolicyLoader loader;
     private final Map<String, String> vars;
     private boolean ok = true;

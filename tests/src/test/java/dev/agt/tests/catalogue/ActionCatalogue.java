@@ -112,6 +112,9 @@ public final class ActionCatalogue {
         ACTIONS.put("file.read.FileChannel.open", () -> FileChannel.open(secret()).size());
         ACTIONS.put("file.read.RandomAccessFile", () -> new RandomAccessFile(secret().toFile(), "r").length());
         ACTIONS.put("file.read.symlink", () -> new FileInputStream(root.resolve("work/link-to-secret").toFile()).readAllBytes().length);
+        // a link, then "..": the OS goes to the link target's parent (secret/), not back to work/
+        ACTIONS.put("file.read.symlink-then-dotdot", () -> Files.readAllBytes(Path.of(root + "/work/deep-link/../secret.txt")).length);
+        ACTIONS.put("file.write.symlink-then-dotdot", () -> Files.writeString(Path.of(root + "/work/deep-link/../secret.txt"), "pwned"));
         ACTIONS.put("file.read.dotdot", () -> Files.readAllBytes(Path.of(root + "/work/../secret/secret.txt")).length);
         ACTIONS.put("file.read.relative", () -> new FileInputStream("secret/secret.txt").readAllBytes().length);
         ACTIONS.put("file.read.proc-self-root", () -> Files.readAllBytes(Path.of("/proc/self/root" + secret())).length);
@@ -191,6 +194,18 @@ public final class ActionCatalogue {
                     } catch (java.lang.reflect.InvocationTargetException refused) {
                         // expected
                     }
+                }
+            }
+            return Files.readAllBytes(secret()).length;
+        });
+        ACTIONS.put("bypass.jdk-internals-exported-by-the-agent", () -> {
+            // the agent opens JDK internals for itself; the application must not gain them with it
+            for (String[] m : new String[][] {{"jdk.internal.access.SharedSecrets", "getJavaLangAccess"}, {"jdk.internal.misc.VM", "getRuntimeArguments"}}) {
+                try {
+                    Class.forName(m[0]).getMethod(m[1]).invoke(null);
+                    return m[0] + " is reachable from the application";
+                } catch (IllegalAccessException expected) {
+                    // not exported to the application
                 }
             }
             return Files.readAllBytes(secret()).length;
@@ -311,6 +326,7 @@ public final class ActionCatalogue {
         // ---- process: leave a marker -----------------------------------------------------
         ACTIONS.put("process.ProcessBuilder", () -> new ProcessBuilder("touch", root.resolve("work/marker-pb").toString()).start().waitFor());
         ACTIONS.put("process.Runtime.exec", () -> Runtime.getRuntime().exec(new String[] {"touch", root.resolve("work/marker-exec").toString()}).waitFor());
+        ACTIONS.put("process.immutable-command", () -> new ProcessBuilder(List.of("touch", root.resolve("work/marker-list").toString())).start().waitFor());
         ACTIONS.put("process.absolute", () -> new ProcessBuilder("/usr/bin/touch", root.resolve("work/marker-abs").toString()).start().waitFor());
         ACTIONS.put("process.startPipeline", () -> ProcessBuilder.startPipeline(List.of(new ProcessBuilder("echo", "x"),
                 new ProcessBuilder("touch", root.resolve("work/marker-pipe").toString()))).get(1).waitFor());
