@@ -58,6 +58,9 @@ public final class Accessors {
      * error, never a silently absent field: a deny rule testing it must not be dodged that way.
      */
     private static Object field(Field f, Object self, Object[] args, Object result) {
+        if (f.fields() != null) {
+            return target(f.fields(), self, args, result);
+        }
         RuntimeException failed = null;
         for (Expr e : f.alternatives()) {
             Object v = expr(e, self, args, result);
@@ -91,7 +94,7 @@ public final class Accessors {
         return switch (f.as()) {
             case VALUE -> wire(raw, 0);
             case STRING -> text(raw);
-            case JSON -> Json.parse(raw instanceof String s ? s : raw.toString());
+            case JSON -> raw instanceof String s && s.isBlank() ? Map.of() : Json.parse(raw instanceof String s ? s : raw.toString()); // "" = no arguments
             case JSON_TEXT -> raw instanceof String s ? s : Json.write(wire(raw, 0));
         };
     }

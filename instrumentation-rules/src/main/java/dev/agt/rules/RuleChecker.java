@@ -105,6 +105,9 @@ public final class RuleChecker {
                     walk(r, f.getKey(), p, root, out);
                 }
             }
+            if (f.getValue().fields() != null) {
+                fields(r, f.getValue().fields(), self, params, result, out);
+            }
             if (f.getValue().each() != null) {
                 // elements of a list: their type is not known from a generic signature here
                 out.add(new Finding(false, r.origin(), r.id(), "target field " + f.getKey() + ": the members of list elements are checked at run time"));

@@ -15,7 +15,7 @@ import java.util.Map;
  */
 public final class RulesCodec {
     static final int MAGIC = 0x61677452; // "agtR"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private RulesCodec() {
     }
@@ -60,6 +60,10 @@ public final class RulesCodec {
             out.writeBoolean(f.getValue().each() != null);
             if (f.getValue().each() != null) {
                 fields(f.getValue().each(), out);
+            }
+            out.writeBoolean(f.getValue().fields() != null);
+            if (f.getValue().fields() != null) {
+                fields(f.getValue().fields(), out);
             }
         }
     }
@@ -112,7 +116,8 @@ public final class RulesCodec {
             }
             Field.As as = Field.As.valueOf(in.readUTF());
             Map<String, Field> each = in.readBoolean() ? fields(in) : null;
-            out.put(name, new Field(List.copyOf(exprs), List.copyOf(sources), as, each));
+            Map<String, Field> sub = in.readBoolean() ? fields(in) : null;
+            out.put(name, new Field(List.copyOf(exprs), List.copyOf(sources), as, each, sub));
         }
         return Map.copyOf(out);
     }

@@ -29,14 +29,14 @@ public final class RulesParser {
     static final Set<String> TOP_KEYS = Set.of("version", "rules");
     static final Set<String> RULE_KEYS = Set.of("id", "description", "class", "implements", "extends", "method", "params",
             "param_count", "at", "family", "action", "target", "mode");
-    static final Set<String> FIELD_KEYS = Set.of("value", "as", "each", "const");
+    static final Set<String> FIELD_KEYS = Set.of("value", "as", "each", "const", "fields");
     /** The request vocabulary of ARCHITECTURE.md: families and their actions. */
     static final Map<String, Set<String>> VOCABULARY = Map.of(
             "file", Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr"),
             "net", Set.of("connect", "resolve", "send", "listen"),
             "process", Set.of("exec"),
             "native", Set.of("load"),
-            "mcp", Set.of("call", "list"),
+            "mcp", Set.of("call", "list", "read", "prompt"),
             "tool", Set.of("call"));
     /** The agent's own packages (in the agent jar): never intercepted, or the agent would ask itself. */
     public static final List<String> AGENT_PACKAGES = List.of("dev.agt.javaagent.", "dev.agt.rules.", "dev.agt.protocol.", "dev.agt.config.", "dev.agt.sandbox.", "dev.agt.identity.");
@@ -292,6 +292,14 @@ public final class RulesParser {
             }
             String text = String.valueOf(s.value());
             return new Field(List.of(Expr.parse(Expr.CONSTANT + text)), List.of(Expr.CONSTANT + text), Field.As.VALUE, null);
+        }
+        if (n instanceof Node.Map_ m && m.entries().containsKey("fields")) {
+            if (m.entries().size() != 1) {
+                problem(m.pos(), "a mapping field is {fields: {name: path, ...}} alone");
+                return null;
+            }
+            Map<String, Field> sub = fields(m.entries().get("fields"), params, paramCount, at, inEach);
+            return sub == null ? null : new Field(List.of(), List.of(), Field.As.VALUE, null, sub);
         }
         if (n instanceof Node.Map_ m) {
             Keys.unknown(m, FIELD_KEYS, problems);

@@ -35,6 +35,7 @@ class McpIT {
               - {id: files-here, effect: allow, family: file, paths: ["${root}/**"]}
               - {id: launch-java, effect: allow, family: process, executables: ["JAVA"]}
               - {id: list-tools, effect: allow, family: mcp, actions: [list]}
+              - {id: team-notes, effect: allow, family: mcp, actions: [read], where: [{pointer: /uri, prefix: "notes://"}]}
               - {id: safe-tools, effect: allow, family: mcp, actions: [call], tools: [echo, read_file, weather]}
               - {id: no-poisoned-tools, effect: deny, family: mcp, actions: [call], when: [mcp.tool.flagged], reason: its description hides instructions}
               - id: no-reading-secrets-through-tools
@@ -139,6 +140,8 @@ class McpIT {
         want.put("sdk-sync.read_file.workspace", "OK workspace notes");
         want.put("sdk-sync.read_file.secret", "DENIED");
         want.put("sdk-sync.weather.poisoned", "DENIED");
+        want.put("sdk-sync.resource.allowed", "OK 1 contents");
+        want.put("sdk-sync.resource.denied", "DENIED");
         want.put("sdk-sync.run_command", "DENIED");
         want.put("sdk-async.echo", "OK async hello");
         want.put("sdk-async.run_command", "DENIED");
@@ -166,7 +169,8 @@ class McpIT {
 
         // the effect: the servers never received a denied call; they did receive the allowed ones
         String sync = recorded("record-sync.jsonl");
-        assertTrue(sync.contains("\"tool\":\"echo\"") && sync.contains("notes.txt"), sync);
+        assertTrue(sync.contains("\"tool\":\"echo\"") && sync.contains("notes.txt") && sync.contains("notes://team"), sync);
+        assertFalse(sync.contains("/etc/hostname"), "a denied resource read reached the server:\n" + sync);
         assertFalse(sync.contains("run_command") || sync.contains("secret.txt") || sync.contains("weather"), "denied calls reached the server:\n" + sync);
         String async = recorded("record-async.jsonl");
         assertTrue(async.contains("async hello"), async);

@@ -3,6 +3,7 @@ package dev.agt.demo.mcp;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
@@ -38,7 +39,8 @@ public final class McpDemoServer {
         McpJsonMapper json = McpJsonDefaults.getMapper();
         McpSyncServer server = McpServer.sync(new StdioServerTransportProvider(json))
                 .serverInfo("agt-demo-mcp", "1.0")
-                .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
+                .capabilities(McpSchema.ServerCapabilities.builder().tools(true).resources(false, false).build())
+                .resources(resource(json, record, "notes://team", "Team notes"), resource(json, record, "file:///etc/hostname", "The host name"))
                 .tools(tool(json, record, "echo", "Echoes the given text back.", "text", (a) -> String.valueOf(a.get("text"))),
                         tool(json, record, "read_file", "Reads a text file and returns its contents.", "path",
                                 (a) -> Files.readString(Path.of(String.valueOf(a.get("path"))), StandardCharsets.UTF_8)),
@@ -48,6 +50,19 @@ public final class McpDemoServer {
                 .build();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         Thread.currentThread().join(); // serves until stdin closes and the client stops us
+    }
+
+    /** A resource; reading it is recorded like a tool call. */
+    private static McpServerFeatures.SyncResourceSpecification resource(McpJsonMapper json, Path record, String uri, String name) {
+        return new McpServerFeatures.SyncResourceSpecification(McpSchema.Resource.builder().uri(uri).name(name).build(), (exchange, request) -> {
+            try {
+                Files.writeString(record, json.writeValueAsString(Map.of("resource", request.uri())) + "\n", StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return new McpSchema.ReadResourceResult(List.of(new McpSchema.TextResourceContents(request.uri(), "text/plain", "contents of " + name)));
+        });
     }
 
     interface Body {

@@ -117,11 +117,16 @@ public final class AgentRuntime implements Handler {
         if (r.family().equals("mcp") && !target.containsKey("server")) {
             return "server";
         }
-        if ((r.family().equals("tool") || r.family().equals("mcp") && r.action().equals("call")) && !target.containsKey("tool")) {
+        if ((r.family().equals("tool") || r.family().equals("mcp") && (r.action().equals("call") || r.action().equals("prompt")))
+                && !target.containsKey("tool")) {
             return "tool";
         }
         if (r.family().equals("mcp") && r.action().equals("list") && !target.containsKey("tools")) {
             return "tools";
+        }
+        if (r.family().equals("mcp") && r.action().equals("read")
+                && !(target.get("arguments") instanceof Map<?, ?> a && a.get("uri") instanceof String)) {
+            return "uri";
         }
         return null;
     }
@@ -409,7 +414,7 @@ public final class AgentRuntime implements Handler {
             try {
                 Map<String, String> before = new LinkedHashMap<>(builder.environment());
                 List<String> wrapped = Sandboxes.wrap(d.sandbox(), builder, options.engine(), String.valueOf(target.get("executable")), agentJar,
-                        minted);
+                        minted, options.rules());
                 rewritten.put(builder, new Launch(builder.command(), before));
                 builder.command(wrapped);
                 builder.environment().clear(); // bwrap sets the sandbox's environment; nothing else (LD_PRELOAD...) reaches bwrap itself

@@ -23,8 +23,8 @@ final class Sandboxes {
     private Sandboxes() {
     }
 
-    static List<String> wrap(String profileName, ProcessBuilder builder, String engine, String executable, String agentJar, String mintedKey)
-            throws Exception {
+    static List<String> wrap(String profileName, ProcessBuilder builder, String engine, String executable, String agentJar, String mintedKey,
+                             String rulesFile) throws Exception {
         if (!probed) {
             unavailable = Bubblewrap.unavailable(); // once: it starts bwrap itself
             probed = true;
@@ -50,6 +50,10 @@ final class Sandboxes {
         if (jvm && !engine.startsWith("tcp:")) {
             // only a governed JVM talks to the engine; a shell never gets the socket to speak for the agent
             sockets.add(Path.of(engine.startsWith("unix:") ? engine.substring(5) : engine).toAbsolutePath().normalize());
+        }
+        if (rulesFile != null) {
+            readOnly.add(Path.of(rulesFile).toAbsolutePath()); // a child JVM follows the same interception rules
+            protect.add(Path.of(rulesFile).toAbsolutePath());
         }
         if (mintedKey != null) {
             readOnly.add(Path.of(mintedKey)); // only the key this agent minted for this launch, never a path the caller named

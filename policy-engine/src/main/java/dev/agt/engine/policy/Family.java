@@ -9,7 +9,7 @@ public enum Family {
     NET(Set.of("connect", "resolve", "send", "listen")),
     PROCESS(Set.of("exec")),
     NATIVE(Set.of("load")),
-    MCP(Set.of("call", "list")),
+    MCP(Set.of("call", "list", "read", "prompt")),
     TOOL(Set.of("call"));
 
     private final Set<String> actions;

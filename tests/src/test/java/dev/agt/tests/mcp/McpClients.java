@@ -59,6 +59,8 @@ public final class McpClients {
             step("sdk-sync.read_file.secret", () -> text(c.callTool(new McpSchema.CallToolRequest("read_file",
                     Map.of("path", root.resolve("secret/secret.txt").toString())))));
             step("sdk-sync.weather.poisoned", () -> text(c.callTool(new McpSchema.CallToolRequest("weather", Map.of("city", "Oslo")))));
+            step("sdk-sync.resource.allowed", () -> c.readResource(new McpSchema.ReadResourceRequest("notes://team")).contents().size() + " contents");
+            step("sdk-sync.resource.denied", () -> c.readResource(new McpSchema.ReadResourceRequest("file:///etc/hostname")).contents().size() + " contents");
             step("sdk-sync.run_command", () -> text(c.callTool(new McpSchema.CallToolRequest("run_command", Map.of("command", "rm -rf ~")))));
         }
 
