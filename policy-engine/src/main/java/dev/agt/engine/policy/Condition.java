@@ -158,10 +158,20 @@ public sealed interface Condition {
                 case "equals":
                     return JsonPointer.sameScalar(v, operand);
                 case "glob":
-                    return v instanceof String s && ((StringPattern) operand).matches(normalizePath(s), agent);
-                case "prefix":
+                case "prefix": {
+                    if (!(v instanceof String s)) {
+                        return false;
+                    }
+                    StringPattern pattern = (StringPattern) operand;
+                    String path = argumentPath(s);
+                    if (pattern.text().startsWith("/") && !path.startsWith("/")) {
+                        // "~/.ssh/id_rsa" or "../../etc/passwd": the server resolves it, not us; such a
+                        // value never satisfies an allow on absolute paths, and always meets a deny
+                        return deny;
+                    }
                     // "/work/../secret" must not pass as under "/work" (nor dodge a deny on "/secret")
-                    return v instanceof String s && ((StringPattern) operand).matches(normalizePath(s), agent);
+                    return pattern.matches(normalizePath(path), agent);
+                }
                 case "regex":
                     return v instanceof String s && ((StringPattern) operand).matches(s, agent);
                 case "host": {
@@ -218,6 +228,19 @@ public sealed interface Condition {
      * sends real paths already; this keeps a confused or hostile sender from walking out of an
      * allowed tree with {@code ..} that a {@code **} would otherwise accept.
      */
+    /** A path argument as the server will take it: a file: URI is its path. */
+    static String argumentPath(String s) {
+        if (s.regionMatches(true, 0, "file:", 0, 5)) {
+            try {
+                String p = java.net.URI.create(s).getPath();
+                return p == null ? s : p;
+            } catch (IllegalArgumentException malformed) {
+                return s.substring(5);
+            }
+        }
+        return s;
+    }
+
     static String normalizePath(String p) {
         if (p.indexOf("/.") < 0 && p.indexOf("//") < 0 && !p.endsWith("/")) {
             return p;
