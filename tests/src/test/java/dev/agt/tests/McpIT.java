@@ -151,6 +151,7 @@ class McpIT {
         want.put("langchain4j-tools.chat", "OK");
         want.put("spring-ai.fetchWeather", "OK");
         want.put("spring-ai.wipeDisk", "DENIED");
+        want.put("spring-ai.own-callback", "DENIED");
         want.put("inhouse.lookup", "OK");
         want.put("inhouse.deploy", "DENIED");
         want.put("inhouse.peek.monitored", "OK peeked");
@@ -186,6 +187,7 @@ class McpIT {
         // Spring AI: the allowed callback ran, the denied one did not (default-deny)
         assertTrue(Files.exists(root.resolve("work/marker-spring-fetchWeather")), all);
         assertFalse(Files.exists(root.resolve("work/marker-spring-wipeDisk")), "a denied Spring AI tool ran");
+        assertFalse(Files.exists(root.resolve("work/marker-spring-ownTool")), "a denied hand-written ToolCallback ran");
         assertTrue(run.results().get("spring-ai.wipeDisk").contains("default-deny"), all);
         // the ops team's rule: lookup ran, deploy did not
         assertTrue(Files.exists(root.resolve("work/marker-inhouse-lookup")));

@@ -112,6 +112,11 @@ public final class McpClients {
             step("spring-ai." + name, () -> cb.call("{\"arg0\":\"here\"}", new org.springframework.ai.chat.model.ToolContext(Map.of())));
         }
 
+        // a ToolCallback of one's own that implements only call(String): the framework's two-argument
+        // call runs the interface's default method, which is hooked
+        org.springframework.ai.tool.ToolCallback own = new OwnCallback();
+        step("spring-ai.own-callback", () -> own.call("{}", new org.springframework.ai.chat.model.ToolContext(Map.of())));
+
         // ---- an in-house tool framework, governed by the ops team's rules file ----
         step("inhouse.lookup", () -> InHouseTools.invoke("lookup", Map.of("key", "build-status")));
         step("inhouse.deploy", () -> InHouseTools.invoke("deploy", Map.of("env", "production")));
@@ -136,6 +141,24 @@ public final class McpClients {
         public String deleteEverything() throws Exception {
             Files.writeString(root.resolve("work/marker-deleteEverything"), "ran");
             return "deleted";
+        }
+    }
+
+    /** A hand-written ToolCallback overriding only call(String). */
+    static final class OwnCallback implements org.springframework.ai.tool.ToolCallback {
+        @Override
+        public org.springframework.ai.tool.definition.ToolDefinition getToolDefinition() {
+            return org.springframework.ai.tool.definition.ToolDefinition.builder().name("ownTool").description("d").inputSchema("{}").build();
+        }
+
+        @Override
+        public String call(String input) {
+            try {
+                Files.writeString(root.resolve("work/marker-spring-ownTool"), input);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return "ran";
         }
     }
 
