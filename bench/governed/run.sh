@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cost of governance on real calls: GovernedCallBench without an agent, with the agt agent
-# (engine on a Unix socket, fsync interval) and, on JDK 17, under the SecurityManager.
+# (engine on a Unix socket, fsync interval; toolCall governed by an interception rule) and, on
+# JDK 17, under the SecurityManager.
 # Usage: bench/governed/run.sh   (needs the built bench, agent and cli jars)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +19,18 @@ rules:
   - {id: loopback, effect: allow, family: net, cidrs: [127.0.0.0/8]}
   - {id: loopback-names, effect: allow, family: net, actions: [resolve, listen]}
   - {id: true-binary, effect: allow, family: process, executables: [/usr/bin/true, /bin/true]}
+  - {id: bench-tool, effect: allow, family: tool, tools: [read_notes]}
+YAML
+cat > "$work/rules.yaml" <<YAML
+version: 1
+rules:
+  - id: bench-tools
+    class: dev.agt.bench.governed.BenchTools
+    method: invoke
+    params: [java.lang.String, java.util.Map]
+    family: tool
+    action: call
+    target: {tool: arg0, arguments: arg1}
 YAML
 "$JAVA" -jar "$repo/cli/target/agt.jar" engine --policy "$work/policy.yaml" --socket "$work/e.sock" --audit-dir "$work/audit" > "$work/engine.out" 2>&1 &
 engine_pid=$!
@@ -34,7 +47,7 @@ run() { # label, extra jvm args
 }
 "$JAVA" -version 2>&1 | head -1
 run "no agent" ""
-run "agt agent" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/e.sock,name=bench,quiet=true"
+run "agt agent" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/e.sock,name=bench,quiet=true,rules=$work/rules.yaml"
 if "$JAVA" -version 2>&1 | grep -q '"17'; then
   run "SecurityManager (JDK 17)" "-Djava.security.manager -Djava.security.policy==$work/sm.policy"
 fi

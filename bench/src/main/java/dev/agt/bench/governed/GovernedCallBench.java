@@ -91,6 +91,14 @@ public class GovernedCallBench {
         return new ProcessBuilder("/bin/true").start().waitFor();
     }
 
+    final java.util.Map<String, Object> toolArguments = java.util.Map.of("path", "/srv/work/notes.md", "limit", 10);
+
+    /** A tool call an interception rule governs (with the agent and run.sh's rules file): one decision, arguments included. */
+    @Benchmark
+    public int toolCall() {
+        return BenchTools.invoke("read_notes", toolArguments);
+    }
+
     @Benchmark
     public int notIntercepted() throws IOException {
         open.seek(0);
