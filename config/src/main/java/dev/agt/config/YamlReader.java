@@ -54,15 +54,42 @@ public final class YamlReader {
             return root;
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
-            String msg = e.getOriginalMessage();
-            int nl = msg.indexOf('\n');
-            problems.add(new Problem(loc == null ? new Source.Pos(file, 1, 1) : r.pos(loc),
-                    "YAML syntax: " + (nl > 0 ? msg.substring(0, nl) : msg)));
+            Source.Pos at = loc == null ? new Source.Pos(file, 1, 1) : r.pos(loc);
+            // the parser names the problem's own place last ("in 'reader', line 4, column 1"): point there,
+            // except at the end of the file, where the unclosed thing's own place (named first) helps more
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("line (\\d+), column (\\d+)").matcher(e.getOriginalMessage());
+            boolean atEnd = e.getOriginalMessage().contains("<stream end>");
+            while (m.find()) {
+                at = new Source.Pos(file, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+                if (atEnd) {
+                    break;
+                }
+            }
+            problems.add(new Problem(at, "YAML syntax: " + syntax(e.getOriginalMessage())));
             return null;
         } catch (IOException e) {
             problems.add(new Problem(new Source.Pos(file, 1, 1), "cannot read: " + e.getMessage()));
             return null;
         }
+    }
+
+    /**
+     * The parser's message without its echo of the source: "while parsing a flow sequence" is
+     * only the context; "expected ',' or ']', but got <stream end>" is the problem a person must see.
+     */
+    static String syntax(String msg) {
+        StringBuilder b = new StringBuilder();
+        for (String line : msg.split("\n")) {
+            String t = line.strip();
+            if (t.isEmpty() || line.startsWith(" ") || line.startsWith("\t") || t.startsWith("in 'reader'") || t.startsWith("^")) {
+                continue; // source echo, caret and position lines: the position is given separately
+            }
+            if (b.length() > 0) {
+                b.append(": ");
+            }
+            b.append(t);
+        }
+        return b.length() == 0 ? msg.strip() : b.toString();
     }
 
     private Node value(JsonParser p, JsonToken t) throws IOException {

@@ -34,7 +34,8 @@ final class AgentMain {
     private AgentMain() {
     }
 
-    static void start(Options options, Instrumentation inst, String placement) {
+    static void start(Options given, Instrumentation inst, String placement) {
+        Options options = given;
         HookTransformer transformer = new HookTransformer(JdkInstrumentation.HOOKS);
         Object key;
         try {
@@ -93,7 +94,12 @@ final class AgentMain {
         runtime.rules(rules.rules());
         if (options.identity() != null) {
             try {
-                runtime.identity(AgentKey.read(Path.of(options.identity())));
+                AgentKey agentKey = AgentKey.read(Path.of(options.identity()));
+                runtime.identity(agentKey);
+                if (options.name().equals(Options.DEFAULT_NAME)) {
+                    options = options.withName(agentKey.name()); // no name= given: the key's registered name
+                    runtime.options(options);
+                }
             } catch (IdentityException | IOException e) {
                 fatal("refusing to run: cannot use the identity in " + options.identity() + ": " + e.getMessage(), 3);
                 return;

@@ -49,7 +49,12 @@ public final class McpDemoServer {
                         tool(json, record, "weather", POISONED, "city", (a) -> "sunny in " + a.get("city")))
                 .build();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-        Thread.currentThread().join(); // serves until stdin closes and the client stops us
+        // a stdio server lives as long as its client: when the client is gone, so is the server
+        ProcessHandle parent = ProcessHandle.current().parent().orElse(null);
+        while (parent != null && parent.isAlive()) {
+            Thread.sleep(500);
+        }
+        System.exit(0);
     }
 
     /** A resource; reading it is recorded like a tool call. */

@@ -36,7 +36,7 @@ import java.util.stream.Collectors;
 public final class AgentRuntime implements Handler {
     static final Set<String> READS = Set.of("read", "list", "attr");
     private static final StackWalker WALKER = StackWalker.getInstance();
-    private final Options options;
+    private volatile Options options;
     /** The JDK runtime image (java.home and what its conf/lib/legal resolve to). */
     private final List<String> runtimeDirs = new ArrayList<>();
     /** Directories on the start-up class path: matched on real paths only (they may be writable). */
@@ -234,6 +234,11 @@ public final class AgentRuntime implements Handler {
         if (c != null) {
             c.close();
         }
+    }
+
+    /** Options settled at start-up (the name a key file gives, when none was given). */
+    public void options(Options o) {
+        this.options = o;
     }
 
     public Options options() {

@@ -16,6 +16,12 @@ public record Options(String engine, String name, String identity, boolean failC
             Map.entry("mode", "AGT_MODE"), Map.entry("rules", "AGT_RULES"), Map.entry("onEngineDown", "AGT_ON_ENGINE_DOWN"),
             Map.entry("quiet", "AGT_QUIET"), Map.entry("frames", "AGT_FRAMES"), Map.entry("delegationTtl", "AGT_DELEGATION_TTL"));
 
+    public static final String DEFAULT_NAME = "java-agent";
+
+    public Options withName(String n) {
+        return new Options(engine, n, identity, failClosed, timeoutMs, monitor, rules, exitOnEngineDown, quiet, frames, delegationTtlSeconds);
+    }
+
     public static Options parse(String args, Map<String, String> env) {
         Map<String, String> m = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : ENV.entrySet()) {
@@ -80,7 +86,7 @@ public record Options(String engine, String name, String identity, boolean failC
         if (ttl < 60 || ttl > 7 * 24 * 3600) {
             throw new IllegalArgumentException("delegationTtl must be between 60 seconds and 7 days");
         }
-        String name = m.getOrDefault("name", "java-agent");
+        String name = m.getOrDefault("name", DEFAULT_NAME);
         return new Options(engine, name, m.get("identity"), failMode.equals("closed"), timeout, mode.equals("monitor"),
                 m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames, ttl);
     }

@@ -141,6 +141,12 @@ public final class Engine implements AutoCloseable {
      */
     public void start() throws PolicyException, IOException, IdentityException {
         Policy p = PolicyLoader.load(config.policy(), config.vars());
+        // Before anything is created or written: one engine per audit directory (two would
+        // interleave sequence numbers and break the chain), and no start on a socket in use.
+        if (config.socket() != null) {
+            SocketBinder.refuseIfServed(config.socket());
+        }
+        lockAuditDir();
         policy.set(p);
         Registry reg = Registry.read(config.registryFile());
         registry.set(reg);
@@ -926,6 +932,31 @@ public final class Engine implements AutoCloseable {
         stopped.await();
     }
 
+    /** Held while this engine runs: the exclusive lock on {@code AUDIT_DIR.lock} beside the audit directory. */
+    private java.nio.channels.FileChannel lockChannel;
+
+    private void lockAuditDir() throws IOException {
+        Path dir = config.auditDir().toAbsolutePath().normalize();
+        Path lock = dir.resolveSibling(dir.getFileName() + ".lock");
+        if (lock.getParent() != null) {
+            Files.createDirectories(lock.getParent());
+        }
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lock, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock held;
+        try {
+            held = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            held = null;
+        }
+        if (held == null) {
+            ch.close();
+            throw new IOException("another engine is using the audit directory " + dir + " (it holds " + lock
+                    + "); one engine writes one log: stop it, or give this one its own --audit-dir");
+        }
+        lockChannel = ch;
+    }
+
     /**
      * Stops taking connections, lets undecided requests finish (and be logged), records the stop
      * and flushes the log. Requests that arrive meanwhile are denied {@code shutting-down}.
@@ -984,6 +1015,13 @@ public final class Engine implements AutoCloseable {
                 audit.close();
             } catch (IOException e) {
                 log("flushing the audit log failed: " + e.getMessage());
+            }
+        }
+        if (lockChannel != null) {
+            try {
+                lockChannel.close(); // releases the audit directory for the next engine
+            } catch (IOException ignored) {
+                // the process is ending; the lock goes with it
             }
         }
         stopped.countDown();

@@ -24,6 +24,22 @@ final class SocketBinder {
     private SocketBinder() {
     }
 
+    /** Refuses, before the engine touches its log or keys, a socket another engine answers on. */
+    static void refuseIfServed(Path socket) throws IOException {
+        Path target = socket.toAbsolutePath();
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) || Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                || Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(target)) {
+            return; // bind() explains the other cases
+        }
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(target))) {
+            throw new IOException("another engine is already listening on " + target);
+        } catch (IOException refused) {
+            if (refused.getMessage() != null && refused.getMessage().startsWith("another engine")) {
+                throw refused;
+            }
+        }
+    }
+
     static ServerSocketChannel bind(Path socket, String group) throws IOException {
         Path target = socket.toAbsolutePath();
         Path dir = target.getParent();

@@ -83,7 +83,7 @@ class PolicyValidationTest {
                 Arguments.of("wrong version", "version: 2\nrules:\n  - {id: a, effect: allow, family: net}\n", 1, 10, "unsupported policy version 2"),
                 Arguments.of("duplicate yaml key", HEAD + "  - id: a\n    effect: allow\n    family: net\n    family: file\n",
                         6, 5, "duplicate key 'family' (first at line 5)"),
-                Arguments.of("yaml syntax", "version: 1\nrules:\n  - id: [a\n", 3, 11, "YAML syntax"),
+                Arguments.of("yaml syntax", "version: 1\nrules:\n  - id: [a\n", 3, 9, "expected ',' or ']'"),
                 Arguments.of("empty list", HEAD + "  - id: a\n    effect: allow\n    family: net\n    hosts: []\n",
                         6, 12, "'hosts' is an empty list"),
                 Arguments.of("bad pointer", HEAD + "  - id: a\n    effect: allow\n    family: mcp\n    where: [{pointer: path, glob: /x}]\n",

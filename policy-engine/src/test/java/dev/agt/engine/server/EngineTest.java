@@ -177,7 +177,19 @@ class EngineTest {
         IOException e = assertThrows(IOException.class, second::start);
         assertTrue(e.getMessage().contains("already listening"), e.getMessage());
         second.close();
+        assertFalse(Files.exists(dir.resolve("audit2")) || Files.exists(dir.resolve("audit2.key")),
+                "a refused engine creates no log and no key");
         assertTrue(client("still-served").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
+
+        // a second engine on the same audit directory (another socket) is refused before it writes
+        long before = Files.size(Files.list(dir.resolve("audit/log")).findFirst().orElseThrow());
+        Engine sameLog = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("other.sock"), null, null,
+                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
+        IOException locked = assertThrows(IOException.class, sameLog::start);
+        assertTrue(locked.getMessage().contains("another engine is using the audit directory"), locked.getMessage());
+        sameLog.close();
+        assertEquals(before, Files.size(Files.list(dir.resolve("audit/log")).findFirst().orElseThrow()), "the refused engine wrote nothing");
+        assertTrue(client("still-served-2").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
 
         // a regular file in the way is never deleted
         Path file = dir.resolve("not-a-socket");
