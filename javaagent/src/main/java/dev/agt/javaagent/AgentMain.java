@@ -113,8 +113,9 @@ final class AgentMain {
         }
         inst.addTransformer(rules, false);
         String error = runtime.connect();
+        Options settled = options;
         closeLast(inst, key, () -> {
-            reportUnmatched(rules, options);
+            reportUnmatched(rules, settled);
             runtime.close();
         });
         Dispatcher.install(key, runtime);
