@@ -1,14 +1,12 @@
 package dev.agt.identity;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -274,27 +272,7 @@ public final class Registry implements Delegation.Roots {
 
     /** Writes the registry whole: temp file (mode 0600), sync, atomic rename, sync of the directory. */
     public void write(Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        byte[] bytes = format().getBytes(StandardCharsets.UTF_8);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + "-", ".tmp", ownerOnly());
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException ignored) {
-            // not every file system syncs directories; the rename is still atomic
-        }
+        AtomicFile.write(file, format().getBytes(StandardCharsets.UTF_8));
     }
 
     /** A change to the registry; may refuse. */
