@@ -121,6 +121,13 @@ final class EngineCommand implements Callable<Integer> {
         System.out.println(engine.readyLine());
         System.out.flush();
         engine.awaitStop();
+        try {
+            Map<String, Object> last = engine.status();
+            System.err.println("agt engine: stopped: " + last.get("allowed") + " allowed, " + last.get("denied") + " denied; the log ("
+                    + last.get("audit_dir") + ") is flushed and signed up to its last entry");
+        } catch (RuntimeException e) {
+            System.err.println("agt engine: stopped");
+        }
         return 0;
     }
 
