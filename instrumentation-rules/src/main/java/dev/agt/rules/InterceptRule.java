@@ -11,10 +11,16 @@ import java.util.Map;
  * @param params     parameter types as Java names ("java.lang.String", "int", "byte[]"), or null for any
  * @param paramCount the number of parameters, or -1 for any
  * @param origin     where the rule was written ({@code file:line:column}), for reports
+ * @param places     where its parts were written: {@code selector}, {@code method}, {@code target.NAME}
  */
 public record InterceptRule(String id, String description, ClassSelector selector, String method, List<String> params,
                             int paramCount, At at, String family, String action, Map<String, Field> target, Mode mode,
-                            boolean builtin, String origin) {
+                            boolean builtin, String origin, Map<String, String> places) {
+
+    /** Where a part of the rule was written, or the rule's own place. */
+    public String place(String part) {
+        return places.getOrDefault(part, origin);
+    }
 
     /** When the request is made: before the method runs, or on its result (for list-style calls). */
     public enum At {

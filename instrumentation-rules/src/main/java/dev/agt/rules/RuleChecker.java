@@ -45,14 +45,14 @@ public final class RuleChecker {
         try {
             type = Class.forName(s.name(), false, loader);
         } catch (ClassNotFoundException | LinkageError e) {
-            out.add(new Finding(true, r.origin(), r.id(), "class " + s.name() + " is not on the class path given"));
+            out.add(new Finding(true, r.place("selector"), r.id(), "class " + s.name() + " is not on the class path given"));
             return;
         }
         if (s.kind() == ClassSelector.Kind.IMPLEMENTS && !type.isInterface()) {
-            out.add(new Finding(true, r.origin(), r.id(), s.name() + " is a class, not an interface: use 'extends'"));
+            out.add(new Finding(true, r.place("selector"), r.id(), s.name() + " is a class, not an interface: use 'extends'"));
         }
         if (s.kind() == ClassSelector.Kind.EXTENDS && type.isInterface()) {
-            out.add(new Finding(true, r.origin(), r.id(), s.name() + " is an interface: use 'implements'"));
+            out.add(new Finding(true, r.place("selector"), r.id(), s.name() + " is an interface: use 'implements'"));
         }
         List<Method> candidates = new ArrayList<>();
         for (Class<?> c = type; c != null; c = c.getSuperclass()) {
@@ -76,9 +76,9 @@ public final class RuleChecker {
             }
         }
         if (selected == null) {
-            out.add(new Finding(true, r.origin(), r.id(), "no method " + r.method() + " with "
+            out.add(new Finding(true, r.place("method"), r.id(), "no method " + r.method() + " with "
                     + (r.params() != null ? "parameters (" + String.join(", ", r.params()) + ")" : r.paramCount() + " parameters")
-                    + " in " + s.name() + (candidates.isEmpty() ? "" : "; there is " + candidates.stream()
+                    + " in " + s.name() + (candidates.isEmpty() ? similar(type, r.method()) : "; there is " + candidates.stream()
                     .map(m -> m.getName() + "(" + String.join(", ", Arrays.stream(m.getParameterTypes()).map(Class::getTypeName)
                             .toList()) + ")").distinct().toList())));
             return;
@@ -90,6 +90,18 @@ public final class RuleChecker {
         Class<?>[] params = selected.getParameterTypes();
         Class<?> result = selected.getReturnType();
         fields(r, r.target(), self, params, result, out);
+    }
+
+    /** "; did you mean 'invoke'?" for a method name one or two edits away, or nothing. */
+    private static String similar(Class<?> type, String method) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (Method m : c.getDeclaredMethods()) {
+                names.add(m.getName());
+            }
+        }
+        String near = dev.agt.config.Keys.nearest(method, names);
+        return near == null ? "" : " (did you mean '" + near + "'?)";
     }
 
     private static void fields(InterceptRule r, Map<String, dev.agt.rules.Field> target, Class<?> self, Class<?>[] params, Class<?> result,
@@ -123,7 +135,7 @@ public final class RuleChecker {
             }
             Class<?> next = member(t, step);
             if (next == null) {
-                out.add(new Finding(true, r.origin(), r.id(), "target field " + field + ": '" + p + "': " + t.getName() + " has no "
+                out.add(new Finding(true, r.place("target." + field), r.id(), "target field " + field + ": '" + p + "': " + t.getName() + " has no "
                         + (step.endsWith("()") ? "method " + step : "method, getter or field '" + step + "'")));
                 return;
             }

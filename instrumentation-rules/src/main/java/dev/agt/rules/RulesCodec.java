@@ -15,7 +15,7 @@ import java.util.Map;
  */
 public final class RulesCodec {
     static final int MAGIC = 0x61677452; // "agtR"
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     private RulesCodec() {
     }
@@ -45,6 +45,11 @@ public final class RulesCodec {
             out.writeUTF(r.mode().name());
             out.writeBoolean(r.builtin());
             out.writeUTF(r.origin());
+            out.writeInt(r.places().size());
+            for (Map.Entry<String, String> p : r.places().entrySet()) {
+                out.writeUTF(p.getKey());
+                out.writeUTF(p.getValue());
+            }
         }
     }
 
@@ -95,8 +100,15 @@ public final class RulesCodec {
             String action = in.readUTF();
             Map<String, Field> target = fields(in);
             InterceptRule.Mode mode = InterceptRule.Mode.valueOf(in.readUTF());
+            boolean builtin = in.readBoolean();
+            String origin = in.readUTF();
+            int np2 = in.readInt();
+            Map<String, String> places = new LinkedHashMap<>();
+            for (int k = 0; k < np2; k++) {
+                places.put(in.readUTF(), in.readUTF());
+            }
             rules.add(new InterceptRule(id, description, selector, method, params, paramCount, at, family, action, target, mode,
-                    in.readBoolean(), in.readUTF()));
+                    builtin, origin, Map.copyOf(places)));
         }
         return new RuleSet(source, rules);
     }

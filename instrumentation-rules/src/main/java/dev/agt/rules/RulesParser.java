@@ -208,8 +208,16 @@ public final class RulesParser {
         if (problems.size() > before || id == null || selector == null || method == null || family == null || action == null || target == null) {
             return null;
         }
+        Map<String, String> places = new LinkedHashMap<>();
+        for (String k : List.of("class", "implements", "extends")) {
+            if (e.containsKey(k)) {
+                places.put("selector", e.get(k).pos().toString());
+            }
+        }
+        places.put("method", e.get("method").pos().toString());
+        ((Node.Map_) tn).entries().forEach((name, v) -> places.put("target." + name, v.pos().toString()));
         return new InterceptRule(id, description == null ? "" : description, selector, method, params, paramCount, at, family, action,
-                target, mode, builtin, m.pos().toString());
+                target, mode, builtin, m.pos().toString(), Map.copyOf(places));
     }
 
     private ClassSelector selector(Node.Map_ m) {

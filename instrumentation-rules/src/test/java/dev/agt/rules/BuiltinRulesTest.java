@@ -33,9 +33,12 @@ class BuiltinRulesTest {
         List<String> errors = RuleChecker.check(set, getClass().getClassLoader()).stream().filter(RuleChecker.Finding::error)
                 .map(Object::toString).toList();
         assertEquals(4, errors.size(), String.join("\n", errors));
-        assertTrue(errors.get(0).contains("x.yaml:3:5: rule no-class: class com.example.Missing is not on the class path"), errors.get(0));
-        assertTrue(errors.get(1).contains("no method callTools"), errors.get(1));
-        assertTrue(errors.get(2).contains("McpSchema$CallToolRequest has no method, getter or field 'nmae'"), errors.get(2));
+        // each finding points at the part that is wrong: the class, the method, the target field
+        assertTrue(errors.get(0).startsWith("x.yaml:3:27: rule no-class: class com.example.Missing is not on the class path"), errors.get(0));
+        assertTrue(errors.get(1).startsWith("x.yaml:4:83: rule no-method: no method callTools") && errors.get(1).contains("did you mean 'callTool'?"),
+                errors.get(1));
+        assertTrue(errors.get(2).startsWith("x.yaml:7:114: ") && errors.get(2).contains("McpSchema$CallToolRequest has no method, getter or field 'nmae'"),
+                errors.get(2));
         assertTrue(errors.get(3).contains("is a class, not an interface: use 'extends'"), errors.get(3));
     }
 }
