@@ -9,6 +9,9 @@ import java.util.regex.Pattern;
  */
 public record ClassSelector(Kind kind, String name) {
 
+    /** Compiled once per pattern: selectors are asked on every class the application loads. */
+    private static final java.util.Map<String, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
+
     public enum Kind {
         EXACT, PATTERN, IMPLEMENTS, EXTENDS
     }
@@ -17,7 +20,7 @@ public record ClassSelector(Kind kind, String name) {
     public boolean matchesName(String className) {
         return switch (kind) {
             case EXACT -> name.equals(className);
-            case PATTERN -> pattern().matcher(className).matches();
+            case PATTERN -> PATTERNS.computeIfAbsent(name, n -> pattern()).matcher(className).matches();
             default -> false;
         };
     }

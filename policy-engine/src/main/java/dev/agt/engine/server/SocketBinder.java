@@ -27,16 +27,17 @@ final class SocketBinder {
     /** Refuses, before the engine touches its log or keys, a socket another engine answers on. */
     static void refuseIfServed(Path socket) throws IOException {
         Path target = socket.toAbsolutePath();
-        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) || Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
-                || Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(target)) {
-            return; // bind() explains the other cases
-        }
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(target))) {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(target) && served(target)) {
             throw new IOException("another engine is already listening on " + target);
+        }
+    }
+
+    private static boolean served(Path target) {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(target))) {
+            return true;
         } catch (IOException refused) {
-            if (refused.getMessage() != null && refused.getMessage().startsWith("another engine")) {
-                throw refused;
-            }
+            return false;
         }
     }
 
@@ -51,14 +52,10 @@ final class SocketBinder {
                     || Files.isSymbolicLink(target)) {
                 throw new IOException(target + " exists and is not a socket; refusing to replace it");
             }
-            try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(target))) {
+            if (served(target)) {
                 throw new IOException("another engine is already listening on " + target);
-            } catch (IOException refused) {
-                if (refused.getMessage() != null && refused.getMessage().startsWith("another engine")) {
-                    throw refused;
-                }
-                Files.delete(target); // stale socket of an engine that died
             }
+            Files.delete(target); // stale socket of an engine that died
         }
         Path tmp = Files.createTempDirectory(dir, ".agt-bind-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
