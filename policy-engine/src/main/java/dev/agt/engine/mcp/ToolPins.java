@@ -6,12 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agt.identity.AtomicFile;
+import dev.agt.engine.state.StateFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,7 +39,7 @@ import java.util.regex.Pattern;
  * not hold a valid store is never replaced or re-pinned: every use fails with {@link Unavailable}
  * until someone repairs or removes it (each use tries again, so no restart is needed).
  */
-public final class ToolPins {
+public final class ToolPins extends StateFile<Map<ToolPins.Key, ToolPins.Pin>> {
     public static final String FILE_NAME = "mcp-tools.json";
     static final int FORMAT = 1;
     /** Bounds the file and the memory a confused or hostile agent can make the engine use; when full, refuse. */
@@ -69,22 +68,7 @@ public final class ToolPins {
         }
     }
 
-    /** The store cannot be used: its file is unreadable or invalid, cannot be written, or the store is full. */
-    public static final class Unavailable extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Unavailable(String message) {
-            super(message);
-        }
-    }
-
-    private final Path dir;
-    private final Path file;
     private final int maxTools;
-    /** Immutable; null while the file cannot be used. */
-    private volatile Map<Key, Pin> pins;
-    /** Why the file cannot be used, or null. */
-    private volatile String broken;
 
     /** Opens the store in {@code dir}, reading its file if there is one; never throws (see {@link #problem()}). */
     public ToolPins(Path dir) {
@@ -92,21 +76,10 @@ public final class ToolPins {
     }
 
     ToolPins(Path dir, int maxTools) {
-        this.dir = dir;
-        this.file = dir.resolve(FILE_NAME);
+        super(dir, FILE_NAME, "the tool pin store",
+                "every mcp request is denied until it is repaired, or removed (then every tool is pinned afresh at its next listing)");
         this.maxTools = maxTools;
-        synchronized (this) {
-            reload();
-        }
-    }
-
-    public Path file() {
-        return file;
-    }
-
-    /** Why the store cannot be used right now, or null when it can. */
-    public String problem() {
-        return broken;
+        load();
     }
 
     /** The tool's record, or null when the engine never saw it listed by that server. */
@@ -126,54 +99,18 @@ public final class ToolPins {
             return result;
         }
         if (next.size() > maxTools) {
-            throw new Unavailable("the tool pin store " + file + " is full (" + maxTools + " tools); remove servers no longer used from it");
+            throw new Unavailable("the tool pin store " + file() + " is full (" + maxTools + " tools); remove servers no longer used from it");
         }
-        try {
-            write(next);
-        } catch (IOException e) {
-            throw new Unavailable("cannot write the tool pin store " + file + ": " + e);
-        }
-        pins = Map.copyOf(next);
+        store(Map.copyOf(next));
         return result;
     }
 
-    private Map<Key, Pin> current() throws Unavailable {
-        Map<Key, Pin> p = pins;
-        if (p != null) {
-            return p;
-        }
-        synchronized (this) {
-            if (pins == null) {
-                reload();
-            }
-            if (pins == null) {
-                throw new Unavailable(broken);
-            }
-            return pins;
-        }
+    @Override
+    protected Map<Key, Pin> read(Path file) throws IOException {
+        return parse(file);
     }
 
-    private void reload() {
-        try {
-            pins = read(file);
-            broken = null;
-        } catch (IOException e) {
-            pins = null;
-            broken = "the tool pin store " + file + " " + (e instanceof Invalid ? "is not valid: " + e.getMessage() : "cannot be read: " + e)
-                    + "; every mcp request is denied until it is repaired, or removed (then every tool is pinned afresh at its next listing)";
-        }
-    }
-
-    /** A file that reads but is not a store. */
-    private static final class Invalid extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        Invalid(String message) {
-            super(message);
-        }
-    }
-
-    static Map<Key, Pin> read(Path file) throws IOException {
+    static Map<Key, Pin> parse(Path file) throws IOException {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -252,11 +189,8 @@ public final class ToolPins {
         return s;
     }
 
-    /** Temp file, fsync, atomic rename, fsync of the directory: the file is always a whole store. */
-    private void write(Map<Key, Pin> next) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
+    @Override
+    protected byte[] format(Map<Key, Pin> next) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", FORMAT);
         ArrayNode tools = root.putArray("tools");
@@ -273,7 +207,6 @@ public final class ToolPins {
             ArrayNode f = t.putArray("findings");
             e.getValue().findings().forEach(f::add);
         }
-        byte[] bytes = JSON.writeValueAsBytes(root);
-        AtomicFile.write(file, bytes);
+        return JSON.writeValueAsBytes(root);
     }
 }

@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agt.identity.AtomicFile;
+import dev.agt.engine.state.StateFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +31,7 @@ import java.util.function.UnaryOperator;
  * ({@code state-unavailable}) until it is repaired or removed, and it is never overwritten; the
  * file is read again on each decision while it is broken, so no restart is needed.
  */
-public final class KillSwitch {
+public final class KillSwitch extends StateFile<KillSwitch.State> {
     public static final String FILE_NAME = "kill-switch.json";
     static final int FORMAT = 1;
     static final int MAX_AGENTS = 10_000;
@@ -80,53 +79,15 @@ public final class KillSwitch {
         }
     }
 
-    /** The state cannot be used: its file is unreadable or invalid, or a change cannot be written. */
-    public static final class Unavailable extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Unavailable(String message) {
-            super(message);
-        }
-    }
-
-    private final Path dir;
-    private final Path file;
-    private volatile State state;
-    private volatile String broken;
-
     /** Opens the state in {@code dir}; never throws (see {@link #problem()}). */
     public KillSwitch(Path dir) {
-        this.dir = dir;
-        this.file = dir.resolve(FILE_NAME);
-        synchronized (this) {
-            reload();
-        }
-    }
-
-    public Path file() {
-        return file;
-    }
-
-    /** Why the state cannot be used right now, or null. */
-    public String problem() {
-        return broken;
+        super(dir, FILE_NAME, "the kill switch", "every call is denied until it is repaired, or removed (which lifts every kill)");
+        load();
     }
 
     /** The state in force; while the file is broken, reads it again and fails when it still is. */
     public State state() throws Unavailable {
-        State s = state;
-        if (s != null) {
-            return s;
-        }
-        synchronized (this) {
-            if (state == null) {
-                reload();
-            }
-            if (state == null) {
-                throw new Unavailable(broken);
-            }
-            return state;
-        }
+        return current();
     }
 
     /** Applies {@code change}; when the result differs it is written first and then takes effect. */
@@ -139,35 +100,16 @@ public final class KillSwitch {
         if (next.agents().size() > MAX_AGENTS) {
             throw new Unavailable("the kill switch holds " + MAX_AGENTS + " agents already; use 'agt kill --all'");
         }
-        try {
-            write(next);
-        } catch (IOException e) {
-            throw new Unavailable("cannot write the kill switch " + file + ": " + e);
-        }
-        state = next;
+        store(next);
         return next;
     }
 
-    private void reload() {
-        try {
-            state = read(file);
-            broken = null;
-        } catch (IOException e) {
-            state = null;
-            broken = "the kill switch " + file + " " + (e instanceof Invalid ? "is not valid: " + e.getMessage() : "cannot be read: " + e)
-                    + "; every call is denied until it is repaired, or removed (which lifts every kill)";
-        }
+    @Override
+    protected State read(Path file) throws IOException {
+        return parse(file);
     }
 
-    private static final class Invalid extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        Invalid(String message) {
-            super(message);
-        }
-    }
-
-    static State read(Path file) throws IOException {
+    static State parse(Path file) throws IOException {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -207,16 +149,13 @@ public final class KillSwitch {
         return new State(root.path("all").booleanValue(), agents);
     }
 
-    private void write(State s) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
+    @Override
+    protected byte[] format(State s) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", FORMAT);
         root.put("all", s.all());
         var list = root.putArray("agents");
         new TreeSet<>(s.agents()).forEach(list::add);
-        byte[] bytes = JSON.writeValueAsBytes(root);
-        AtomicFile.write(file, bytes);
+        return JSON.writeValueAsBytes(root);
     }
 }
