@@ -23,7 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The golden RFC 6962 proof vectors in shared/testdata/rfc6962 (see its README): every case must
+ * The golden RFC 6962 proof vectors in src/test/resources/testdata/rfc6962 (see its README and LICENSE): every case must
  * verify or fail exactly as its {@code wantErr} says. Happy paths from the numbered folders come
  * from the eight-leaf reference tree, so there the generator must also reproduce the proof.
  */
@@ -33,11 +33,11 @@ class Rfc6962VectorsTest {
 
     static Path vectorDir() {
         String configured = System.getProperty("agt.testdata");
-        Path base = configured == null || configured.isBlank() ? Path.of("../../shared/testdata") : Path.of(configured);
+        Path base = configured == null || configured.isBlank() ? Path.of("src/test/resources/testdata") : Path.of(configured);
         Path dir = base.resolve("rfc6962").toAbsolutePath().normalize();
         // A missing directory must fail the build, not skip: otherwise the vectors silently stop running.
         assertTrue(Files.isDirectory(dir), "agt: RFC 6962 vectors not found at " + dir
-                + "; set -Dagt.testdata to the shared/testdata directory");
+                + "; set -Dagt.testdata to a directory holding rfc6962/");
         return dir;
     }
 
