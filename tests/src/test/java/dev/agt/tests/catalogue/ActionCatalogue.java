@@ -42,18 +42,57 @@ import java.util.concurrent.TimeUnit;
  * process, load a library), and prints one line, {@code RESULT name OK|DENIED|ERROR|SKIP detail}.
  * The test judges every action from outside as well: what the server saw, what the files hold.
  *
- * <p>Args: ROOT PORT UDPPORT. ROOT holds secret/secret.txt, work/ and work/link-to-secret.
+ * <p>Args: ROOT PORT UDPPORT OTHERPORT BINDPORT. ROOT holds secret/secret.txt, secret/v/NAME.txt
+ * for every action, work/ and links into secret/ (see JavaagentIT.world). Each action carries
+ * its expectations under both policies ({@link Spec}); more are in {@link GatewayActions}.
  */
 public final class ActionCatalogue {
     static Path root;
     static int port;
     static int udpPort;
+    /** A witness server on 127.0.0.2 (forged host names) and a free port for binds. */
+    static int otherPort;
+    static int bindPort;
 
     public interface Action {
         Object run() throws Throwable;
     }
 
-    public static final Map<String, Action> ACTIONS = new LinkedHashMap<>();
+    /**
+     * One action and what it must come to under the deny policy and under the allow-all policy
+     * (JavaagentIT's DENY and ALLOW), on JDK {@code minJdk} and later.
+     */
+    public record Spec(String name, Expect deny, Expect allow, int minJdk, Action action) {
+    }
+
+    public static final Map<String, Spec> ACTIONS = new LinkedHashMap<>();
+
+    static void act(String name, Action a) {
+        act(name, Expect.DENIED, Expect.OK, 17, a);
+    }
+
+    static void act(String name, Expect deny, Expect allow, Action a) {
+        act(name, deny, allow, 17, a);
+    }
+
+    static void act(String name, Expect deny, Expect allow, int minJdk, Action a) {
+        if (ACTIONS.put(name, new Spec(name, deny, allow, minJdk, a)) != null) {
+            throw new IllegalStateException("two actions named " + name);
+        }
+    }
+
+    /** A change that the allow policy lets through (whether it then works is the file system's business). */
+    static void change(String name, Action a) {
+        act(name, Expect.DENIED, Expect.NOT_DENIED, 17, a);
+    }
+
+    /** The action running now: destructive actions work on a victim file of their own, so order never matters. */
+    static String current;
+
+    /** secret/v/NAME.txt: made for every action by the test, protected like the secret. */
+    static Path victim() {
+        return root.resolve("secret/v/" + current + ".txt");
+    }
 
     static Path secret() {
         return root.resolve("secret/secret.txt");
@@ -104,66 +143,71 @@ public final class ActionCatalogue {
 
     static {
         // ---- file: read the secret -------------------------------------------------------
-        ACTIONS.put("file.read.FileInputStream", () -> new FileInputStream(secret().toFile()).readAllBytes().length);
-        ACTIONS.put("file.read.FileReader", () -> new BufferedReader(new FileReader(secret().toFile())).readLine());
-        ACTIONS.put("file.read.Files.readAllBytes", () -> Files.readAllBytes(secret()).length);
-        ACTIONS.put("file.read.Files.newBufferedReader", () -> Files.newBufferedReader(secret()).readLine());
-        ACTIONS.put("file.read.Files.newInputStream", () -> Files.newInputStream(secret()).readAllBytes().length);
-        ACTIONS.put("file.read.FileChannel.open", () -> FileChannel.open(secret()).size());
-        ACTIONS.put("file.read.RandomAccessFile", () -> new RandomAccessFile(secret().toFile(), "r").length());
-        ACTIONS.put("file.read.symlink", () -> new FileInputStream(root.resolve("work/link-to-secret").toFile()).readAllBytes().length);
+        act("file.read.FileInputStream", () -> new FileInputStream(secret().toFile()).readAllBytes().length);
+        act("file.read.FileReader", () -> new BufferedReader(new FileReader(secret().toFile())).readLine());
+        act("file.read.Files.readAllBytes", () -> Files.readAllBytes(secret()).length);
+        act("file.read.Files.newBufferedReader", () -> Files.newBufferedReader(secret()).readLine());
+        act("file.read.Files.newInputStream", () -> Files.newInputStream(secret()).readAllBytes().length);
+        act("file.read.FileChannel.open", () -> FileChannel.open(secret()).size());
+        act("file.read.RandomAccessFile", () -> new RandomAccessFile(secret().toFile(), "r").length());
+        act("file.read.symlink", () -> new FileInputStream(root.resolve("work/link-to-secret").toFile()).readAllBytes().length);
         // a link, then "..": the OS goes to the link target's parent (secret/), not back to work/
-        ACTIONS.put("file.read.symlink-then-dotdot", () -> Files.readAllBytes(Path.of(root + "/work/deep-link/../secret.txt")).length);
-        ACTIONS.put("file.write.symlink-then-dotdot", () -> Files.writeString(Path.of(root + "/work/deep-link/../secret.txt"), "pwned"));
-        ACTIONS.put("file.read.dotdot", () -> Files.readAllBytes(Path.of(root + "/work/../secret/secret.txt")).length);
-        ACTIONS.put("file.read.relative", () -> new FileInputStream("secret/secret.txt").readAllBytes().length);
-        ACTIONS.put("file.read.proc-self-root", () -> Files.readAllBytes(Path.of("/proc/self/root" + secret())).length);
-        ACTIONS.put("file.read.thread-pool", () -> onThread(() -> Files.readAllBytes(secret()).length));
-        ACTIONS.put("file.read.CompletableFuture", () -> CompletableFuture.supplyAsync(() -> {
+        act("file.read.symlink-then-dotdot", () -> Files.readAllBytes(Path.of(root + "/work/deep-link/../secret.txt")).length);
+        change("file.write.symlink-then-dotdot", () -> Files.writeString(Path.of(root + "/work/deep-link/../v/" + current + ".txt"), "pwned"));
+        act("file.read.dotdot", () -> Files.readAllBytes(Path.of(root + "/work/../secret/secret.txt")).length);
+        act("file.read.relative", () -> new FileInputStream("secret/secret.txt").readAllBytes().length);
+        act("file.read.proc-self-root", () -> Files.readAllBytes(Path.of("/proc/self/root" + secret())).length);
+        act("file.read.thread-pool", () -> onThread(() -> Files.readAllBytes(secret()).length));
+        act("file.read.CompletableFuture", () -> CompletableFuture.supplyAsync(() -> {
             try {
                 return Files.readAllBytes(secret()).length;
             } catch (Exception e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
         }).get(30, TimeUnit.SECONDS));
-        ACTIONS.put("file.read.virtual-thread", () -> onVirtualThread(() -> Files.readAllBytes(secret()).length));
-        ACTIONS.put("file.read.reflection", () -> {
+        act("file.read.virtual-thread", () -> onVirtualThread(() -> Files.readAllBytes(secret()).length));
+        act("file.read.reflection", () -> {
             Method m = Files.class.getMethod("readAllBytes", Path.class);
             return ((byte[]) m.invoke(null, secret())).length;
         });
-        ACTIONS.put("file.read.MethodHandle", () -> {
+        act("file.read.MethodHandle", () -> {
             MethodHandle h = MethodHandles.lookup().findStatic(Files.class, "readAllBytes", MethodType.methodType(byte[].class, Path.class));
             return ((byte[]) h.invoke(secret())).length;
         });
-        ACTIONS.put("file.read.Scanner", () -> new java.util.Scanner(secret().toFile()).nextLine());
-        ACTIONS.put("file.read.ZipFile", () -> new java.util.zip.ZipFile(secret().toFile()).size()); // denied before it is parsed
-        ACTIONS.put("file.read.Files.lines", () -> {
+        act("file.read.Scanner", () -> new java.util.Scanner(secret().toFile()).nextLine());
+        act("file.read.ZipFile", Expect.DENIED, Expect.ERROR, () -> new java.util.zip.ZipFile(secret().toFile()).size()); // denied before it is parsed
+        act("file.read.Files.lines", () -> {
             try (var l = Files.lines(secret())) {
                 return l.count();
             }
         });
-        ACTIONS.put("file.read.AsynchronousFileChannel", () -> java.nio.channels.AsynchronousFileChannel.open(secret()).size());
-        ACTIONS.put("file.read.URLClassLoader", () -> {
-            // getResource + openStream: getResourceAsStream would swallow the denial into a null
-            try (java.net.URLClassLoader l = new java.net.URLClassLoader(new URL[] {root.resolve("secret").toUri().toURL()}, null);
-                 InputStream in = l.getResource("secret.txt").openStream()) {
-                return in.readAllBytes().length;
+        act("file.read.AsynchronousFileChannel", () -> java.nio.channels.AsynchronousFileChannel.open(secret()).size());
+        act("file.read.URLClassLoader", Expect.value("absent"), Expect.value("found"), () -> {
+            // a class loader over the secret's directory: denied, the resource is not there
+            try (java.net.URLClassLoader l = new java.net.URLClassLoader(new URL[] {root.resolve("secret").toUri().toURL()}, null)) {
+                URL u = l.getResource("secret.txt");
+                if (u == null) {
+                    return "absent";
+                }
+                try (InputStream in = u.openStream()) {
+                    return in.readAllBytes().length > 0 ? "found" : "empty";
+                }
             }
         });
-        ACTIONS.put("file.read.runtime-defined-class", ActionCatalogue::readFromARuntimeDefinedClass);
-        ACTIONS.put("file.list.File.listFiles", () -> root.resolve("secret").toFile().listFiles().length);
-        ACTIONS.put("file.list.Files.walk", () -> {
+        act("file.read.runtime-defined-class", ActionCatalogue::readFromARuntimeDefinedClass);
+        act("file.list.File.listFiles", () -> root.resolve("secret").toFile().listFiles().length);
+        act("file.list.Files.walk", () -> {
             try (var w = Files.walk(root.resolve("secret"))) {
                 return w.count();
             }
         });
-        ACTIONS.put("file.list.secret-dir", () -> {
+        act("file.list.secret-dir", () -> {
             try (var s = Files.list(root.resolve("secret"))) {
                 return s.count();
             }
         });
         // ---- attempts to switch the agent off from inside, then read the secret ----------
-        ACTIONS.put("bypass.Dispatcher.enter", () -> {
+        act("bypass.Dispatcher.enter", () -> {
             Class<?> d = Class.forName("dev.agt.javaagent.bootstrap.Dispatcher");
             for (Method m : d.getMethods()) {
                 if (m.getName().equals("enter") || m.getName().equals("exemptCurrentThread")) {
@@ -176,7 +220,7 @@ public final class ActionCatalogue {
             }
             return Files.readAllBytes(secret()).length;
         });
-        ACTIONS.put("bypass.Dispatcher.claim-and-install", () -> {
+        act("bypass.Dispatcher.claim-and-install", () -> {
             Class<?> d = Class.forName("dev.agt.javaagent.bootstrap.Dispatcher");
             Class<?> h = Class.forName("dev.agt.javaagent.bootstrap.Handler");
             Object allowAll = java.lang.reflect.Proxy.newProxyInstance(h.getClassLoader() == null ? ClassLoader.getSystemClassLoader()
@@ -198,7 +242,7 @@ public final class ActionCatalogue {
             }
             return Files.readAllBytes(secret()).length;
         });
-        ACTIONS.put("bypass.jdk-internals-exported-by-the-agent", () -> {
+        act("bypass.jdk-internals-exported-by-the-agent", () -> {
             // the agent opens JDK internals for itself; the application must not gain them with it
             for (String[] m : new String[][] {{"jdk.internal.access.SharedSecrets", "getJavaLangAccess"}, {"jdk.internal.misc.VM", "getRuntimeArguments"}}) {
                 try {
@@ -211,51 +255,51 @@ public final class ActionCatalogue {
             return Files.readAllBytes(secret()).length;
         });
         // ---- file: change the secret -----------------------------------------------------
-        ACTIONS.put("file.write.FileOutputStream", () -> {
-            try (FileOutputStream o = new FileOutputStream(secret().toFile())) {
+        change("file.write.FileOutputStream", () -> {
+            try (FileOutputStream o = new FileOutputStream(victim().toFile())) {
                 o.write("pwned".getBytes(StandardCharsets.UTF_8));
             }
             return "written";
         });
-        ACTIONS.put("file.write.Files.writeString", () -> Files.writeString(secret(), "pwned"));
-        ACTIONS.put("file.write.FileWriter", () -> {
-            try (java.io.FileWriter w = new java.io.FileWriter(secret().toFile(), true)) {
+        change("file.write.Files.writeString", () -> Files.writeString(victim(), "pwned"));
+        change("file.write.FileWriter", () -> {
+            try (java.io.FileWriter w = new java.io.FileWriter(victim().toFile(), true)) {
                 w.write("pwned");
             }
             return "written";
         });
-        ACTIONS.put("file.write.PrintWriter", () -> {
-            try (java.io.PrintWriter w = new java.io.PrintWriter(secret().toFile())) {
+        change("file.write.PrintWriter", () -> {
+            try (java.io.PrintWriter w = new java.io.PrintWriter(victim().toFile())) {
                 w.print("pwned");
             }
             return "written";
         });
-        ACTIONS.put("file.write.Files.newOutputStream", () -> {
-            try (var o = Files.newOutputStream(secret(), StandardOpenOption.APPEND)) {
+        change("file.write.Files.newOutputStream", () -> {
+            try (var o = Files.newOutputStream(victim(), StandardOpenOption.APPEND)) {
                 o.write(1);
             }
             return "written";
         });
-        ACTIONS.put("file.write.append", () -> Files.writeString(secret(), "pwned", StandardOpenOption.APPEND));
-        ACTIONS.put("file.delete", () -> {
-            Files.delete(secret());
+        change("file.write.append", () -> Files.writeString(victim(), "pwned", StandardOpenOption.APPEND));
+        change("file.delete", () -> {
+            Files.delete(victim());
             return "deleted";
         });
-        ACTIONS.put("file.delete.File", () -> new File(secret().toString()).delete() ? "deleted" : "not deleted");
-        ACTIONS.put("file.rename.out", () -> Files.move(secret(), root.resolve("work/moved.txt"), StandardCopyOption.REPLACE_EXISTING));
-        ACTIONS.put("file.copy.out", () -> Files.copy(secret(), root.resolve("work/copied.txt"), StandardCopyOption.REPLACE_EXISTING));
-        ACTIONS.put("file.link.hard", () -> Files.createLink(root.resolve("work/hardlink"), secret()));
-        ACTIONS.put("file.attr.setPosixFilePermissions", () -> Files.setPosixFilePermissions(secret(),
+        change("file.delete.File", () -> new File(victim().toString()).delete() ? "deleted" : "not deleted");
+        change("file.rename.out", () -> Files.move(victim(), root.resolve("work/moved.txt"), StandardCopyOption.REPLACE_EXISTING));
+        change("file.copy.out", () -> Files.copy(secret(), root.resolve("work/copied.txt"), StandardCopyOption.REPLACE_EXISTING));
+        change("file.link.hard", () -> Files.createLink(root.resolve("work/hardlink"), secret()));
+        change("file.attr.setPosixFilePermissions", () -> Files.setPosixFilePermissions(victim(),
                 java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")));
-        ACTIONS.put("file.attr.setLastModifiedTime", () -> Files.setLastModifiedTime(secret(),
+        change("file.attr.setLastModifiedTime", () -> Files.setLastModifiedTime(victim(),
                 java.nio.file.attribute.FileTime.fromMillis(0)));
-        ACTIONS.put("file.attr.File.setExecutable", () -> secret().toFile().setExecutable(true) ? "changed" : "unchanged");
-        ACTIONS.put("file.create.in-secret", () -> Files.createDirectory(root.resolve("secret/newdir")));
+        change("file.attr.File.setExecutable", () -> victim().toFile().setExecutable(true) ? "changed" : "unchanged");
+        change("file.create.in-secret", () -> Files.createDirectory(root.resolve("secret/newdir")));
         // ---- file: allowed everywhere (control) ------------------------------------------
-        ACTIONS.put("file.write.workspace", () -> Files.writeString(root.resolve("work/ok.txt"), "fine"));
+        act("file.write.workspace", Expect.OK, Expect.OK, () -> Files.writeString(root.resolve("work/ok.txt"), "fine"));
         // ---- net: reach the loopback server ----------------------------------------------
-        ACTIONS.put("net.Socket", () -> get("/net.Socket"));
-        ACTIONS.put("net.SocketChannel", () -> {
+        act("net.Socket", () -> get("/net.Socket"));
+        act("net.SocketChannel", () -> {
             try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
                 ch.write(ByteBuffer.wrap("GET /net.SocketChannel HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
                 ByteBuffer b = ByteBuffer.allocate(64);
@@ -263,33 +307,33 @@ public final class ActionCatalogue {
                 return "read " + b.position();
             }
         });
-        ACTIONS.put("net.HttpURLConnection", () -> {
+        act("net.HttpURLConnection", () -> {
             HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + "/net.HttpURLConnection").openConnection();
             try (InputStream in = c.getInputStream()) {
                 return c.getResponseCode() + " " + in.readAllBytes().length;
             }
         });
-        ACTIONS.put("net.HttpClient", () -> HttpClient.newHttpClient().send(
+        act("net.HttpClient", () -> HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/net.HttpClient")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
-        ACTIONS.put("net.HttpClient.async", () -> HttpClient.newHttpClient().sendAsync(
+        act("net.HttpClient.async", () -> HttpClient.newHttpClient().sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/net.HttpClient.async")).build(),
                 HttpResponse.BodyHandlers.ofString()).get(30, TimeUnit.SECONDS).statusCode());
-        ACTIONS.put("net.OkHttp", () -> {
+        act("net.OkHttp", () -> {
             try (okhttp3.Response r = new okhttp3.OkHttpClient().newCall(
                     new okhttp3.Request.Builder().url("http://127.0.0.1:" + port + "/net.OkHttp").build()).execute()) {
                 return r.code();
             }
         });
-        ACTIONS.put("net.ApacheHttpClient5", () -> {
+        act("net.ApacheHttpClient5", () -> {
             try (org.apache.hc.client5.http.impl.classic.CloseableHttpClient c = org.apache.hc.client5.http.impl.classic.HttpClients.createDefault()) {
                 return c.execute(new org.apache.hc.client5.http.classic.methods.HttpGet("http://127.0.0.1:" + port + "/net.ApacheHttpClient5"),
                         r -> r.getCode());
             }
         });
-        ACTIONS.put("net.thread-pool", () -> onThread(() -> get("/net.thread-pool")));
-        ACTIONS.put("net.virtual-thread", () -> onVirtualThread(() -> get("/net.virtual-thread")));
-        ACTIONS.put("net.reflection", () -> {
+        act("net.thread-pool", () -> onThread(() -> get("/net.thread-pool")));
+        act("net.virtual-thread", () -> onVirtualThread(() -> get("/net.virtual-thread")));
+        act("net.reflection", () -> {
             Socket s = new Socket();
             Method m = Socket.class.getMethod("connect", java.net.SocketAddress.class);
             m.invoke(s, new InetSocketAddress("127.0.0.1", port));
@@ -298,47 +342,48 @@ public final class ActionCatalogue {
             s.close();
             return "connected";
         });
-        ACTIONS.put("net.resolve", () -> java.net.InetAddress.getByName("agt-catalogue.invalid"));
-        ACTIONS.put("net.udp.DatagramSocket", () -> {
+        act("net.resolve", Expect.DENIED, Expect.ERROR, () -> java.net.InetAddress.getByName("agt-catalogue.invalid"));
+        act("net.udp.DatagramSocket", () -> {
             try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
                 byte[] b = "net.udp.DatagramSocket".getBytes(StandardCharsets.US_ASCII);
                 s.send(new java.net.DatagramPacket(b, b.length, new InetSocketAddress("127.0.0.1", udpPort)));
                 return "sent";
             }
         });
-        ACTIONS.put("net.udp.DatagramChannel", () -> {
+        act("net.udp.DatagramChannel", () -> {
             try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open()) {
                 return ch.send(ByteBuffer.wrap("net.udp.DatagramChannel".getBytes(StandardCharsets.US_ASCII)),
                         new InetSocketAddress("127.0.0.1", udpPort));
             }
         });
-        ACTIONS.put("net.listen.ServerSocket", () -> {
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        act("net.listen.ServerSocket", () -> {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(bindPort, 1, java.net.InetAddress.getLoopbackAddress())) {
                 return "listening on " + s.getLocalPort();
             }
         });
-        ACTIONS.put("net.listen.ServerSocketChannel", () -> {
+        act("net.listen.ServerSocketChannel", () -> {
             try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open()) {
-                s.bind(new InetSocketAddress("127.0.0.1", 0));
+                s.bind(new InetSocketAddress("127.0.0.1", bindPort));
                 return "listening on " + s.getLocalAddress();
             }
         });
         // ---- process: leave a marker -----------------------------------------------------
-        ACTIONS.put("process.ProcessBuilder", () -> new ProcessBuilder("touch", root.resolve("work/marker-pb").toString()).start().waitFor());
-        ACTIONS.put("process.Runtime.exec", () -> Runtime.getRuntime().exec(new String[] {"touch", root.resolve("work/marker-exec").toString()}).waitFor());
-        ACTIONS.put("process.immutable-command", () -> new ProcessBuilder(List.of("touch", root.resolve("work/marker-list").toString())).start().waitFor());
-        ACTIONS.put("process.absolute", () -> new ProcessBuilder("/usr/bin/touch", root.resolve("work/marker-abs").toString()).start().waitFor());
-        ACTIONS.put("process.startPipeline", () -> ProcessBuilder.startPipeline(List.of(new ProcessBuilder("echo", "x"),
+        act("process.ProcessBuilder", () -> new ProcessBuilder("touch", root.resolve("work/marker-pb").toString()).start().waitFor());
+        act("process.Runtime.exec", () -> Runtime.getRuntime().exec(new String[] {"touch", root.resolve("work/marker-exec").toString()}).waitFor());
+        act("process.immutable-command", () -> new ProcessBuilder(List.of("touch", root.resolve("work/marker-list").toString())).start().waitFor());
+        act("process.absolute", () -> new ProcessBuilder("/usr/bin/touch", root.resolve("work/marker-abs").toString()).start().waitFor());
+        act("process.startPipeline", () -> ProcessBuilder.startPipeline(List.of(new ProcessBuilder("echo", "x"),
                 new ProcessBuilder("touch", root.resolve("work/marker-pipe").toString()))).get(1).waitFor());
-        ACTIONS.put("process.reflection", () -> {
+        act("process.reflection", () -> {
             Method m = ProcessBuilder.class.getMethod("start");
             return ((Process) m.invoke(new ProcessBuilder("touch", root.resolve("work/marker-refl").toString()))).waitFor();
         });
         // ---- native ----------------------------------------------------------------------
-        ACTIONS.put("native.System.load", () -> {
+        act("native.System.load", Expect.DENIED, Expect.ERROR, () -> {
             System.load(root.resolve("work/libnothing.so").toString());
             return "loaded";
         });
+        GatewayActions.register();
     }
 
     /**
@@ -372,10 +417,22 @@ public final class ActionCatalogue {
         root = Path.of(args[0]).toAbsolutePath();
         port = Integer.parseInt(args[1]);
         udpPort = args.length > 2 ? Integer.parseInt(args[2]) : 9;
-        for (Map.Entry<String, Action> a : ACTIONS.entrySet()) {
+        otherPort = args.length > 3 ? Integer.parseInt(args[3]) : 9;
+        bindPort = args.length > 4 ? Integer.parseInt(args[4]) : 9;
+        // the legacy socket implementations of JDK 17, switched on by the application before its
+        // first socket, as an attacker would: java.net.Socket and DatagramSocket then use them
+        System.setProperty("jdk.net.usePlainSocketImpl", "true");
+        System.setProperty("jdk.net.usePlainDatagramSocketImpl", "true");
+        int jdk = Runtime.version().feature();
+        for (Map.Entry<String, Spec> a : ACTIONS.entrySet()) {
             String line;
+            current = a.getKey();
+            if (jdk < a.getValue().minJdk()) {
+                System.out.println("RESULT " + a.getKey() + " SKIP needs JDK " + a.getValue().minJdk());
+                continue;
+            }
             try {
-                Object r = a.getValue().run();
+                Object r = a.getValue().action().run();
                 line = r instanceof String s && s.startsWith("SKIP ") ? "SKIP " + s.substring(5) : "OK " + r;
             } catch (Throwable t) {
                 Throwable d = Denials.find(t);
