@@ -32,10 +32,10 @@ public final class RulesParser {
     static final Set<String> FIELD_KEYS = Set.of("value", "as", "each", "const", "fields");
     /** The request vocabulary of ARCHITECTURE.md: families and their actions. */
     static final Map<String, Set<String>> VOCABULARY = Map.of(
-            "file", Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr"),
+            "file", Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr", "stat"),
             "net", Set.of("connect", "resolve", "send", "listen"),
             "process", Set.of("exec"),
-            "native", Set.of("load"),
+            "native", Set.of("load", "restricted"),
             "mcp", Set.of("call", "list", "read", "prompt"),
             "tool", Set.of("call"));
     /** The agent's own packages (in the agent jar): never intercepted, or the agent would ask itself. */

@@ -1,6 +1,10 @@
 package dev.agt.javaagent;
 
 import dev.agt.javaagent.bootstrap.Dispatcher;
+import dev.agt.javaagent.gates.Gate;
+import dev.agt.javaagent.gates.GateClasses;
+import dev.agt.javaagent.gates.GateInstrumentation;
+import dev.agt.javaagent.gates.GateTransformer;
 import dev.agt.javaagent.hooks.Hook;
 import dev.agt.javaagent.hooks.HookTransformer;
 import dev.agt.javaagent.hooks.JdkInstrumentation;
@@ -37,11 +41,25 @@ final class AgentMain {
     static void start(Options given, Instrumentation inst, String placement) {
         Options options = given;
         HookTransformer transformer = new HookTransformer(JdkInstrumentation.HOOKS);
+        GateClasses.Written written = BootstrapInjector.gates;
+        if (written == null) {
+            fatal("refusing to run unguarded on Java " + System.getProperty("java.version")
+                    + ": the file-system gates could not be defined in java.base", 3);
+            return;
+        }
+        List<String> absentGates = GateClasses.missing(GateInstrumentation.GATES, written);
+        if (!absentGates.isEmpty()) {
+            fatal("refusing to run unguarded on Java " + System.getProperty("java.version") + ": gated methods not found: "
+                    + String.join("; ", absentGates), 3);
+            return;
+        }
+        GateTransformer gates = new GateTransformer(GateInstrumentation.GATES, written);
         Object key;
         try {
             key = Dispatcher.claim(); // before any application code can
             Dispatcher.enter(key); // everything below is the agent's own work
             inst.addTransformer(transformer, true);
+            inst.addTransformer(gates, true);
             List<Class<?>> loaded = new ArrayList<>();
             ClassLoader platform = ClassLoader.getPlatformClassLoader();
             ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> // its hooks call the dispatcher
@@ -49,7 +67,9 @@ final class AgentMain {
             for (Class<?> c : inst.getAllLoadedClasses()) {
                 ClassLoader l = c.getClassLoader();
                 String internal = c.getName().replace('.', '/');
-                if ((l == null || l == platform && JdkInstrumentation.PLATFORM_CLASSES.contains(internal)) && transformer.classes().contains(internal)) {
+                if ((l == null || l == platform && JdkInstrumentation.PLATFORM_CLASSES.contains(internal)
+                        || JdkInstrumentation.APP_LOADER_CLASSES.containsKey(internal)) && transformer.classes().contains(internal)
+                        || l == null && gates.covers(internal)) {
                     loaded.add(c);
                 }
             }
@@ -59,7 +79,14 @@ final class AgentMain {
             for (String internal : transformer.classes()) { // the rest: transformed as they load now
                 boolean onPlatform = JdkInstrumentation.PLATFORM_CLASSES.contains(internal);
                 if (!onPlatform || ModuleLayer.boot().findModule("java.net.http").isPresent()) {
-                    Class.forName(internal.replace('/', '.'), false, onPlatform ? platform : null);
+                    try {
+                        Class.forName(internal.replace('/', '.'), false, onPlatform ? platform
+                                : JdkInstrumentation.APP_LOADER_CLASSES.containsKey(internal) ? ClassLoader.getSystemClassLoader() : null);
+                    } catch (ClassNotFoundException e) {
+                        if (JdkInstrumentation.HOOKS.stream().anyMatch(h -> h.owner().equals(internal) && !h.optional())) {
+                            throw e;
+                        } // only optional hooks live there: a class this JDK does not have (JDK 17's legacy sockets on 25)
+                    }
                 }
             }
         } catch (Throwable t) {
@@ -71,10 +98,14 @@ final class AgentMain {
         for (Hook h : JdkInstrumentation.HOOKS) {
             families.add(h.family());
             boolean absent = JdkInstrumentation.PLATFORM_CLASSES.contains(h.owner()) && ModuleLayer.boot().findModule("java.net.http").isEmpty();
-            if (!transformer.applied(h) && !absent) { // a runtime image without java.net.http has no HttpClient to watch
+            if (!transformer.applied(h) && !absent && !h.optional()) { // a runtime image without java.net.http has no HttpClient to watch
                 missing.add(h.family() + ": " + h.id());
             }
         }
+        for (Gate g : GateInstrumentation.GATES) {
+            families.add(g.family());
+        }
+        transformer.failures().putAll(gates.failures());
         if (!transformer.failures().isEmpty() || !missing.isEmpty()) {
             fatal("refusing to run unguarded on Java " + System.getProperty("java.version") + ": hooks not applied: "
                     + (missing.isEmpty() ? "" : String.join("; ", missing)) + (transformer.failures().isEmpty() ? "" : " errors: " + transformer.failures()), 3);
@@ -118,6 +149,7 @@ final class AgentMain {
             reportUnmatched(rules, settled);
             runtime.close();
         });
+        gates.arm(); // from now on a class whose calls cannot be gated stops the JVM rather than load ungoverned
         Dispatcher.install(key, runtime);
         Dispatcher.exit(key);
         if (error != null) {
@@ -130,7 +162,7 @@ final class AgentMain {
             }
         }
         if (!options.quiet()) {
-            System.err.println("agt: guarding " + String.join(", ", families) + " (" + JdkInstrumentation.HOOKS.size() + " hooks, bootstrap "
+            System.err.println("agt: guarding " + String.join(", ", families) + " (" + JdkInstrumentation.HOOKS.size() + " hooks, " + written.found().size() + " gates, bootstrap "
                     + placement + "); engine " + options.engine() + (error == null ? "" : " (unreachable)") + "; mode "
                     + (options.monitor() ? "monitor (denials are logged, not enforced)" : "enforce") + "; agent " + options.name()
                     + "; interception rules: " + rules.rules().stream().filter(r -> r.builtin()).count() + " built-in"

@@ -1,5 +1,7 @@
 package dev.agt.javaagent;
 
+import dev.agt.javaagent.gates.GateClasses;
+import dev.agt.javaagent.gates.GateInstrumentation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
@@ -27,6 +29,8 @@ final class BootstrapInjector {
     static final List<String> CLASSES = List.of("Denial", "Denied", "Handler", "AgtFileNotFoundException", "AgtAccessDeniedException",
             "AgtConnectException", "AgtIOException", "AgtSecurityException", "AgtUnknownHostException", "Dispatcher", "Dispatcher$1");
     static final String PKG = "dev.agt.javaagent.bootstrap.";
+    /** The gate classes defined for this JDK, or null when they could not be. */
+    static GateClasses.Written gates;
 
     private BootstrapInjector() {
     }
@@ -38,16 +42,25 @@ final class BootstrapInjector {
         try {
             Module injector = injectorModule();
             inst.redefineModule(javaBase, Set.of(), Map.of("jdk.internal.misc", Set.of(injector)), Map.of(), Set.of(), Map.of());
-            String[] names = new String[CLASSES.size()];
-            byte[][] classes = new byte[CLASSES.size()][];
-            for (int i = 0; i < names.length; i++) {
+            // the gates join the JDK's own packages (sun.nio.fs, java.io), after the dispatcher they call
+            gates = GateClasses.write(GateInstrumentation.GATES);
+            int n = CLASSES.size() + gates.classes().size();
+            String[] names = new String[n];
+            byte[][] classes = new byte[n][];
+            for (int i = 0; i < CLASSES.size(); i++) {
                 names[i] = PKG + CLASSES.get(i);
                 classes[i] = bytes(CLASSES.get(i));
+            }
+            int i = CLASSES.size();
+            for (Map.Entry<String, byte[]> g : gates.classes().entrySet()) {
+                names[i] = g.getKey().replace('/', '.');
+                classes[i++] = g.getValue();
             }
             Class.forName(INJECTOR, true, injector.getClassLoader()).getMethod("define", String[].class, byte[][].class)
                     .invoke(null, names, classes);
             how = "defined";
         } catch (ReflectiveOperationException | RuntimeException e) {
+            gates = null; // a jar on the boot class path cannot add classes to java.base's packages: the self-check stops the JVM
             Path jar = Files.createTempFile("agt-bootstrap", ".jar");
             jar.toFile().deleteOnExit();
             try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {

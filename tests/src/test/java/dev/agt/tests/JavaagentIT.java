@@ -75,6 +75,9 @@ class JavaagentIT {
             Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
         Files.writeString(root.resolve("work/args"), "-Dagt.argfile=1\n");
+        // libraries that exist (not valid ones): a load reaches the loader, which decides before opening
+        Files.writeString(root.resolve("work/libnothing.so"), "not a library");
+        Files.writeString(root.resolve("secret/libnothing.so"), "not a library");
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/", ex -> {
             seen.add(ex.getRequestURI().getPath());

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  */
 final class Suggester {
     static final List<String> FAMILY_ORDER = List.of("file", "net", "process", "native", "mcp", "tool");
-    static final Set<String> FILE_READS = Set.of("read", "list", "attr");
+    static final Set<String> FILE_READS = Set.of("read", "list", "attr", "stat");
     /** Executables whose arguments are a program: allowing them with any argv allows anything. */
     static final Pattern INTERPRETER = Pattern.compile("(ba|da|z|k|c|tc|fi)?sh|python[0-9.]*|node|perl|ruby|env|php|lua|osascript|pwsh");
 

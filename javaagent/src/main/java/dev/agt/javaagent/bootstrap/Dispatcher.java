@@ -216,59 +216,107 @@ public final class Dispatcher {
         }
     }
 
-    /** FileSystemProvider.newByteChannel / newFileChannel / newAsynchronousFileChannel. */
-    public static void nioOpen(Path path, Set<?> options) throws IOException {
-        boolean write = false;
-        if (options != null) {
-            for (Object o : options) {
-                String n = String.valueOf(o);
-                if (n.equals("WRITE") || n.equals("APPEND") || n.equals("CREATE") || n.equals("CREATE_NEW")
-                        || n.equals("TRUNCATE_EXISTING") || n.equals("DELETE_ON_CLOSE")) {
-                    write = true;
-                }
-            }
-        }
-        nio(write ? "write" : "read", path, null);
+    // ---- file: the NIO gateway (every call of sun.nio.fs.UnixNativeDispatcher, see gates/) ----
+
+    /** Linux open(2) flags: anything that can change the file is a write. */
+    private static String openAction(int flags) {
+        int writes = 0x1 | 0x2 | 0x40 | 0x200 | 0x400; // O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND
+        return (flags & writes) != 0 ? "write" : "read";
     }
 
-    public static void nioList(Path dir) throws IOException {
-        nio("list", dir, null);
+    /** A name relative to a directory descriptor: the runtime reads the directory from /proc/self/fd. */
+    private static Object[] at(int dfd, Object name) {
+        return new Object[] {Integer.valueOf(dfd), name};
     }
 
-    public static void nioCreateDirectory(Path dir) throws IOException {
-        nio("create", dir, null);
+    public static void fsOpen(Path path, int flags) throws IOException {
+        nio(openAction(flags), new Object[] {"path", path});
     }
 
-    public static void nioDelete(Path path) throws IOException {
-        nio("delete", path, null);
+    public static void fsOpenAt(int dfd, byte[] name, int flags) throws IOException {
+        nio(openAction(flags), new Object[] {"at", at(dfd, name)});
     }
 
-    public static void nioCopy(Path source, Path target) throws IOException {
-        nio("read", source, null);
-        nio("write", target, null);
+    public static void fsCreate(Path path) throws IOException {
+        nio("create", new Object[] {"path", path});
     }
 
-    public static void nioMove(Path source, Path target) throws IOException {
-        nio("rename", source, target);
+    public static void fsDelete(Path path) throws IOException {
+        nio("delete", new Object[] {"path", path});
     }
 
-    /** createSymbolicLink(link, target) and createLink(link, existing). */
-    public static void nioLink(Path link, Path target) throws IOException {
-        nio("link", link, target);
+    public static void fsDeleteAt(int dfd, byte[] name) throws IOException {
+        nio("delete", new Object[] {"at", at(dfd, name)});
     }
 
-    /** createSymbolicLink: a relative target is relative to the link's own directory, not to the working directory. */
-    public static void nioSymlink(Path link, Path target) throws IOException {
-        Path dir = link.toAbsolutePath().getParent();
-        nio("link", link, target.isAbsolute() || dir == null ? target : dir.resolve(target));
+    public static void fsRename(Path from, Path to) throws IOException {
+        nio("rename", new Object[] {"path", from, "dest", to});
     }
 
-    public static void nioAttr(Path path) throws IOException {
-        nio("attr", path, null);
+    public static void fsRenameAt(int fromDfd, byte[] from, int toDfd, byte[] to) throws IOException {
+        nio("rename", new Object[] {"at", at(fromDfd, from), "destAt", at(toDfd, to)});
     }
 
-    private static void nio(String action, Path path, Path dest) throws IOException {
-        String[] d = ask("file", action, dest == null ? new Object[] {"path", path} : new Object[] {"path", path, "dest", dest});
+    /** link(existing, link): the new name, pointing at what exists. */
+    public static void fsLink(Path link, Path existing) throws IOException {
+        nio("link", new Object[] {"path", link, "dest", existing});
+    }
+
+    /** symlink(target, link): a relative target is relative to the link's own directory. */
+    public static void fsSymlink(Path link, byte[] target) throws IOException {
+        nio("link", new Object[] {"path", link, "symlinkTarget", target});
+    }
+
+    public static void fsAttr(Path path) throws IOException {
+        nio("attr", new Object[] {"path", path});
+    }
+
+    public static void fsAttrFd(int fd) throws IOException {
+        nio("attr", new Object[] {"fd", Integer.valueOf(fd)});
+    }
+
+    public static void fsAttrAt(int dfd, Path path) throws IOException {
+        nio("attr", new Object[] {"at", at(dfd, path)});
+    }
+
+    public static void fsList(Path dir) throws IOException {
+        nio("list", new Object[] {"path", dir});
+    }
+
+    public static void fsListFd(int fd) throws IOException {
+        nio("list", new Object[] {"fd", Integer.valueOf(fd)});
+    }
+
+    public static void fsStat(Path path) throws IOException {
+        nio("stat", new Object[] {"path", path});
+    }
+
+    /**
+     * The JDK's own probes that report "not there" instead of throwing (stat(UnixPath) and
+     * exists on JDK 17, stat2 and access on JDK 25, behind Files.exists, isDirectory...): false
+     * when denied, and the gate returns ENOENT or false. Throwing there would hand the
+     * application a checked exception that Files.exists does not declare.
+     */
+    public static boolean fsStatProbe(Path path) {
+        return ask("file", "stat", new Object[] {"path", path}) == null;
+    }
+
+    /** fstatat: with AT_SYMLINK_NOFOLLOW (0x100), the entry itself. */
+    public static void fsStatAt(int dfd, byte[] name, int flags) throws IOException {
+        nio("stat", new Object[] {(flags & 0x100) != 0 ? "linkAt" : "at", at(dfd, name)});
+    }
+
+    /** lstat, readlink: the link itself (a link in an allowed directory may point anywhere). */
+    public static void fsStatLink(Path path) throws IOException {
+        nio("stat", new Object[] {"link", path});
+    }
+
+    public static void fsAttrLink(Path path) throws IOException {
+        nio("attr", new Object[] {"link", path});
+    }
+
+    private static void nio(String action, Object[] fields) throws IOException {
+        String[] d = ask("file", action, fields);
         if (d != null) {
             throw new AgtAccessDeniedException(message(d), d[0], d[1], d[2], seq(d));
         }
@@ -289,16 +337,36 @@ public final class Dispatcher {
         io("create", f, null);
     }
 
-    public static void ioCreateFile(java.io.File f) {
-        io("create", f, null);
-    }
-
     public static void ioList(java.io.File f) {
         io("list", f, null);
     }
 
     public static void ioAttr(java.io.File f) {
         io("attr", f, null);
+    }
+
+    /** createNewFile and createTempFile, which declare IOException. */
+    public static void ioCreateFile(String path) throws IOException {
+        String[] d = ask("file", "create", new Object[] {"path", path});
+        if (d != null) {
+            throw new AgtIOException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** getCanonicalPath resolves links: metadata, and it declares IOException. */
+    public static void ioCanonicalize(String path) throws IOException {
+        String[] d = ask("file", "stat", new Object[] {"path", path});
+        if (d != null) {
+            throw new AgtIOException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /**
+     * A metadata probe (exists, length, lastModified, canRead...): false when denied, and the
+     * gate answers as for a file that is not there, as java.io does on any error.
+     */
+    public static boolean ioStat(java.io.File f) {
+        return ask("file", "stat", new Object[] {"path", f.getPath()}) == null;
     }
 
     private static void io(String action, java.io.File f, java.io.File dest) {
@@ -380,7 +448,7 @@ public final class Dispatcher {
         }
     }
 
-    /** NioSocketImpl.bind (java.net.ServerSocket and friends). */
+    /** Net.bind: every bind, server, client or datagram socket (and JDK 17's legacy implementations). */
     public static void netListen(InetAddress address, int port) throws IOException {
         String[] d = ask("net", "listen", new Object[] {"address", address, "port", port});
         if (d != null) {
@@ -388,28 +456,58 @@ public final class Dispatcher {
         }
     }
 
-    /** ServerSocketChannelImpl.netBind / unixBind. */
-    public static void netListenAddress(SocketAddress address) throws IOException {
-        Object[] fields;
-        if (address instanceof java.net.InetSocketAddress isa) {
-            fields = isa.getAddress() == null ? new Object[] {"hostname", isa.getHostString(), "port", isa.getPort()}
-                    : new Object[] {"address", isa.getAddress(), "port", isa.getPort()};
-        } else if (address instanceof java.net.UnixDomainSocketAddress u) {
-            fields = new Object[] {"unix", u.getPath()};
-        } else {
-            fields = new Object[] {"socket", String.valueOf(address)};
-        }
-        String[] d = ask("net", "listen", fields);
+    /** UnixDomainSockets.bind. */
+    public static void netListenUnix(Path path) throws IOException {
+        String[] d = ask("net", "listen", new Object[] {"unix", path});
         if (d != null) {
             throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
         }
     }
 
+    /** JDK 17's legacy datagram implementation: a packet to a chosen address (a connected socket's was decided at connect). */
+    public static void netSendPacket(java.net.DatagramPacket p) throws IOException {
+        InetAddress a = p.getAddress();
+        if (a != null) {
+            String[] d = ask("net", "send", new Object[] {"address", a, "port", p.getPort(), "transport", "udp"});
+            if (d != null) {
+                throw new AgtConnectException(message(d), d[0], d[1], d[2], seq(d));
+            }
+        }
+    }
+
+    /** A reverse lookup (PTR query) of these address bytes; a denial fails the lookup, so the JDK answers with the address. */
+    public static void netReverse(byte[] address) throws java.net.UnknownHostException {
+        String[] d = ask("net", "resolve", new Object[] {"reverse", address});
+        if (d != null) {
+            throw new AgtUnknownHostException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /** What the resolver answered for a name: recorded so a connect reports that name only for these addresses. */
+    public static void netResolved(InetAddress[] addresses, String host) {
+        Handler h = handler;
+        if (h == null || addresses == null || host == null) {
+            return;
+        }
+        int[] depth = DEPTH.get();
+        depth[0]++;
+        try {
+            h.resolved(host, addresses);
+        } catch (Throwable ignored) {
+            // recording is best effort: a name not recorded is reported as its address only (fails closed)
+        } finally {
+            depth[0]--;
+        }
+    }
+
     // ---- process -------------------------------------------------------------------------
 
-    /** java.lang.ProcessImpl.start: every launch, however it was asked for. */
-    public static void processStart(String[] cmd, Map<?, ?> env, String dir) throws IOException {
-        String[] d = ask("process", "exec", new Object[] {"cmd", cmd, "env", env, "dir", dir});
+    /**
+     * java.lang.ProcessImpl's constructor: the bytes forkAndExec will run (program, arguments,
+     * environment block, directory), after every Java-level change another thread could make.
+     */
+    public static void processExec(byte[] prog, byte[] argBlock, int argc, byte[] envBlock, byte[] dir) throws IOException {
+        String[] d = ask("process", "exec", new Object[] {"launch", new Object[] {prog, argBlock, Integer.valueOf(argc), envBlock, dir}});
         if (d != null) {
             throw new AgtIOException(message(d), d[0], d[1], d[2], seq(d));
         }
@@ -447,17 +545,57 @@ public final class Dispatcher {
 
     // ---- native --------------------------------------------------------------------------
 
-    /** Runtime.load0 (System.load). */
-    public static void nativeLoad(String path) {
-        String[] d = ask("native", "load", new Object[] {"path", path});
+    /** NativeLibraries.loadLibrary(Class, String, boolean) and RawNativeLibraries.load(String): a path, or a built-in's name. */
+    public static void nativeLoadRaw(Object pathOrName) {
+        nativeCheck("load", new Object[] {"library", String.valueOf(pathOrName)});
+    }
+
+    /**
+     * Reflection.ensureNativeAccess: a restricted FFM method (downcall and upcall handles,
+     * MemorySegment.reinterpret, library lookups) called from application code. JNI loads
+     * (jni = true) are decided as loads; the JDK's own modules use native access freely.
+     */
+    public static void nativeRestricted(Class<?> caller, Class<?> owner, String method, boolean jni) {
+        if (jni || owner == System.class || owner == Runtime.class // JNI loads: decided as loads, by the file
+                || caller != null && caller.getModule().isNamed() && caller.getModule().getLayer() == ModuleLayer.boot()
+                && (caller.getClassLoader() == null || caller.getClassLoader() == ClassLoader.getPlatformClassLoader())) {
+            return;
+        }
+        nativeCheck("restricted", new Object[] {"method", (owner == null ? "?" : owner.getName()) + "." + method,
+                "caller", caller == null ? "" : caller.getName()});
+    }
+
+    /** DiagnosticCommandImpl$Wrapper.execute: a jcmd command run inside this JVM through the DiagnosticCommand MBean. */
+    public static void diagnosticCommand(String cmd, String[] args) {
+        StringBuilder b = new StringBuilder("jcmd ").append(cmd);
+        if (args != null) {
+            for (String a : args) {
+                b.append(' ').append(a);
+            }
+        }
+        nativeCheck("restricted", new Object[] {"method", b.toString()});
+    }
+
+    /** HotSpotDiagnosticMXBean.setVMOption: manageable VM flags (HeapDumpPath, HeapDumpOnOutOfMemoryError...). */
+    public static void vmOption(String name, String value) {
+        nativeCheck("restricted", new Object[] {"method", "HotSpotDiagnosticMXBean.setVMOption " + name + "=" + value});
+    }
+
+    /** HotSpotDiagnosticMXBean.dumpHeap: this JVM's memory, secrets included, written to a chosen file. */
+    public static void heapDump(String path) throws IOException {
+        String[] d = ask("file", "write", new Object[] {"path", path});
         if (d != null) {
-            throw new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+            throw new AgtIOException(message(d), d[0], d[1], d[2], seq(d));
         }
     }
 
-    /** Runtime.loadLibrary0 (System.loadLibrary). */
-    public static void nativeLoadLibrary(String name) {
-        String[] d = ask("native", "load", new Object[] {"library", name});
+    /** The Attach API's VirtualMachine.attach: agents and commands sent into another JVM. */
+    public static void attach(String pid) {
+        nativeCheck("restricted", new Object[] {"method", "com.sun.tools.attach.VirtualMachine.attach " + pid});
+    }
+
+    private static void nativeCheck(String action, Object[] fields) {
+        String[] d = ask("native", action, fields);
         if (d != null) {
             throw new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
         }

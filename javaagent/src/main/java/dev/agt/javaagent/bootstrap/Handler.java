@@ -34,4 +34,7 @@ public interface Handler {
      * or throws the denial.
      */
     Object result(int rule, Object self, Object result);
+
+    /** The resolver answered {@code addresses} for {@code host} in this JVM (no decision: a fact for later connects). */
+    void resolved(String host, java.net.InetAddress[] addresses);
 }

@@ -12,8 +12,25 @@ package dev.agt.javaagent.hooks;
  * @param loads    argument slots to pass, with their JVM type ('A' reference, 'I' int, 'Z' boolean)
  * @param target   the Dispatcher method
  * @param targetDesc its descriptor
+ * @param optional   absent on some supported JDK (JDK 17's legacy sockets, JDK 22's FFM): the
+ *                   self-check does not require it, the coverage map says where it applies
+ * @param atReturn   called before each normal return instead of at entry, with the returned
+ *                   reference first (only reference-returning methods)
  */
-public record Hook(String family, String owner, String name, String desc, String loads, String target, String targetDesc) {
+public record Hook(String family, String owner, String name, String desc, String loads, String target, String targetDesc, boolean optional,
+                   boolean atReturn) {
+
+    public Hook(String family, String owner, String name, String desc, String loads, String target, String targetDesc) {
+        this(family, owner, name, desc, loads, target, targetDesc, false, false);
+    }
+
+    public static Hook optional(String family, String owner, String name, String desc, String loads, String target, String targetDesc) {
+        return new Hook(family, owner, name, desc, loads, target, targetDesc, true, false);
+    }
+
+    public static Hook atReturn(String family, String owner, String name, String desc, String loads, String target, String targetDesc) {
+        return new Hook(family, owner, name, desc, loads, target, targetDesc, false, true);
+    }
 
     public String className() {
         return owner.replace('/', '.');
@@ -32,6 +49,6 @@ public record Hook(String family, String owner, String name, String desc, String
     }
 
     public String id() {
-        return className() + "." + name + desc;
+        return (atReturn ? "return:" : "entry:") + className() + "." + name + desc;
     }
 }

@@ -45,12 +45,78 @@ public final class HookTransformer implements ClassFileTransformer {
         return failed;
     }
 
+    /** A class of a JDK module of the boot layer that the application class loader defines (jdk.attach). */
+    static boolean jdkModule(Module module, String className) {
+        String expected = JdkInstrumentation.APP_LOADER_CLASSES.get(className);
+        return expected != null && module != null && module.isNamed() && module.getName().equals(expected)
+                && module.getLayer() == ModuleLayer.boot();
+    }
+
+    private static MethodVisitor atEntry(MethodVisitor mv, Hook h) {
+        return new MethodVisitor(Opcodes.ASM9, mv) {
+            @Override
+            public void visitCode() {
+                super.visitCode();
+                call(mv, h);
+            }
+
+            @Override
+            public void visitMaxs(int maxStack, int maxLocals) {
+                super.visitMaxs(maxStack + 4, maxLocals);
+            }
+        };
+    }
+
+    /** Before each ARETURN: the returned reference, duplicated, then the loads; the stack is as it was after. */
+    private static MethodVisitor atReturn(MethodVisitor mv, Hook h) {
+        return new MethodVisitor(Opcodes.ASM9, mv) {
+            @Override
+            public void visitInsn(int opcode) {
+                if (opcode == Opcodes.ARETURN) {
+                    super.visitInsn(Opcodes.DUP);
+                    call(mv, h);
+                }
+                super.visitInsn(opcode);
+            }
+
+            @Override
+            public void visitMaxs(int maxStack, int maxLocals) {
+                super.visitMaxs(maxStack + 5, maxLocals);
+            }
+        };
+    }
+
+    /** Loads the hook's arguments and calls its dispatcher method. */
+    private static void call(MethodVisitor mv, Hook h) {
+        for (String load : h.loads().split(" ")) {
+            // "1A", "2I", or "0A>owner.field:desc>owner.method()desc": a slot, then
+            // fields read and no-argument methods called on what was loaded
+            String[] steps = load.split(">");
+            String slot = steps[0];
+            char t = slot.charAt(slot.length() - 1);
+            mv.visitVarInsn(t == 'A' ? Opcodes.ALOAD : Opcodes.ILOAD, Integer.parseInt(slot.substring(0, slot.length() - 1)));
+            for (int i = 1; i < steps.length; i++) {
+                String step = steps[i];
+                int dot = step.indexOf('.');
+                int paren = step.indexOf('(');
+                if (paren > 0) {
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, step.substring(0, dot), step.substring(dot + 1, paren), step.substring(paren), false);
+                } else {
+                    int colon = step.indexOf(':');
+                    mv.visitFieldInsn(Opcodes.GETFIELD, step.substring(0, dot), step.substring(dot + 1, colon), step.substring(colon + 1));
+                }
+            }
+        }
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, h.target(), h.targetDesc(), false);
+    }
+
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefining, ProtectionDomain pd,
                             byte[] bytes) {
         List<Hook> hooks = className == null ? null : byClass.get(className);
-        if (hooks == null || !(loader == null || loader == PLATFORM && JdkInstrumentation.PLATFORM_CLASSES.contains(className))) {
-            return null; // only JDK classes (boot loader, or the platform loader's java.net.http) are ours to touch
+        if (hooks == null || !(loader == null || loader == PLATFORM && JdkInstrumentation.PLATFORM_CLASSES.contains(className)
+                || jdkModule(module, className))) {
+            return null; // only JDK classes (boot loader, the platform loader's java.net.http, jdk.attach) are ours to touch
         }
         try {
             ClassReader reader = new ClassReader(bytes);
@@ -62,39 +128,7 @@ public final class HookTransformer implements ClassFileTransformer {
                     for (Hook h : hooks) {
                         if (h.matches(name, desc)) {
                             applied.add(h.id());
-                            return new MethodVisitor(Opcodes.ASM9, mv) {
-                                @Override
-                                public void visitCode() {
-                                    super.visitCode();
-                                    for (String load : h.loads().split(" ")) {
-                                        // "1A", "2I", or "0A>owner.field:desc>owner.method()desc": a slot, then
-                                        // fields read and no-argument methods called on what was loaded
-                                        String[] steps = load.split(">");
-                                        String slot = steps[0];
-                                        char t = slot.charAt(slot.length() - 1);
-                                        super.visitVarInsn(t == 'A' ? Opcodes.ALOAD : Opcodes.ILOAD, Integer.parseInt(slot.substring(0, slot.length() - 1)));
-                                        for (int i = 1; i < steps.length; i++) {
-                                            String step = steps[i];
-                                            int dot = step.indexOf('.');
-                                            int paren = step.indexOf('(');
-                                            if (paren > 0) {
-                                                super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, step.substring(0, dot), step.substring(dot + 1, paren),
-                                                        step.substring(paren), false);
-                                            } else {
-                                                int colon = step.indexOf(':');
-                                                super.visitFieldInsn(Opcodes.GETFIELD, step.substring(0, dot), step.substring(dot + 1, colon),
-                                                        step.substring(colon + 1));
-                                            }
-                                        }
-                                    }
-                                    super.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, h.target(), h.targetDesc(), false);
-                                }
-
-                                @Override
-                                public void visitMaxs(int maxStack, int maxLocals) {
-                                    super.visitMaxs(maxStack + 4, maxLocals);
-                                }
-                            };
+                            mv = h.atReturn() ? atReturn(mv, h) : atEntry(mv, h);
                         }
                     }
                     return mv;

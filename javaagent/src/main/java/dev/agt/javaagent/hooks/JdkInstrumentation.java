@@ -16,62 +16,31 @@ public final class JdkInstrumentation {
     }
 
     static final String FILE_NOT_FOUND_STRING = "(Ljava/lang/String;)V";
-    static final String PATH_SET = "(Ljava/nio/file/Path;Ljava/util/Set;)V";
     static final String PATH = "(Ljava/nio/file/Path;)V";
-    static final String PATH_PATH = "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V";
-    static final String UFSP = "sun/nio/fs/UnixFileSystemProvider";
     static final String FILE = "(Ljava/io/File;)V";
-    static final String VIEW_FILE = "0A>sun/nio/fs/UnixFileAttributeViews$Basic.file:Lsun/nio/fs/UnixPath;";
 
     static final String HTTP_REQUEST = "1A>jdk/internal/net/http/Exchange.request:Ljdk/internal/net/http/HttpRequestImpl;";
 
     /** Hooked classes the platform class loader defines (java.net.http); all others are the boot loader's. */
     public static final java.util.Set<String> PLATFORM_CLASSES = java.util.Set.of("jdk/internal/net/http/PlainHttpConnection");
 
+    /**
+     * Hooked classes of JDK modules the application class loader defines, by module: accepted
+     * only from that module of the boot layer, which no application class can join.
+     */
+    public static final java.util.Map<String, String> APP_LOADER_CLASSES = java.util.Map.of("sun/tools/attach/VirtualMachineImpl", "jdk.attach");
+
     public static final List<Hook> HOOKS = List.of(
             // file: java.io
             new Hook("file", "java/io/FileInputStream", "open", "(Ljava/lang/String;)V", "1A", "fileRead", FILE_NOT_FOUND_STRING),
             new Hook("file", "java/io/FileOutputStream", "open", "(Ljava/lang/String;Z)V", "1A 2Z", "fileWrite", "(Ljava/lang/String;Z)V"),
             new Hook("file", "java/io/RandomAccessFile", "open", "(Ljava/lang/String;I)V", "1A 2I", "fileRandom", "(Ljava/lang/String;I)V"),
-            // file: java.io.File operations (their java.io.FileSystem methods are native on JDK 17)
-            new Hook("file", "java/io/File", "delete", "()Z", "0A", "ioDelete", FILE),
-            new Hook("file", "java/io/File", "renameTo", "(Ljava/io/File;)Z", "0A 1A", "ioRename", "(Ljava/io/File;Ljava/io/File;)V"),
-            new Hook("file", "java/io/File", "mkdir", "()Z", "0A", "ioCreateDirectory", FILE),
-            new Hook("file", "java/io/File", "createNewFile", "()Z", "0A", "ioCreateFile", FILE),
-            new Hook("file", "java/io/File", "normalizedList", "()[Ljava/lang/String;", "0A", "ioList", FILE), // list() and listFiles() both
-            new Hook("file", "java/io/File", "setReadable", "(ZZ)Z", "0A", "ioAttr", FILE),
-            new Hook("file", "java/io/File", "setWritable", "(ZZ)Z", "0A", "ioAttr", FILE),
-            new Hook("file", "java/io/File", "setExecutable", "(ZZ)Z", "0A", "ioAttr", FILE),
-            new Hook("file", "java/io/File", "setLastModified", "(J)Z", "0A", "ioAttr", FILE),
-            new Hook("file", "java/io/File", "setReadOnly", "()Z", "0A", "ioAttr", FILE),
-            // file: every NIO route goes through the default provider
-            new Hook("file", UFSP, "newByteChannel",
-                    "(Ljava/nio/file/Path;Ljava/util/Set;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/SeekableByteChannel;",
-                    "1A 2A", "nioOpen", PATH_SET),
-            new Hook("file", UFSP, "newFileChannel",
-                    "(Ljava/nio/file/Path;Ljava/util/Set;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/FileChannel;",
-                    "1A 2A", "nioOpen", PATH_SET),
-            new Hook("file", UFSP, "newAsynchronousFileChannel",
-                    "(Ljava/nio/file/Path;Ljava/util/Set;Ljava/util/concurrent/ExecutorService;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/channels/AsynchronousFileChannel;",
-                    "1A 2A", "nioOpen", PATH_SET),
-            new Hook("file", UFSP, "newDirectoryStream",
-                    "(Ljava/nio/file/Path;Ljava/nio/file/DirectoryStream$Filter;)Ljava/nio/file/DirectoryStream;", "1A", "nioList", PATH),
-            new Hook("file", UFSP, "createDirectory", "(Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A",
-                    "nioCreateDirectory", PATH),
-            new Hook("file", UFSP, "implDelete", "(Ljava/nio/file/Path;Z)Z", "1A", "nioDelete", PATH),
-            new Hook("file", UFSP, "copy", "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/CopyOption;)V", "1A 2A", "nioCopy", PATH_PATH),
-            new Hook("file", UFSP, "move", "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/CopyOption;)V", "1A 2A", "nioMove", PATH_PATH),
-            new Hook("file", UFSP, "createSymbolicLink",
-                    "(Ljava/nio/file/Path;Ljava/nio/file/Path;[Ljava/nio/file/attribute/FileAttribute;)V", "1A 2A", "nioSymlink", PATH_PATH),
-            new Hook("file", UFSP, "createLink", "(Ljava/nio/file/Path;Ljava/nio/file/Path;)V", "1A 2A", "nioLink", PATH_PATH),
-            // file: attribute changes through NIO views (Files.setPosixFilePermissions, setOwner,
-            // setLastModifiedTime, setAttribute): the view knows its file in a field
-            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Basic", "setTimes",
-                    "(Ljava/nio/file/attribute/FileTime;Ljava/nio/file/attribute/FileTime;Ljava/nio/file/attribute/FileTime;)V", VIEW_FILE,
-                    "nioAttr", PATH),
-            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Posix", "setPermissions", "(Ljava/util/Set;)V", VIEW_FILE, "nioAttr", PATH),
-            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Posix", "setMode", "(I)V", VIEW_FILE, "nioAttr", PATH),
-            new Hook("file", "sun/nio/fs/UnixFileAttributeViews$Posix", "setOwners", "(II)V", VIEW_FILE, "nioAttr", PATH),
+            // file: every other file operation, java.io.File's and NIO's alike, is gated at its
+            // native gateway: see gates/GateInstrumentation
+            // file: watching a directory (inotify) reports the names created in it: a listing
+            new Hook("file", "sun/nio/fs/AbstractPoller", "register",
+                    "(Ljava/nio/file/Path;[Ljava/nio/file/WatchEvent$Kind;[Ljava/nio/file/WatchEvent$Modifier;)Ljava/nio/file/WatchKey;", "1A",
+                    "fsList", PATH),
             // net: Socket, SocketChannel, HttpClient, DatagramChannel.connect all funnel here
             new Hook("net", "sun/nio/ch/Net", "connect", "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I",
                     "2A 3I", "netConnect", "(Ljava/net/InetAddress;I)V"),
@@ -90,27 +59,64 @@ public final class JdkInstrumentation {
             new Hook("net", "java/net/InetAddress", "getAddressesFromNameService",
                     "(Ljava/lang/String;Ljava/net/InetAddress;)[Ljava/net/InetAddress;|(Ljava/lang/String;)[Ljava/net/InetAddress;",
                     "0A", "netResolve", "(Ljava/lang/String;)V"),
+            // net: what the resolver answered, so that a host name is reported only for an address
+            // it really resolved to in this JVM (InetAddress.getByAddress(name, ip) names anything)
+            Hook.atReturn("net", "java/net/InetAddress", "getAddressesFromNameService",
+                    "(Ljava/lang/String;Ljava/net/InetAddress;)[Ljava/net/InetAddress;|(Ljava/lang/String;)[Ljava/net/InetAddress;",
+                    "0A", "netResolved", "([Ljava/net/InetAddress;Ljava/lang/String;)V"),
             // net: UDP datagrams to an address of the sender's choosing (DatagramSocket and DatagramChannel)
             new Hook("net", "sun/nio/ch/DatagramChannelImpl", "sendFromNativeBuffer",
                     "(Ljava/io/FileDescriptor;Ljava/nio/ByteBuffer;Ljava/net/InetSocketAddress;)I", "3A", "netSend",
                     "(Ljava/net/InetSocketAddress;)V"),
-            // net: listening sockets (ServerSocket, ServerSocketChannel, Unix domain servers)
-            new Hook("net", "sun/nio/ch/NioSocketImpl", "bind", "(Ljava/net/InetAddress;I)V", "1A 2I", "netListen",
+            // net: every bind (server, client and datagram sockets, channels, asynchronous channels)
+            new Hook("net", "sun/nio/ch/Net", "bind", "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)V", "2A 3I",
+                    "netListen", "(Ljava/net/InetAddress;I)V"),
+            new Hook("net", "sun/nio/ch/UnixDomainSockets", "bind", "(Ljava/io/FileDescriptor;Ljava/nio/file/Path;)V", "1A",
+                    "netListenUnix", PATH),
+            // net: reverse lookups (getHostName, getCanonicalHostName) send a query naming the address;
+            // denied, the JDK answers with the address itself, as for any failed lookup
+            Hook.optional("net", "java/net/InetAddress$PlatformNameService", "getHostByAddr", "([B)Ljava/lang/String;", "1A", "netReverse", "([B)V"),
+            Hook.optional("net", "java/net/InetAddress$PlatformResolver", "lookupByAddress", "([B)Ljava/lang/String;", "1A", "netReverse", "([B)V"),
+            // net, JDK 17: the legacy socket implementations that jdk.net.usePlainSocketImpl and
+            // jdk.net.usePlainDatagramSocketImpl switch on (removed in later JDKs)
+            Hook.optional("net", "java/net/AbstractPlainSocketImpl", "connectToAddress", "(Ljava/net/InetAddress;II)V", "1A 2I", "netConnect",
                     "(Ljava/net/InetAddress;I)V"),
-            new Hook("net", "sun/nio/ch/ServerSocketChannelImpl", "netBind", "(Ljava/net/SocketAddress;I)Ljava/net/SocketAddress;", "1A",
-                    "netListenAddress", "(Ljava/net/SocketAddress;)V"),
-            new Hook("net", "sun/nio/ch/ServerSocketChannelImpl", "unixBind", "(Ljava/net/SocketAddress;I)Ljava/net/SocketAddress;", "1A",
-                    "netListenAddress", "(Ljava/net/SocketAddress;)V"),
+            Hook.optional("net", "java/net/AbstractPlainSocketImpl", "bind", "(Ljava/net/InetAddress;I)V", "1A 2I", "netListen",
+                    "(Ljava/net/InetAddress;I)V"),
+            Hook.optional("net", "java/net/AbstractPlainDatagramSocketImpl", "bind", "(ILjava/net/InetAddress;)V", "2A 1I", "netListen",
+                    "(Ljava/net/InetAddress;I)V"),
+            Hook.optional("net", "java/net/AbstractPlainDatagramSocketImpl", "connect", "(Ljava/net/InetAddress;I)V", "1A 2I", "netConnect",
+                    "(Ljava/net/InetAddress;I)V"),
+            Hook.optional("net", "java/net/AbstractPlainDatagramSocketImpl", "send", "(Ljava/net/DatagramPacket;)V", "1A", "netSendPacket",
+                    "(Ljava/net/DatagramPacket;)V"),
             // process: launches through ProcessBuilder (start, startPipeline, Runtime.exec) are decided
             // where the builder can still change: child JVMs get the agent, sandboxed launches bubblewrap
             new Hook("process", "java/lang/ProcessBuilder", "start", "([Ljava/lang/ProcessBuilder$Redirect;)Ljava/lang/Process;", "0A",
                     "processBuilderStart", "(Ljava/lang/ProcessBuilder;)V"),
-            // process: ProcessBuilder.start and Runtime.exec, reflection included
-            new Hook("process", "java/lang/ProcessImpl", "start",
-                    "([Ljava/lang/String;Ljava/util/Map;Ljava/lang/String;[Ljava/lang/ProcessBuilder$Redirect;Z)Ljava/lang/Process;",
-                    "0A 1A 2A", "processStart", "([Ljava/lang/String;Ljava/util/Map;Ljava/lang/String;)V"),
-            // native
-            new Hook("native", "java/lang/Runtime", "load0", "(Ljava/lang/Class;Ljava/lang/String;)V", "2A", "nativeLoad", FILE_NOT_FOUND_STRING),
-            new Hook("native", "java/lang/Runtime", "loadLibrary0", "(Ljava/lang/Class;Ljava/lang/String;)V", "2A", "nativeLoadLibrary",
-                    FILE_NOT_FOUND_STRING));
+            // process: the last Java frame of every launch, with the bytes that will be executed
+            // (program, arguments, environment, directory): compared there with what was decided
+            new Hook("process", "java/lang/ProcessImpl", "<init>", "([B[BI[BI[B[IZZ)V", "1A 2A 3I 4A 6A", "processExec", "([B[BI[B[B)V"),
+            // native: every JNI library load (System.load, System.loadLibrary's candidates, the JDK's own):
+            // the one overload that opens the library, with the canonical path (or a built-in's name)
+            new Hook("native", "jdk/internal/loader/NativeLibraries", "loadLibrary",
+                    "(Ljava/lang/Class;Ljava/lang/String;Z)Ljdk/internal/loader/NativeLibrary;", "2A", "nativeLoadRaw", "(Ljava/lang/Object;)V"),
+            // native, JDK 22+: libraries the FFM API loads (SymbolLookup.libraryLookup; load(Path) calls this)
+            Hook.optional("native", "jdk/internal/loader/RawNativeLibraries", "load", "(Ljava/lang/String;)Ljdk/internal/loader/NativeLibrary;",
+                    "1A", "nativeLoadRaw", "(Ljava/lang/Object;)V"),
+            // native: the DiagnosticCommand MBean runs jcmd commands in this JVM (JVMTI.agent_load loads
+            // any native library, VM.log writes any file); HotSpotDiagnostic dumps the heap to a chosen file
+            // and sets VM flags (HeapDumpPath...); the Attach API loads agents into other JVMs
+            Hook.optional("native", "com/sun/management/internal/DiagnosticCommandImpl$Wrapper", "execute", "([Ljava/lang/String;)Ljava/lang/String;",
+                    "0A>com/sun/management/internal/DiagnosticCommandImpl$Wrapper.cmd:Ljava/lang/String; 1A", "diagnosticCommand",
+                    "(Ljava/lang/String;[Ljava/lang/String;)V"),
+            Hook.optional("file", "com/sun/management/internal/HotSpotDiagnostic", "dumpHeap", "(Ljava/lang/String;Z)V", "1A", "heapDump",
+                    FILE_NOT_FOUND_STRING),
+            Hook.optional("native", "com/sun/management/internal/HotSpotDiagnostic", "setVMOption", "(Ljava/lang/String;Ljava/lang/String;)V",
+                    "1A 2A", "vmOption", "(Ljava/lang/String;Ljava/lang/String;)V"),
+            Hook.optional("native", "sun/tools/attach/VirtualMachineImpl", "<init>", "(Lcom/sun/tools/attach/spi/AttachProvider;Ljava/lang/String;)V",
+                    "2A", "attach", FILE_NOT_FOUND_STRING),
+            // native, JDK 22+: every restricted method of the FFM API (downcall and upcall handles,
+            // MemorySegment.reinterpret, library lookups...) checks native access here
+            Hook.optional("native", "jdk/internal/reflect/Reflection", "ensureNativeAccess", "(Ljava/lang/Class;Ljava/lang/Class;Ljava/lang/String;Z)V",
+                    "0A 1A 2A 3Z", "nativeRestricted", "(Ljava/lang/Class;Ljava/lang/Class;Ljava/lang/String;Z)V"));
 }

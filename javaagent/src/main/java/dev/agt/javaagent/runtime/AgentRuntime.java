@@ -34,7 +34,7 @@ import java.util.stream.Collectors;
  * its reason code. A broken connection is re-established at most once a second.
  */
 public final class AgentRuntime implements Handler {
-    static final Set<String> READS = Set.of("read", "list", "attr");
+    static final Set<String> READS = Set.of("read", "list", "stat");
     private static final StackWalker WALKER = StackWalker.getInstance();
     private volatile Options options;
     /** The JDK runtime image (java.home and what its conf/lib/legal resolve to). */
@@ -265,11 +265,26 @@ public final class AgentRuntime implements Handler {
         for (int i = 0; i + 1 < fields.length; i += 2) {
             String k = (String) fields[i];
             Object v = fields[i + 1];
+            boolean entry = family.equals("file") && (action.equals("delete") || action.equals("rename") || action.equals("link"));
             switch (k) {
-                case "path" -> target.put("path", family.equals("file") && (action.equals("delete") || action.equals("rename")
-                        || action.equals("link")) ? Targets.linkPath(v) : Targets.realPath(v));
-                case "dest" -> target.put("dest", action.equals("link") ? Targets.realPath(v) : Targets.realPath(v));
-                case "address" -> Targets.address((InetAddress) v, target);
+                // a name that is deleted, renamed or linked is the directory entry itself (its directory resolved)
+                case "path" -> target.put("path", entry ? Targets.linkPath(v) : Targets.realPath(v));
+                case "at" -> target.put("path", entry ? Targets.linkPath(Targets.at((Object[]) v)) : Targets.realPath(Targets.at((Object[]) v)));
+                case "fd" -> target.put("path", Targets.realPath(Targets.fdPath((Integer) v)));
+                case "link" -> target.put("path", Targets.linkPath(v));
+                case "linkAt" -> target.put("path", Targets.linkPath(Targets.at((Object[]) v)));
+                case "dest" -> target.put("dest", Targets.linkPath(v)); // rename's destination and link's existing name: not followed
+                case "destAt" -> target.put("dest", Targets.linkPath(Targets.at((Object[]) v)));
+                case "symlinkTarget" -> target.put("dest", Targets.symlinkTarget(fields[1], (byte[]) v));
+                case "address" -> Targets.address((InetAddress) v, target, this::earned, !action.equals("listen"));
+                case "reverse" -> {
+                    try {
+                        target.put("ip", InetAddress.getByAddress((byte[]) v).getHostAddress());
+                    } catch (java.net.UnknownHostException e) {
+                        target.put("ip", "invalid");
+                    }
+                    target.put("reverse", "true");
+                }
                 case "port" -> target.put("port", ((Integer) v).longValue());
                 case "unix" -> {
                     target.put("transport", "unix");
@@ -278,18 +293,8 @@ public final class AgentRuntime implements Handler {
                 case "library" -> target.put("path", library(String.valueOf(v)));
                 case "hostname" -> target.put("host", String.valueOf(v));
                 case "transport" -> target.put("transport", String.valueOf(v));
-                case "cmd" -> {
-                    String[] decided = decidedLaunch.get();
-                    if (decided != null) {
-                        decidedLaunch.remove();
-                        if (java.util.Arrays.equals(decided, (String[]) v)) {
-                            return null; // decided (and logged) at ProcessBuilder.start, launched unchanged
-                        }
-                    }
-                    @SuppressWarnings("unchecked")
-                    Map<Object, Object> env = (Map<Object, Object>) fields[i + 3];
-                    target.putAll(Targets.process((String[]) v, env, (String) fields[i + 5]));
-                    i += 4;
+                case "launch" -> {
+                    return finalLaunch((Object[]) v);
                 }
                 case "append" -> {
                     // a detail of java.io writes; the action already says write
@@ -297,25 +302,13 @@ public final class AgentRuntime implements Handler {
                 default -> target.put(k, String.valueOf(v));
             }
         }
-        if (family.equals("file") && READS.contains(act) && target.get("path") instanceof String p && runtimeRead(p)) {
+        if (family.equals("file") && READS.contains(act) && target.get("path") instanceof String p && runtimeRead(p, act)) {
             return null;
         }
         if (family.equals("native") && target.get("path") instanceof String p && p.startsWith(runtimeDirs.get(0))) {
             // the JDK's own libraries from its runtime image (libextnet, libzip...): without them
             // the JDK's networking classes fail to initialize for good, even before any policy
             return null;
-        }
-        if (family.equals("process")) {
-            // reached ProcessImpl.start without a matching ProcessBuilder decision (the command changed
-            // in between, or another route): a launch the policy sandboxes cannot be wrapped here
-            Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()));
-            Decision d = decide(request);
-            if (d.allowed() && d.sandbox() != null) {
-                return new String[] {d.rule(), "sandbox-required", "this launch is allowed only inside sandbox " + d.sandbox()
-                        + ", and it did not come through ProcessBuilder.start unchanged", Long.toString(d.auditSeq()),
-                        family + "/" + act + " " + describe(target)};
-            }
-            return answer(d, family, act, target, false);
         }
         return ask(family, act, target, false);
     }
@@ -373,8 +366,19 @@ public final class AgentRuntime implements Handler {
         return c.decide(request, options.timeoutMs());
     }
 
-    private boolean runtimeRead(String realPath) {
-        return under(realPath, runtimeDirs) || under(realPath, classPathDirs) || classPathFiles.contains(realPath);
+    /**
+     * Reads that never reach the engine: the JDK's runtime image, the jars of the start-up class
+     * path, and class files (only those) below its directories, which class loading needs. A
+     * resource, a key or any other file below a class path directory is decided like any file.
+     */
+    private boolean runtimeRead(String realPath, String action) {
+        if (under(realPath, runtimeDirs) || classPathFiles.contains(realPath)) {
+            return true;
+        }
+        if (action.equals("stat") && classPathDirs.contains(realPath + "/")) {
+            return true; // the class loader resolves its directory (getCanonicalFile): its metadata, never its listing
+        }
+        return realPath.endsWith(".class") && under(realPath, classPathDirs);
     }
 
     private static boolean under(String path, List<String> dirs) {
@@ -386,8 +390,94 @@ public final class AgentRuntime implements Handler {
         return false;
     }
 
-    /** The launch this thread's ProcessBuilder decided: ProcessImpl.start lets exactly it through without asking again. */
-    private final ThreadLocal<String[]> decidedLaunch = new ThreadLocal<>();
+    /** The launch this thread's ProcessBuilder decided: ProcessImpl's constructor lets exactly it through. */
+    private final ThreadLocal<Decided> decidedLaunch = new ThreadLocal<>();
+
+    /** What a launch was decided on: command, the whole environment the child gets, and its directory as ProcessImpl names it. */
+    private record Decided(List<String> cmd, Map<String, String> env, String dir) {
+    }
+
+    /**
+     * At ProcessImpl's constructor, with the bytes forkAndExec will use: the launch must be the
+     * one decided at ProcessBuilder.start on this thread, byte for byte. Another thread that
+     * changed the builder's command, environment (say, removed this agent from
+     * JAVA_TOOL_OPTIONS) or directory in between gets no process.
+     */
+    private String[] finalLaunch(Object[] l) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(cString((byte[]) l[0]));
+        cmd.addAll(cStrings((byte[]) l[1], (Integer) l[2]));
+        Map<String, String> env = null;
+        if (l[3] != null) {
+            env = new java.util.HashMap<>();
+            for (String kv : cStrings((byte[]) l[3], Integer.MAX_VALUE)) {
+                int eq = kv.indexOf('=', 1);
+                env.put(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? "" : kv.substring(eq + 1));
+            }
+        }
+        String dir = l[4] == null ? null : cString((byte[]) l[4]);
+        Decided decided = decidedLaunch.get();
+        decidedLaunch.remove();
+        String what = "process/exec " + cmd;
+        if (decided == null) {
+            return new String[] {"", "launch-undecided", "this launch reached the JDK's last gateway without a decision at ProcessBuilder.start",
+                    "-1", what};
+        }
+        List<String> changed = new ArrayList<>();
+        if (!decided.cmd().equals(cmd)) {
+            changed.add("command");
+        }
+        if (!java.util.Objects.equals(decided.env(), env)) {
+            changed.add("environment");
+        }
+        if (!java.util.Objects.equals(decided.dir(), dir)) {
+            changed.add("directory");
+        }
+        return changed.isEmpty() ? null : new String[] {"", "launch-changed", "the " + String.join(", ", changed)
+                + " changed between the decision and the launch (another thread changed the ProcessBuilder)", "-1", what};
+    }
+
+    private static String cString(byte[] b) {
+        int n = b.length > 0 && b[b.length - 1] == 0 ? b.length - 1 : b.length;
+        return new String(b, 0, n, java.nio.charset.Charset.defaultCharset());
+    }
+
+    /** NUL-separated strings, at most {@code max}. */
+    private static List<String> cStrings(byte[] b, int max) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < b.length && out.size() < max; i++) {
+            if (b[i] == 0) {
+                out.add(new String(b, start, i - start, java.nio.charset.Charset.defaultCharset()));
+                start = i + 1;
+            }
+        }
+        return out;
+    }
+
+    /** Names the resolver of this JVM answered, by address: a connect reports a name only if it is here for its IP. */
+    private final Map<String, Set<String>> earnedNames = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<String, Set<String>>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Set<String>> eldest) {
+                    return size() > 16_384;
+                }
+            });
+
+    @Override
+    public void resolved(String host, InetAddress[] addresses) {
+        String name = host.toLowerCase(java.util.Locale.ROOT);
+        for (InetAddress a : addresses) {
+            if (a != null) {
+                earnedNames.computeIfAbsent(a.getHostAddress(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(name);
+            }
+        }
+    }
+
+    boolean earned(String name, String ip) {
+        Set<String> names = earnedNames.get(ip);
+        return names != null && names.contains(name.toLowerCase(java.util.Locale.ROOT));
+    }
     /** Builders this agent rewrote to run in a sandbox, with the command their owner gave. */
     private final Map<ProcessBuilder, Launch> rewritten = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
@@ -400,11 +490,20 @@ public final class AgentRuntime implements Handler {
             builder.environment().clear();
             builder.environment().putAll(original.env());
         }
-        String minted = prepareLaunch(builder);
         String[] cmd = builder.command().toArray(String[]::new);
         if (cmd.length == 0 || hasNull(java.util.Arrays.asList(cmd))) {
             return null; // ProcessBuilder itself refuses these (IndexOutOfBounds, NullPointerException): nothing launches
         }
+        if (isJava(cmd[0])) {
+            String bad = JvmOptions.unsafe(List.of(cmd), this::isAgtAgent);
+            if (bad != null) {
+                return new String[] {"", "unsafe-jvm-option", "a child JVM may not be started with " + bad
+                        + " (native agents, the boot class path, JDK internals and option files are refused)", "-1",
+                        "process/exec " + java.util.Arrays.toString(cmd)};
+            }
+        }
+        String minted = prepareLaunch(builder);
+        cmd = builder.command().toArray(String[]::new);
         String dir = builder.directory() == null ? null : builder.directory().getPath();
         @SuppressWarnings({"unchecked", "rawtypes"})
         Map<Object, Object> env = (Map) builder.environment();
@@ -433,7 +532,8 @@ public final class AgentRuntime implements Handler {
                         Long.toString(d.auditSeq()), "process/exec " + describe(target)};
             }
         }
-        decidedLaunch.set(cmd);
+        decidedLaunch.set(new Decided(List.of(cmd), new java.util.HashMap<>(builder.environment()),
+                builder.directory() == null ? null : builder.directory().toString()));
         return null;
     }
 
@@ -473,13 +573,30 @@ public final class AgentRuntime implements Handler {
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
                 + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
                 + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()); // sub-agents follow the same rules
-        StringBuilder rest = new StringBuilder();
-        for (String token : env.getOrDefault("JAVA_TOOL_OPTIONS", "").trim().split("\\s+")) {
-            if (!token.isEmpty() && !isAgtAgent(token)) {
-                rest.append(' ').append(token);
+        List<String> removed = new ArrayList<>();
+        for (String variable : JvmOptions.VARIABLES) {
+            StringBuilder kept = new StringBuilder();
+            for (String token : env.getOrDefault(variable, "").trim().split("\\s+")) {
+                if (token.isEmpty() || isAgtAgent(token)) {
+                    continue;
+                }
+                if (JvmOptions.safe(token)) {
+                    kept.append(' ').append(token);
+                } else {
+                    removed.add(variable + ": " + token);
+                }
+            }
+            if (variable.equals("JAVA_TOOL_OPTIONS")) {
+                env.put(variable, flag + kept);
+            } else if (kept.length() == 0) {
+                env.remove(variable);
+            } else {
+                env.put(variable, kept.substring(1));
             }
         }
-        env.put("JAVA_TOOL_OPTIONS", flag + rest);
+        if (!removed.isEmpty() && !options.quiet()) {
+            System.err.println("agt: removed from a child's JVM options (not on the safe list): " + String.join(", ", removed));
+        }
         env.keySet().removeIf(k -> k.startsWith("AGT_")); // options meant for us never steer the child
         return delegated;
     }
@@ -543,6 +660,9 @@ public final class AgentRuntime implements Handler {
     }
 
     private static String library(String name) {
+        if (name.indexOf('/') >= 0) {
+            return Targets.realPath(name); // a path (NativeLibraries hands over the canonical one)
+        }
         String file = System.mapLibraryName(name);
         for (String prop : new String[] {"java.library.path", "sun.boot.library.path"}) {
             for (String dir : System.getProperty(prop, "").split(File.pathSeparator)) {

@@ -96,41 +96,92 @@ final class Targets {
         }
     }
 
-    /** Also the link itself, without following it: deleting or renaming a link touches the link. */
+    /**
+     * The link itself, without following it: deleting, renaming or linking a name touches that
+     * directory entry, not what a link there points at. Its directory is resolved the way the
+     * kernel walks it ({@code allowed/link/../x} is {@code x} beside the link's target), never
+     * normalized as text.
+     */
     static String linkPath(Object p) {
-        Path path = p instanceof Path pp ? pp : Path.of(String.valueOf(p));
-        Path abs = path.toAbsolutePath().normalize();
-        if (Files.isSymbolicLink(abs)) {
-            Path parent = abs.getParent();
-            return (parent == null ? abs : Path.of(realPath(parent)).resolve(abs.getFileName())).toString();
+        Path path;
+        try {
+            path = p instanceof Path pp ? pp : Path.of(String.valueOf(p));
+        } catch (InvalidPathException e) {
+            return String.valueOf(p);
         }
-        return realPath(abs);
+        Path abs = path.toAbsolutePath();
+        Path name = abs.getFileName();
+        Path parent = abs.getParent();
+        if (name == null || parent == null || name.toString().equals("..") || name.toString().equals(".")) {
+            return realPath(abs);
+        }
+        return Path.of(realPath(parent)).resolve(name).toString();
     }
 
-    static void address(InetAddress a, Map<String, Object> out) {
+    /** The directory a descriptor is open on, as the kernel names it; AT_FDCWD (-100) is the working directory. */
+    static Path fdPath(int fd) {
+        if (fd == -100) {
+            return Path.of(System.getProperty("user.dir"));
+        }
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
+        } catch (Exception e) {
+            // no such descriptor: a name that matches no allow rule
+            return Path.of("/proc/self/fd/" + fd);
+        }
+    }
+
+    /** A name relative to a directory descriptor ({@code openat}, {@code unlinkat}...): absolute names ignore the descriptor. */
+    static Path at(Object[] at) {
+        int dfd = (Integer) at[0];
+        String name = at[1] instanceof byte[] b ? new String(b, java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(at[1]);
+        return name.startsWith("/") ? Path.of(name) : fdPath(dfd).resolve(name);
+    }
+
+    /** A symbolic link's target as the kernel will follow it: relative to the link's own directory. */
+    static String symlinkTarget(Object link, byte[] target) {
+        String t = new String(target, java.nio.charset.StandardCharsets.UTF_8);
+        Path l = link instanceof Path pp ? pp : Path.of(String.valueOf(link));
+        Path dir = l.toAbsolutePath().getParent();
+        return realPath(t.startsWith("/") || dir == null ? Path.of(t) : dir.resolve(t));
+    }
+
+    /**
+     * The address's fields: {@code ip}, and {@code host} only when the name was earned, i.e. the
+     * resolver of this JVM resolved that name to that address ({@code InetAddress.getByAddress}
+     * can name any address anything). Otherwise {@code host} is the IP literal. An unspecified
+     * address (0.0.0.0, ::) is decided as the loopback it reaches when {@code reaching}.
+     */
+    static void address(InetAddress a, Map<String, Object> out, java.util.function.BiPredicate<String, String> earned, boolean reaching) {
         // toString is "host/ip" without any lookup; getHostName() could do reverse DNS
         String s = a.toString();
         int slash = s.indexOf('/');
-        String host = slash > 0 ? s.substring(0, slash) : s.substring(slash + 1);
-        out.put("host", host);
-        out.put("ip", a.getHostAddress());
+        String name = slash > 0 ? s.substring(0, slash) : "";
+        String ip = a.getHostAddress();
+        if (reaching && a.isAnyLocalAddress()) {
+            ip = a instanceof java.net.Inet6Address ? "0:0:0:0:0:0:0:1" : "127.0.0.1";
+            name = "";
+        }
+        boolean trusted = !name.isEmpty() && (earned.test(name, ip) || a.isLoopbackAddress() && name.equals("localhost"));
+        out.put("host", trusted ? name : ip);
+        out.put("ip", ip);
     }
 
-    static String executable(String cmd0, Map<?, ?> env) {
+    /**
+     * The file the kernel will execute: a name with a slash is relative to the child's working
+     * directory; a bare name is searched on the parent's PATH, as the JDK's launcher does (not
+     * the child's), with relative PATH entries taken from the child's working directory.
+     */
+    static String executable(String cmd0, String cwd) {
         if (cmd0.indexOf('/') >= 0) {
-            return realPath(cmd0);
+            return realPath(cmd0.startsWith("/") ? Path.of(cmd0) : Path.of(cwd).resolve(cmd0));
         }
-        Object pathVar = env != null ? env.get("PATH") : null;
-        String pathEnv = pathVar != null ? pathVar.toString() : System.getenv("PATH");
-        if (pathEnv != null) {
-            for (String dir : pathEnv.split(File.pathSeparator)) {
-                if (dir.isEmpty()) {
-                    continue;
-                }
-                Path candidate = Path.of(dir, cmd0);
-                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                    return realPath(candidate);
-                }
+        String pathEnv = System.getenv("PATH");
+        for (String dir : (pathEnv == null ? "/bin:/usr/bin" : pathEnv).split(File.pathSeparator, -1)) {
+            Path base = dir.isEmpty() ? Path.of(cwd) : dir.startsWith("/") ? Path.of(dir) : Path.of(cwd).resolve(dir);
+            Path candidate = base.resolve(cmd0);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return realPath(candidate);
             }
         }
         return cmd0;
@@ -138,9 +189,11 @@ final class Targets {
 
     static Map<String, Object> process(String[] cmd, Map<?, ?> env, String dir) {
         Map<String, Object> t = new LinkedHashMap<>();
-        t.put("executable", executable(cmd[0], env));
+        String cwd = realPath(dir != null ? (Path.of(dir).isAbsolute() ? dir : Path.of(System.getProperty("user.dir")).resolve(dir).toString())
+                : System.getProperty("user.dir"));
+        t.put("executable", executable(cmd[0], cwd));
         t.put("argv", List.of(cmd));
-        t.put("cwd", realPath(dir != null ? dir : System.getProperty("user.dir")));
+        t.put("cwd", cwd);
         if (env != null) {
             List<String> names = new ArrayList<>();
             Map<String, String> inherited = System.getenv();

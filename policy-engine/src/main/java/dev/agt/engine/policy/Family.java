@@ -5,10 +5,10 @@ import java.util.Set;
 
 /** The call families of ARCHITECTURE.md's request vocabulary and the actions each has. */
 public enum Family {
-    FILE(Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr")),
+    FILE(Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr", "stat")),
     NET(Set.of("connect", "resolve", "send", "listen")),
     PROCESS(Set.of("exec")),
-    NATIVE(Set.of("load")),
+    NATIVE(Set.of("load", "restricted")),
     MCP(Set.of("call", "list", "read", "prompt")),
     TOOL(Set.of("call"));
 

@@ -26,7 +26,7 @@ public record Rule(String id, boolean deny, Family family, Set<String> actions, 
     }
 
     public boolean matches(String action, Map<String, Object> target, Agent agent, Set<Fact> facts) {
-        if (!actions.isEmpty() && !actions.contains(action)) {
+        if (!actions.isEmpty() && !actions.contains(action) && !coversStat(action)) {
             return false;
         }
         if (!when.isEmpty() && !facts.containsAll(when)) {
@@ -38,6 +38,16 @@ public record Rule(String id, boolean deny, Family family, Set<String> actions, 
             }
         }
         return true;
+    }
+
+    /**
+     * {@code file/stat} (existence, size, times of a path) is covered by a rule that lists
+     * {@code read}, deny or allow: what may not be read may not be probed, and what may be read
+     * may be probed. An allow that lets a path be written or created lets it be probed too.
+     */
+    private boolean coversStat(String action) {
+        return action.equals("stat") && family == Family.FILE
+                && (actions.contains("read") || !deny && (actions.contains("write") || actions.contains("create")));
     }
 
     /** {@code limit: 60/minute}: at most {@code count} allows per agent in any {@code periodNanos} window. */
