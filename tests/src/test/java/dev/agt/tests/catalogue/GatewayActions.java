@@ -182,6 +182,31 @@ final class GatewayActions {
     public static void noop() {
     }
 
+    /** The agent's dispatcher, as application code finds it (the boot loader defines it). */
+    static Class<?> dispatcher() throws Exception {
+        return Class.forName("dev.agt.javaagent.bootstrap.Dispatcher");
+    }
+
+    /** Tries to disarm the checks for this thread or the whole JVM, then reads the secret: a refused try is fine, a read is not. */
+    static Object disarmThenRead(Action disarm) throws Exception {
+        try {
+            disarm.run();
+        } catch (Throwable refused) {
+            // InaccessibleObjectException, IllegalAccessException, SecurityException: the agent's state is out of reach
+        }
+        return Files.readAllBytes(secret()).length;
+    }
+
+    interface Action {
+        Object run() throws Throwable;
+    }
+
+    static sun.misc.Unsafe unsafe() throws Exception {
+        java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+        f.setAccessible(true);
+        return (sun.misc.Unsafe) f.get(null);
+    }
+
     static void register() {
         // ---- SecureDirectoryStream: openat, unlinkat, renameat, fchmod... on a directory descriptor
         act("file.sds.read.relative", () -> {
@@ -618,6 +643,30 @@ final class GatewayActions {
         act("process.java.argv.argfile", Expect.DENIED, Expect.DENIED, () -> child(null, null, "@" + root.resolve("work/args")));
         act("process.java.argv.OnError", Expect.DENIED, Expect.DENIED, () -> child(null, null, "-XX:OnError=touch " + root.resolve("work/marker-onerror")));
         act("process.java.argv.javaagent", Expect.DENIED, Expect.DENIED, () -> child(null, null, "-javaagent:" + root.resolve("work/other-agent.jar")));
+        // ---- code and files reached through the JVM's management interfaces
+        act("native.DiagnosticCommand.JVMTI.agent_load", Expect.DENIED, Expect.NOT_DENIED, () -> {
+            var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            return server.invoke(new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "jvmtiAgentLoad",
+                    new Object[] {new String[] {root.resolve("work/libnothing.so").toString()}}, new String[] {String[].class.getName()});
+        });
+        act("native.DiagnosticCommand.VM.log", Expect.DENIED, Expect.NOT_DENIED, () -> {
+            var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            return server.invoke(new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "vmLog",
+                    new Object[] {new String[] {"output=" + secretDir().resolve("vm-" + current + ".log"), "what=disable"}},
+                    new String[] {String[].class.getName()});
+        });
+        change("file.HotSpotDiagnostic.dumpHeap", () -> {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            bean.dumpHeap(secretDir().resolve("heap-" + current + ".hprof").toString(), true);
+            return "dumped";
+        });
+        act("native.HotSpotDiagnostic.setVMOption", Expect.DENIED, Expect.NOT_DENIED, () -> {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            bean.setVMOption("HeapDumpPath", secretDir().resolve("oom.hprof").toString());
+            return "set";
+        });
+        act("native.attach.self", Expect.DENIED, Expect.ERROR, () -> Class.forName("com.sun.tools.attach.VirtualMachine")
+                .getMethod("attach", String.class).invoke(null, String.valueOf(ProcessHandle.current().pid())));
         // ---- native code: JNI loads by the file loaded, and the FFM API's restricted methods (JDK 22+)
         act("native.Runtime.load", Expect.DENIED, Expect.ERROR, () -> {
             Runtime.getRuntime().load(root.resolve("work/libnothing.so").toString());
@@ -656,6 +705,56 @@ final class GatewayActions {
             return ffm("java.lang.foreign.AddressLayout", "withTargetLayout", new Class<?>[] {Class.forName("java.lang.foreign.MemoryLayout")},
                     address, javaInt) != null;
         });
+        // ---- switching the checks off from inside: reflection, method handles, Unsafe. Last, and
+        // per-thread tries on a thread of their own: one that worked must not decide later actions
+        act("bypass.setAccessible.DEPTH", () -> ActionCatalogue.onThread(() -> disarmThenRead(() -> {
+            java.lang.reflect.Field f = dispatcher().getDeclaredField("DEPTH");
+            f.setAccessible(true);
+            return ((int[]) ((ThreadLocal<?>) f.get(null)).get())[0] += 1000;
+        })));
+        act("bypass.setAccessible.armed", () -> disarmThenRead(() -> {
+            java.lang.reflect.Field f = dispatcher().getDeclaredField("armed");
+            f.setAccessible(true);
+            f.setBoolean(null, false);
+            return "disarmed";
+        }));
+        act("bypass.setAccessible.handler", () -> disarmThenRead(() -> {
+            Class<?> h = Class.forName("dev.agt.javaagent.bootstrap.Handler");
+            Object allowAll = java.lang.reflect.Proxy.newProxyInstance(GatewayActions.class.getClassLoader(), new Class<?>[] {h}, (p, m, a) -> null);
+            java.lang.reflect.Field f = dispatcher().getDeclaredField("handler");
+            f.setAccessible(true);
+            f.set(null, allowAll);
+            return "replaced";
+        }));
+        act("bypass.privateLookupIn.armed", () -> disarmThenRead(() -> {
+            var lookup = java.lang.invoke.MethodHandles.privateLookupIn(dispatcher(), java.lang.invoke.MethodHandles.lookup());
+            lookup.findStaticVarHandle(dispatcher(), "armed", boolean.class).set(false);
+            return "disarmed";
+        }));
+        act("bypass.privateLookupIn.DEPTH", () -> ActionCatalogue.onThread(() -> disarmThenRead(() -> {
+            var lookup = java.lang.invoke.MethodHandles.privateLookupIn(dispatcher(), java.lang.invoke.MethodHandles.lookup());
+            ThreadLocal<?> t = (ThreadLocal<?>) lookup.findStaticGetter(dispatcher(), "DEPTH", ThreadLocal.class).invoke();
+            return ((int[]) t.get())[0] += 1000;
+        })));
+        act("bypass.Unsafe.armed", () -> disarmThenRead(() -> {
+            sun.misc.Unsafe u = unsafe();
+            java.lang.reflect.Field f = dispatcher().getDeclaredField("armed");
+            u.putBooleanVolatile(u.staticFieldBase(f), u.staticFieldOffset(f), false);
+            return "disarmed";
+        }));
+        act("bypass.Unsafe.DEPTH", () -> ActionCatalogue.onThread(() -> disarmThenRead(() -> {
+            sun.misc.Unsafe u = unsafe();
+            java.lang.reflect.Field f = dispatcher().getDeclaredField("DEPTH");
+            ThreadLocal<?> t = (ThreadLocal<?>) u.getObject(u.staticFieldBase(f), u.staticFieldOffset(f));
+            return ((int[]) t.get())[0] += 1000;
+        })));
+        act("bypass.Unsafe.key-then-enter", () -> ActionCatalogue.onThread(() -> disarmThenRead(() -> {
+            sun.misc.Unsafe u = unsafe();
+            java.lang.reflect.Field f = dispatcher().getDeclaredField("key");
+            Object key = u.getObject(u.staticFieldBase(f), u.staticFieldOffset(f));
+            dispatcher().getMethod("enter", Object.class).invoke(null, key);
+            return "entered";
+        })));
     }
 
 }
