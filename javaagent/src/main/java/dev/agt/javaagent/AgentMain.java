@@ -62,8 +62,6 @@ final class AgentMain {
             inst.addTransformer(gates, true);
             List<Class<?>> loaded = new ArrayList<>();
             ClassLoader platform = ClassLoader.getPlatformClassLoader();
-            ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> // its hooks call the dispatcher
-                    inst.redefineModule(http, Set.of(Dispatcher.class.getModule()), java.util.Map.of(), java.util.Map.of(), Set.of(), java.util.Map.of()));
             for (Class<?> c : inst.getAllLoadedClasses()) {
                 ClassLoader l = c.getClassLoader();
                 String internal = c.getName().replace('.', '/');

@@ -29,6 +29,8 @@ final class BootstrapInjector {
     static final List<String> CLASSES = List.of("Denial", "Denied", "Handler", "AgtFileNotFoundException", "AgtAccessDeniedException",
             "AgtConnectException", "AgtIOException", "AgtSecurityException", "AgtUnknownHostException", "Dispatcher", "Dispatcher$1");
     static final String PKG = "dev.agt.javaagent.bootstrap.";
+    /** The named module of the bootstrap loader the bootstrap classes are sealed in (exported, never opened). */
+    static final String MODULE = "dev.agt.bootstrap";
     /** The gate classes defined for this JDK, or null when they could not be. */
     static GateClasses.Written gates;
 
@@ -41,7 +43,8 @@ final class BootstrapInjector {
         String how;
         try {
             Module injector = injectorModule();
-            inst.redefineModule(javaBase, Set.of(), Map.of("jdk.internal.misc", Set.of(injector)), Map.of(), Set.of(), Map.of());
+            inst.redefineModule(javaBase, Set.of(), Map.of("jdk.internal.misc", Set.of(injector), "jdk.internal.module", Set.of(injector)),
+                    Map.of(), Set.of(), Map.of());
             // the gates join the JDK's own packages (sun.nio.fs, java.io), after the dispatcher they call
             gates = GateClasses.write(GateInstrumentation.GATES);
             int n = CLASSES.size() + gates.classes().size();
@@ -56,8 +59,8 @@ final class BootstrapInjector {
                 names[i] = g.getKey().replace('/', '.');
                 classes[i++] = g.getValue();
             }
-            Class.forName(INJECTOR, true, injector.getClassLoader()).getMethod("define", String[].class, byte[][].class)
-                    .invoke(null, names, classes);
+            Class.forName(INJECTOR, true, injector.getClassLoader()).getMethod("define", String.class, String.class, String[].class, byte[][].class)
+                    .invoke(null, MODULE, PKG.substring(0, PKG.length() - 1), names, classes);
             how = "defined";
         } catch (ReflectiveOperationException | RuntimeException e) {
             gates = null; // a jar on the boot class path cannot add classes to java.base's packages: the self-check stops the JVM
@@ -74,12 +77,18 @@ final class BootstrapInjector {
             how = "appended";
         }
         Class<?> dispatcher = Class.forName(PKG + "Dispatcher", true, null);
-        // instrumented java.base code calls into the bootstrap loader's unnamed module: let it read it
-        inst.redefineModule(javaBase, Set.of(dispatcher.getModule()), Map.of(), Map.of(), Set.of(), Map.of());
+        // instrumented JDK code calls into the bootstrap classes' module: every module with a hook reads it
+        for (String name : HOOKED_MODULES) {
+            ModuleLayer.boot().findModule(name).ifPresent(m ->
+                    inst.redefineModule(m, Set.of(dispatcher.getModule()), Map.of(), Map.of(), Set.of(), Map.of()));
+        }
         return how;
     }
 
     static final String INJECTOR = "dev.agt.javaagent.injector.Injector";
+
+    /** The JDK modules whose classes the hooks rewrite to call the dispatcher. */
+    static final List<String> HOOKED_MODULES = List.of("java.base", "java.net.http", "jdk.management", "jdk.attach", "jdk.unsupported");
 
     /**
      * A named module holding only the Injector, in a class loader of its own: exporting

@@ -594,6 +594,18 @@ public final class Dispatcher {
         nativeCheck("restricted", new Object[] {"method", "com.sun.tools.attach.VirtualMachine.attach " + pid});
     }
 
+    /**
+     * sun.misc.Unsafe's field-offset methods: refused for the agent's own classes, always (armed
+     * or not, whoever asks: the agent itself never uses them). Not a policy decision: no policy
+     * may let application code rewrite the checks.
+     */
+    public static void unsafeField(java.lang.reflect.Field f) {
+        if (f != null && f.getDeclaringClass().getClassLoader() == null && f.getDeclaringClass().getName().startsWith("dev.agt.javaagent.bootstrap.")) {
+            throw new AgtSecurityException("blocked by agent-integrity (not logged): sun.misc.Unsafe on " + f, "", "agent-integrity",
+                    "the agt agent's own state is not for Unsafe", -1);
+        }
+    }
+
     private static void nativeCheck(String action, Object[] fields) {
         String[] d = ask("native", action, fields);
         if (d != null) {

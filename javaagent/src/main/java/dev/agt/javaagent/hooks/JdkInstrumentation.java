@@ -18,6 +18,7 @@ public final class JdkInstrumentation {
     static final String FILE_NOT_FOUND_STRING = "(Ljava/lang/String;)V";
     static final String PATH = "(Ljava/nio/file/Path;)V";
     static final String FILE = "(Ljava/io/File;)V";
+    static final String FIELD = "(Ljava/lang/reflect/Field;)V";
 
     static final String HTTP_REQUEST = "1A>jdk/internal/net/http/Exchange.request:Ljdk/internal/net/http/HttpRequestImpl;";
 
@@ -96,6 +97,11 @@ public final class JdkInstrumentation {
             // process: the last Java frame of every launch, with the bytes that will be executed
             // (program, arguments, environment, directory): compared there with what was decided
             new Hook("process", "java/lang/ProcessImpl", "<init>", "([B[BI[BI[B[IZZ)V", "1A 2A 3I 4A 6A", "processExec", "([B[BI[B[B)V"),
+            // integrity: sun.misc.Unsafe (open to every application) must not hand out the address of
+            // the agent's own state; the rest of it is out of reach (a sealed module, see BootstrapInjector)
+            new Hook("native", "sun/misc/Unsafe", "staticFieldOffset", "(Ljava/lang/reflect/Field;)J", "1A", "unsafeField", FIELD),
+            new Hook("native", "sun/misc/Unsafe", "staticFieldBase", "(Ljava/lang/reflect/Field;)Ljava/lang/Object;", "1A", "unsafeField", FIELD),
+            new Hook("native", "sun/misc/Unsafe", "objectFieldOffset", "(Ljava/lang/reflect/Field;)J", "1A", "unsafeField", FIELD),
             // native: every JNI library load (System.load, System.loadLibrary's candidates, the JDK's own):
             // the one overload that opens the library, with the canonical path (or a built-in's name)
             new Hook("native", "jdk/internal/loader/NativeLibraries", "loadLibrary",
