@@ -1,6 +1,5 @@
 package dev.agt.engine.policy;
 
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -174,10 +173,8 @@ public sealed interface Condition {
                 }
                 case "regex":
                     return v instanceof String s && ((StringPattern) operand).matches(s, agent);
-                case "host": {
-                    String h = v instanceof String s ? hostOf(s) : null;
-                    return h != null && ((StringPattern) operand).matches(normalizeHost(h), agent);
-                }
+                case "host":
+                    return hostTest(UrlHost.readings(v), (StringPattern) operand, agent, deny);
                 case "cidr":
                     return v instanceof String s && ((Ip.Cidr) operand).contains(Ip.parse(s));
                 default:
@@ -261,16 +258,27 @@ public sealed interface Condition {
         return l;
     }
 
-    /** The host of a URL argument, or of a bare host name; null when there is none. */
-    static String hostOf(String s) {
-        if (s.indexOf("://") < 0) {
-            return s.isEmpty() || s.indexOf('/') >= 0 ? null : s;
+    /**
+     * {@code where: {pointer: ..., host: ...}} over every host a client may read in the argument
+     * ({@link UrlHost#readings}). Fails closed in both directions, and that needs the rule's effect:
+     * a deny rule's condition holds when ANY reading is unparseable or matches; an allow rule's
+     * only when EVERY reading is a host that matches. Rules combine only by "any matching deny wins,
+     * then any matching allow, else default-deny", and a rule matches only when all its conditions
+     * hold, with no negation anywhere; so a doubt that makes a deny's condition true can only add a
+     * denial, and one that makes an allow's condition false can only take an allow away. Answering
+     * false on doubt for both (the old behaviour) let every URL the engine could not read past a
+     * deny; answering true for both would let it satisfy an allow.
+     */
+    private static boolean hostTest(List<UrlHost> readings, StringPattern pattern, Agent agent, boolean deny) {
+        for (UrlHost r : readings) {
+            boolean matches = r instanceof UrlHost.Host h && pattern.matches(normalizeHost(h.name()), agent);
+            if (deny && (matches || r instanceof UrlHost.Unparseable)) {
+                return true;
+            }
+            if (!deny && !matches) {
+                return false;
+            }
         }
-        try {
-            URI u = new URI(s);
-            return u.getHost();
-        } catch (Exception e) {
-            return null;
-        }
+        return !deny;
     }
 }

@@ -235,6 +235,42 @@ final class RuleReader {
         return List.copyOf(out);
     }
 
+    /**
+     * Why a {@code where} host pattern could never match, or null. URL hosts are compared in
+     * canonical form (ASCII, punycode, no trailing dot), so a pattern in Unicode or ending in a
+     * dot would be a deny that silently never denies.
+     */
+    static String deadUrlHostPattern(String v) {
+        if (v.length() > 1 && v.endsWith(".")) {
+            return "host pattern '" + v + "' ends with '.'; hosts are matched without their trailing dot, so it could never match: write '"
+                    + v.replaceAll("\\.+$", "") + "'";
+        }
+        if (v.chars().anyMatch(c -> c >= 0x80)) {
+            StringBuilder ascii = new StringBuilder();
+            for (String label : v.split("\\.", -1)) {
+                if (ascii.length() > 0 || v.startsWith(".")) {
+                    ascii.append('.');
+                }
+                if (label.chars().allMatch(c -> c < 0x80)) {
+                    ascii.append(label);
+                } else if (label.chars().anyMatch(c -> "*?{}\\,".indexOf(c) >= 0)) {
+                    ascii = null;
+                    break;
+                } else {
+                    try {
+                        ascii.append(HostParser.domainToAscii(label));
+                    } catch (HostParser.Failure f) {
+                        ascii = null;
+                        break;
+                    }
+                }
+            }
+            return "host pattern '" + v + "' is not ASCII; URL hosts are matched in their ASCII (punycode) form, so it could never match"
+                    + (ascii == null ? "" : ": write '" + ascii + "'");
+        }
+        return null;
+    }
+
     private StringPattern glob(Node.Scalar s, String v, Glob.Kind kind, boolean absolutePaths) {
         if (absolutePaths) {
             if (!v.startsWith("/") && !v.startsWith("**/") && !v.startsWith("${agent.id}")) {
@@ -494,9 +530,15 @@ final class RuleReader {
                     case "glob":
                         operand = glob(s, text, Glob.Kind.PATH, false);
                         break;
-                    case "host":
-                        operand = glob(s, text, Glob.Kind.HOST, false);
+                    case "host": {
+                        String dead = deadUrlHostPattern(text);
+                        if (dead != null) {
+                            fail(s.pos(), dead);
+                        } else {
+                            operand = glob(s, text, Glob.Kind.HOST, false);
+                        }
                         break;
+                    }
                     case "prefix":
                         operand = new StringPattern.Prefix(text);
                         break;

@@ -51,6 +51,14 @@ class PolicyValidationTest {
                         6, 13, "must be absolute"),
                 Arguments.of("unnormalized path", HEAD + "  - id: a\n    effect: allow\n    family: file\n    paths: [/a/../b]\n",
                         6, 13, "not normalized"),
+                Arguments.of("URL host pattern with a trailing dot", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n"
+                        + "    where: [{pointer: /url, host: \"**.evil.example.\"}]\n", 6, 35,
+                        "host pattern '**.evil.example.' ends with '.'; hosts are matched without their trailing dot, so it could never match:"
+                        + " write '**.evil.example'"),
+                Arguments.of("URL host pattern in Unicode", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n"
+                        + "    where: [{pointer: /url, host: \"**.b\u00FCcher.example\"}]\n", 6, 35,
+                        "host pattern '**.b\u00FCcher.example' is not ASCII; URL hosts are matched in their ASCII (punycode) form, so it could"
+                        + " never match: write '**.xn--bcher-kva.example'"),
                 Arguments.of("bad regex", HEAD + "  - id: a\n    effect: allow\n    family: process\n    executables: [{regex: \"(\"}]\n",
                         6, 27, "bad regex '('"),
                 Arguments.of("bad cidr", HEAD + "  - id: a\n    effect: deny\n    family: net\n    cidrs: [10.0.0.1/8]\n",
