@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where decisions and engine events are recorded. The engine replies to an agent only from
@@ -34,6 +35,15 @@ public interface AuditSink extends Closeable {
             throw err[0] instanceof IOException io ? io : new IOException(err[0]);
         }
         return seq[0];
+    }
+
+    /**
+     * The stored line of entry {@code seq} (canonical JSON, as hashed), or empty when this sink
+     * cannot read entries back or holds no such entry. Not for the decision path: it may read a
+     * whole segment.
+     */
+    default Optional<byte[]> entry(long seq) throws IOException {
+        return Optional.empty();
     }
 
     /** The sequence number the next entry will get. */

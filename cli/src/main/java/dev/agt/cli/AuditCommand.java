@@ -2,6 +2,8 @@ package dev.agt.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.entry.OutcomeEntry;
+import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.LogFiles;
 import dev.agt.audit.note.KeyFileException;
 import dev.agt.audit.note.NoteKeys;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -160,13 +163,17 @@ final class AuditCommand {
 
     /** Entry filters shared by show and tail. */
     static class Filters {
+        /** Decisions remembered for the outcomes that follow them (an outcome may carry no request of its own). */
+        static final int REMEMBERED = 1 << 14;
+
         @Option(names = "--agent", paramLabel = "NAME", description = "Only this agent.")
         String agent;
 
         @Option(names = "--family", paramLabel = "FAMILY", description = "Only this call family.")
         String family;
 
-        @Option(names = "--effect", paramLabel = "allow|deny", description = "Only allowed or only denied calls.")
+        @Option(names = "--effect", paramLabel = "allow|deny", description = "Only allowed or only denied calls (for a local outcome, "
+                + "what the agent finally did).")
         String effect;
 
         @Option(names = "--since", paramLabel = "TIME", description = "From this ISO-8601 time on (e.g. 2026-11-27T10:00:00Z).")
@@ -178,6 +185,36 @@ final class AuditCommand {
         @Option(names = "--json", description = "Print the entries as JSON lines, as stored.")
         boolean json;
 
+        /** A decision's call: its family, and {@code family/action target} for people. */
+        private record Call(String family, String text) {
+        }
+
+        /** Recent decisions by sequence number (a few hundred bytes each): the call an outcome follows. */
+        private final Map<Long, Call> decided = new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Call> eldest) {
+                return size() > REMEMBERED;
+            }
+        };
+
+        /** Reads every entry in order, whatever the filters: outcomes need the decisions they follow. */
+        void seen(JsonNode e) {
+            if (e.path("type").asText().equals("decision") && e.path("request").isObject()) {
+                decided.put(e.path("seq").asLong(), new Call(e.at("/request/family").asText(), call(e.path("request"))));
+            }
+        }
+
+        /**
+         * The call an entry is about: its own request, or for an outcome without one, the request
+         * of the decision it follows (when that is among the last {@link #REMEMBERED} decisions).
+         */
+        Call request(JsonNode e, Optional<OutcomeEntry> outcome) {
+            if (e.path("request").isObject() || outcome.isEmpty() || !outcome.get().followsDecision()) {
+                return e.path("request").isObject() ? new Call(e.at("/request/family").asText(), call(e.path("request"))) : new Call(null, "?");
+            }
+            return decided.getOrDefault(outcome.get().follows(), new Call(null, "?"));
+        }
+
         boolean keep(JsonNode e) {
             String time = e.path("time").asText("");
             if (since != null && time.compareTo(since) < 0 || until != null && time.compareTo(until) >= 0) {
@@ -186,10 +223,12 @@ final class AuditCommand {
             if (agent != null && !agent.equals(e.at("/agent/name").asText(null))) {
                 return false;
             }
-            if (family != null && !family.equals(e.at("/request/family").asText(null))) {
+            Optional<OutcomeEntry> o = OutcomeEntry.read(e);
+            if (family != null && !family.equals(o.isPresent() ? request(e, o).family() : e.at("/request/family").asText(null))) {
                 return false;
             }
-            return effect == null || effect.equals(e.at("/decision/effect").asText(null));
+            String finalEffect = o.isPresent() ? o.get().effect() : e.at("/decision/effect").asText(null);
+            return effect == null || effect.equals(finalEffect);
         }
 
         String render(JsonNode e, String raw) {
@@ -198,19 +237,53 @@ final class AuditCommand {
             }
             StringBuilder b = new StringBuilder();
             b.append('#').append(e.path("seq").asLong()).append("  ").append(e.path("time").asText()).append("  ");
+            Optional<OutcomeEntry> outcome = OutcomeEntry.read(e);
+            Optional<OutcomeEvent> event = OutcomeEvent.read(e);
             if (e.path("type").asText().equals("decision")) {
-                JsonNode t = e.at("/request/target");
-                String target = t.has("path") ? t.path("path").asText() : t.has("host") ? t.path("host").asText()
-                        + (t.has("port") ? ":" + t.path("port").asText() : "") : t.has("executable") ? t.path("executable").asText()
-                        : t.has("tool") ? t.path("tool").asText() : t.toString();
-                b.append(e.at("/agent/name").asText()).append("  ").append(e.at("/request/family").asText()).append('/')
-                        .append(e.at("/request/action").asText()).append("  ").append(target).append("  ")
+                b.append(e.at("/agent/name").asText()).append("  ").append(call(e.path("request"))).append("  ")
                         .append(e.at("/decision/effect").asText().toUpperCase()).append("  ").append(e.at("/decision/rule").asText())
                         .append(" (").append(e.at("/decision/code").asText()).append(')');
+            } else if (outcome.isPresent()) {
+                OutcomeEntry o = outcome.get();
+                b.append(o.agentName()).append("  ").append(request(e, outcome).text()).append("  ").append(o.effect().toUpperCase())
+                        .append("  outcome ").append(o.kind()).append(" (").append(o.code()).append(')');
+                if (o.followsDecision()) {
+                    b.append("  follows #").append(o.follows()).append(o.followsSession() >= 0 ? " (session " + o.followsSession() + ")" : "");
+                } else {
+                    b.append("  no decision");
+                }
+                if (o.spooled()) {
+                    b.append("  spooled, happened ").append(o.at());
+                }
+                o.gap().ifPresent(g -> b.append("  after a gap since ").append(g.since()).append(": ").append(g.held()).append(" held, ")
+                        .append(g.dropped()).append(" lost"));
+                if (!o.reason().isEmpty()) {
+                    b.append("  -- ").append(o.reason());
+                }
+            } else if (event.isPresent()) {
+                OutcomeEvent v = event.get();
+                b.append("event ").append(v.event()).append("  ").append(v.agentName()).append(": ");
+                if (v.event().equals(OutcomeEvent.LOST)) {
+                    b.append(v.dropped()).append(" outcome(s) lost while the engine was unreachable (since ").append(v.since()).append(")");
+                    if (!v.droppedKinds().isEmpty()) {
+                        b.append(' ').append(v.droppedKinds());
+                    }
+                } else {
+                    b.append(v.code()).append(": ").append(v.reason());
+                }
             } else {
                 b.append("event ").append(e.path("event").asText());
             }
             return b.toString();
+        }
+
+        /** {@code family/action target} in a few words. */
+        static String call(JsonNode request) {
+            JsonNode t = request.path("target");
+            String target = t.has("path") ? t.path("path").asText() : t.has("host") ? t.path("host").asText()
+                    + (t.has("port") ? ":" + t.path("port").asText() : "") : t.has("executable") ? t.path("executable").asText()
+                    : t.has("tool") ? t.path("tool").asText() : t.toString();
+            return request.path("family").asText() + '/' + request.path("action").asText() + "  " + target;
         }
     }
 
@@ -225,6 +298,7 @@ final class AuditCommand {
                         out.accept("?? unreadable line in " + seg.getFileName() + " (run 'agt audit verify')");
                         continue;
                     }
+                    f.seen(e);
                     if (f.keep(e)) {
                         out.accept(f.render(e, line));
                     }

@@ -201,6 +201,34 @@ public final class EngineClient implements AutoCloseable {
     }
 
     /**
+     * Reports what the agent finally did with a call (see {@link Outcome}). Completes with the
+     * audit sequence number of the outcome's entry once the engine has logged it; exceptionally
+     * with {@link OutcomeRefused} when the engine refused it or could not log it, or with the
+     * connection's IOException. Agents report through an {@link OutcomeSpool}, which keeps what
+     * could not be delivered; this is the plain frame.
+     */
+    public CompletableFuture<Long> outcome(Outcome o) {
+        return deliver(OutcomeDelivery.live(o));
+    }
+
+    /** Sends one OUTCOME frame (the spool marks late deliveries and gaps). */
+    CompletableFuture<Long> deliver(OutcomeDelivery d) {
+        return call(FrameType.OUTCOME, d.toBody()).thenCompose(frame -> {
+            CompletableFuture<Long> r = new CompletableFuture<>();
+            Object seq = frame.body().get("seq");
+            if (frame.type() == FrameType.OUTCOME_ACK && seq instanceof Long s && s >= 0) {
+                r.complete(s);
+            } else if (frame.type() == FrameType.ERROR) {
+                r.completeExceptionally(new OutcomeRefused(String.valueOf(frame.body().get("code")), String.valueOf(frame.body().get("message"))));
+            } else {
+                r.completeExceptionally(new OutcomeRefused(Reasons.BAD_REPLY, "engine answered an OUTCOME with " + frame.type()
+                        + (frame.type() == FrameType.OUTCOME_ACK ? " without a sequence number" : "")));
+            }
+            return r;
+        });
+    }
+
+    /**
      * Decides synchronously. Never throws and never allows on failure: an unreachable engine,
      * a timeout or a bad reply each become a denial with its reason code.
      */

@@ -30,7 +30,15 @@ public enum FrameType {
     KILL_REPLY(13),
     /** admin to engine: lift a kill. */
     REVIVE(14),
-    REVIVE_REPLY(15);
+    REVIVE_REPLY(15),
+    /**
+     * agent to engine: what the agent finally did with a call when that was not simply what the
+     * engine decided, or when the engine decided nothing (see {@link Outcome}); the engine logs it
+     * and replies OUTCOME_ACK or ERROR.
+     */
+    OUTCOME(16),
+    /** engine to agent: the OUTCOME with this id is in the audit log, as entry {@code seq}. */
+    OUTCOME_ACK(17);
 
     private final int code;
 

@@ -46,6 +46,20 @@ public final class Reasons {
     /** The engine's reply could not be understood (client side). */
     public static final String BAD_REPLY = "bad-reply";
 
+    // Why the agent acted on its own (codes of OUTCOME frames, see Outcome). The agent's own
+    // choice, after or without an engine decision; the log records each as an outcome entry.
+
+    /** The policy allowed a launch only inside a sandbox, and the agent could not set the sandbox up. */
+    public static final String SANDBOX_UNAVAILABLE = "sandbox-unavailable";
+    /** The policy allowed a launch only inside a sandbox, and the launch did not come through the route that wraps it. */
+    public static final String SANDBOX_REQUIRED = "sandbox-required";
+    /** What reached the final launch gateway differs from the launch the engine decided. */
+    public static final String LAUNCH_CHANGED = "launch-changed";
+    /** A JVM option in a child's environment that the agent removed (or refused the launch for). */
+    public static final String UNSAFE_JVM_OPTION = "unsafe-jvm-option";
+    /** The agent could not build a request for the call (an interception rule's target could not be read). */
+    public static final String UNBUILDABLE_REQUEST = "unbuildable-request";
+
     private Reasons() {
     }
 }

@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -438,6 +439,39 @@ public final class AuditLog implements AuditSink {
         } catch (IOException ignored) {
             // some file systems cannot sync a directory; the file itself is synced
         }
+    }
+
+    /**
+     * Reads entry {@code seq} back from its segment (complete lines only: an entry is readable
+     * once its append returned). One pass over at most one segment; the caller keeps it off the
+     * decision path.
+     */
+    @Override
+    public Optional<byte[]> entry(long seq) throws IOException {
+        if (seq < 0 || seq >= nextSeq()) {
+            return Optional.empty();
+        }
+        Path holder = null;
+        for (Path p : LogFiles.segments(o.dir())) {
+            if (LogFiles.firstSeq(p) <= seq) {
+                holder = p;
+            }
+        }
+        if (holder == null) {
+            return Optional.empty();
+        }
+        try (LineReader r = new LineReader(holder)) {
+            while (r.next()) {
+                EntryLine e = EntryLine.parse(r.line, 0, r.lineLen);
+                if (e != null && e.seq() == seq) {
+                    return Optional.of(java.util.Arrays.copyOf(r.line, r.lineLen));
+                }
+                if (e != null && e.seq() > seq) {
+                    break;
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

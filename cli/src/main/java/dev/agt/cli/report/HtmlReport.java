@@ -51,7 +51,8 @@ public final class HtmlReport {
                 .append(h(r.generated())).append(" &middot; filters: ")
                 .append(r.window().describe().isEmpty() ? "none" : "<code>" + h(String.join(" ", r.window().describe())) + "</code>").append("</p>\n");
         b.append("<nav><a href=\"#summary\">Summary</a><a href=\"#timeline\">Timeline</a><a href=\"#calls\">Blocked calls</a>"
-                + "<a href=\"#counts\">Counts</a><a href=\"#monitor\">Monitor mode</a><a href=\"#policies\">Policy versions</a>")
+                + "<a href=\"#local\">On their own</a><a href=\"#counts\">Counts</a><a href=\"#monitor\">Monitor mode</a>"
+                + "<a href=\"#policies\">Policy versions</a>")
                 .append(r.events().isEmpty() ? "" : "<a href=\"#events\">Events</a>")
                 .append(r.tools().isEmpty() ? "" : "<a href=\"#tools\">Flagged MCP tools</a>").append("</nav>\n</header>\n");
 
@@ -59,6 +60,7 @@ public final class HtmlReport {
         summary(b, r);
         timeline(b, r);
         calls(b, r);
+        local(b, r.local());
         counts(b, r);
         monitor(b, r);
         policies(b, r);
@@ -243,6 +245,76 @@ public final class HtmlReport {
         b.append("</tbody></table></div>\n<p id=\"no-rows\" class=\"empty\" hidden>No call matches the filters.</p>\n")
                 .append("<p class=\"sub\"><span class=\"badge blocked\">blocked</span> the call was denied and did not happen. "
                         + "<span class=\"badge would-block\">would block</span> a rule denied it, but monitor mode let it through.</p>\n</section>\n");
+    }
+
+    /** What the agents did on their own: a table of its own, outside the decision filters. */
+    private static void local(StringBuilder b, Report.LocalOutcomes l) {
+        b.append("<section id=\"local\">\n<h2>What the agents did on their own <span class=\"sub\">").append(l.outcomes().size())
+                .append(" outcome").append(l.outcomes().size() == 1 ? "" : "s");
+        if (l.lostTotal() > 0) {
+            b.append(", ").append(l.lostTotal()).append(" lost");
+        }
+        b.append("</span></h2>\n");
+        if (l.isEmpty()) {
+            b.append("<p class=\"empty\">None: every call went as the engine decided.</p>\n</section>\n");
+            return;
+        }
+        b.append("<p class=\"sub\">Calls that went otherwise than an engine decision says, or that the engine never decided, as the "
+                + "agents reported them. <em>happened</em> is the agent's clock; a late report arrived after the engine was unreachable.</p>\n");
+        if (!l.byKind().isEmpty()) {
+            b.append("<div class=\"cards\">\n");
+            l.byKind().forEach((k, n) -> b.append("<div class=\"card ").append(k.startsWith("passed") || k.equals("modified") ? "would" : "blocked")
+                    .append("\" data-kind=\"").append(h(k)).append("\"><div class=\"n\">").append(n).append("</div><div class=\"l\">")
+                    .append(h(Report.LocalOutcomes.meaning(k))).append("</div></div>\n"));
+            b.append("</div>\n");
+        }
+        if (l.lostTotal() > 0) {
+            b.append("<div class=\"banner bad\"><p class=\"title\">").append(l.lostTotal())
+                    .append(" outcome(s) lost while the engine was unreachable</p><ul>");
+            l.lost().forEach(x -> b.append("<li>#").append(x.seq()).append(" ").append(h(x.time())).append(": ").append(h(x.agent()))
+                    .append(" lost ").append(x.dropped()).append(" (").append(h(x.droppedKinds().toString())).append("), gap since ")
+                    .append(h(x.since())).append("</li>"));
+            b.append("</ul></div>\n");
+        }
+        if (!l.outcomes().isEmpty()) {
+            b.append("<div class=\"table-wrap\"><table id=\"local-table\">\n<thead><tr><th class=\"num\">#</th><th>time</th><th>agent</th>"
+                    + "<th>call</th><th>target</th><th>outcome</th><th>reason</th><th>follows</th><th>happened</th></tr></thead>\n<tbody>\n");
+            for (Report.Local x : l.outcomes()) {
+                String cls = x.effect().equals("deny") ? "blocked" : "would-block";
+                b.append("<tr class=\"").append(cls).append(x.afterBreak() ? " after-break" : "").append("\" data-seq=\"").append(x.seq())
+                        .append("\" data-kind=\"").append(h(x.kind())).append("\"><td class=\"num\">").append(x.seq());
+                if (x.afterBreak()) {
+                    b.append("<br><span class=\"badge break\">after the break</span>");
+                }
+                b.append("</td><td class=\"mono\">").append(h(x.time().replaceFirst("T", " "))).append("</td><td>").append(h(x.agent()))
+                        .append("</td><td>").append(h(x.call())).append("</td><td class=\"target\"><code>").append(h(x.targetText()))
+                        .append("</code></td><td><span class=\"badge ").append(cls).append("\">").append(h(x.kind())).append("</span><br><span class=\"sub\">")
+                        .append(h(x.code())).append("</span></td><td class=\"reason\">").append(h(x.reason())).append("</td><td class=\"mono\">");
+                if (x.follows() < 0) {
+                    b.append("<span class=\"sub\">no decision</span>");
+                } else {
+                    b.append('#').append(x.follows());
+                    if (!x.decided().isEmpty()) {
+                        b.append("<br><span class=\"sub\">").append(h(x.decided())).append("</span>");
+                    }
+                }
+                b.append("</td><td class=\"mono\">").append(h(x.at().replaceFirst("T", " ")));
+                if (x.spooled()) {
+                    b.append("<br><span class=\"badge monitor\">reported late</span>");
+                }
+                b.append("</td></tr>\n");
+            }
+            b.append("</tbody></table></div>\n");
+        }
+        if (!l.refused().isEmpty()) {
+            b.append("<h3>Outcomes the engine refused</h3>\n<div class=\"table-wrap\"><table id=\"refused-table\">\n<thead><tr>"
+                    + "<th class=\"num\">#</th><th>time</th><th>agent</th><th>code</th><th>reason</th></tr></thead>\n<tbody>\n");
+            l.refused().forEach(x -> b.append("<tr><td class=\"num\">").append(x.seq()).append("</td><td class=\"mono\">").append(h(x.time()))
+                    .append("</td><td>").append(h(x.agent())).append("</td><td class=\"mono\">").append(h(x.code())).append("</td><td>")
+                    .append(h(x.reason())).append("</td></tr>\n"));
+            b.append("</tbody></table></div>\n");
+        }
+        b.append("</section>\n");
     }
 
     private static void select(StringBuilder b, String id, String all, List<String> values) {

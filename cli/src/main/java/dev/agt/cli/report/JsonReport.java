@@ -98,7 +98,55 @@ public final class JsonReport {
             x.put("times", t.times());
             return x;
         }).toList());
+        m.put("local_outcomes", local(r.local()));
         m.put("unreadable_lines", r.unreadable());
+        return m;
+    }
+
+    static Map<String, Object> local(Report.LocalOutcomes l) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("by_kind", l.byKind());
+        m.put("lost_total", l.lostTotal());
+        m.put("outcomes", l.outcomes().stream().map(x -> {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("seq", x.seq());
+            o.put("time", x.time());
+            o.put("happened", x.at());
+            o.put("agent", x.agent());
+            o.put("session", x.session());
+            o.put("kind", x.kind());
+            o.put("effect", x.effect());
+            o.put("code", x.code());
+            o.put("reason", x.reason());
+            o.put("follows", x.follows() < 0 ? null : x.follows());
+            o.put("decided", x.decided());
+            o.put("call", x.call());
+            o.put("family", x.family());
+            o.put("target_text", x.targetText());
+            o.put("spooled", x.spooled());
+            o.put("after_break", x.afterBreak());
+            return o;
+        }).toList());
+        m.put("lost", l.lost().stream().map(x -> {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("seq", x.seq());
+            o.put("time", x.time());
+            o.put("agent", x.agent());
+            o.put("dropped", x.dropped());
+            o.put("held", x.held());
+            o.put("since", x.since());
+            o.put("dropped_kinds", x.droppedKinds());
+            return o;
+        }).toList());
+        m.put("refused", l.refused().stream().map(x -> {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("seq", x.seq());
+            o.put("time", x.time());
+            o.put("agent", x.agent());
+            o.put("code", x.code());
+            o.put("reason", x.reason());
+            return o;
+        }).toList());
         return m;
     }
 

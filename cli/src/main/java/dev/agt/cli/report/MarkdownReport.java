@@ -48,6 +48,8 @@ public final class MarkdownReport {
                     + "`agt audit check-proof proof.json --pubkey ENGINE.pub`. The HTML and JSON reports carry them.\n\n");
         }
 
+        local(b, r.local());
+
         b.append("## Counts\n\n");
         for (String dim : Report.DIMENSIONS) {
             Map<String, Tally> byKey = r.counts().get(dim);
@@ -95,6 +97,50 @@ public final class MarkdownReport {
             b.append('\n');
         }
         return b.toString();
+    }
+
+    private static void local(StringBuilder b, Report.LocalOutcomes l) {
+        b.append("## What the agents did on their own (").append(l.outcomes().size()).append(")\n\n");
+        if (l.isEmpty()) {
+            b.append("None: every call went as the engine decided.\n\n");
+            return;
+        }
+        b.append("Calls that went otherwise than an engine decision says, or that the engine never decided, as the agents reported "
+                + "them (their clock in *happened*).\n\n");
+        if (!l.byKind().isEmpty()) {
+            b.append("| outcome | calls | meaning |\n|---|---:|---|\n");
+            l.byKind().forEach((k, n) -> b.append("| ").append(md(k)).append(" | ").append(n).append(" | ")
+                    .append(md(Report.LocalOutcomes.meaning(k))).append(" |\n"));
+            b.append('\n');
+        }
+        if (l.lostTotal() > 0) {
+            b.append("**").append(l.lostTotal()).append(" outcome(s) lost** while the engine was unreachable (the agent's spool was full); "
+                    + "what they were is not known beyond their kind:\n\n| # | time | agent | lost | by kind | gap since |\n|---:|---|---|---:|---|---|\n");
+            l.lost().forEach(x -> b.append("| ").append(x.seq()).append(" | ").append(md(x.time())).append(" | ").append(md(x.agent()))
+                    .append(" | ").append(x.dropped()).append(" | ").append(md(x.droppedKinds().toString())).append(" | ").append(md(x.since()))
+                    .append(" |\n"));
+            b.append('\n');
+        }
+        if (!l.outcomes().isEmpty()) {
+            b.append("| # | time | agent | call | target | outcome | code | reason | follows | happened |\n")
+                    .append("|---:|---|---|---|---|---|---|---|---|---|\n");
+            for (Report.Local x : l.outcomes()) {
+                b.append("| ").append(x.seq()).append(x.afterBreak() ? " (after the break)" : "").append(" | ").append(md(x.time())).append(" | ")
+                        .append(md(x.agent())).append(" | ").append(md(x.call())).append(" | ").append(md(x.targetText())).append(" | ")
+                        .append(md(x.kind())).append(" (").append(x.effect().equals("deny") ? "denied" : "went ahead").append(") | ")
+                        .append(md(x.code())).append(" | ").append(md(x.reason())).append(" | ")
+                        .append(x.follows() < 0 ? "no decision" : "#" + x.follows() + (x.decided().isEmpty() ? "" : ": " + md(x.decided())))
+                        .append(" | ").append(md(x.at())).append(x.spooled() ? " (reported late)" : "").append(" |\n");
+            }
+            b.append('\n');
+        }
+        if (!l.refused().isEmpty()) {
+            b.append("Outcomes the engine refused (malformed, or naming another agent's decision):\n\n| # | time | agent | code | reason |\n")
+                    .append("|---:|---|---|---|---|\n");
+            l.refused().forEach(x -> b.append("| ").append(x.seq()).append(" | ").append(md(x.time())).append(" | ").append(md(x.agent()))
+                    .append(" | ").append(md(x.code())).append(" | ").append(md(x.reason())).append(" |\n"));
+            b.append('\n');
+        }
     }
 
     private static void calls(StringBuilder b, Report r, Outcome outcome, String title) {

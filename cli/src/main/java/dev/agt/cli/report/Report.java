@@ -20,11 +20,12 @@ import java.util.Map;
  * @param policies    the policy versions in force
  * @param events      engine and policy events in the window (start, stop, reloads, rejections, recovery)
  * @param tools       MCP tools the engine flagged (findings, changed or unknown)
+ * @param local       what the agents did on their own, after or without an engine decision
  * @param unreadable  lines that could not be read (only when the log does not verify)
  */
 public record Report(String log, String generated, Window window, Check check, Tally totals, Map<String, Map<String, Tally>> counts,
                      Timeline timeline, List<Call> calls, List<MonitorPeriod> periods, List<PolicyVersion> policies,
-                     List<Event> events, List<FlaggedTool> tools, long unreadable) {
+                     List<Event> events, List<FlaggedTool> tools, LocalOutcomes local, long unreadable) {
 
     /** The dimensions of {@link #counts}, in the order they are shown. */
     public static final List<String> DIMENSIONS = List.of("agent", "family", "rule", "decision");
@@ -118,6 +119,69 @@ public record Report(String log, String generated, Window window, Check check, T
      */
     public record PolicyVersion(String version, List<String> modes, long decisions, String firstDecision, String lastDecision,
                                 List<String> loaded) {
+    }
+
+    /**
+     * What the agents did on their own (outcome entries): calls they denied with no decision or
+     * against an allow, let through while the engine was unreachable ({@code failMode=open}) or
+     * in monitor mode, or let through changed. The totals above count engine decisions; these say
+     * where the call then went otherwise.
+     *
+     * @param outcomes the outcome entries in the window, in log order
+     * @param byKind   how many of each kind, in {@link #KINDS} order (kinds with none are left out)
+     * @param lost     the agents' reports of outcomes they could not keep while the engine was unreachable
+     * @param refused  outcomes the engine refused: malformed, or naming a decision that was not the agent's
+     */
+    public record LocalOutcomes(List<Local> outcomes, Map<String, Long> byKind, List<Lost> lost, List<Refused> refused) {
+        /** The kinds in the order a reviewer reads them, with what each means. */
+        public static final Map<String, String> KINDS = kinds();
+
+        private static Map<String, String> kinds() {
+            Map<String, String> m = new java.util.LinkedHashMap<>();
+            m.put("denied-locally", "denied by the agent, with no engine decision");
+            m.put("overridden", "denied by the agent although the engine allowed it");
+            m.put("passed-fail-open", "passed because of failMode=open: the engine was unreachable");
+            m.put("passed-monitor", "passed in monitor mode although denied");
+            m.put("modified", "let through changed from what was decided");
+            return java.util.Collections.unmodifiableMap(m);
+        }
+
+        /** What a kind means, for people. */
+        public static String meaning(String kind) {
+            return KINDS.getOrDefault(kind, "an outcome this report does not know");
+        }
+
+        public long lostTotal() {
+            return lost.stream().mapToLong(Lost::dropped).sum();
+        }
+
+        public boolean isEmpty() {
+            return outcomes.isEmpty() && lost.isEmpty() && refused.isEmpty();
+        }
+    }
+
+    /**
+     * One outcome entry.
+     *
+     * @param at         when it happened, by the agent's clock
+     * @param effect     what finally happened to the call: allow (it went ahead) or deny
+     * @param follows    the decision it follows, or -1
+     * @param decided    that decision in a few words ({@code allow by rule X (code)}), when it is in the log read; else empty
+     * @param call       {@code family/action}, from the outcome's request or the decision's; {@code ?} when neither was read
+     * @param spooled    delivered late, after the engine was unreachable
+     * @param afterBreak the entry is at or after the first bad entry of a log that does not verify
+     */
+    public record Local(long seq, String time, String at, String agent, long session, String kind, String effect, String code,
+                        String reason, long follows, String decided, String call, String family, String targetText, boolean spooled,
+                        boolean afterBreak) {
+    }
+
+    /** An agent's spool was full while the engine was unreachable: {@code dropped} outcomes are gone. */
+    public record Lost(long seq, String time, String agent, long dropped, long held, String since, Map<String, Long> droppedKinds) {
+    }
+
+    /** An OUTCOME the engine did not log as one. */
+    public record Refused(long seq, String time, String agent, String code, String reason) {
     }
 
     /** An engine or policy event: what happened, in one line. */

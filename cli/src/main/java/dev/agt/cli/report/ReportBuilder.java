@@ -3,6 +3,8 @@ package dev.agt.cli.report;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.entry.OutcomeEntry;
+import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.LogFiles;
 import dev.agt.audit.log.LogScan;
 import dev.agt.audit.note.NoteKeys;
@@ -11,6 +13,9 @@ import dev.agt.audit.verify.Verifier;
 import dev.agt.cli.report.Report.Call;
 import dev.agt.cli.report.Report.Event;
 import dev.agt.cli.report.Report.FlaggedTool;
+import dev.agt.cli.report.Report.Local;
+import dev.agt.cli.report.Report.LocalOutcomes;
+import dev.agt.cli.report.Report.Lost;
 import dev.agt.cli.report.Report.MonitorPeriod;
 import dev.agt.cli.report.Report.Outcome;
 import dev.agt.cli.report.Report.PolicyVersion;
@@ -29,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -59,7 +65,25 @@ public final class ReportBuilder {
     private final Map<String, Version> versions = new LinkedHashMap<>();
     private final List<Event> events = new ArrayList<>();
     private final Map<String, Flag> flags = new LinkedHashMap<>();
+    private final List<Local> locals = new ArrayList<>();
+    private final Map<String, Long> localKinds = new LinkedHashMap<>();
+    private final List<Lost> lost = new ArrayList<>();
+    private final List<Report.Refused> refused = new ArrayList<>();
+    /** Recent decisions by sequence number, whatever the filters: the calls outcomes follow. */
+    private final Map<Long, Decided> decided = new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Decided> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
     private long unreadable;
+
+    /** Decisions remembered for the outcomes that follow them; an outcome follows its decision closely. */
+    static final int REMEMBERED = 1 << 14;
+
+    /** A decision as an outcome that follows it shows it. */
+    private record Decided(String family, String action, String targetText, String summary) {
+    }
 
     private ReportBuilder(Window window, Report.Check check) {
         this.window = window;
@@ -95,7 +119,7 @@ public final class ReportBuilder {
         b.closePeriods();
         List<Call> proved = b.prove(dir, v);
         return new Report(dir.toString(), now.toString(), window, check, b.totals, b.counts, Timeline.of(b.perSecond), proved,
-                List.copyOf(b.periods), b.policyVersions(), List.copyOf(b.events), b.flaggedTools(), b.unreadable);
+                List.copyOf(b.periods), b.policyVersions(), List.copyOf(b.events), b.flaggedTools(), b.localOutcomes(), b.unreadable);
     }
 
     private void take(byte[] line, boolean unverified) {
@@ -115,10 +139,76 @@ public final class ReportBuilder {
         String type = e.path("type").asText();
         Instant t = Window.time(e.path("time").asText(null));
         if (type.equals("event")) {
-            event(e, seq, t);
+            Optional<OutcomeEvent> oe = OutcomeEvent.read(e);
+            if (oe.isPresent()) {
+                outcomeEvent(oe.get(), t);
+            } else {
+                event(e, seq, t);
+            }
         } else if (type.equals("decision")) {
+            remember(e, seq);
             decision(e, seq, t, afterBreak);
+        } else if (type.equals(OutcomeEntry.TYPE)) {
+            OutcomeEntry.read(e).ifPresent(o -> outcome(o, t, afterBreak));
         }
+    }
+
+    private void remember(JsonNode e, long seq) {
+        JsonNode dec = e.path("decision");
+        decided.put(seq, new Decided(e.at("/request/family").asText("?"), e.at("/request/action").asText("?"),
+                TargetText.of(e.at("/request/family").asText("?"), e.at("/request/action").asText("?"), e.at("/request/target")),
+                dec.path("effect").asText("?") + " by " + Report.ruleText(dec.path("rule").asText("")) + " (" + dec.path("code").asText("")
+                        + ")" + (dec.has("sandbox") ? ", only inside sandbox " + dec.path("sandbox").asText() : "")));
+    }
+
+    /** An outcome entry: the call from its own request, or from the decision it follows when that was read. */
+    private void outcome(OutcomeEntry o, Instant t, boolean afterBreak) {
+        Decided d = o.followsDecision() ? decided.get(o.follows()) : null;
+        String family;
+        String action;
+        String target;
+        if (o.request().isPresent()) {
+            JsonNode r = JSON.valueToTree(o.request().get());
+            family = r.path("family").asText("?");
+            action = r.path("action").asText("?");
+            target = TargetText.of(family, action, r.path("target"));
+        } else if (d != null) {
+            family = d.family();
+            action = d.action();
+            target = d.targetText();
+        } else {
+            family = "?";
+            action = "?";
+            target = "(the decision it follows is not in what was read)";
+        }
+        if (!window.keeps(t, o.agentName(), family)) {
+            return;
+        }
+        localKinds.merge(o.kind(), 1L, Long::sum);
+        locals.add(new Local(o.seq(), o.time(), o.at(), o.agentName(), o.session(), o.kind(), o.effect(), o.code(), o.reason(), o.follows(),
+                d == null ? "" : d.summary(), family + "/" + action, family, target, o.spooled(), afterBreak));
+    }
+
+    private void outcomeEvent(OutcomeEvent v, Instant t) {
+        if (!window.inTime(t) || window.agent() != null && !window.agent().equals(v.agentName())) {
+            return;
+        }
+        if (v.event().equals(OutcomeEvent.LOST)) {
+            lost.add(new Lost(v.seq(), v.time(), v.agentName(), v.dropped(), v.held(), v.since(), v.droppedKinds()));
+        } else {
+            refused.add(new Report.Refused(v.seq(), v.time(), v.agentName(), v.code(), v.reason()));
+        }
+    }
+
+    private LocalOutcomes localOutcomes() {
+        Map<String, Long> byKind = new LinkedHashMap<>();
+        LocalOutcomes.KINDS.keySet().forEach(k -> {
+            if (localKinds.containsKey(k)) {
+                byKind.put(k, localKinds.get(k));
+            }
+        });
+        localKinds.forEach(byKind::putIfAbsent); // kinds from a newer agent, last
+        return new LocalOutcomes(List.copyOf(locals), byKind, List.copyOf(lost), List.copyOf(refused));
     }
 
     private void event(JsonNode e, long seq, Instant t) {

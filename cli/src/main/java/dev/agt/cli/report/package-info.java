@@ -8,6 +8,13 @@
  * and compute nothing, which is how the three formats keep to the same facts
  * ({@code ReportTest} reads all three back and compares them).
  *
+ * <p>Local outcomes (what an agent did on its own, after or without a decision) get a section of
+ * their own and do not change the decision counts: the counts say what the engine decided, the
+ * section where a call then went otherwise. An outcome without a request of its own is shown
+ * (and filtered) by the call of the decision it follows, when that decision is among the last
+ * {@code ReportBuilder.REMEMBERED} read. Outcome entries are read through the audit module's
+ * {@code OutcomeEntry} and {@code OutcomeEvent}, like the engine writes them.
+ *
  * <p>The log is evidence only through the audit module: it is verified with {@code Verifier},
  * read through {@code LogScan} and proved with {@code ProofFiles.Prover} (the code behind
  * {@code agt audit prove}), never parsed by a second, report-only reader of the chain. A log

@@ -40,8 +40,8 @@ class ReportTest {
         log = new ReportFixture(tmp).write();
     }
 
-    /** What every format must agree on: the listed calls, the totals and the counts. */
-    record Facts(List<String> rows, List<Long> totals, Map<String, Map<String, List<Long>>> counts) {
+    /** What every format must agree on: the listed calls, the totals, the counts and the local outcomes. */
+    record Facts(List<String> rows, List<Long> totals, Map<String, Map<String, List<Long>>> counts, List<String> locals) {
     }
 
     static String row(long seq, String outcome, String agent, String family) {
@@ -76,8 +76,57 @@ class ReportTest {
         // it lists what the agents touched: readable by its owner only
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("r.html"))));
 
+        assertEquals(log.locals.stream().map(l -> l.seq() + " " + l.kind() + " " + l.agent()).toList(), json.locals());
+
         assertEquals(json, md, "Markdown and JSON disagree");
         assertEquals(json, html, "HTML and JSON disagree");
+    }
+
+    @Test
+    void whatTheAgentsDidOnTheirOwnHasASectionOfItsOwn() throws Exception {
+        JsonNode r = JSON.readTree(Files.readString(report("r.json")));
+        JsonNode local = r.path("local_outcomes");
+        assertEquals("{\"denied-locally\":1,\"overridden\":1,\"passed-fail-open\":1,\"passed-monitor\":1}", local.path("by_kind").toString(),
+                "in the order a reviewer reads them");
+        assertEquals(log.lost, local.path("lost_total").asLong());
+        assertEquals(log.refusedOutcomes, local.path("refused").size());
+        assertEquals("not-own-decision", local.at("/refused/0/code").asText());
+
+        // an override: the call and what was decided come from the decision it follows
+        JsonNode sandbox = find(local.path("outcomes"), "kind", "overridden");
+        assertEquals("deny", sandbox.path("effect").asText());
+        assertEquals("process/exec", sandbox.path("call").asText());
+        assertEquals("python3 job.py", sandbox.path("target_text").asText());
+        assertEquals("allow by python-sandboxed (allowed)", sandbox.path("decided").asText());
+        assertEquals(sandbox.path("seq").asLong() - 1, sandbox.path("follows").asLong());
+        assertEquals("2026-11-27T10:00:58.000Z", sandbox.path("happened").asText(), "the agent's clock, beside the engine's");
+        // no decision: the call from the outcome's own request
+        JsonNode unseen = find(local.path("outcomes"), "kind", "denied-locally");
+        assertTrue(unseen.path("follows").isNull());
+        assertEquals("mcp/call", unseen.path("call").asText());
+        JsonNode late = find(local.path("outcomes"), "kind", "passed-fail-open");
+        assertTrue(late.path("spooled").asBoolean());
+        assertEquals("allow", late.path("effect").asText());
+        assertEquals("scout", find(local.path("outcomes"), "kind", "passed-monitor").path("agent").asText());
+        // outcomes are not decisions: the totals still count what the engine decided
+        assertEquals(log.decisions, r.at("/totals/decisions").asLong());
+
+        String md = Files.readString(report("r.md"));
+        assertTrue(md.contains("## What the agents did on their own (4)"), md);
+        assertTrue(md.contains("| passed-fail-open | 1 | passed because of failMode=open: the engine was unreachable |"), md);
+        assertTrue(md.contains("**2 outcome(s) lost** while the engine was unreachable"), md);
+        assertTrue(md.contains("| overridden (denied) | sandbox-unavailable |"), md);
+        String html = Files.readString(report("r.html"));
+        assertTrue(html.contains("<section id=\"local\">"), html);
+        assertTrue(html.contains("2 outcome(s) lost while the engine was unreachable"));
+        assertTrue(html.contains("<span class=\"badge monitor\">reported late</span>"));
+
+        // the report's filters apply: by agent, and by the family of the call (the followed decision's when the outcome has no request)
+        JsonNode scout = JSON.readTree(Files.readString(report("scout.json", "--agent", "scout"))).path("local_outcomes");
+        assertEquals(List.of("passed-monitor"), scout.path("outcomes").findValuesAsText("kind"));
+        assertEquals(0, scout.path("lost").size());
+        JsonNode process = JSON.readTree(Files.readString(report("process.json", "--family", "process"))).path("local_outcomes");
+        assertEquals(List.of("overridden"), process.path("outcomes").findValuesAsText("kind"));
     }
 
     @Test
@@ -197,6 +246,11 @@ class ReportTest {
             assertTrue(c.path("proof").isNull());
         }
         assertEquals(log.rows.size() - 1, r.path("calls").size());
+        JsonNode locals = r.at("/local_outcomes/outcomes");
+        assertEquals(log.locals.size(), locals.size());
+        for (JsonNode o : locals) {
+            assertEquals(o.path("seq").asLong() > at, o.path("after_break").asBoolean(), o.toString());
+        }
     }
 
     @Test
@@ -252,7 +306,10 @@ class ReportTest {
             r.at("/counts/by_" + dim).fields().forEachRemaining(f -> byKey.put(f.getKey(), tally(f.getValue())));
             counts.put(dim, byKey);
         }
-        return new Facts(rows, tally(r.path("totals")), counts);
+        List<String> locals = new ArrayList<>();
+        r.at("/local_outcomes/outcomes").forEach(o -> locals.add(o.path("seq").asLong() + " " + o.path("kind").asText() + " "
+                + o.path("agent").asText()));
+        return new Facts(rows, tally(r.path("totals")), counts, locals);
     }
 
     private static List<Long> tally(JsonNode t) {
@@ -261,6 +318,7 @@ class ReportTest {
 
     static Facts fromMarkdown(String md) {
         List<String> rows = new ArrayList<>();
+        List<String> locals = new ArrayList<>();
         List<Long> totals = null;
         Map<String, Map<String, List<Long>>> counts = new LinkedHashMap<>();
         String section = "";
@@ -284,6 +342,8 @@ class ReportTest {
             } else if (section.startsWith("## Blocked calls") || section.startsWith("## Would-be blocks")) {
                 rows.add(row(Long.parseLong(cells.get(0).split(" ")[0]), section.startsWith("## Blocked") ? "blocked" : "would-block",
                         cells.get(2).replace(" (monitor)", ""), cells.get(3).split("/")[0]));
+            } else if (section.startsWith("## What the agents did on their own") && cells.size() == 10) {
+                locals.add(cells.get(0).split(" ")[0] + " " + cells.get(5).split(" ")[0] + " " + cells.get(2));
             }
         }
         for (String dim : Report.DIMENSIONS) {
@@ -299,7 +359,7 @@ class ReportTest {
             counts.put(dim, byKey);
         }
         rows.sort((a, b) -> Long.compare(Long.parseLong(a.split(" ")[0]), Long.parseLong(b.split(" ")[0])));
-        return new Facts(rows, totals, counts);
+        return new Facts(rows, totals, counts, locals);
     }
 
     static Facts fromHtml(String html) {
@@ -328,7 +388,13 @@ class ReportTest {
             }
             counts.put(dim, byKey);
         }
-        return new Facts(rows, totals, counts);
+        List<String> locals = new ArrayList<>();
+        Matcher l = Pattern.compile("<tr class=\"[^\"]*\" data-seq=\"(\\d+)\" data-kind=\"([^\"]+)\"><td class=\"num\">\\d+(?:<br>[^<]*<span[^>]*>[^<]*</span>)?"
+                + "</td><td class=\"mono\">[^<]*</td><td>([^<]*)</td>").matcher(html);
+        while (l.find()) {
+            locals.add(l.group(1) + " " + unhtml(l.group(2)) + " " + unhtml(l.group(3)));
+        }
+        return new Facts(rows, totals, counts, locals);
     }
 
     static String unmd(String s) {

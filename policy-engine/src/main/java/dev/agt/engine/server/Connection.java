@@ -2,6 +2,7 @@ package dev.agt.engine.server;
 
 import dev.agt.audit.AuditSink;
 import dev.agt.engine.policy.Agent;
+import dev.agt.engine.session.DecisionOwners;
 import dev.agt.engine.session.SessionIdentity;
 import dev.agt.protocol.ByteSink;
 import dev.agt.protocol.Frame;
@@ -50,6 +51,10 @@ final class Connection {
     private Engine.Pending pending;
     private volatile long declaredPid = -1;
     private volatile String mode = "enforce";
+    /** The agent process this session speaks for, as its decisions are recorded (DecisionOwners); set with the session. */
+    private volatile DecisionOwners.Owner owner;
+    /** Outcomes of this session whose decision had to be read back from the log; this connection's thread only. */
+    int lookups;
     private volatile boolean stopReading;
     private volatile boolean closed;
     private Thread thread;
@@ -89,6 +94,14 @@ final class Connection {
         this.declaredPid = pid;
         this.mode = mode;
         this.agent = a;
+    }
+
+    DecisionOwners.Owner owner() {
+        return owner;
+    }
+
+    void owner(DecisionOwners.Owner o) {
+        this.owner = o;
     }
 
     SessionIdentity identity() {

@@ -12,4 +12,8 @@ final class Counters {
     final LongAdder reloadsOk = new LongAdder();
     final LongAdder reloadsRejected = new LongAdder();
     final LongAdder connectionsTotal = new LongAdder();
+    /** Local outcomes logged (OUTCOME frames acknowledged). */
+    final LongAdder outcomes = new LongAdder();
+    /** OUTCOME frames refused: malformed, or naming a decision that is not the agent's. */
+    final LongAdder outcomesRefused = new LongAdder();
 }

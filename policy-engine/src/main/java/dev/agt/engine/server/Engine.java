@@ -1,6 +1,10 @@
 package dev.agt.engine.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agt.audit.AuditSink;
+import dev.agt.audit.entry.OutcomeEntry;
+import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.AuditLog;
 import dev.agt.audit.note.NoteKeys;
 import dev.agt.engine.mcp.McpFacts;
@@ -18,6 +22,7 @@ import dev.agt.engine.policy.RateLimiter;
 import dev.agt.engine.policy.Scopes;
 import dev.agt.engine.policy.Targets;
 import dev.agt.engine.session.AuthMode;
+import dev.agt.engine.session.DecisionOwners;
 import dev.agt.engine.session.KillSwitch;
 import dev.agt.engine.session.RecentNonces;
 import dev.agt.engine.session.SessionIdentity;
@@ -30,6 +35,8 @@ import dev.agt.protocol.Handshake;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameType;
+import dev.agt.protocol.Outcome;
+import dev.agt.protocol.OutcomeDelivery;
 import dev.agt.protocol.ProtocolException;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
@@ -48,6 +55,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -66,6 +74,13 @@ import java.util.regex.Pattern;
 public final class Engine implements AutoCloseable {
     static final int MAX_CONNECTIONS = 1024;
     private static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}");
+    /**
+     * How many times one session may have the decision an outcome follows read back from the log
+     * (decisions made before this engine started, or too long ago for {@link DecisionOwners}): a
+     * read may cost a pass over a segment, and a session could otherwise ask for one per frame.
+     */
+    static final int MAX_LOG_LOOKUPS = 64;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EngineConfig config;
     private final PrintStream log;
@@ -85,6 +100,8 @@ public final class Engine implements AutoCloseable {
     private final Instant startedAt = Instant.now();
     private AuditSink audit;
     private McpFacts mcp;
+    /** Whose each recent decision is: an outcome may follow only its own agent's decisions. */
+    private DecisionOwners owners;
     private KillSwitch kills;
     /** The last kill switch problem reported, so a broken file is reported once, not per request. */
     private volatile String reportedKillProblem;
@@ -179,6 +196,7 @@ public final class Engine implements AutoCloseable {
             startEvent.put("kill_problem", e.getMessage());
         }
         audit.appendAndWait(event("engine-start", startEvent));
+        owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         if (kills.problem() != null) {
             killProblem(kills.problem());
         }
@@ -286,6 +304,7 @@ public final class Engine implements AutoCloseable {
             case HELLO -> hello(c, f);
             case AUTH -> auth(c, f);
             case DECIDE -> decide(c, f);
+            case OUTCOME -> outcome(c, f);
             case STATUS, RELOAD, KILL, REVIVE -> admin(c, f);
             default -> c.refuse(f.id(), "unexpected-frame", "a peer does not send " + f.type());
         }
@@ -417,6 +436,7 @@ public final class Engine implements AutoCloseable {
         SessionIdentity.Resolved r = id.resolve(registry.get(), c.peerUser);
         c.hello(id, r.agent(), pid, mode, admin);
         Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
+        c.owner(new DecisionOwners.Owner(c.number, DecisionOwners.principal(ev), r.agent().name()));
         if (admin) {
             ev.put("admin", true);
         }
@@ -560,6 +580,7 @@ public final class Engine implements AutoCloseable {
             Decision out;
             if (err == null) {
                 out = decided.withAuditSeq(seq);
+                owners.decided(seq, c.owner()); // before the agent can name it in an outcome
             } else {
                 counters.auditFailures.increment();
                 out = new Decision(Decision.Effect.DENY, "", Reasons.AUDIT_UNAVAILABLE,
@@ -569,6 +590,148 @@ public final class Engine implements AutoCloseable {
             c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
             inFlight.decrementAndGet();
         });
+    }
+
+    /**
+     * OUTCOME: what the agent finally did with a call on its own (see {@link Outcome}). Logged as
+     * an entry of its own, with the session's agent, linked to the decision it follows, and only
+     * then acknowledged with its sequence number; an unwritable log answers {@code
+     * audit-unavailable} (the agent keeps the outcome and delivers it again). Refused, and the
+     * refusal logged: a malformed frame ({@code bad-outcome}, {@code bad-request}), and a {@code
+     * follows} that is not a decision of this agent's ({@code not-own-decision}), since an agent
+     * must not annotate another agent's entries.
+     *
+     * <p>Unlike a malformed DECIDE, a refused OUTCOME does not end the session: an outcome asks
+     * for nothing, so refusing it grants nothing, and the agent's decisions go on over the same
+     * connection. A lost-outcomes event is written first when the agent's spool says it dropped
+     * some, whether or not this outcome is accepted.
+     */
+    private void outcome(Connection c, Frame f) {
+        SessionIdentity identity = c.identity();
+        if (c.agent() == null || identity == null) {
+            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
+                    ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
+            return;
+        }
+        if (c.adminOnly()) {
+            c.refuse(f.id(), "admin-session", "an admin session (admin: true) reports no outcomes");
+            return;
+        }
+        Map<String, Object> agent = agentFields(c, identity.resolve(registry.get(), c.peerUser));
+        String now = Instant.now().toString();
+        inFlight.incrementAndGet();
+        OutcomeDelivery d;
+        try {
+            d = OutcomeDelivery.fromBody(f.body());
+            String bad = d.outcome().request().map(r -> Targets.problem(r.target())).orElse(null);
+            if (bad != null) {
+                throw new ProtocolException("bad-request", bad);
+            }
+        } catch (ProtocolException e) {
+            counters.outcomesRefused.increment();
+            log("connection " + c.number + ": OUTCOME refused, the session goes on: " + e.getMessage());
+            c.stage(OutcomeEvent.refused(now, agent, e.code(), e.getMessage(), Optional.empty()).toMap(), (seq, err) -> {
+                c.queue(error(f.id(), e.code(), e.getMessage())); // final whether or not the refusal was logged
+                inFlight.decrementAndGet();
+            });
+            return;
+        }
+        Outcome o = d.outcome();
+        boolean[] lostUnlogged = {false};
+        d.gap().filter(g -> g.dropped() > 0).ifPresent(g -> {
+            log("agent " + agent.get("name") + " (session " + c.number + ") lost " + g.dropped() + " outcome(s) while the engine was unreachable");
+            c.stage(OutcomeEvent.lost(now, agent, g.dropped(), g.held(), Instant.ofEpochMilli(g.since()).toString(), g.droppedKinds()).toMap(),
+                    (seq, err) -> lostUnlogged[0] = err != null);
+        });
+        Link link = o.follows() == Outcome.NONE ? new Link(OutcomeEntry.NONE, null) : follows(c, o.follows());
+        if (link.problem() != null) {
+            counters.outcomesRefused.increment();
+            log("connection " + c.number + ": OUTCOME refused: " + link.problem());
+            c.stage(OutcomeEvent.refused(now, agent, Outcome.NOT_OWN_DECISION, link.problem(), Optional.of(d.toBody())).toMap(), (seq, err) -> {
+                c.queue(err != null || lostUnlogged[0] ? unlogged(f.id(), err != null ? err : new IOException("the lost-outcomes entry failed"))
+                        : error(f.id(), Outcome.NOT_OWN_DECISION, link.problem()));
+                inFlight.decrementAndGet();
+            });
+            return;
+        }
+        OutcomeEntry entry = new OutcomeEntry(-1, now, agent, o.kind().key(), o.kind().effect() == Decision.Effect.ALLOW ? "allow" : "deny",
+                o.code(), o.reason(), Instant.ofEpochMilli(o.time()).toString(), o.follows(), link.session(), o.request().map(Request::toBody),
+                d.spooled(), d.gap().map(g -> new OutcomeEntry.Gap(g.held(), g.dropped(), Instant.ofEpochMilli(g.since()).toString(),
+                g.droppedKinds())));
+        c.stage(entry.toMap(), (seq, err) -> {
+            if (err == null && !lostUnlogged[0]) {
+                counters.outcomes.increment();
+                c.queue(new Frame(FrameType.OUTCOME_ACK, f.id(), Map.of("seq", seq)));
+            } else {
+                counters.auditFailures.increment();
+                c.queue(unlogged(f.id(), err != null ? err : new IOException("the lost-outcomes entry before it failed")));
+            }
+            inFlight.decrementAndGet();
+        });
+    }
+
+    /**
+     * Where an outcome's {@code follows} leads: the session of the decision when it is not this
+     * one ({@link OutcomeEntry#NONE} when it is), or the problem that refuses it.
+     */
+    private record Link(long session, String problem) {
+    }
+
+    private Link follows(Connection c, long seq) {
+        long next = audit.nextSeq();
+        if (seq >= next) {
+            return new Link(OutcomeEntry.NONE, "#" + seq + " is not in the log (the next entry is #" + next + ")");
+        }
+        DecisionOwners.Lookup found = owners.find(seq);
+        boolean fromLog = false;
+        if (found instanceof DecisionOwners.Unknown) {
+            if (c.lookups >= MAX_LOG_LOOKUPS) {
+                return new Link(OutcomeEntry.NONE, "#" + seq + " is not among the decisions this engine holds in memory, and this session"
+                        + " has used its " + MAX_LOG_LOOKUPS + " reads of older entries");
+            }
+            c.lookups++;
+            found = ownerInLog(seq);
+            fromLog = true;
+        }
+        if (found instanceof DecisionOwners.Owner owner) {
+            if (!owner.principal().equals(c.owner().principal())) {
+                return new Link(OutcomeEntry.NONE, "#" + seq + " is a decision of another agent (" + clip(owner.name()) + ", session "
+                        + owner.session() + "); an agent may only report outcomes of its own decisions");
+            }
+            return new Link(fromLog || owner.session() != c.number ? owner.session() : OutcomeEntry.NONE, null);
+        }
+        if (found instanceof DecisionOwners.NotADecision) {
+            return new Link(OutcomeEntry.NONE, "#" + seq + " is not a decision");
+        }
+        return new Link(OutcomeEntry.NONE, "#" + seq + " could not be read back from the audit log to check whose decision it is");
+    }
+
+    /** Whose decision entry {@code seq} is, read from the log; {@code Unknown} when it cannot be read. */
+    private DecisionOwners.Lookup ownerInLog(long seq) {
+        try {
+            Optional<byte[]> line = audit.entry(seq);
+            if (line.isEmpty()) {
+                return new DecisionOwners.Unknown();
+            }
+            JsonNode e = JSON.readTree(line.get());
+            if (!"decision".equals(e.path("type").asText()) || !e.path("agent").isObject()) {
+                return new DecisionOwners.NotADecision();
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> a = JSON.convertValue(e.path("agent"), Map.class);
+            return new DecisionOwners.Owner(e.at("/agent/session").asLong(-1), DecisionOwners.principal(a), String.valueOf(a.get("name")));
+        } catch (IOException | RuntimeException x) {
+            log("reading #" + seq + " back from the audit log failed: " + x.getMessage());
+            return new DecisionOwners.Unknown();
+        }
+    }
+
+    private static Frame error(long id, String code, String message) {
+        return new Frame(FrameType.ERROR, id, Map.of("code", code, "message", message));
+    }
+
+    private static Frame unlogged(long id, Throwable err) {
+        return error(id, Reasons.AUDIT_UNAVAILABLE, "the outcome could not be written to the audit log (" + err.getMessage() + ")");
     }
 
     /**
@@ -871,6 +1034,8 @@ public final class Engine implements AutoCloseable {
         m.put("agents", agents);
         m.put("allowed", counters.allowed.sum());
         m.put("denied", counters.denied.sum());
+        m.put("outcomes", counters.outcomes.sum());
+        m.put("outcomes_refused", counters.outcomesRefused.sum());
         m.put("audit_dir", config.auditDir().toAbsolutePath().toString());
         m.put("audit_next_seq", audit.nextSeq());
         m.put("audit_failures", counters.auditFailures.sum());

@@ -44,6 +44,10 @@ final class MetricsServer implements AutoCloseable {
         b.append("# HELP agt_protocol_errors_total Connections closed for breaking the wire protocol.\n");
         b.append("# TYPE agt_protocol_errors_total counter\n");
         b.append("agt_protocol_errors_total ").append(c.protocolErrors.sum()).append('\n');
+        b.append("# HELP agt_outcomes_total Local outcomes agents reported (what they did on their own), by result.\n");
+        b.append("# TYPE agt_outcomes_total counter\n");
+        b.append("agt_outcomes_total{result=\"logged\"} ").append(c.outcomes.sum()).append('\n');
+        b.append("agt_outcomes_total{result=\"refused\"} ").append(c.outcomesRefused.sum()).append('\n');
         b.append("# HELP agt_policy_reloads_total Policy reloads by result.\n");
         b.append("# TYPE agt_policy_reloads_total counter\n");
         b.append("agt_policy_reloads_total{result=\"loaded\"} ").append(c.reloadsOk.sum()).append('\n');
