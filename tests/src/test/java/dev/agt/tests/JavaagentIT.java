@@ -312,6 +312,19 @@ class JavaagentIT {
         try (var s = Files.list(root.resolve("work"))) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("marker")), "no process ran");
         }
+        // what the agent did on its own is in the signed log too, linked to the decision it follows
+        List<String> entries = new ArrayList<>();
+        try (var segments = Files.list(root.resolve("audit/log"))) {
+            for (Path seg : segments.sorted().toList()) {
+                entries.addAll(Files.readAllLines(seg, StandardCharsets.UTF_8));
+            }
+        }
+        assertTrue(entries.stream().anyMatch(l -> l.contains("\"type\":\"outcome\"") && l.contains("\"kind\":\"denied-locally\"")
+                && l.contains("\"code\":\"unsafe-jvm-option\"") && l.contains("-agentpath")), "a refused child JVM option is logged");
+        assertTrue(entries.stream().anyMatch(l -> l.contains("\"type\":\"outcome\"") && l.contains("\"kind\":\"modified\"")
+                && l.contains("\"follows\"") && l.contains("JDK_JAVA_OPTIONS: --add-opens")), "a removed child JVM option is logged after its decision");
+        Agt.Result verify = Agt.run(root, "audit", "verify", "audit");
+        assertEquals(0, verify.exit(), "the log with its outcome entries verifies: " + verify);
     }
 
     @Test

@@ -9,6 +9,8 @@ import dev.agt.protocol.Authenticator;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
+import dev.agt.protocol.Outcome;
+import dev.agt.protocol.OutcomeSpool;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
 import dev.agt.protocol.SessionRefused;
@@ -54,10 +56,28 @@ public final class AgentRuntime implements Handler {
     private Path delegations;
 
     private final Object key;
+    /**
+     * What this agent did on its own (denied locally, let through in monitor mode or fail-open,
+     * changed a launch), reported to the engine's log linked to the decision it follows; held
+     * while the engine cannot be reached and delivered when it can, with the gap recorded.
+     */
+    private final OutcomeSpool outcomes;
 
     public AgentRuntime(Options options, Object key) {
         this.options = options;
         this.key = key;
+        this.outcomes = new OutcomeSpool(OutcomeSpool.DEFAULT_CAPACITY, r -> {
+            Thread t = new Thread(() -> {
+                Dispatcher.enter(key); // delivering is the agent's own work
+                try {
+                    r.run();
+                } finally {
+                    Dispatcher.exit(key);
+                }
+            }, "agt-outcome-spool");
+            t.setDaemon(true);
+            return t;
+        });
         String home = System.getProperty("java.home");
         runtimeDirs.add(Targets.realPath(home) + "/");
         // distributions link parts of the image elsewhere (Debian: conf -> /etc/java-17-openjdk)
@@ -182,12 +202,15 @@ public final class AgentRuntime implements Handler {
 
     /** A target that cannot be built is denied, never sent half-empty: a deny rule on the missing field must not be dodged. */
     private String[] unbuildable(InterceptRule r, RuntimeException e) {
+        String reason = "interception rule " + r.id() + ": " + e.getMessage();
+        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), frames(options.frames()));
         if (options.monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
             System.err.println("agt: monitor mode: would deny " + r.family() + "/" + r.action() + " (rule " + r.id() + "): " + e.getMessage());
+            outcomes.report(Outcome.passedMonitor(Reasons.UNBUILDABLE_REQUEST, reason, request));
             return null;
         }
-        return new String[] {"", Reasons.EVALUATION_ERROR, "interception rule " + r.id() + ": " + e.getMessage(), "-1",
-                r.family() + "/" + r.action() + " (" + r.id() + ")"};
+        outcomes.report(Outcome.deniedLocally(Reasons.UNBUILDABLE_REQUEST, reason, request));
+        return new String[] {"", Reasons.UNBUILDABLE_REQUEST, reason, "-1", r.family() + "/" + r.action() + " (" + r.id() + ")"};
     }
 
     /** Connects; returns null on success or the reason it failed. */
@@ -203,6 +226,7 @@ public final class AgentRuntime implements Handler {
             client = k == null ? EngineClient.connect(address, options.name(), attrs, timeout)
                     : EngineClient.connect(address, options.name(), attrs, timeout, Authenticator.of(k.did(), k.chain(), k::sign));
             refused = null;
+            outcomes.connected(client); // what was held while the engine could not be reached goes now
             return null;
         } catch (SessionRefused e) {
             // the engine answered, and said no: never excused as "unreachable" (failMode=open does not apply)
@@ -230,6 +254,16 @@ public final class AgentRuntime implements Handler {
                 Dispatcher.exit(key);
             }
         }
+        try {
+            outcomes.awaitEmpty(Math.min(options.timeoutMs(), 1000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if ((outcomes.held() > 0 || outcomes.dropped() > 0) && !options.quiet()) {
+            System.err.println("agt: " + outcomes.held() + " local outcomes not delivered to the engine's log at exit"
+                    + (outcomes.dropped() > 0 ? " (" + outcomes.dropped() + " dropped while it was unreachable)" : ""));
+        }
+        outcomes.close();
         EngineClient c = client;
         if (c != null) {
             c.close();
@@ -316,11 +350,14 @@ public final class AgentRuntime implements Handler {
     /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
     private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor) {
         Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()), ruleMonitor);
-        return answer(decide(request), family, act, target, ruleMonitor);
+        return answer(decide(request), request, ruleMonitor);
     }
 
     /** A decision as the dispatcher takes it: null to go on, else the denial (monitor mode and failMode applied). */
-    private String[] answer(Decision d, String family, String act, Map<String, Object> target, boolean ruleMonitor) {
+    private String[] answer(Decision d, Request request, boolean ruleMonitor) {
+        String family = request.family();
+        String act = request.action();
+        Map<String, Object> target = request.target();
         if (d.allowed() && Reasons.MONITORED.equals(d.code()) && !options.quiet()) {
             System.err.println("agt: monitor mode (policy): would deny " + family + "/" + act + " " + describe(target) + " (rule " + d.rule() + ")");
         }
@@ -336,10 +373,16 @@ public final class AgentRuntime implements Handler {
         if ((options.monitor() || ruleMonitor) && !stopped) { // a kill switch or a refused identity is never just watched
             System.err.println("agt: monitor mode" + (ruleMonitor && !options.monitor() ? " (interception rule)" : "") + ": would deny " + what
                     + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
+            outcomes.report(d.auditSeq() >= 0 ? Outcome.passedMonitor(d.auditSeq(), d.code(), d.reason())
+                    : Outcome.passedMonitor(d.code(), d.reason(), request));
             return null;
         }
         if (unreachable && !options.failClosed()) {
+            outcomes.report(Outcome.passedFailOpen(d.code(), d.reason(), request));
             return null; // failMode=open: calls pass only while the engine cannot be reached
+        }
+        if (d.auditSeq() < 0) {
+            outcomes.report(Outcome.deniedLocally(d.code(), d.reason(), request)); // unreachable, timeout, bad reply: the log learns later
         }
         return new String[] {d.rule(), d.code(), d.reason(), Long.toString(d.auditSeq()), what};
     }
@@ -394,7 +437,7 @@ public final class AgentRuntime implements Handler {
     private final ThreadLocal<Decided> decidedLaunch = new ThreadLocal<>();
 
     /** What a launch was decided on: command, the whole environment the child gets, and its directory as ProcessImpl names it. */
-    private record Decided(List<String> cmd, Map<String, String> env, String dir) {
+    private record Decided(List<String> cmd, Map<String, String> env, String dir, long auditSeq) {
     }
 
     /**
@@ -419,9 +462,12 @@ public final class AgentRuntime implements Handler {
         Decided decided = decidedLaunch.get();
         decidedLaunch.remove();
         String what = "process/exec " + cmd;
+        Request arrived = new Request("process", "exec", Targets.process(cmd.toArray(String[]::new), env, dir), Thread.currentThread().getName(),
+                frames(options.frames()));
         if (decided == null) {
-            return new String[] {"", "launch-undecided", "this launch reached the JDK's last gateway without a decision at ProcessBuilder.start",
-                    "-1", what};
+            String reason = "this launch reached the JDK's last gateway without a decision at ProcessBuilder.start";
+            outcomes.report(Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, arrived));
+            return new String[] {"", Reasons.LAUNCH_CHANGED, reason, "-1", what};
         }
         List<String> changed = new ArrayList<>();
         if (!decided.cmd().equals(cmd)) {
@@ -433,8 +479,13 @@ public final class AgentRuntime implements Handler {
         if (!java.util.Objects.equals(decided.dir(), dir)) {
             changed.add("directory");
         }
-        return changed.isEmpty() ? null : new String[] {"", "launch-changed", "the " + String.join(", ", changed)
-                + " changed between the decision and the launch (another thread changed the ProcessBuilder)", "-1", what};
+        if (changed.isEmpty()) {
+            return null;
+        }
+        String reason = "the " + String.join(", ", changed) + " changed between the decision and the launch (another thread changed the ProcessBuilder)";
+        outcomes.report(decided.auditSeq() >= 0 ? Outcome.overridden(decided.auditSeq(), Reasons.LAUNCH_CHANGED, reason, arrived)
+                : Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, arrived));
+        return new String[] {"", Reasons.LAUNCH_CHANGED, reason, Long.toString(decided.auditSeq()), what};
     }
 
     private static String cString(byte[] b) {
@@ -497,12 +548,18 @@ public final class AgentRuntime implements Handler {
         if (isJava(cmd[0])) {
             String bad = JvmOptions.unsafe(List.of(cmd), this::isAgtAgent);
             if (bad != null) {
-                return new String[] {"", "unsafe-jvm-option", "a child JVM may not be started with " + bad
-                        + " (native agents, the boot class path, JDK internals and option files are refused)", "-1",
-                        "process/exec " + java.util.Arrays.toString(cmd)};
+                String reason = "a child JVM may not be started with " + bad
+                        + " (native agents, the boot class path, JDK internals and option files are refused)";
+                String dir = builder.directory() == null ? null : builder.directory().getPath();
+                @SuppressWarnings({"unchecked", "rawtypes"})
+                Map<Object, Object> env = (Map) builder.environment();
+                outcomes.report(Outcome.deniedLocally(Reasons.UNSAFE_JVM_OPTION, reason, new Request("process", "exec",
+                        Targets.process(cmd, env, dir), Thread.currentThread().getName(), frames(options.frames()))));
+                return new String[] {"", Reasons.UNSAFE_JVM_OPTION, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
             }
         }
-        String minted = prepareLaunch(builder);
+        List<String> removed = new ArrayList<>();
+        String minted = prepareLaunch(builder, removed);
         cmd = builder.command().toArray(String[]::new);
         String dir = builder.directory() == null ? null : builder.directory().getPath();
         @SuppressWarnings({"unchecked", "rawtypes"})
@@ -510,9 +567,13 @@ public final class AgentRuntime implements Handler {
         Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, env, dir));
         Request request = new Request("process", "exec", target, Thread.currentThread().getName(), frames(options.frames()));
         Decision d = decide(request);
-        String[] denial = answer(d, "process", "exec", target, false);
+        String[] denial = answer(d, request, false);
         if (denial != null) {
             return denial;
+        }
+        if (!removed.isEmpty()) {
+            outcomes.report(Outcome.modified(d.auditSeq() >= 0 ? d.auditSeq() : Outcome.NONE, Reasons.UNSAFE_JVM_OPTION,
+                    "removed from the child's JVM options (not on the safe list): " + String.join(", ", removed), request));
         }
         if (d.allowed() && d.sandbox() != null) {
             try {
@@ -528,12 +589,13 @@ public final class AgentRuntime implements Handler {
                 }
             } catch (Exception e) {
                 // the policy allows this launch only inside the sandbox: without one, it does not run
-                return new String[] {d.rule(), "sandbox-unavailable", "sandbox " + d.sandbox() + " cannot be set up: " + e.getMessage(),
-                        Long.toString(d.auditSeq()), "process/exec " + describe(target)};
+                String reason = "sandbox " + d.sandbox() + " cannot be set up: " + e.getMessage();
+                outcomes.report(Outcome.overridden(d.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, reason));
+                return new String[] {d.rule(), Reasons.SANDBOX_UNAVAILABLE, reason, Long.toString(d.auditSeq()), "process/exec " + describe(target)};
             }
         }
         decidedLaunch.set(new Decided(List.of(cmd), new java.util.HashMap<>(builder.environment()),
-                builder.directory() == null ? null : builder.directory().toString()));
+                builder.directory() == null ? null : builder.directory().toString(), d.auditSeq()));
         return null;
     }
 
@@ -560,20 +622,20 @@ public final class AgentRuntime implements Handler {
      *
      * @return the delegated key file minted for this launch, or null
      */
-    private String prepareLaunch(ProcessBuilder builder) {
+    private String prepareLaunch(ProcessBuilder builder, List<String> removed) {
         List<String> cmd = builder.command();
-        if (cmd.isEmpty() || agentJar == null || hasNull(cmd)) {
+        if (cmd.isEmpty() || hasNull(cmd)) {
             return null;
         }
         Map<String, String> env = builder.environment();
-        String delegated = isJava(cmd.get(0)) ? delegate() : null;
-        String flag = "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
+        String delegated = agentJar != null && isJava(cmd.get(0)) ? delegate() : null;
+        // without the jar's path, children run without the agent (said at start-up), and still without smuggled options
+        String flag = agentJar == null ? "" : "-javaagent:" + agentJar + "=engine=" + options.engine() + ",name=" + options.name() + "/child"
                 + (delegated == null ? "" : ",identity=" + delegated)
                 + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
                 + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
                 + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()); // sub-agents follow the same rules
-        List<String> removed = new ArrayList<>();
         for (String variable : JvmOptions.VARIABLES) {
             StringBuilder kept = new StringBuilder();
             for (String token : env.getOrDefault(variable, "").trim().split("\\s+")) {
@@ -586,7 +648,7 @@ public final class AgentRuntime implements Handler {
                     removed.add(variable + ": " + token);
                 }
             }
-            if (variable.equals("JAVA_TOOL_OPTIONS")) {
+            if (variable.equals("JAVA_TOOL_OPTIONS") && !flag.isEmpty()) {
                 env.put(variable, flag + kept);
             } else if (kept.length() == 0) {
                 env.remove(variable);
