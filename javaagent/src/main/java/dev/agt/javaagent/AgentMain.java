@@ -67,7 +67,7 @@ final class AgentMain {
                 String internal = c.getName().replace('.', '/');
                 if ((l == null || l == platform && JdkInstrumentation.PLATFORM_CLASSES.contains(internal)
                         || JdkInstrumentation.APP_LOADER_CLASSES.containsKey(internal)) && transformer.classes().contains(internal)
-                        || l == null && gates.covers(internal)) {
+                        || l == null && gates.covers(internal) && gates.callsGated(c)) {
                     loaded.add(c);
                 }
             }
@@ -75,6 +75,9 @@ final class AgentMain {
                 inst.retransformClasses(loaded.toArray(Class[]::new));
             }
             for (String internal : transformer.classes()) { // the rest: transformed as they load now
+                if (JdkInstrumentation.HOOKS.stream().noneMatch(h -> h.owner().equals(internal) && !h.optional())) {
+                    continue; // only optional hooks (management, attach, FFM, JDK 17's legacy sockets): hooked if and when they load
+                }
                 boolean onPlatform = JdkInstrumentation.PLATFORM_CLASSES.contains(internal);
                 if (!onPlatform || ModuleLayer.boot().findModule("java.net.http").isPresent()) {
                     try {

@@ -43,7 +43,7 @@ public final class GateClasses {
      * extends UnixNativeDispatcher, and the DOS attribute view calls
      * {@code LinuxNativeDispatcher.fsetxattr}, which is UnixNativeDispatcher's.
      */
-    static final Map<String, List<String>> ALIASES = Map.of("sun/nio/fs/UnixNativeDispatcher", List.of("sun/nio/fs/LinuxNativeDispatcher"));
+    public static final Map<String, List<String>> ALIASES = Map.of("sun/nio/fs/UnixNativeDispatcher", List.of("sun/nio/fs/LinuxNativeDispatcher"));
 
     public static Written write(List<Gate> gates) throws ClassNotFoundException {
         Map<String, ClassWriter> writers = new LinkedHashMap<>();
@@ -92,12 +92,9 @@ public final class GateClasses {
     static final int ENOENT = 2;
 
     private static ClassWriter begin(String name) {
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
-            @Override
-            protected String getCommonSuperClass(String a, String b) {
-                return "java/lang/Object"; // no merge of two reference types happens in a gate
-            }
-        };
+        // frames and maxima are written by hand (one F_SAME frame, sizes from the descriptor): these
+        // are a few straight-line methods, and ASM's computation would load its analysis at start-up
+        ClassWriter cw = new ClassWriter(0);
         cw.visit(Opcodes.V17, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER | Opcodes.ACC_SYNTHETIC, name, null, "java/lang/Object", null);
         return cw;
     }
@@ -150,13 +147,19 @@ public final class GateClasses {
             }
             mv.visitInsn(ret.getOpcode(Opcodes.IRETURN));
             mv.visitLabel(allowed);
+            mv.visitFrame(Opcodes.F_SAME, 0, null, 0, null); // the arguments, an empty stack: as at entry
         }
         for (int i = 0; i < all.length; i++) {
             mv.visitVarInsn(all[i].getOpcode(Opcodes.ILOAD), slots[i]);
         }
         mv.visitMethodInsn(g.virtual() ? Opcodes.INVOKEVIRTUAL : Opcodes.INVOKESTATIC, g.owner(), g.name(), desc, false);
         mv.visitInsn(ret.getOpcode(Opcodes.IRETURN));
-        mv.visitMaxs(0, 0);
+        int loaded = 0;
+        for (int i : g.loads()) {
+            loaded += all[first + i].getSize();
+        }
+        // the stack holds either the dispatcher's arguments or the callee's, then at most the result
+        mv.visitMaxs(Math.max(Math.max(loaded, 1), Math.max(slot, ret.getSize())), slot);
         mv.visitEnd();
     }
 

@@ -46,6 +46,37 @@ public final class GateTransformer implements ClassFileTransformer {
         return true;
     }
 
+    /**
+     * Whether a class makes any gated call, read from its bytes in the runtime image: at start-up
+     * only those of the already-loaded classes are retransformed (retransforming costs the JVM
+     * more than reading and scanning), the rest as they load.
+     */
+    public boolean callsGated(Class<?> c) {
+        String internal = c.getName().replace('.', '/');
+        try (java.io.InputStream in = c.getModule().getResourceAsStream(internal + ".class")) {
+            if (in == null) {
+                return true; // cannot tell: retransform it
+            }
+            boolean[] found = new boolean[1];
+            new ClassReader(in.readAllBytes()).accept(new ClassVisitor(Opcodes.ASM9) {
+                @Override
+                public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exceptions) {
+                    return found[0] ? null : new MethodVisitor(Opcodes.ASM9) {
+                        @Override
+                        public void visitMethodInsn(int opcode, String owner, String callee, String calleeDesc, boolean itf) {
+                            if (opcode != Opcodes.INVOKESPECIAL && written.redirect(owner, callee, calleeDesc) != null) {
+                                found[0] = true;
+                            }
+                        }
+                    };
+                }
+            }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+            return found[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return true; // cannot tell: retransform it
+        }
+    }
+
     public Map<String, Throwable> failures() {
         return failed;
     }

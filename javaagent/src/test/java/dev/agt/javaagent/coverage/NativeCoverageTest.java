@@ -134,6 +134,67 @@ class NativeCoverageTest {
         }
     }
 
+    /**
+     * A gate sees a call only when the call site names the gated owner (or a known alias) and sits
+     * in the gate's package. Every call in java.base of a gated method's name, written against the
+     * owner, a subclass of it, or anything else in its package, must be one the gates redirect:
+     * a JDK that starts calling UnixNativeDispatcher's statics through a new subclass, or a gated
+     * method from another package, fails here.
+     */
+    @Test
+    void everyCallOfAGatedMethodInTheJdkIsRedirected() throws IOException {
+        Map<String, Set<String>> gatedNames = new HashMap<>(); // owner -> names
+        for (dev.agt.javaagent.gates.Gate g : dev.agt.javaagent.gates.GateInstrumentation.GATES) {
+            gatedNames.computeIfAbsent(g.owner(), k -> new HashSet<>()).add(g.name());
+        }
+        Map<String, String> ownerOf = new HashMap<>(); // owner or alias -> owner
+        for (String owner : gatedNames.keySet()) {
+            ownerOf.put(owner, owner);
+            for (String alias : dev.agt.javaagent.gates.GateClasses.ALIASES.getOrDefault(owner, List.of())) {
+                ownerOf.put(alias, owner);
+            }
+        }
+        FileSystem jrt = FileSystems.getFileSystem(URI.create("jrt:/"));
+        List<String> missed = new ArrayList<>();
+        List<Path> classes;
+        try (Stream<Path> walk = Files.walk(jrt.getPath("/modules", "java.base"))) {
+            classes = walk.filter(p -> p.toString().endsWith(".class")).toList();
+        }
+        for (Path p : classes) {
+            ClassReader reader = new ClassReader(Files.readAllBytes(p));
+            String caller = reader.getClassName();
+            String callerPackage = caller.contains("/") ? caller.substring(0, caller.lastIndexOf('/')) : "";
+            reader.accept(new ClassVisitor(Opcodes.ASM9) {
+                @Override
+                public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
+                    return new MethodVisitor(Opcodes.ASM9) {
+                        @Override
+                        public void visitMethodInsn(int opcode, String owner, String callee, String desc, boolean itf) {
+                            for (Map.Entry<String, Set<String>> e : gatedNames.entrySet()) {
+                                String gated = e.getKey();
+                                String gatedPackage = gated.substring(0, gated.lastIndexOf('/'));
+                                boolean samePackageOwner = owner.startsWith(gatedPackage + "/") && owner.lastIndexOf('/') == gatedPackage.length()
+                                        && (owner.endsWith("NativeDispatcher") || owner.endsWith("FileSystem"));
+                                if (!e.getValue().contains(callee) || !(owner.equals(gated) || samePackageOwner)) {
+                                    continue;
+                                }
+                                boolean exempt = caller.equals(gated) || caller.equals("java/io/UnixFileSystem") || caller.equals(owner);
+                                if (exempt || opcode == Opcodes.INVOKESPECIAL) {
+                                    continue;
+                                }
+                                if (!gated.equals(ownerOf.get(owner)) || !callerPackage.equals(gatedPackage)) {
+                                    missed.add(caller + " calls " + owner + "." + callee + desc);
+                                }
+                            }
+                        }
+                    };
+                }
+            }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        }
+        assertTrue(missed.isEmpty(), "calls of gated methods that no gate redirects on JDK " + feature
+                + " (add the owner to GateClasses.ALIASES or gate the new route):\n" + String.join("\n", missed));
+    }
+
     @Test
     void noRowForTheRunningJdkIsStale() {
         Set<String> present = new HashSet<>();
