@@ -562,9 +562,16 @@ public final class AgentRuntime implements Handler {
         String minted = prepareLaunch(builder, removed);
         cmd = builder.command().toArray(String[]::new);
         String dir = builder.directory() == null ? null : builder.directory().getPath();
-        @SuppressWarnings({"unchecked", "rawtypes"})
-        Map<Object, Object> env = (Map) builder.environment();
-        Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, env, dir));
+        // the environment as prepared, copied once: what is decided, and what the final gateway must
+        // see; another thread may change the builder's map from here on, never this copy
+        Map<String, String> prepared = new java.util.HashMap<>(builder.environment());
+        if (agentJar != null && !prepared.getOrDefault("JAVA_TOOL_OPTIONS", "").startsWith("-javaagent:" + agentJar + "=")) {
+            String reason = "another thread removed this agent from the child's JAVA_TOOL_OPTIONS while the launch was prepared";
+            outcomes.report(Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, new Request("process", "exec",
+                    Targets.process(cmd, prepared, dir), Thread.currentThread().getName(), frames(options.frames()))));
+            return new String[] {"", Reasons.LAUNCH_CHANGED, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
+        }
+        Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, prepared, dir));
         Request request = new Request("process", "exec", target, Thread.currentThread().getName(), frames(options.frames()));
         Decision d = decide(request);
         String[] denial = answer(d, request, false);
@@ -577,12 +584,13 @@ public final class AgentRuntime implements Handler {
         }
         if (d.allowed() && d.sandbox() != null) {
             try {
-                Map<String, String> before = new LinkedHashMap<>(builder.environment());
+                Map<String, String> before = new LinkedHashMap<>(prepared);
                 List<String> wrapped = Sandboxes.wrap(d.sandbox(), builder, options.engine(), String.valueOf(target.get("executable")), agentJar,
                         minted, options.rules());
                 rewritten.put(builder, new Launch(builder.command(), before));
                 builder.command(wrapped);
                 builder.environment().clear(); // bwrap sets the sandbox's environment; nothing else (LD_PRELOAD...) reaches bwrap itself
+                prepared.clear();
                 cmd = wrapped.toArray(String[]::new);
                 if (!options.quiet()) {
                     System.err.println("agt: launching " + target.get("executable") + " inside sandbox " + d.sandbox() + " (rule " + d.rule() + ")");
@@ -594,8 +602,7 @@ public final class AgentRuntime implements Handler {
                 return new String[] {d.rule(), Reasons.SANDBOX_UNAVAILABLE, reason, Long.toString(d.auditSeq()), "process/exec " + describe(target)};
             }
         }
-        decidedLaunch.set(new Decided(List.of(cmd), new java.util.HashMap<>(builder.environment()),
-                builder.directory() == null ? null : builder.directory().toString(), d.auditSeq()));
+        decidedLaunch.set(new Decided(List.of(cmd), prepared, dir, d.auditSeq()));
         return null;
     }
 

@@ -34,7 +34,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
-
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -643,6 +643,114 @@ final class GatewayActions {
         act("process.java.argv.argfile", Expect.DENIED, Expect.DENIED, () -> child(null, null, "@" + root.resolve("work/args")));
         act("process.java.argv.OnError", Expect.DENIED, Expect.DENIED, () -> child(null, null, "-XX:OnError=touch " + root.resolve("work/marker-onerror")));
         act("process.java.argv.javaagent", Expect.DENIED, Expect.DENIED, () -> child(null, null, "-javaagent:" + root.resolve("work/other-agent.jar")));
+        // ---- more variants of the classes above
+        act("file.sds.read.link-in-workspace", () -> {
+            try (var s = sds(); var ch = s.newByteChannel(Path.of("link-to-secret"), Set.of(StandardOpenOption.READ))) {
+                return ch.size(); // openat follows the link: decided on where it leads
+            }
+        });
+        change("file.sds.move.between-streams", () -> {
+            try (var s = sds(); var tools = (SecureDirectoryStream<Path>) Files.newDirectoryStream(root.resolve("work/tools"))) {
+                s.move(rel(victimName()), tools, Path.of("moved-" + current));
+                return "moved";
+            }
+        });
+        act("file.stat.File.isDirectory", Expect.value(false), Expect.value(true), () -> secretDir().resolve("inner").toFile().isDirectory());
+        act("file.stat.File.canWrite", Expect.value(false), Expect.value(true), () -> secret().toFile().canWrite());
+        act("file.stat.Files.getAttribute.size", () -> Files.getAttribute(secret(), "size"));
+        act("file.stat.Files.isSameFile", () -> Files.isSameFile(secret(), root.resolve("work/link-to-secret")));
+        act("net.forged-host.AsynchronousSocketChannel", () -> {
+            try (var ch = java.nio.channels.AsynchronousSocketChannel.open()) {
+                ch.connect(new InetSocketAddress(forged(), ActionCatalogue.otherPort)).get(30, TimeUnit.SECONDS);
+                ch.write(ByteBuffer.wrap(("GET /" + current + " HTTP/1.0\r\n\r\n").getBytes(StandardCharsets.US_ASCII))).get(30, TimeUnit.SECONDS);
+                return ch.read(ByteBuffer.allocate(64)).get(30, TimeUnit.SECONDS);
+            }
+        });
+        act("net.forged-host.DatagramChannel.connect", () -> {
+            try (DatagramChannel ch = DatagramChannel.open()) {
+                ch.connect(new InetSocketAddress(forged(), ActionCatalogue.udpPort));
+                return ch.write(name());
+            }
+        });
+        act("net.unspecified.tcp.AsynchronousSocketChannel", Expect.DENIED, Expect.NOT_DENIED, () -> { // (an IPv6 socket: refused)
+            try (var ch = java.nio.channels.AsynchronousSocketChannel.open()) {
+                ch.connect(new InetSocketAddress(any(), ActionCatalogue.port)).get(30, TimeUnit.SECONDS);
+                ch.write(ByteBuffer.wrap(("GET /" + current + " HTTP/1.0\r\n\r\n").getBytes(StandardCharsets.US_ASCII))).get(30, TimeUnit.SECONDS);
+                return ch.read(ByteBuffer.allocate(64)).get(30, TimeUnit.SECONDS);
+            }
+        });
+        act("net.unspecified.tcp.HttpURLConnection", () -> {
+            var c = (java.net.HttpURLConnection) new java.net.URL("http://0.0.0.0:" + ActionCatalogue.port + "/" + current)
+                    .openConnection(java.net.Proxy.NO_PROXY);
+            try (InputStream in = c.getInputStream()) {
+                return c.getResponseCode();
+            }
+        });
+        act("net.unspecified.tcp.OkHttp", () -> {
+            try (okhttp3.Response r = new okhttp3.OkHttpClient().newCall(new okhttp3.Request.Builder()
+                    .url("http://0.0.0.0:" + ActionCatalogue.port + "/" + current).build()).execute()) {
+                return r.code();
+            }
+        });
+        act("net.reverse.InetSocketAddress.getHostName", Expect.value("127.0.0.1"), Expect.NOT_DENIED, () ->
+                new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 80).getHostName());
+        act("net.bind.ServerSocket.wildcard", () -> {
+            try (var s = new java.net.ServerSocket(ActionCatalogue.bindPort)) {
+                return "bound";
+            }
+        });
+        act("net.bind.DatagramSocket.wildcard", () -> {
+            try (var s = new java.net.DatagramSocket(ActionCatalogue.bindPort)) {
+                return "bound";
+            }
+        });
+        // the JDK searches the parent's PATH, whatever PATH the child is given: neither finds ok.sh
+        act("process.bare-name-on-child-PATH", Expect.DENIED, Expect.ERROR, () -> {
+            ProcessBuilder pb = new ProcessBuilder("ok.sh", current);
+            pb.environment().put("PATH", root.resolve("work/tools").toString());
+            return pb.start().waitFor();
+        });
+        // another thread strips the agent from the child's environment while the launch is decided:
+        // every child that starts is governed (the final gateway compares what runs with what was decided)
+        act("process.race.JAVA_TOOL_OPTIONS", Expect.value("0 ungoverned"), Expect.value("0 ungoverned"), () -> {
+            int ungoverned = 0;
+            for (int i = 0; i < 4; i++) {
+                ProcessBuilder pb = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"), ChildProbe.class.getName())
+                        .redirectErrorStream(true);
+                Map<String, String> env = pb.environment();
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread t = new Thread(() -> {
+                    while (!stop.get()) {
+                        try {
+                            env.remove("JAVA_TOOL_OPTIONS");
+                        } catch (RuntimeException concurrent) {
+                            // the map is not thread-safe: a failed removal is just another try
+                        }
+                    }
+                });
+                t.start();
+                try {
+                    Process p = pb.start();
+                    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    p.waitFor(60, TimeUnit.SECONDS);
+                    if (!out.contains("PROBE governed")) {
+                        ungoverned++;
+                    }
+                } catch (Exception refusedOrBroken) {
+                    // refused at the final gateway (launch-changed), or the map broke under the race: nothing ran
+                } finally {
+                    stop.set(true);
+                    t.join();
+                }
+            }
+            return ungoverned + " ungoverned";
+        });
+        act("native.ffm.downcall.unbound", Expect.DENIED, Expect.OK, 22, () -> {
+            Class<?> fd = Class.forName("java.lang.foreign.FunctionDescriptor");
+            Class<?> opt = Class.forName("java.lang.foreign.Linker$Option");
+            Object options = java.lang.reflect.Array.newInstance(opt, 0);
+            return ffm("java.lang.foreign.Linker", "downcallHandle", new Class<?>[] {fd, options.getClass()}, linker(), descriptor(true), options) != null;
+        });
         // ---- code and files reached through the JVM's management interfaces
         act("native.DiagnosticCommand.JVMTI.agent_load", Expect.DENIED, Expect.NOT_DENIED, () -> {
             var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
