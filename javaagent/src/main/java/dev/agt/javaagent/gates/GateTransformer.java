@@ -24,12 +24,37 @@ public final class GateTransformer implements ClassFileTransformer {
     private final Set<String> packages = new HashSet<>();
     private final Map<String, Throwable> failed = new ConcurrentHashMap<>();
 
+    /** The gated owners' names as their class files spell them (ASCII): a class naming none of them makes no gated call. */
+    private final List<byte[]> ownerNames = new java.util.ArrayList<>();
+
     public GateTransformer(List<Gate> gates, GateClasses.Written written) {
         this.gates = gates;
         this.written = written;
+        Set<String> owners = new HashSet<>();
         for (Gate g : gates) {
             packages.add(g.callerPackage());
+            owners.add(g.owner());
+            owners.addAll(GateClasses.ALIASES.getOrDefault(g.owner(), List.of()));
         }
+        for (String o : owners) {
+            ownerNames.add(o.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** Whether the class file's constant pool can name a gated owner: a plain byte search, far cheaper than parsing. */
+    boolean mentionsGatedOwner(byte[] bytes) {
+        for (byte[] name : ownerNames) {
+            outer:
+            for (int i = 0; i + name.length <= bytes.length; i++) {
+                for (int j = 0; j < name.length; j++) {
+                    if (bytes[i + j] != name[j]) {
+                        continue outer;
+                    }
+                }
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether calls made by this (boot-loader) class may need redirecting. */
@@ -47,31 +72,17 @@ public final class GateTransformer implements ClassFileTransformer {
     }
 
     /**
-     * Whether a class makes any gated call, read from its bytes in the runtime image: at start-up
+     * Whether a class may make a gated call, read from its bytes in the runtime image: at start-up
      * only those of the already-loaded classes are retransformed (retransforming costs the JVM
      * more than reading and scanning), the rest as they load.
      */
     public boolean callsGated(Class<?> c) {
+        if (c.isInterface() || Throwable.class.isAssignableFrom(c) || c.isArray()) {
+            return false; // no gated call in an interface or an exception of these packages
+        }
         String internal = c.getName().replace('.', '/');
         try (java.io.InputStream in = c.getModule().getResourceAsStream(internal + ".class")) {
-            if (in == null) {
-                return true; // cannot tell: retransform it
-            }
-            boolean[] found = new boolean[1];
-            new ClassReader(in.readAllBytes()).accept(new ClassVisitor(Opcodes.ASM9) {
-                @Override
-                public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exceptions) {
-                    return found[0] ? null : new MethodVisitor(Opcodes.ASM9) {
-                        @Override
-                        public void visitMethodInsn(int opcode, String owner, String callee, String calleeDesc, boolean itf) {
-                            if (opcode != Opcodes.INVOKESPECIAL && written.redirect(owner, callee, calleeDesc) != null) {
-                                found[0] = true;
-                            }
-                        }
-                    };
-                }
-            }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
-            return found[0];
+            return in == null || mentionsGatedOwner(in.readAllBytes()); // cannot tell: retransform it
         } catch (java.io.IOException | RuntimeException e) {
             return true; // cannot tell: retransform it
         }
@@ -90,7 +101,7 @@ public final class GateTransformer implements ClassFileTransformer {
 
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefining, ProtectionDomain pd, byte[] bytes) {
-        if (loader != null || className == null || !covers(className)) {
+        if (loader != null || className == null || !covers(className) || !mentionsGatedOwner(bytes)) {
             return null;
         }
         try {
