@@ -281,7 +281,8 @@ public final class HtmlReport {
                     + "<th>call</th><th>target</th><th>outcome</th><th>reason</th><th>follows</th><th>happened</th></tr></thead>\n<tbody>\n");
             for (Report.Local x : l.outcomes()) {
                 String cls = x.effect().equals("deny") ? "blocked" : "would-block";
-                b.append("<tr class=\"").append(cls).append(x.afterBreak() ? " after-break" : "").append("\" data-seq=\"").append(x.seq())
+                // data-entry, not data-seq: data-seq marks the rows of the blocked-call table that the filters act on
+                b.append("<tr class=\"").append(cls).append(x.afterBreak() ? " after-break" : "").append("\" data-entry=\"").append(x.seq())
                         .append("\" data-kind=\"").append(h(x.kind())).append("\"><td class=\"num\">").append(x.seq());
                 if (x.afterBreak()) {
                     b.append("<br><span class=\"badge break\">after the break</span>");

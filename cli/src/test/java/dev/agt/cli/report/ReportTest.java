@@ -389,7 +389,7 @@ class ReportTest {
             counts.put(dim, byKey);
         }
         List<String> locals = new ArrayList<>();
-        Matcher l = Pattern.compile("<tr class=\"[^\"]*\" data-seq=\"(\\d+)\" data-kind=\"([^\"]+)\"><td class=\"num\">\\d+(?:<br>[^<]*<span[^>]*>[^<]*</span>)?"
+        Matcher l = Pattern.compile("<tr class=\"[^\"]*\" data-entry=\"(\\d+)\" data-kind=\"([^\"]+)\"><td class=\"num\">\\d+(?:<br>[^<]*<span[^>]*>[^<]*</span>)?"
                 + "</td><td class=\"mono\">[^<]*</td><td>([^<]*)</td>").matcher(html);
         while (l.find()) {
             locals.add(l.group(1) + " " + unhtml(l.group(2)) + " " + unhtml(l.group(3)));

@@ -486,15 +486,27 @@ public final class Engine implements AutoCloseable {
         c.refuse(frameId, code, reason);
     }
 
-    private void decide(Connection c, Frame f) {
+    /**
+     * The session an agent's frame (DECIDE, OUTCOME) belongs to, or null after refusing the frame:
+     * no complete handshake, or an admin session, which {@code adminRefusal} explains.
+     */
+    private static SessionIdentity agentSession(Connection c, Frame f, String adminRefusal) {
         SessionIdentity identity = c.identity();
         if (c.agent() == null || identity == null) {
             c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
                     ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
-            return;
+            return null;
         }
         if (c.adminOnly()) {
-            c.refuse(f.id(), "admin-session", "an admin session (admin: true) does not ask for decisions");
+            c.refuse(f.id(), "admin-session", adminRefusal);
+            return null;
+        }
+        return identity;
+    }
+
+    private void decide(Connection c, Frame f) {
+        SessionIdentity identity = agentSession(c, f, "an admin session (admin: true) does not ask for decisions");
+        if (identity == null) {
             return;
         }
         Request req;
@@ -607,14 +619,8 @@ public final class Engine implements AutoCloseable {
      * some, whether or not this outcome is accepted.
      */
     private void outcome(Connection c, Frame f) {
-        SessionIdentity identity = c.identity();
-        if (c.agent() == null || identity == null) {
-            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
-                    ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
-            return;
-        }
-        if (c.adminOnly()) {
-            c.refuse(f.id(), "admin-session", "an admin session (admin: true) reports no outcomes");
+        SessionIdentity identity = agentSession(c, f, "an admin session (admin: true) reports no outcomes");
+        if (identity == null) {
             return;
         }
         Map<String, Object> agent = agentFields(c, identity.resolve(registry.get(), c.peerUser));
