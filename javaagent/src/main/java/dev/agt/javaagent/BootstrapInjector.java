@@ -88,7 +88,8 @@ final class BootstrapInjector {
     static final String INJECTOR = "dev.agt.javaagent.injector.Injector";
 
     /** The JDK modules whose classes the hooks rewrite to call the dispatcher. */
-    static final List<String> HOOKED_MODULES = List.of("java.base", "java.net.http", "jdk.management", "jdk.attach", "jdk.unsupported");
+    static final List<String> HOOKED_MODULES = List.of("java.base", "java.net.http", "jdk.management", "jdk.attach", "jdk.unsupported",
+            "jdk.crypto.cryptoki", "java.smartcardio");
 
     /**
      * A named module holding only the Injector, in a class loader of its own: exporting

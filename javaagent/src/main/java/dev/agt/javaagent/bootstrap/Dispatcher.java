@@ -565,6 +565,19 @@ public final class Dispatcher {
                 "caller", caller == null ? "" : caller.getName()});
     }
 
+    /** Secmod.initialize: NSS, loaded from this directory (or by name when none is given). */
+    public static void nssLoad(String nssLibDir) {
+        String lib = System.mapLibraryName("nss3");
+        nativeCheck("load", new Object[] {"library", nssLibDir == null ? "nss3" : nssLibDir + "/" + lib});
+    }
+
+    /** PlatformPCSC.getLibraryName, at its return: the PC/SC library about to be loaded (a system property may name any). */
+    public static void pcscLibrary(String path) {
+        if (path != null) {
+            nativeCheck("load", new Object[] {"library", path});
+        }
+    }
+
     /** DiagnosticCommandImpl$Wrapper.execute: a jcmd command run inside this JVM through the DiagnosticCommand MBean. */
     public static void diagnosticCommand(String cmd, String[] args) {
         StringBuilder b = new StringBuilder("jcmd ").append(cmd);

@@ -32,6 +32,10 @@ public record Hook(String family, String owner, String name, String desc, String
         return new Hook(family, owner, name, desc, loads, target, targetDesc, false, true);
     }
 
+    public static Hook atReturnOptional(String family, String owner, String name, String desc, String loads, String target, String targetDesc) {
+        return new Hook(family, owner, name, desc, loads, target, targetDesc, true, true);
+    }
+
     public String className() {
         return owner.replace('/', '.');
     }

@@ -88,7 +88,7 @@ public final class HookTransformer implements ClassFileTransformer {
 
     /** Loads the hook's arguments and calls its dispatcher method. */
     private static void call(MethodVisitor mv, Hook h) {
-        for (String load : h.loads().split(" ")) {
+        for (String load : h.loads().isEmpty() ? new String[0] : h.loads().split(" ")) {
             // "1A", "2I", or "0A>owner.field:desc>owner.method()desc": a slot, then
             // fields read and no-argument methods called on what was loaded
             String[] steps = load.split(">");

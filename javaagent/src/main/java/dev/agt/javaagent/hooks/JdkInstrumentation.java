@@ -23,7 +23,8 @@ public final class JdkInstrumentation {
     static final String HTTP_REQUEST = "1A>jdk/internal/net/http/Exchange.request:Ljdk/internal/net/http/HttpRequestImpl;";
 
     /** Hooked classes the platform class loader defines (java.net.http); all others are the boot loader's. */
-    public static final java.util.Set<String> PLATFORM_CLASSES = java.util.Set.of("jdk/internal/net/http/PlainHttpConnection");
+    public static final java.util.Set<String> PLATFORM_CLASSES = java.util.Set.of("jdk/internal/net/http/PlainHttpConnection",
+            "sun/security/pkcs11/wrapper/PKCS11", "sun/security/pkcs11/Secmod", "sun/security/smartcardio/PlatformPCSC");
 
     /**
      * Hooked classes of JDK modules the application class loader defines, by module: accepted
@@ -109,6 +110,14 @@ public final class JdkInstrumentation {
             // native, JDK 22+: libraries the FFM API loads (SymbolLookup.libraryLookup; load(Path) calls this)
             Hook.optional("native", "jdk/internal/loader/RawNativeLibraries", "load", "(Ljava/lang/String;)Ljdk/internal/loader/NativeLibrary;",
                     "1A", "nativeLoadRaw", "(Ljava/lang/Object;)V"),
+            // native: libraries that security providers load by a path their configuration names:
+            // a PKCS#11 module (SunPKCS11's library=), NSS (Secmod), the PC/SC library (javax.smartcardio)
+            Hook.optional("native", "sun/security/pkcs11/wrapper/PKCS11", "<init>", "(Ljava/lang/String;Ljava/lang/String;)V", "1A",
+                    "nativeLoadRaw", "(Ljava/lang/Object;)V"),
+            Hook.optional("native", "sun/security/pkcs11/Secmod", "initialize",
+                    "(Lsun/security/pkcs11/Secmod$DbMode;Ljava/lang/String;Ljava/lang/String;Z)V", "3A", "nssLoad", FILE_NOT_FOUND_STRING),
+            Hook.atReturnOptional("native", "sun/security/smartcardio/PlatformPCSC", "getLibraryName", "()Ljava/lang/String;", "",
+                    "pcscLibrary", FILE_NOT_FOUND_STRING),
             // native: the DiagnosticCommand MBean runs jcmd commands in this JVM (JVMTI.agent_load loads
             // any native library, VM.log writes any file); HotSpotDiagnostic dumps the heap to a chosen file
             // and sets VM flags (HeapDumpPath...); the Attach API loads agents into other JVMs
