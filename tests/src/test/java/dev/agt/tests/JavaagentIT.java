@@ -41,6 +41,7 @@ class JavaagentIT {
     final Set<String> datagrams = ConcurrentHashMap.newKeySet();
 
     HttpServer other;
+    Process sleeper;
     final Set<String> seenOther = ConcurrentHashMap.newKeySet();
     int bindPort;
 
@@ -98,6 +99,7 @@ class JavaagentIT {
         try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             bindPort = free.getLocalPort();
         }
+        sleeper = new ProcessBuilder("sleep", "600").start(); // the test's process, not the catalogue JVM's child
         udp = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress());
         Thread t = new Thread(() -> {
             byte[] buf = new byte[256];
@@ -148,6 +150,7 @@ class JavaagentIT {
     void stop() {
         server.stop(0);
         other.stop(0);
+        sleeper.destroyForcibly();
         udp.close();
     }
 
@@ -200,7 +203,7 @@ class JavaagentIT {
                 "-cp", classes + java.io.File.pathSeparator + root.resolve("work") + java.io.File.pathSeparator + root.resolve("secret")
                         + java.io.File.pathSeparator + System.getProperty("java.class.path"), ActionCatalogue.class.getName(), root.toString(),
                 String.valueOf(server.getAddress().getPort()), String.valueOf(udp.getLocalPort()), String.valueOf(other.getAddress().getPort()),
-                String.valueOf(bindPort)));
+                String.valueOf(bindPort), String.valueOf(sleeper.pid())));
         Path out = root.resolve("out.txt");
         Path err = root.resolve("err.txt");
         Process p = new ProcessBuilder(cmd).directory(root.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -284,6 +287,7 @@ class JavaagentIT {
         List<String> wrong = judge(run, true);
         assertTrue(wrong.isEmpty(), "wrong outcomes:\n" + String.join("\n", wrong) + "\n" + run.stderr());
         assertEquals(before, snapshot(), "nothing below secret/ changed: contents, modes, times, owners, extended attributes, names");
+        assertTrue(sleeper.isAlive(), "a process the catalogue JVM did not start received no signal");
         assertTrue(seenOther.isEmpty(), "the server on 127.0.0.2 (reached only through forged names) saw requests: " + seenOther);
         // the exceptions are what the call sites declare
         assertTrue(run.results().get("file.read.FileInputStream").contains("AgtFileNotFoundException"));
@@ -347,6 +351,7 @@ class JavaagentIT {
         assertTrue(Files.exists(root.resolve("work/marker-evil-process.relative-with-directory")),
                 "the relative executable ran from the child's directory, as the kernel finds it");
         assertTrue(seenOther.contains("/net.forged-host.Socket"), "forged names only change what is decided: " + seenOther);
+        assertTrue(sleeper.waitFor(10, TimeUnit.SECONDS), "the allowed signal reached the test's sleeper");
         assertTrue(seen.contains("/net.unspecified.tcp.Socket"), "0.0.0.0 reaches the loopback: " + seen);
         // (sends to 0.0.0.0 through a connected socket or JDK 17's legacy implementation may go nowhere: their
         // arrival is not required, their denial under DENY is)

@@ -53,6 +53,8 @@ public final class ActionCatalogue {
     /** A witness server on 127.0.0.2 (forged host names) and a free port for binds. */
     static int otherPort;
     static int bindPort;
+    /** A process the test started (not this JVM's child): signals to it are decided. */
+    static long sleeperPid;
 
     public interface Action {
         Object run() throws Throwable;
@@ -419,6 +421,7 @@ public final class ActionCatalogue {
         udpPort = args.length > 2 ? Integer.parseInt(args[2]) : 9;
         otherPort = args.length > 3 ? Integer.parseInt(args[3]) : 9;
         bindPort = args.length > 4 ? Integer.parseInt(args[4]) : 9;
+        sleeperPid = args.length > 5 ? Long.parseLong(args[5]) : -1;
         // the legacy socket implementations of JDK 17, switched on by the application before its
         // first socket, as an attacker would: java.net.Socket and DatagramSocket then use them
         System.setProperty("jdk.net.usePlainSocketImpl", "true");

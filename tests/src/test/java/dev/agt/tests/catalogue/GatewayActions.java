@@ -776,6 +776,9 @@ final class GatewayActions {
         // a security provider that loads a native library from a path its configuration names
         act("native.pkcs11.library", Expect.DENIED, Expect.ERROR, () -> java.security.Security.getProvider("SunPKCS11")
                 .configure("--name=agt\nlibrary=" + root.resolve("work/libnothing.so")));
+        // a signal to a process this JVM did not start (the test's sleeper): decided as process/signal
+        act("process.signal.ProcessHandle.destroy", Expect.DENIED, Expect.OK, () -> ProcessHandle.of(ActionCatalogue.sleeperPid)
+                .orElseThrow().destroyForcibly());
         act("native.attach.self", Expect.DENIED, Expect.ERROR, () -> Class.forName("com.sun.tools.attach.VirtualMachine")
                 .getMethod("attach", String.class).invoke(null, String.valueOf(ProcessHandle.current().pid())));
         // ---- native code: JNI loads by the file loaded, and the FFM API's restricted methods (JDK 22+)
