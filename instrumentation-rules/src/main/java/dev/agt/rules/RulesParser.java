@@ -34,7 +34,7 @@ public final class RulesParser {
     static final Map<String, Set<String>> VOCABULARY = Map.of(
             "file", Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr", "stat"),
             "net", Set.of("connect", "resolve", "send", "listen"),
-            "process", Set.of("exec"),
+            "process", Set.of("exec", "signal"),
             "native", Set.of("load", "restricted"),
             "mcp", Set.of("call", "list", "read", "prompt"),
             "tool", Set.of("call"));

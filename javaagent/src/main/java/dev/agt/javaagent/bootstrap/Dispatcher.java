@@ -514,6 +514,26 @@ public final class Dispatcher {
     }
 
     /**
+     * ProcessHandleImpl.destroyProcess: SIGTERM or SIGKILL to a process. The JVM's own children
+     * (launched through a decided launch) may be ended as before; any other process the user
+     * owns (the engine, another agent, a shell) is decided as process/signal.
+     */
+    public static void processSignal(Object handle) {
+        if (!(handle instanceof ProcessHandle h)) {
+            return;
+        }
+        long self = ProcessHandle.current().pid();
+        java.util.Optional<ProcessHandle> parent = h.parent(); // no lambda here: no invokedynamic in bootstrap code
+        if (h.pid() == self || parent.isPresent() && parent.get().pid() == self) {
+            return;
+        }
+        String[] d = ask("process", "signal", new Object[] {"signal", Long.valueOf(h.pid())});
+        if (d != null) {
+            throw new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
+        }
+    }
+
+    /**
      * ProcessBuilder.start(Redirect[]), which start() and startPipeline both use: the launch is
      * decided here, where the builder can still be changed: a child JVM is given the agent, and
      * a launch the policy allows only inside a sandbox is rewritten to run under bubblewrap.

@@ -103,6 +103,8 @@ public final class JdkInstrumentation {
             new Hook("native", "sun/misc/Unsafe", "staticFieldOffset", "(Ljava/lang/reflect/Field;)J", "1A", "unsafeField", FIELD),
             new Hook("native", "sun/misc/Unsafe", "staticFieldBase", "(Ljava/lang/reflect/Field;)Ljava/lang/Object;", "1A", "unsafeField", FIELD),
             new Hook("native", "sun/misc/Unsafe", "objectFieldOffset", "(Ljava/lang/reflect/Field;)J", "1A", "unsafeField", FIELD),
+            // process: signals to other processes (ProcessHandle.of(pid).destroy(), Process.destroy)
+            new Hook("process", "java/lang/ProcessHandleImpl", "destroyProcess", "(Z)Z", "0A", "processSignal", "(Ljava/lang/Object;)V"),
             // native: every JNI library load (System.load, System.loadLibrary's candidates, the JDK's own):
             // the one overload that opens the library, with the canonical path (or a built-in's name)
             new Hook("native", "jdk/internal/loader/NativeLibraries", "loadLibrary",

@@ -327,6 +327,12 @@ public final class AgentRuntime implements Handler {
                 case "library" -> target.put("path", library(String.valueOf(v)));
                 case "hostname" -> target.put("host", String.valueOf(v));
                 case "transport" -> target.put("transport", String.valueOf(v));
+                case "signal" -> {
+                    // the process a signal is for: its pid, and what it runs (for executables: rules)
+                    long pid = (Long) v;
+                    target.put("pid", pid);
+                    target.put("executable", Targets.realPath(Path.of("/proc/" + pid + "/exe")));
+                }
                 case "launch" -> {
                     return finalLaunch((Object[]) v);
                 }

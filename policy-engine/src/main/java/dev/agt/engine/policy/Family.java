@@ -7,7 +7,7 @@ import java.util.Set;
 public enum Family {
     FILE(Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr", "stat")),
     NET(Set.of("connect", "resolve", "send", "listen")),
-    PROCESS(Set.of("exec")),
+    PROCESS(Set.of("exec", "signal")),
     NATIVE(Set.of("load", "restricted")),
     MCP(Set.of("call", "list", "read", "prompt")),
     TOOL(Set.of("call"));
