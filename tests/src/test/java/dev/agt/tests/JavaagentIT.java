@@ -327,6 +327,8 @@ class JavaagentIT {
                 && l.contains("\"code\":\"unsafe-jvm-option\"") && l.contains("-agentpath")), "a refused child JVM option is logged");
         assertTrue(entries.stream().anyMatch(l -> l.contains("\"type\":\"outcome\"") && l.contains("\"kind\":\"modified\"")
                 && l.contains("\"follows\"") && l.contains("JDK_JAVA_OPTIONS: --add-opens")), "a removed child JVM option is logged after its decision");
+        assertTrue(entries.stream().anyMatch(l -> l.contains("\"type\":\"outcome\"") && l.contains("\"code\":\"agent-integrity\"")
+                && l.contains("sun.misc.Unsafe")), "a refused Unsafe on the agent's own state is logged");
         Agt.Result verify = Agt.run(root, "audit", "verify", "audit");
         assertEquals(0, verify.exit(), "the log with its outcome entries verifies: " + verify);
     }

@@ -634,8 +634,21 @@ public final class Dispatcher {
      */
     public static void unsafeField(java.lang.reflect.Field f) {
         if (f != null && f.getDeclaringClass().getClassLoader() == null && f.getDeclaringClass().getName().startsWith("dev.agt.javaagent.bootstrap.")) {
-            throw new AgtSecurityException("blocked by agent-integrity (not logged): sun.misc.Unsafe on " + f, "", "agent-integrity",
-                    "the agt agent's own state is not for Unsafe", -1);
+            String reason = "the agt agent's own state is not for Unsafe";
+            Handler h = handler;
+            if (h != null && DEPTH.get()[0] == 0) {
+                int[] depth = DEPTH.get();
+                depth[0]++;
+                try {
+                    h.refused("native", "restricted", "agent-integrity", reason, "sun.misc.Unsafe " + f);
+                } catch (Throwable ignored) {
+                    // the refusal stands whether or not it could be reported
+                } finally {
+                    depth[0]--;
+                }
+            }
+            throw new AgtSecurityException("blocked by agent-integrity (reported to the log): sun.misc.Unsafe on " + f, "", "agent-integrity",
+                    reason, -1);
         }
     }
 

@@ -37,4 +37,7 @@ public interface Handler {
 
     /** The resolver answered {@code addresses} for {@code host} in this JVM (no decision: a fact for later connects). */
     void resolved(String host, java.net.InetAddress[] addresses);
+
+    /** A call the agent refused on its own, with no decision to ask for (its own integrity): reported to the log. */
+    void refused(String family, String action, String code, String reason, String what);
 }

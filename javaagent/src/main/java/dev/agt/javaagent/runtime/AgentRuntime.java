@@ -531,6 +531,12 @@ public final class AgentRuntime implements Handler {
         }
     }
 
+    @Override
+    public void refused(String family, String action, String code, String reason, String what) {
+        outcomes.report(Outcome.deniedLocally(code, reason, new Request(family, action, Map.of("method", what),
+                Thread.currentThread().getName(), frames(options.frames()))));
+    }
+
     boolean earned(String name, String ip) {
         Set<String> names = earnedNames.get(ip);
         return names != null && names.contains(name.toLowerCase(java.util.Locale.ROOT));
