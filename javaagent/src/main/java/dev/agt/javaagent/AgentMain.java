@@ -150,7 +150,8 @@ final class AgentMain {
             reportUnmatched(rules, settled);
             runtime.close();
         });
-        gates.arm(); // from now on a class whose calls cannot be gated stops the JVM rather than load ungoverned
+        gates.arm(); // from now on a class whose calls cannot be gated or hooked stops the JVM rather than load ungoverned
+        transformer.arm();
         Dispatcher.install(key, runtime);
         Dispatcher.exit(key);
         if (error != null) {

@@ -45,6 +45,17 @@ public final class HookTransformer implements ClassFileTransformer {
         return failed;
     }
 
+    private volatile boolean armed;
+
+    /**
+     * After the start-up self-check: a hooked class that loads later (an optional hook's, such as
+     * jdk.management's or JDK 17's legacy sockets) and cannot be rewritten stops the JVM, rather
+     * than run unhooked with nobody told.
+     */
+    public void arm() {
+        armed = true;
+    }
+
     /** A class of a JDK module of the boot layer that the application class loader defines (jdk.attach). */
     static boolean jdkModule(Module module, String className) {
         String expected = JdkInstrumentation.APP_LOADER_CLASSES.get(className);
@@ -138,6 +149,11 @@ public final class HookTransformer implements ClassFileTransformer {
         } catch (Throwable t) {
             // never swallowed: the self-check reports it and refuses to run unguarded
             failed.put(className, t);
+            if (armed) {
+                System.err.println("agt: refusing to run unguarded: the hooks of " + className + " could not be applied: " + t);
+                System.err.flush();
+                Runtime.getRuntime().halt(3);
+            }
             return null;
         }
     }

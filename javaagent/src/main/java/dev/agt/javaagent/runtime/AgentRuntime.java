@@ -468,6 +468,10 @@ public final class AgentRuntime implements Handler {
         Decided decided = decidedLaunch.get();
         decidedLaunch.remove();
         String what = "process/exec " + cmd;
+        if (decided != null && decided.cmd().equals(cmd) && java.util.Objects.equals(decided.env(), env)
+                && java.util.Objects.equals(decided.dir(), dir)) {
+            return null; // launched as decided: the common case costs a comparison, nothing more
+        }
         Request arrived = new Request("process", "exec", Targets.process(cmd.toArray(String[]::new), env, dir), Thread.currentThread().getName(),
                 frames(options.frames()));
         if (decided == null) {
