@@ -5,7 +5,6 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -235,10 +234,9 @@ public final class OutcomeSpool implements AutoCloseable {
 
     private static Result send(EngineClient c, OutcomeDelivery d) throws InterruptedException {
         try {
-            c.deliver(d).get(ACK_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            c.deliver(d, ACK_TIMEOUT_MS);
             return Result.DELIVERED;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
+        } catch (IOException | RuntimeException cause) {
             if (cause instanceof OutcomeRefused r) {
                 if (r.retryable()) {
                     return Result.RETRY;

@@ -204,13 +204,14 @@ class OutcomeSpoolTest {
         s.report(failOpen("before"));
         assertTrue(s.awaitEmpty(10_000));
         engine.cut(); // the engine died
+        s.report(Outcome.overridden(7, Reasons.SANDBOX_REQUIRED, "during-1"));
+        s.report(failOpen("during-2"));
+        // nobody reads an idle connection: the spool finds it broken when it tries to deliver over it
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!first.isBroken() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         assertTrue(first.isBroken());
-        s.report(Outcome.overridden(7, Reasons.SANDBOX_REQUIRED, "during-1"));
-        s.report(failOpen("during-2"));
         Thread.sleep(200);
         assertEquals(2, s.held(), "nothing to deliver over");
 

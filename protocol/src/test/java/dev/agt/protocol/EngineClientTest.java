@@ -1,0 +1,229 @@
+package dev.agt.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client has no reader thread: callers read for each other (see {@link EngineClient}). These
+ * run it against a scripted engine on a real Unix socket that answers late, out of order, never,
+ * or dies, and check that every caller gets its own answer, a bounded timeout or a failure.
+ */
+class EngineClientTest {
+    @TempDir
+    Path dir;
+    final List<AutoCloseable> open = Collections.synchronizedList(new ArrayList<>());
+
+    /** Answers DECIDE with an allow whose reason is the request's path, after the delay {@link #delayMs} gives; never for "/silent". */
+    final class Scripted {
+        final ServerSocketChannel server;
+        final List<SocketChannel> accepted = Collections.synchronizedList(new ArrayList<>());
+        final ScheduledExecutorService later = Executors.newScheduledThreadPool(2);
+        final AtomicInteger decided = new AtomicInteger();
+        volatile java.util.function.ToLongFunction<String> delayMs = path -> 0;
+
+        Scripted() throws IOException {
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(dir.resolve("e.sock")));
+            Thread t = new Thread(() -> {
+                try {
+                    while (true) {
+                        SocketChannel ch = server.accept();
+                        accepted.add(ch);
+                        Thread c = new Thread(() -> serve(ch));
+                        c.setDaemon(true);
+                        c.start();
+                    }
+                } catch (IOException closed) {
+                    // test over
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            open.add(() -> {
+                later.shutdownNow();
+                server.close();
+                cut();
+            });
+        }
+
+        private void serve(SocketChannel ch) {
+            try {
+                for (Frame f; (f = FrameCodec.read(ch, Limits.DEFAULT)) != null; ) {
+                    if (f.type() == FrameType.HELLO) {
+                        send(ch, new Frame(FrameType.HELLO_OK, f.id(), Map.of("engine", "scripted", "policy", "p", "session", 1L)));
+                        continue;
+                    }
+                    @SuppressWarnings("unchecked")
+                    String path = String.valueOf(((Map<String, Object>) f.body().get("target")).get("path"));
+                    if (path.equals("/silent")) {
+                        continue;
+                    }
+                    Frame reply = new Frame(FrameType.DECISION, f.id(), new Decision(Decision.Effect.ALLOW, "r", "allowed", path, "p",
+                            decided.incrementAndGet()).toBody());
+                    long delay = delayMs.applyAsLong(path);
+                    if (delay == 0) {
+                        send(ch, reply);
+                    } else {
+                        later.schedule(() -> send(ch, reply), delay, TimeUnit.MILLISECONDS);
+                    }
+                }
+            } catch (IOException gone) {
+                // the client or the test closed it
+            }
+        }
+
+        private void send(SocketChannel ch, Frame reply) {
+            try {
+                synchronized (ch) {
+                    var buf = FrameCodec.encode(reply, Limits.DEFAULT);
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                }
+            } catch (IOException gone) {
+                // closed by the test
+            }
+        }
+
+        void cut() throws IOException {
+            synchronized (accepted) {
+                for (SocketChannel ch : accepted) {
+                    ch.close();
+                }
+            }
+        }
+    }
+
+    EngineClient client() throws IOException {
+        EngineClient c = EngineClient.connect(EngineAddress.parse(dir.resolve("e.sock").toString()), "agent", Map.of(), 5000);
+        open.add(c);
+        return c;
+    }
+
+    static Request read(String path) {
+        return Request.of("file", "read", Map.of("path", path));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+    }
+
+    @Test
+    void callersThatShareOneConnectionEachGetTheirOwnAnswerWhateverTheOrder() throws Exception {
+        Scripted engine = new Scripted();
+        Random random = new Random(13);
+        long[] delays = new long[64];
+        for (int i = 0; i < delays.length; i++) {
+            delays[i] = random.nextInt(4); // 0-3 ms: answers overtake each other
+        }
+        engine.delayMs = path -> delays[Math.floorMod(path.hashCode(), delays.length)];
+        EngineClient c = client();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<List<String>>> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                threads.add(pool.submit(() -> {
+                    List<String> wrong = new ArrayList<>();
+                    for (int i = 0; i < 150; i++) {
+                        String path = "/t" + thread + "/" + i;
+                        Decision d = c.decide(read(path), 10_000);
+                        if (!d.allowed() || !d.reason().equals(path)) {
+                            wrong.add(path + " -> " + d.code() + " " + d.reason());
+                        }
+                    }
+                    return wrong;
+                }));
+            }
+            for (Future<List<String>> f : threads) {
+                assertEquals(List.of(), f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(8 * 150, engine.decided.get());
+    }
+
+    @Test
+    void aSilentEngineIsATimeoutAndTheConnectionGoesOnServing() throws Exception {
+        new Scripted();
+        EngineClient c = client();
+        Decision silent = c.decide(read("/silent"), 300);
+        assertEquals(Reasons.TIMEOUT, silent.code());
+        assertEquals(Decision.Effect.DENY, silent.effect());
+        Decision next = c.decide(read("/after"), 5000);
+        assertTrue(next.allowed(), next.reason());
+        assertEquals("/after", next.reason());
+    }
+
+    @Test
+    void aReaderThatTimesOutHandsTheSocketToTheCallersStillWaiting() throws Exception {
+        Scripted engine = new Scripted();
+        engine.delayMs = path -> path.equals("/slow") ? 1500 : 0;
+        EngineClient c = client();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            // one caller gives up after 200 ms while it may be the one reading; the other's answer
+            // comes at 1.5 s and must still be read by someone
+            Future<Decision> impatient = pool.submit(() -> c.decide(read("/silent"), 200));
+            Future<Decision> patient = pool.submit(() -> c.decide(read("/slow"), 10_000));
+            assertEquals(Reasons.TIMEOUT, impatient.get(10, TimeUnit.SECONDS).code());
+            Decision d = patient.get(10, TimeUnit.SECONDS);
+            assertTrue(d.allowed(), d.code() + " " + d.reason());
+            assertEquals("/slow", d.reason());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anEngineThatDiesFailsEveryWaitingCallerAtOnce() throws Exception {
+        Scripted engine = new Scripted();
+        EngineClient c = client();
+        assertTrue(c.decide(read("/first"), 5000).allowed());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Decision>> waiting = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                waiting.add(pool.submit(() -> c.decide(read("/silent"), 60_000)));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (engine.accepted.isEmpty() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            engine.cut();
+            for (Future<Decision> f : waiting) {
+                Decision d = f.get(20, TimeUnit.SECONDS); // far below the callers' own 60 s
+                assertEquals(Reasons.ENGINE_UNREACHABLE, d.code(), d.reason());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertTrue(c.isBroken());
+        assertEquals(Reasons.ENGINE_UNREACHABLE, c.decide(read("/later"), 5000).code());
+    }
+}
