@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The cost of governance on real calls: GovernedCallBench without an agent, with the agt agent
+# The cost of governance on real calls, next to its floor (a 64-byte Unix-socket round trip to an
+# echo thread, unixSocketRoundTrip, measured in the same JVM and run): GovernedCallBench without an agent, with the agt agent
 # (engine on a Unix socket, fsync interval; toolCall governed by an interception rule) and, on
 # JDK 17, under the SecurityManager.
 # Usage: bench/governed/run.sh   (needs the built bench, agent and cli jars)
@@ -9,7 +10,7 @@ repo="$(cd "$here/../.." && pwd)"
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 work=$(mktemp -d)
 trap 'kill $engine_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "some data" > "$work/data.txt"
+head -c 1024 /dev/urandom > "$work/data.txt" # a 1 KiB file, opened and read whole
 jar="$repo/bench/target/benchmarks.jar"
 cat > "$work/policy.yaml" <<YAML
 version: 1
@@ -18,6 +19,7 @@ rules:
   - {id: bench-files, effect: allow, family: file, paths: ["$work/**", "/tmp/**"]}
   - {id: loopback, effect: allow, family: net, cidrs: [127.0.0.0/8]}
   - {id: loopback-names, effect: allow, family: net, actions: [resolve, listen]}
+  - {id: echo-socket, effect: allow, family: net, transports: [unix], paths: ["$work/echo.sock"]}
   - {id: true-binary, effect: allow, family: process, executables: [/usr/bin/true, /bin/true]}
   - {id: bench-tool, effect: allow, family: tool, tools: [read_notes]}
 YAML

@@ -8,7 +8,12 @@ import java.io.RandomAccessFile;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.URL;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +50,11 @@ public class GovernedCallBench {
     URL url;
     RandomAccessFile open;
     final byte[] buf = new byte[4096];
+    /** The floor: a 64-byte round trip over a Unix socket to an echo thread (blocking, one connection). */
+    ServerSocketChannel echoServer;
+    SocketChannel echo;
+    Thread echoThread;
+    final ByteBuffer echoBuf = ByteBuffer.allocateDirect(64);
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -63,18 +73,46 @@ public class GovernedCallBench {
         server.start();
         url = new URL("http://127.0.0.1:" + server.getAddress().getPort() + "/x");
         open = new RandomAccessFile(data.toFile(), "r");
+        Path sock = data.resolveSibling("echo.sock");
+        Files.deleteIfExists(sock);
+        echoServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        echoServer.bind(UnixDomainSocketAddress.of(sock));
+        echoThread = new Thread(() -> {
+            ByteBuffer b = ByteBuffer.allocateDirect(64);
+            try (SocketChannel c = echoServer.accept()) {
+                while (true) {
+                    b.clear();
+                    while (b.hasRemaining()) {
+                        if (c.read(b) < 0) {
+                            return;
+                        }
+                    }
+                    b.flip();
+                    while (b.hasRemaining()) {
+                        c.write(b);
+                    }
+                }
+            } catch (IOException e) {
+                // closed at tear-down
+            }
+        }, "echo");
+        echoThread.setDaemon(true);
+        echoThread.start();
+        echo = SocketChannel.open(UnixDomainSocketAddress.of(sock));
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         server.stop(0);
         open.close();
+        echo.close();
+        echoServer.close();
     }
 
     @Benchmark
     public int fileOpen() throws IOException {
         try (FileInputStream in = new FileInputStream(data.toFile())) {
-            return in.read();
+            return in.read(buf);
         }
     }
 
@@ -97,6 +135,23 @@ public class GovernedCallBench {
     @Benchmark
     public int toolCall() {
         return BenchTools.invoke("read_notes", toolArguments);
+    }
+
+    /**
+     * The floor a governed call is measured against: the same kind of round trip the agent makes
+     * to its engine, with nothing decided or logged. Not intercepted (the connection is open).
+     */
+    @Benchmark
+    public int unixSocketRoundTrip() throws IOException {
+        echoBuf.clear();
+        while (echoBuf.hasRemaining()) {
+            echo.write(echoBuf);
+        }
+        echoBuf.clear();
+        while (echoBuf.hasRemaining()) {
+            echo.read(echoBuf);
+        }
+        return echoBuf.get(0);
     }
 
     @Benchmark

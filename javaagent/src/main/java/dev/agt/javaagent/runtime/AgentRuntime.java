@@ -37,8 +37,8 @@ import java.util.stream.Collectors;
  */
 public final class AgentRuntime implements Handler {
     static final Set<String> READS = Set.of("read", "list", "stat");
-    private static final StackWalker WALKER = StackWalker.getInstance();
     private volatile Options options;
+    private volatile CallingFrames frames;
     /** The JDK runtime image (java.home and what its conf/lib/legal resolve to). */
     private final List<String> runtimeDirs = new ArrayList<>();
     /** Directories on the start-up class path: matched on real paths only (they may be writable). */
@@ -65,6 +65,7 @@ public final class AgentRuntime implements Handler {
 
     public AgentRuntime(Options options, Object key) {
         this.options = options;
+        this.frames = new CallingFrames(options.frames(), options.framesEvery());
         this.key = key;
         this.outcomes = new OutcomeSpool(OutcomeSpool.DEFAULT_CAPACITY, r -> {
             Thread t = new Thread(() -> {
@@ -203,7 +204,7 @@ public final class AgentRuntime implements Handler {
     /** A target that cannot be built is denied, never sent half-empty: a deny rule on the missing field must not be dodged. */
     private String[] unbuildable(InterceptRule r, RuntimeException e) {
         String reason = "interception rule " + r.id() + ": " + e.getMessage();
-        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), frames(options.frames()));
+        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), frames.walk());
         if (options.monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
             System.err.println("agt: monitor mode: would deny " + r.family() + "/" + r.action() + " (rule " + r.id() + "): " + e.getMessage());
             outcomes.report(Outcome.passedMonitor(Reasons.UNBUILDABLE_REQUEST, reason, request));
@@ -226,6 +227,7 @@ public final class AgentRuntime implements Handler {
             client = k == null ? EngineClient.connect(address, options.name(), attrs, timeout)
                     : EngineClient.connect(address, options.name(), attrs, timeout, Authenticator.of(k.did(), k.chain(), k::sign));
             refused = null;
+            frames.newSession();
             outcomes.connected(client); // what was held while the engine could not be reached goes now
             return null;
         } catch (SessionRefused e) {
@@ -273,6 +275,7 @@ public final class AgentRuntime implements Handler {
     /** Options settled at start-up (the name a key file gives, when none was given). */
     public void options(Options o) {
         this.options = o;
+        this.frames = new CallingFrames(o.frames(), o.framesEvery());
     }
 
     public Options options() {
@@ -355,7 +358,8 @@ public final class AgentRuntime implements Handler {
 
     /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
     private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor) {
-        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames(options.frames()), ruleMonitor);
+        Request request = new Request(family, act, target, Thread.currentThread().getName(), frames.forRequest(family, act, target),
+                ruleMonitor);
         return answer(decide(request), request, ruleMonitor);
     }
 
@@ -412,7 +416,18 @@ public final class AgentRuntime implements Handler {
                 return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + options.engine() + " is unreachable: " + lastError);
             }
         }
-        return c.decide(request, options.timeoutMs());
+        Decision d = c.decide(request, options.timeoutMs());
+        if (Reasons.ENGINE_UNREACHABLE.equals(d.code()) && c.isBroken() && !closed && client == c
+                && System.nanoTime() - lastAttempt > 1_000_000_000L) {
+            // Nobody reads the connection between calls (see EngineClient), so an engine that
+            // restarted since the last call is noticed by this one: ask on a new connection
+            // (at most once a second, as above) instead of denying a call the engine never saw.
+            lastError = "connection lost: " + c.brokenReason();
+            if (connect() == null) {
+                return client.decide(request, options.timeoutMs());
+            }
+        }
+        return d;
     }
 
     /**
@@ -473,7 +488,7 @@ public final class AgentRuntime implements Handler {
             return null; // launched as decided: the common case costs a comparison, nothing more
         }
         Request arrived = new Request("process", "exec", Targets.process(cmd.toArray(String[]::new), env, dir), Thread.currentThread().getName(),
-                frames(options.frames()));
+                frames.walk());
         if (decided == null) {
             String reason = "this launch reached the JDK's last gateway without a decision at ProcessBuilder.start";
             outcomes.report(Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, arrived));
@@ -538,7 +553,7 @@ public final class AgentRuntime implements Handler {
     @Override
     public void refused(String family, String action, String code, String reason, String what) {
         outcomes.report(Outcome.deniedLocally(code, reason, new Request(family, action, Map.of("method", what),
-                Thread.currentThread().getName(), frames(options.frames()))));
+                Thread.currentThread().getName(), frames.walk())));
     }
 
     boolean earned(String name, String ip) {
@@ -570,7 +585,7 @@ public final class AgentRuntime implements Handler {
                 @SuppressWarnings({"unchecked", "rawtypes"})
                 Map<Object, Object> env = (Map) builder.environment();
                 outcomes.report(Outcome.deniedLocally(Reasons.UNSAFE_JVM_OPTION, reason, new Request("process", "exec",
-                        Targets.process(cmd, env, dir), Thread.currentThread().getName(), frames(options.frames()))));
+                        Targets.process(cmd, env, dir), Thread.currentThread().getName(), frames.walk())));
                 return new String[] {"", Reasons.UNSAFE_JVM_OPTION, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
             }
         }
@@ -584,11 +599,11 @@ public final class AgentRuntime implements Handler {
         if (agentJar != null && !prepared.getOrDefault("JAVA_TOOL_OPTIONS", "").startsWith("-javaagent:" + agentJar + "=")) {
             String reason = "another thread removed this agent from the child's JAVA_TOOL_OPTIONS while the launch was prepared";
             outcomes.report(Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, new Request("process", "exec",
-                    Targets.process(cmd, prepared, dir), Thread.currentThread().getName(), frames(options.frames()))));
+                    Targets.process(cmd, prepared, dir), Thread.currentThread().getName(), frames.walk())));
             return new String[] {"", Reasons.LAUNCH_CHANGED, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
         }
         Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, prepared, dir));
-        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), frames(options.frames()));
+        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), frames.forRequest("process", "exec", target));
         Decision d = decide(request);
         String[] denial = answer(d, request, false);
         if (denial != null) {
@@ -657,6 +672,7 @@ public final class AgentRuntime implements Handler {
                 + (delegated == null ? "" : ",identity=" + delegated)
                 + ",failMode=" + (options.failClosed() ? "closed" : "open") + ",timeoutMs=" + options.timeoutMs()
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
+                + (options.framesEvery() ? ",framesFor=every" : "")
                 + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
                 + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()); // sub-agents follow the same rules
         for (String variable : JvmOptions.VARIABLES) {
@@ -757,31 +773,6 @@ public final class AgentRuntime implements Handler {
             }
         }
         return name;
-    }
-
-    /**
-     * The top application frames (JDK and agent frames skipped), for reviewers: which code made
-     * the call. Walking the stack is a large share of an allowed call's cost in the agent, so
-     * only {@code frames=N} (default 4) are taken, and the walk stops there.
-     */
-    private static List<String> frames(int n) {
-        if (n <= 0) {
-            return List.of();
-        }
-        return WALKER.walk(s -> {
-            List<String> out = new ArrayList<>(n);
-            var it = s.iterator();
-            while (it.hasNext() && out.size() < n) {
-                StackWalker.StackFrame f = it.next();
-                String c = f.getClassName();
-                if (c.startsWith("java.") || c.startsWith("javax.") || c.startsWith("jdk.") || c.startsWith("sun.")
-                        || c.startsWith("dev.agt.javaagent.")) {
-                    continue;
-                }
-                out.add(c + "." + f.getMethodName() + "(" + f.getFileName() + ":" + f.getLineNumber() + ")");
-            }
-            return out;
-        });
     }
 
     static String describe(Map<String, Object> t) {

@@ -9,17 +9,19 @@ import java.util.Map;
  * misspelt {@code failMode} must not silently leave the default.
  */
 public record Options(String engine, String name, String identity, boolean failClosed, long timeoutMs, boolean monitor,
-                      String rules, boolean exitOnEngineDown, boolean quiet, int frames, long delegationTtlSeconds) {
+                      String rules, boolean exitOnEngineDown, boolean quiet, int frames, boolean framesEvery,
+                      long delegationTtlSeconds) {
 
     static final Map<String, String> ENV = Map.ofEntries(Map.entry("engine", "AGT_ENGINE"), Map.entry("name", "AGT_NAME"),
             Map.entry("identity", "AGT_IDENTITY"), Map.entry("failMode", "AGT_FAIL_MODE"), Map.entry("timeoutMs", "AGT_TIMEOUT_MS"),
             Map.entry("mode", "AGT_MODE"), Map.entry("rules", "AGT_RULES"), Map.entry("onEngineDown", "AGT_ON_ENGINE_DOWN"),
-            Map.entry("quiet", "AGT_QUIET"), Map.entry("frames", "AGT_FRAMES"), Map.entry("delegationTtl", "AGT_DELEGATION_TTL"));
+            Map.entry("quiet", "AGT_QUIET"), Map.entry("frames", "AGT_FRAMES"), Map.entry("framesFor", "AGT_FRAMES_FOR"),
+            Map.entry("delegationTtl", "AGT_DELEGATION_TTL"));
 
     public static final String DEFAULT_NAME = "java-agent";
 
     public Options withName(String n) {
-        return new Options(engine, n, identity, failClosed, timeoutMs, monitor, rules, exitOnEngineDown, quiet, frames, delegationTtlSeconds);
+        return new Options(engine, n, identity, failClosed, timeoutMs, monitor, rules, exitOnEngineDown, quiet, frames, framesEvery, delegationTtlSeconds);
     }
 
     public static Options parse(String args, Map<String, String> env) {
@@ -77,6 +79,10 @@ public record Options(String engine, String name, String identity, boolean failC
         if (frames < 0 || frames > 64) {
             throw new IllegalArgumentException("frames must be between 0 and 64");
         }
+        String framesFor = m.getOrDefault("framesFor", "first");
+        if (!framesFor.equals("first") && !framesFor.equals("every")) {
+            throw new IllegalArgumentException("framesFor must be first or every, not '" + framesFor + "'");
+        }
         long ttl;
         try {
             ttl = Long.parseLong(m.getOrDefault("delegationTtl", "3600"));
@@ -88,6 +94,6 @@ public record Options(String engine, String name, String identity, boolean failC
         }
         String name = m.getOrDefault("name", DEFAULT_NAME);
         return new Options(engine, name, m.get("identity"), failMode.equals("closed"), timeout, mode.equals("monitor"),
-                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames, ttl);
+                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames, framesFor.equals("every"), ttl);
     }
 }
