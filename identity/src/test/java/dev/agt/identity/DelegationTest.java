@@ -61,6 +61,33 @@ class DelegationTest {
         return e;
     }
 
+    /** Issued by an earlier build: parent seed 0x01 x 32, child seed 0x02 x 32, at 2026-05-01T10:00:00Z for an hour. */
+    static final String OLD_TOKEN = "eyJjaGlsZCI6ImRpZDprZXk6ejZNa285aFRnZ013alNURWFKYVBVZkU2dHFjeTJ4dlU2Qm5OcTNlM284cVZCaXlIIiwiZGVwdGgiOjEsImV4cCI6MTc3NzYzMzIwMCwiaWF0IjoxNzc3NjI5NjAwLCJqdGkiOiJ5R1ExbmlQemlXQzZCdWJkRi1uTDF3IiwicGFyZW50IjoiZGlkOmtleTp6Nk1rb24zTmVjZDZOa2t5Zm9Hb0h4aWQyem5HYzU5TFUzSzdtdWJhUmNGYkxmTFgiLCJzY29wZSI6eyJmYW1pbGllcyI6WyJmaWxlIiwibmV0Il0sImhvc3RzIjpbXSwicGF0aHMiOlsiL3dvcmsvw6l0w6kvKioiLCIvdG1wL1wicVwiXFx4Il19LCJ2IjoxfQ"
+            + ".f-A14e2s6pEVVyMi-5H2BfYwVL0MgwwIU1iHc8PD4dRsDTaln9Nch0UuVdOY8Euqw4h_U-Dk7nS1-xZE7iSjDw";
+
+    @Test
+    void aTokenFromAnEarlierBuildStillParsesAndVerifies() throws Exception {
+        AgentKey parent = AgentKey.fromSeed("golden-parent", filled(1));
+        AgentKey child = AgentKey.fromSeed("golden-child", filled(2));
+        assertEquals("did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX", parent.did());
+        assertEquals("did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH", child.did());
+        DelegationToken t = DelegationToken.parse(OLD_TOKEN);
+        assertTrue(t.signedByParent());
+        assertEquals(parent.did(), t.parent());
+        assertEquals(child.did(), t.child());
+        assertEquals(List.of("/work/\u00e9t\u00e9/**", "/tmp/\"q\"\\x"), t.scope().lists().get(Scope.Field.PATHS));
+        assertEquals(List.of(), t.scope().lists().get(Scope.Field.HOSTS));
+        Registry r = Registry.empty().with(Registry.Entry.create(parent.did(), "golden-parent", Map.of(), NOW));
+        Delegation.Verified v = Delegation.verify(child.did(), List.of(OLD_TOKEN), r, NOW.plusSeconds(60), EQUAL);
+        assertEquals(parent.did(), v.root());
+    }
+
+    static byte[] filled(int b) {
+        byte[] s = new byte[32];
+        java.util.Arrays.fill(s, (byte) b);
+        return s;
+    }
+
     @Test
     void aValidChainOfFiveVerifiesToItsRoot() throws Exception {
         List<AgentKey> keys = chain(5, scope(Scope.Field.FAMILIES, List.of("file", "net")));

@@ -10,6 +10,31 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class JsonTest {
+    /** The same document and bytes as audit's CanonicalJsonTest: tokens and log entries share one canonical form. */
+    static Map<String, Object> golden() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ｚ", 1L);
+        m.put("😀", "surrogates sort as UTF-16");
+        m.put("é", true);
+        m.put("nested", Map.of("z", List.of(), "y", Map.of()));
+        m.put("n", List.of(0L, -1L, Long.MIN_VALUE, Long.MAX_VALUE, 7));
+        m.put("f", false);
+        m.put("b", 2L);
+        m.put("a", List.of("x\"y\\z", "\b\f\n\r\t\u0001\u001f\u007f", "é😀/\u2028"));
+        m.put("Z", null);
+        m.put("", "");
+        return m;
+    }
+
+    static final String GOLDEN = "{\"\":\"\",\"Z\":null,\"a\":[\"x\\\"y\\\\z\",\"\\b\\f\\n\\r\\t\\u0001\\u001f\u007f\",\"é😀/\u2028\"],"
+            + "\"b\":2,\"f\":false,\"n\":[0,-1,-9223372036854775808,9223372036854775807,7],\"nested\":{\"y\":{},\"z\":[]},"
+            + "\"é\":true,\"😀\":\"surrogates sort as UTF-16\",\"ｚ\":1}";
+
+    @Test
+    void theGoldenDocumentHasExactlyItsBytes() {
+        assertEquals(GOLDEN, Json.canonical(golden()));
+    }
+
     @Test
     void canonicalFormSortsKeysAndEscapesOnlyWhatJsonRequires() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -23,6 +23,25 @@ class RegistryTest {
     @TempDir
     Path dir;
 
+    /** Written by an earlier build; must read and be written back byte for byte. */
+    static final String OLD_REGISTRY = """
+            {
+              "version": 1,
+              "agents": [
+                {"created":"2026-05-01T10:00:00Z","did":"did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX","labels":{"team":"r\u00e9search","zone":"eu"},"name":"research","revoked":false},
+                {"created":"2026-05-01T10:00:00Z","did":"did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH","labels":{},"name":"ops","revoked":true,"revoked_at":"2026-05-01T10:01:00Z"}
+              ]
+            }
+            """;
+
+    @Test
+    void aRegistryFromAnEarlierBuildReadsAndIsWrittenBackByteForByte() throws Exception {
+        Registry r = Registry.parse("agents.json", OLD_REGISTRY);
+        assertEquals(OLD_REGISTRY, r.format());
+        assertEquals("r\u00e9search", r.find("research").orElseThrow().labels().get("team"));
+        assertEquals(Delegation.Status.REVOKED, r.status("did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH"));
+    }
+
     @Test
     void writtenAtomicallyOwnerOnlyAndReadBack() throws Exception {
         String a = AgentKey.generate("a").did();
