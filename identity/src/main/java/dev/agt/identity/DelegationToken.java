@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * </pre>
  * {@code iat} and {@code exp} are epoch seconds; {@code depth} is 1 for a direct child of a
  * registered agent and one more per link; {@code jti} is 16 random bytes in base64url, so two
- * tokens never share a signature input. The payload must be in canonical form (see {@link Json}):
+ * tokens never share a signature input. The payload must be in canonical form (see {@link CanonicalJson}):
  * one statement has exactly one encoding, and what is verified is what the log records. The
  * domain prefix keeps a token signature from ever being mistaken for a handshake signature, which
  * the same key makes over a different prefix.
@@ -90,7 +90,7 @@ public final class DelegationToken {
         body.put("exp", exp);
         body.put("depth", (long) depth);
         body.put("jti", Base64.getUrlEncoder().withoutPadding().encodeToString(id));
-        byte[] payload = Json.canonical(body).getBytes(StandardCharsets.UTF_8);
+        byte[] payload = CanonicalJson.bytes(body);
         byte[] signature = parent.sign(signed(payload));
         String encoded = b64(payload) + "." + b64(signature);
         return parse(encoded);
@@ -162,7 +162,7 @@ public final class DelegationToken {
         if (!(m.get("jti") instanceof String jti) || jti.isEmpty() || jti.length() > 64) {
             throw malformed("jti must be a string of 1-64 characters");
         }
-        if (!Json.canonical(m).equals(text)) {
+        if (!CanonicalJson.string(m).equals(text)) {
             throw malformed("the payload is not in canonical form (sorted keys, no whitespace)");
         }
         return new DelegationToken(parent, child, scope, iat, exp, (int) depth, jti, encoded, payload, signature);

@@ -6,22 +6,16 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The little JSON this module needs, without a library (the javaagent carries this module): a strict
- * parser that remembers where each value starts, for {@code FILE:LINE:COLUMN} messages, and the
- * canonical writer that delegation tokens are signed over.
+ * parser that remembers where each value starts, for {@code FILE:LINE:COLUMN} messages. Writing
+ * is {@link CanonicalJson}'s.
  *
  * <p>Values are {@code null}, Boolean, Long, String, List and Map with String keys. Only integers
  * are numbers here (tokens and the registry hold no fractions), so a fraction or exponent is
  * refused rather than rounded. Duplicate keys, lone surrogates, unescaped control characters,
  * trailing text and nesting deeper than {@link #MAX_DEPTH} are refused.
- *
- * <p>Canonical form (RFC 8785 for this subset): object members sorted by key in UTF-16 code
- * units ({@link String#compareTo}), no whitespace, strings escaped only where JSON requires it
- * ({@code "}, {@code \}, control characters as {@code \b \t \n \f \r} or {@code \}{@code u00xx}),
- * integers in plain decimal.
  */
 final class Json {
     static final int MAX_DEPTH = 16;
@@ -319,79 +313,5 @@ final class Json {
             }
             i++;
         }
-    }
-
-    /** The canonical form of {@code value} (see the class comment). */
-    static String canonical(Object value) {
-        StringBuilder b = new StringBuilder(256);
-        write(value, b);
-        return b.toString();
-    }
-
-    static void write(Object v, StringBuilder out) {
-        if (v == null) {
-            out.append("null");
-        } else if (v instanceof Boolean bool) {
-            out.append(bool ? "true" : "false");
-        } else if (v instanceof Long || v instanceof Integer) {
-            out.append(((Number) v).longValue());
-        } else if (v instanceof String s) {
-            string(s, out);
-        } else if (v instanceof List<?> list) {
-            out.append('[');
-            for (int i = 0; i < list.size(); i++) {
-                if (i > 0) {
-                    out.append(',');
-                }
-                write(list.get(i), out);
-            }
-            out.append(']');
-        } else if (v instanceof Map<?, ?> map) {
-            TreeMap<String, Object> sorted = new TreeMap<>();
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                if (!(e.getKey() instanceof String k)) {
-                    throw new IllegalArgumentException("JSON object keys are strings, got " + e.getKey());
-                }
-                sorted.put(k, e.getValue());
-            }
-            out.append('{');
-            boolean first = true;
-            for (Map.Entry<String, Object> e : sorted.entrySet()) {
-                if (!first) {
-                    out.append(',');
-                }
-                first = false;
-                string(e.getKey(), out);
-                out.append(':');
-                write(e.getValue(), out);
-            }
-            out.append('}');
-        } else {
-            throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON here");
-        }
-    }
-
-    private static void string(String s, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\b' -> out.append("\\b");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\f' -> out.append("\\f");
-                case '\r' -> out.append("\\r");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

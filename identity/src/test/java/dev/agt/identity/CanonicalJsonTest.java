@@ -1,4 +1,4 @@
-package dev.agt.audit.canonical;
+package dev.agt.identity;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
