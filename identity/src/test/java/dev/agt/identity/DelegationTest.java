@@ -228,6 +228,53 @@ class DelegationTest {
         assertMalformed(handMade(root, child.did(), "{}", T, T, 1), "is not after iat");
     }
 
+    @Test
+    void anIssuedTokenIsWhatParsingItsEncodingGives() throws Exception {
+        // issue() builds the token from its values (no JSON parser on the agent's launch path): it
+        // must be exactly what parse() reads back, for every kind of scope
+        List<Scope> scopes = List.of(Scope.UNRESTRICTED, scope(Scope.Field.TOOLS, List.of("search")),
+                scope(Scope.Field.FAMILIES, List.of("file", "net"), Scope.Field.PATHS, List.of("/w/\u00e9/**", "/t/\"q\"\\"),
+                        Scope.Field.HOSTS, List.of()));
+        for (int depth = 1; depth <= DelegationToken.MAX_DEPTH; depth++) {
+            for (Scope sc : scopes) {
+                DelegationToken t = DelegationToken.issue(root, AgentKey.generate("c").did(), sc, T, T + depth, depth);
+                DelegationToken back = DelegationToken.parse(t.encoded());
+                assertEquals(back.summary(), t.summary());
+                assertEquals(back.encoded(), t.encoded());
+                assertTrue(t.signedByParent() && back.signedByParent());
+            }
+        }
+        // what parse() would refuse is refused before signing
+        Scope bad = new Scope(Map.of(Scope.Field.FAMILIES, List.of("fs")));
+        IdentityException e = assertThrows(IdentityException.class, () -> DelegationToken.issue(root, AgentKey.generate("c").did(), bad, T, T + 1, 1));
+        assertEquals(IdentityException.MALFORMED_TOKEN, e.code());
+    }
+
+    @Test
+    void aSignedPayloadThatIsNotStrictJsonIsMalformed() throws Exception {
+        String child = AgentKey.generate("child").did();
+        String good = payloadOf(handMade(root, child, "{}", T, T + 60, 1));
+        // each is signed by the parent: only the reading refuses them
+        assertMalformed(signed(good.replace("{\"child\"", "{\"depth\":1,\"child\"")), "duplicate key 'depth'");
+        assertMalformed(signed(good + " "), "canonical form"); // JSON allows the space; the one encoding does not
+        assertMalformed(signed(good + "{}"), "after the JSON value");
+        assertMalformed(signed(good.replace("\"scope\":{}", "\"scope\":" + "[".repeat(20) + "]".repeat(20))), "nested deeper than 16");
+        assertMalformed(signed(good.replace("\"depth\":1", "\"depth\":123456789012345678901234567890")), "integer out of range");
+        assertMalformed(signed(good.replace("\"depth\":1", "\"depth\":1.0")), "only integers");
+        assertMalformed(signed(good.replace("\"jti\":\"j1\"", "\"jti\":\"\\ud800\"")), "lone surrogate");
+        IdentityException e = assertThrows(IdentityException.class, () -> DelegationToken.parse(signed(good + " x")));
+        assertTrue(e.getMessage().matches(".*at column \\d+\\)$"), "says where: " + e.getMessage());
+    }
+
+    String signed(String payload) {
+        byte[] p = payload.getBytes(StandardCharsets.UTF_8);
+        return b64(payload) + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(root.sign(DelegationToken.signed(p)));
+    }
+
+    static String payloadOf(String token) {
+        return new String(Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.'))), StandardCharsets.UTF_8);
+    }
+
     static void assertMalformed(String token, String why) {
         IdentityException e = assertThrows(IdentityException.class, () -> DelegationToken.parse(token));
         assertEquals(IdentityException.MALFORMED_TOKEN, e.code());

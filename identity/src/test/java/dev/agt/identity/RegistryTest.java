@@ -91,7 +91,10 @@ class RegistryTest {
                 "created must be a UTC time");
         assertProblem("{\"version\": 1, \"agents\": [" + entry.replace("\"revoked\":false", "\"revoked\":false,\"revoked_at\":\"2026-05-01T10:00:00Z\"") + "]}",
                 "revoked_at is only for a revoked agent");
-        assertProblem("{\"version\": 1,\n \"agents\": [,]}", "agents.json:2:13: unexpected character ','");
+        assertProblem("{\"version\": 1,\n \"agents\": [,]}", "agents.json:2:13: Unexpected character (','");
+        assertProblem("{\"version\": 1, \"version\": 1, \"agents\": []}", "agents.json:1:16: duplicate key 'version'");
+        assertProblem("{\"version\": 1, \"agents\": []}\n}", "agents.json:2:1: unexpected text after the JSON value");
+        assertProblem("{\"version\": 1.0, \"agents\": []}", "agents.json:1:13: only integers are numbers here");
     }
 
     @Test
