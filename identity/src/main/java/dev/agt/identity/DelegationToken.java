@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * </pre>
  * {@code iat} and {@code exp} are epoch seconds; {@code depth} is 1 for a direct child of a
  * registered agent and one more per link; {@code jti} is 16 random bytes in base64url, so two
- * tokens never share a signature input. The payload must be in canonical form (see {@link Json}):
+ * tokens never share a signature input. The payload must be in canonical form (see {@link CanonicalJson}):
  * one statement has exactly one encoding, and what is verified is what the log records. The
  * domain prefix keeps a token signature from ever being mistaken for a handshake signature, which
  * the same key makes over a different prefix.
@@ -79,30 +79,45 @@ public final class DelegationToken {
         if (depth < 1 || depth > MAX_DEPTH) {
             throw new IdentityException(IdentityException.DEPTH_EXCEEDED, "delegation depth " + depth + " is outside 1.." + MAX_DEPTH);
         }
+        Scope checked = Scope.fromJson(scope.toJson(), "scope"); // what parse() would refuse, refused before signing
         byte[] id = new byte[16];
         RANDOM.nextBytes(id);
+        String jti = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
         Map<String, Object> body = new TreeMap<>();
         body.put("v", (long) VERSION);
         body.put("parent", parent.did());
         body.put("child", childDid);
-        body.put("scope", scope.toJson());
+        body.put("scope", checked.toJson());
         body.put("iat", iat);
         body.put("exp", exp);
         body.put("depth", (long) depth);
-        body.put("jti", Base64.getUrlEncoder().withoutPadding().encodeToString(id));
-        byte[] payload = Json.canonical(body).getBytes(StandardCharsets.UTF_8);
+        body.put("jti", jti);
+        byte[] payload = CanonicalJson.bytes(body);
         byte[] signature = parent.sign(signed(payload));
         String encoded = b64(payload) + "." + b64(signature);
-        return parse(encoded);
+        checkEncoding(encoded);
+        // built from the values, not parsed back: a parent agent delegating to a child JVM never
+        // loads a JSON parser (DelegationTest parses every issued token and compares)
+        return new DelegationToken(parent.did(), childDid, checked, iat, exp, depth, jti, encoded, payload, signature);
     }
 
     /**
-     * Reads a token's form: two base64url parts, a canonical payload with exactly the fields above,
-     * valid did:keys, a valid scope.
+     * Checks a token's encoding without reading its payload: the length, two unpadded base64url
+     * parts, a 64-byte signature, a UTF-8 payload. This is what an agent checks in its key file at
+     * start-up; the payload is read when the chain is used (delegating further) and by the engine,
+     * which refuses a malformed one at the handshake.
      *
      * @throws IdentityException {@code malformed-token}, saying what is wrong
      */
-    public static DelegationToken parse(String encoded) throws IdentityException {
+    public static void checkEncoding(String encoded) throws IdentityException {
+        decode(encoded);
+    }
+
+    /** The payload's bytes and text and the signature, of a well-encoded token. */
+    private record Encoded(byte[] payload, String text, byte[] signature) {
+    }
+
+    private static Encoded decode(String encoded) throws IdentityException {
         if (encoded == null || encoded.isEmpty()) {
             throw malformed("the token is empty");
         }
@@ -118,18 +133,30 @@ public final class DelegationToken {
         if (signature.length != Ed25519.SIGNATURE_BYTES) {
             throw malformed("the signature is " + signature.length + " bytes; an Ed25519 signature is 64");
         }
-        String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(payload)).toString();
+            return new Encoded(payload, StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(payload)).toString(), signature);
         } catch (CharacterCodingException e) {
             throw malformed("the payload is not UTF-8");
         }
+    }
+
+    /**
+     * Reads a token's form: two base64url parts, a canonical payload with exactly the fields above,
+     * valid did:keys, a valid scope.
+     *
+     * @throws IdentityException {@code malformed-token}, saying what is wrong
+     */
+    public static DelegationToken parse(String encoded) throws IdentityException {
+        Encoded e = decode(encoded);
+        String text = e.text();
+        byte[] payload = e.payload();
+        byte[] signature = e.signature();
         Object v;
         try {
             v = Json.parse(text).value();
-        } catch (Json.Syntax e) {
-            throw malformed("the payload is not JSON (" + e.getMessage() + " at column " + e.pos.column() + ")");
+        } catch (Json.Syntax x) {
+            throw malformed("the payload is not JSON (" + x.getMessage() + " at column " + x.pos.column() + ")");
         }
         if (!(v instanceof Map<?, ?> m)) {
             throw malformed("the payload is not a JSON object");
@@ -162,7 +189,7 @@ public final class DelegationToken {
         if (!(m.get("jti") instanceof String jti) || jti.isEmpty() || jti.length() > 64) {
             throw malformed("jti must be a string of 1-64 characters");
         }
-        if (!Json.canonical(m).equals(text)) {
+        if (!CanonicalJson.string(m).equals(text)) {
             throw malformed("the payload is not in canonical form (sorted keys, no whitespace)");
         }
         return new DelegationToken(parent, child, scope, iat, exp, (int) depth, jti, encoded, payload, signature);

@@ -1,30 +1,43 @@
 package dev.agt.identity;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
- * The little JSON this module needs, without a library (the javaagent carries this module): a strict
- * parser that remembers where each value starts, for {@code FILE:LINE:COLUMN} messages, and the
- * canonical writer that delegation tokens are signed over.
+ * Strict reading of this module's JSON (the registry file, delegation token payloads), with where
+ * each value starts, for {@code FILE:LINE:COLUMN} messages. Writing is {@link CanonicalJson}'s.
  *
- * <p>Values are {@code null}, Boolean, Long, String, List and Map with String keys. Only integers
- * are numbers here (tokens and the registry hold no fractions), so a fraction or exponent is
- * refused rather than rounded. Duplicate keys, lone surrogates, unescaped control characters,
- * trailing text and nesting deeper than {@link #MAX_DEPTH} are refused.
+ * <p>The tokens come from jackson-core's streaming parser: the project reads JSON with Jackson
+ * everywhere, and the javaagent, which carries this module, already carries jackson-core
+ * (relocated into its own package, so it never meets the application's Jackson). No object
+ * mapping, so no jackson-databind. The agent's start-up reads no JSON (see {@link KeyFile}), so
+ * the parser is loaded only when a registry or a token payload is read.
  *
- * <p>Canonical form (RFC 8785 for this subset): object members sorted by key in UTF-16 code
- * units ({@link String#compareTo}), no whitespace, strings escaped only where JSON requires it
- * ({@code "}, {@code \}, control characters as {@code \b \t \n \f \r} or {@code \}{@code u00xx}),
- * integers in plain decimal.
+ * <p>Values are {@code null}, Boolean, Long, String, List and Map with String keys. Refused, with
+ * the place: anything jackson-core refuses by default (comments, single quotes, unquoted names,
+ * trailing commas, leading zeros, NaN, unescaped control characters, unknown escapes); duplicate
+ * keys (at the second); text after the value; nesting deeper than {@link #MAX_DEPTH}; fractions
+ * and exponents (tokens and the registry hold only integers, so one is refused rather than
+ * rounded); integers outside a long (refused, never widened or rounded; beyond 1000 digits
+ * jackson-core refuses them before they are parsed); lone surrogates, escaped or not (Jackson
+ * passes them through; they have no UTF-8 form, so a token holding one could not be re-encoded
+ * to its own bytes).
  */
 final class Json {
     static final int MAX_DEPTH = 16;
+    /** Jackson's defaults are strict JSON; a factory is immutable and its parsers independent. */
+    private static final JsonFactory FACTORY = new JsonFactory();
 
     private Json() {
     }
@@ -56,342 +69,147 @@ final class Json {
     }
 
     static Parsed parse(String text) throws Syntax {
-        Parser p = new Parser(text);
-        p.space();
-        Object v = p.value("", 0);
-        p.space();
-        if (p.i < text.length()) {
-            throw new Syntax(p.pos(), "unexpected text after the JSON value");
+        Map<String, Pos> positions = new HashMap<>();
+        JsonParser p;
+        try {
+            p = FACTORY.createParser(text);
+        } catch (IOException e) {
+            throw new IllegalStateException("reading JSON from a string failed: " + e.getMessage(), e); // no I/O here
         }
-        return new Parsed(v, Collections.unmodifiableMap(p.positions));
+        try (p) {
+            JsonToken first = p.nextToken();
+            if (first == null) {
+                throw new Syntax(at(text, text.length()), "unexpected end of the text");
+            }
+            Object value = value(p, first, "", 0, positions);
+            int end = (int) p.currentLocation().getCharOffset();
+            JsonToken more;
+            try {
+                more = p.nextToken();
+            } catch (JsonProcessingException e) {
+                more = JsonToken.NOT_AVAILABLE; // whatever follows, it is not JSON: refused below either way
+            }
+            if (more != null) {
+                throw new Syntax(at(text, firstNonSpace(text, end)), "unexpected text after the JSON value");
+            }
+            return new Parsed(value, Collections.unmodifiableMap(positions));
+        } catch (JsonEOFException e) {
+            throw new Syntax(at(text, text.length()), "unexpected end of the text");
+        } catch (JsonProcessingException e) {
+            // a limit (a number of more than 1000 digits) is reported without a location: the token's start is it
+            throw new Syntax(pos(e.getLocation() != null ? e.getLocation() : p.currentTokenLocation()), message(e));
+        } catch (IOException e) {
+            throw new IllegalStateException("reading JSON from a string failed: " + e.getMessage(), e);
+        }
     }
 
-    private static final class Parser {
-        final String s;
-        int i;
-        int line = 1;
-        int lineStart;
-        final Map<String, Pos> positions = new HashMap<>();
-
-        Parser(String s) {
-            this.s = s;
+    private static Object value(JsonParser p, JsonToken t, String path, int depth, Map<String, Pos> positions)
+            throws IOException, Syntax {
+        if (t == null) { // the parser reports an early end itself; this is the guard if it ever does not
+            throw new Syntax(pos(p.currentLocation()), "unexpected end of the text");
         }
-
-        Pos pos() {
-            return new Pos(line, i - lineStart + 1);
-        }
-
-        void space() {
-            while (i < s.length()) {
-                char c = s.charAt(i);
-                if (c == '\n') {
-                    line++;
-                    lineStart = i + 1;
-                } else if (c != ' ' && c != '\t' && c != '\r') {
-                    return;
-                }
-                i++;
-            }
-        }
-
-        Object value(String path, int depth) throws Syntax {
-            if (i >= s.length()) {
-                throw new Syntax(pos(), "unexpected end of the text");
-            }
-            positions.put(path, pos());
-            char c = s.charAt(i);
-            switch (c) {
-                case '{':
-                    return object(path, depth + 1);
-                case '[':
-                    return array(path, depth + 1);
-                case '"':
-                    return string();
-                case 't':
-                    return word("true", Boolean.TRUE);
-                case 'f':
-                    return word("false", Boolean.FALSE);
-                case 'n':
-                    return word("null", null);
-                default:
-                    if (c == '-' || (c >= '0' && c <= '9')) {
-                        return number();
+        Pos here = pos(p.currentTokenLocation());
+        positions.put(path, here);
+        switch (t) {
+            case START_OBJECT -> {
+                checkDepth(depth + 1, here);
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+                    Pos keyPos = pos(p.currentTokenLocation());
+                    if (k != JsonToken.FIELD_NAME) { // the parser fails first; this keeps a null name out if it ever does not
+                        throw new Syntax(keyPos, "expected a key in double quotes");
                     }
-                    throw new Syntax(pos(), "unexpected character '" + Base58.printable(c) + "'");
-            }
-        }
-
-        Map<String, Object> object(String path, int depth) throws Syntax {
-            if (depth > MAX_DEPTH) {
-                throw new Syntax(pos(), "nested deeper than " + MAX_DEPTH);
-            }
-            i++;
-            Map<String, Object> m = new LinkedHashMap<>();
-            space();
-            if (peek() == '}') {
-                i++;
+                    String key = checkedText(p.currentName(), keyPos);
+                    if (m.containsKey(key)) {
+                        throw new Syntax(keyPos, "duplicate key '" + key + "'");
+                    }
+                    m.put(key, value(p, p.nextToken(), path + "." + key, depth + 1, positions));
+                }
                 return m;
             }
-            while (true) {
-                space();
-                if (peek() != '"') {
-                    throw new Syntax(pos(), "expected a key in double quotes");
+            case START_ARRAY -> {
+                checkDepth(depth + 1, here);
+                List<Object> l = new ArrayList<>();
+                for (JsonToken v = p.nextToken(); v != JsonToken.END_ARRAY; v = p.nextToken()) {
+                    l.add(value(p, v, path + "[" + l.size() + "]", depth + 1, positions));
                 }
-                Pos keyPos = pos();
-                String key = string();
-                if (m.containsKey(key)) {
-                    throw new Syntax(keyPos, "duplicate key '" + key + "'");
-                }
-                space();
-                expect(':');
-                space();
-                m.put(key, value(path + "." + key, depth));
-                space();
-                char c = peek();
-                i++;
-                if (c == '}') {
-                    return m;
-                }
-                if (c != ',') {
-                    i--;
-                    throw new Syntax(pos(), "expected ',' or '}'");
-                }
-            }
-        }
-
-        List<Object> array(String path, int depth) throws Syntax {
-            if (depth > MAX_DEPTH) {
-                throw new Syntax(pos(), "nested deeper than " + MAX_DEPTH);
-            }
-            i++;
-            List<Object> l = new ArrayList<>();
-            space();
-            if (peek() == ']') {
-                i++;
                 return l;
             }
-            while (true) {
-                space();
-                l.add(value(path + "[" + l.size() + "]", depth));
-                space();
-                char c = peek();
-                i++;
-                if (c == ']') {
-                    return l;
+            case VALUE_STRING -> {
+                return checkedText(p.getText(), here);
+            }
+            case VALUE_NUMBER_INT -> {
+                JsonParser.NumberType type = p.getNumberType();
+                if (type != JsonParser.NumberType.INT && type != JsonParser.NumberType.LONG) {
+                    throw new Syntax(here, "integer out of range");
                 }
-                if (c != ',') {
-                    i--;
-                    throw new Syntax(pos(), "expected ',' or ']'");
-                }
+                return p.getLongValue();
             }
-        }
-
-        String string() throws Syntax {
-            i++; // opening quote
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                if (i >= s.length()) {
-                    throw new Syntax(pos(), "string not closed");
-                }
-                char c = s.charAt(i);
-                if (c == '"') {
-                    i++;
-                    return b.toString();
-                }
-                if (c < 0x20) {
-                    throw new Syntax(pos(), "control character in a string (write it as an escape)");
-                }
-                if (c == '\\') {
-                    if (i + 1 >= s.length()) {
-                        throw new Syntax(pos(), "string not closed");
-                    }
-                    char e = s.charAt(i + 1);
-                    i += 2;
-                    switch (e) {
-                        case '"', '\\', '/' -> b.append(e);
-                        case 'b' -> b.append('\b');
-                        case 'f' -> b.append('\f');
-                        case 'n' -> b.append('\n');
-                        case 'r' -> b.append('\r');
-                        case 't' -> b.append('\t');
-                        case 'u' -> b.append(unicode());
-                        default -> {
-                            i -= 2;
-                            throw new Syntax(pos(), "unknown escape '\\" + Base58.printable(e) + "'");
-                        }
-                    }
-                    continue;
-                }
-                if (Character.isSurrogate(c)) {
-                    if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                        b.append(c).append(s.charAt(i + 1));
-                        i += 2;
-                        continue;
-                    }
-                    throw new Syntax(pos(), "lone surrogate in a string");
-                }
-                b.append(c);
-                i++;
+            case VALUE_NUMBER_FLOAT -> throw new Syntax(here, "only integers are numbers here");
+            case VALUE_TRUE -> {
+                return Boolean.TRUE;
             }
-        }
-
-        /** After a backslash-u escape: one character, or a surrogate pair written as two escapes. */
-        private String unicode() throws Syntax {
-            char c = (char) hex4();
-            if (Character.isHighSurrogate(c)) {
-                if (i + 6 <= s.length() && s.charAt(i) == '\\' && s.charAt(i + 1) == 'u') {
-                    int save = i;
-                    i += 2;
-                    char lo = (char) hex4();
-                    if (Character.isLowSurrogate(lo)) {
-                        return new String(new char[] {c, lo});
-                    }
-                    i = save;
-                }
-                throw new Syntax(pos(), "lone surrogate escape in a string");
+            case VALUE_FALSE -> {
+                return Boolean.FALSE;
             }
-            if (Character.isLowSurrogate(c)) {
-                throw new Syntax(pos(), "lone surrogate escape in a string");
+            case VALUE_NULL -> {
+                return null;
             }
-            return String.valueOf(c);
-        }
-
-        private int hex4() throws Syntax {
-            if (i + 4 > s.length()) {
-                throw new Syntax(pos(), "\\u needs four hex digits");
-            }
-            int v = 0;
-            for (int k = 0; k < 4; k++) {
-                int d = Character.digit(s.charAt(i + k), 16);
-                if (d < 0 || s.charAt(i + k) >= 0x80) {
-                    throw new Syntax(pos(), "\\u needs four hex digits");
-                }
-                v = v * 16 + d;
-            }
-            i += 4;
-            return v;
-        }
-
-        Object number() throws Syntax {
-            Pos at = pos();
-            int start = i;
-            if (peek() == '-') {
-                i++;
-            }
-            int digits = i;
-            while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) {
-                i++;
-            }
-            if (i == digits) {
-                throw new Syntax(at, "a number needs digits");
-            }
-            if (s.charAt(digits) == '0' && i - digits > 1) {
-                throw new Syntax(at, "numbers have no leading zeros");
-            }
-            if (i < s.length() && (s.charAt(i) == '.' || s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
-                throw new Syntax(at, "only integers are numbers here");
-            }
-            try {
-                return Long.parseLong(s.substring(start, i));
-            } catch (NumberFormatException e) {
-                throw new Syntax(at, "integer out of range");
-            }
-        }
-
-        Object word(String w, Object v) throws Syntax {
-            if (!s.startsWith(w, i)) {
-                throw new Syntax(pos(), "unexpected text (expected " + w + ")");
-            }
-            i += w.length();
-            return v;
-        }
-
-        char peek() throws Syntax {
-            if (i >= s.length()) {
-                throw new Syntax(pos(), "unexpected end of the text");
-            }
-            return s.charAt(i);
-        }
-
-        void expect(char c) throws Syntax {
-            if (peek() != c) {
-                throw new Syntax(pos(), "expected '" + c + "'");
-            }
-            i++;
+            default -> throw new Syntax(here, "unexpected " + t.asString());
         }
     }
 
-    /** The canonical form of {@code value} (see the class comment). */
-    static String canonical(Object value) {
-        StringBuilder b = new StringBuilder(256);
-        write(value, b);
-        return b.toString();
-    }
-
-    static void write(Object v, StringBuilder out) {
-        if (v == null) {
-            out.append("null");
-        } else if (v instanceof Boolean bool) {
-            out.append(bool ? "true" : "false");
-        } else if (v instanceof Long || v instanceof Integer) {
-            out.append(((Number) v).longValue());
-        } else if (v instanceof String s) {
-            string(s, out);
-        } else if (v instanceof List<?> list) {
-            out.append('[');
-            for (int i = 0; i < list.size(); i++) {
-                if (i > 0) {
-                    out.append(',');
-                }
-                write(list.get(i), out);
-            }
-            out.append(']');
-        } else if (v instanceof Map<?, ?> map) {
-            TreeMap<String, Object> sorted = new TreeMap<>();
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                if (!(e.getKey() instanceof String k)) {
-                    throw new IllegalArgumentException("JSON object keys are strings, got " + e.getKey());
-                }
-                sorted.put(k, e.getValue());
-            }
-            out.append('{');
-            boolean first = true;
-            for (Map.Entry<String, Object> e : sorted.entrySet()) {
-                if (!first) {
-                    out.append(',');
-                }
-                first = false;
-                string(e.getKey(), out);
-                out.append(':');
-                write(e.getValue(), out);
-            }
-            out.append('}');
-        } else {
-            throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON here");
+    private static void checkDepth(int depth, Pos at) throws Syntax {
+        if (depth > MAX_DEPTH) {
+            throw new Syntax(at, "nested deeper than " + MAX_DEPTH);
         }
     }
 
-    private static void string(String s, StringBuilder out) {
-        out.append('"');
+    /** The text, unless it holds a surrogate without its pair. */
+    private static String checkedText(String s, Pos at) throws Syntax {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\b' -> out.append("\\b");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\f' -> out.append("\\f");
-                case '\r' -> out.append("\\r");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new Syntax(at, "lone surrogate in a string");
             }
         }
-        out.append('"');
+        return s;
+    }
+
+    /** Jackson's message without the location it appends (the caller reports the place its own way). */
+    private static String message(JsonProcessingException e) {
+        String m = e.getOriginalMessage();
+        if (m == null || m.isBlank()) {
+            return "not JSON";
+        }
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl); // some messages go on with the expected tokens or the source
+    }
+
+    private static Pos pos(JsonLocation l) {
+        return l == null || l.getLineNr() < 1 ? new Pos(1, 1) : new Pos(l.getLineNr(), Math.max(1, l.getColumnNr()));
+    }
+
+    private static int firstNonSpace(String s, int from) {
+        int i = Math.min(Math.max(from, 0), s.length());
+        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\r' || s.charAt(i) == '\n')) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Line and column of a char offset, counted as the parser counts them (lines end at \n). */
+    private static Pos at(String s, int offset) {
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < offset && i < s.length(); i++) {
+            if (s.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return new Pos(line, offset - lineStart + 1);
     }
 }

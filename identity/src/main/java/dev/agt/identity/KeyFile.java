@@ -32,6 +32,13 @@ import java.util.Set;
  * {@code agt-agent-key} comes first; {@code name}, {@code did} and {@code seed} once each;
  * {@code did} must be the seed's (a file edited by hand, or mixed up with another, is refused).
  *
+ * <p>A {@code chain} token's encoding is checked here ({@link DelegationToken#checkEncoding}), its
+ * payload is not: the javaagent reads this file at start-up, and reading a payload would load a
+ * JSON parser into every child JVM (about 45 ms of class loading on JDK 17, where the whole agent
+ * start-up budget is 300 ms). Nothing is trusted for it: the payload is read when the chain is
+ * used (delegating further), and the engine reads and verifies every link at the handshake and
+ * refuses the session for a malformed one.
+ *
  * <p>The file is created with mode 0600 in the same call that creates it (never widened, then
  * narrowed), and never overwritten. A file that group or others may read or write is refused on
  * reading, with the mode and the fix, because such a key no longer identifies one agent.
@@ -140,7 +147,7 @@ public final class KeyFile {
                 }
                 case "chain" -> {
                     try {
-                        DelegationToken.parse(value);
+                        DelegationToken.checkEncoding(value);
                     } catch (IdentityException e) {
                         throw at(source, n, col, "chain token: " + e.getMessage());
                     }

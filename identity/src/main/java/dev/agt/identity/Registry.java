@@ -166,7 +166,7 @@ public final class Registry implements Delegation.Roots {
     public String format() {
         StringBuilder b = new StringBuilder("{\n  \"version\": " + FORMAT + ",\n  \"agents\": [");
         for (int i = 0; i < entries.size(); i++) {
-            b.append(i == 0 ? "\n    " : ",\n    ").append(Json.canonical(entries.get(i).toJson()));
+            b.append(i == 0 ? "\n    " : ",\n    ").append(CanonicalJson.string(entries.get(i).toJson()));
         }
         b.append(entries.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
         return b.toString();

@@ -191,6 +191,6 @@ public record Scope(Map<Field, List<String>> lists) {
 
     @Override
     public String toString() {
-        return unrestricted() ? "unrestricted" : Json.canonical(toJson());
+        return unrestricted() ? "unrestricted" : CanonicalJson.string(toJson());
     }
 }

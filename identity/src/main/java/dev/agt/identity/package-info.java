@@ -1,6 +1,8 @@
 /**
- * Agent identities, JDK only (the javaagent carries this package into other people's JVMs, so it
- * brings no library that could clash with theirs).
+ * Agent identities, on the JDK and jackson-core only (the javaagent carries this package into
+ * other people's JVMs, so it brings no library that could clash with theirs: the agent relocates
+ * jackson-core, which it carries anyway, and this package touches it only to read a registry or a
+ * token payload, never on the agent's start-up path).
  *
  * <ul>
  *   <li>{@link dev.agt.identity.AgentKey}: an Ed25519 key pair with its {@code did:key}
@@ -9,6 +11,9 @@
  *   <li>{@link dev.agt.identity.DelegationToken}: a parent's signed grant to a child DID, limited by a
  *       {@link dev.agt.identity.Scope} and an expiry; {@link dev.agt.identity.Delegation#verify}
  *       checks a whole chain against the registry.</li>
+ *   <li>{@link dev.agt.identity.Ed25519} and {@link dev.agt.identity.CanonicalJson}: the project's one
+ *       signature implementation and one canonical JSON writer, here because this is the lowest
+ *       module that signs; the audit log's checkpoints and entries use them too.</li>
  * </ul>
  *
  * <p>Design notes. Signatures are always verified and always with the key the DID itself carries:

@@ -61,6 +61,33 @@ class DelegationTest {
         return e;
     }
 
+    /** Issued by an earlier build: parent seed 0x01 x 32, child seed 0x02 x 32, at 2026-05-01T10:00:00Z for an hour. */
+    static final String OLD_TOKEN = "eyJjaGlsZCI6ImRpZDprZXk6ejZNa285aFRnZ013alNURWFKYVBVZkU2dHFjeTJ4dlU2Qm5OcTNlM284cVZCaXlIIiwiZGVwdGgiOjEsImV4cCI6MTc3NzYzMzIwMCwiaWF0IjoxNzc3NjI5NjAwLCJqdGkiOiJ5R1ExbmlQemlXQzZCdWJkRi1uTDF3IiwicGFyZW50IjoiZGlkOmtleTp6Nk1rb24zTmVjZDZOa2t5Zm9Hb0h4aWQyem5HYzU5TFUzSzdtdWJhUmNGYkxmTFgiLCJzY29wZSI6eyJmYW1pbGllcyI6WyJmaWxlIiwibmV0Il0sImhvc3RzIjpbXSwicGF0aHMiOlsiL3dvcmsvw6l0w6kvKioiLCIvdG1wL1wicVwiXFx4Il19LCJ2IjoxfQ"
+            + ".f-A14e2s6pEVVyMi-5H2BfYwVL0MgwwIU1iHc8PD4dRsDTaln9Nch0UuVdOY8Euqw4h_U-Dk7nS1-xZE7iSjDw";
+
+    @Test
+    void aTokenFromAnEarlierBuildStillParsesAndVerifies() throws Exception {
+        AgentKey parent = AgentKey.fromSeed("golden-parent", filled(1));
+        AgentKey child = AgentKey.fromSeed("golden-child", filled(2));
+        assertEquals("did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX", parent.did());
+        assertEquals("did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH", child.did());
+        DelegationToken t = DelegationToken.parse(OLD_TOKEN);
+        assertTrue(t.signedByParent());
+        assertEquals(parent.did(), t.parent());
+        assertEquals(child.did(), t.child());
+        assertEquals(List.of("/work/\u00e9t\u00e9/**", "/tmp/\"q\"\\x"), t.scope().lists().get(Scope.Field.PATHS));
+        assertEquals(List.of(), t.scope().lists().get(Scope.Field.HOSTS));
+        Registry r = Registry.empty().with(Registry.Entry.create(parent.did(), "golden-parent", Map.of(), NOW));
+        Delegation.Verified v = Delegation.verify(child.did(), List.of(OLD_TOKEN), r, NOW.plusSeconds(60), EQUAL);
+        assertEquals(parent.did(), v.root());
+    }
+
+    static byte[] filled(int b) {
+        byte[] s = new byte[32];
+        java.util.Arrays.fill(s, (byte) b);
+        return s;
+    }
+
     @Test
     void aValidChainOfFiveVerifiesToItsRoot() throws Exception {
         List<AgentKey> keys = chain(5, scope(Scope.Field.FAMILIES, List.of("file", "net")));
@@ -199,6 +226,53 @@ class DelegationTest {
         assertMalformed(t.encoded() + ".x", "joined by one '.'");
         assertMalformed(handMade(root, child.did(), "{\"families\":[\"fs\"]}", T, T + 60, 1), "unknown family 'fs'");
         assertMalformed(handMade(root, child.did(), "{}", T, T, 1), "is not after iat");
+    }
+
+    @Test
+    void anIssuedTokenIsWhatParsingItsEncodingGives() throws Exception {
+        // issue() builds the token from its values (no JSON parser on the agent's launch path): it
+        // must be exactly what parse() reads back, for every kind of scope
+        List<Scope> scopes = List.of(Scope.UNRESTRICTED, scope(Scope.Field.TOOLS, List.of("search")),
+                scope(Scope.Field.FAMILIES, List.of("file", "net"), Scope.Field.PATHS, List.of("/w/\u00e9/**", "/t/\"q\"\\"),
+                        Scope.Field.HOSTS, List.of()));
+        for (int depth = 1; depth <= DelegationToken.MAX_DEPTH; depth++) {
+            for (Scope sc : scopes) {
+                DelegationToken t = DelegationToken.issue(root, AgentKey.generate("c").did(), sc, T, T + depth, depth);
+                DelegationToken back = DelegationToken.parse(t.encoded());
+                assertEquals(back.summary(), t.summary());
+                assertEquals(back.encoded(), t.encoded());
+                assertTrue(t.signedByParent() && back.signedByParent());
+            }
+        }
+        // what parse() would refuse is refused before signing
+        Scope bad = new Scope(Map.of(Scope.Field.FAMILIES, List.of("fs")));
+        IdentityException e = assertThrows(IdentityException.class, () -> DelegationToken.issue(root, AgentKey.generate("c").did(), bad, T, T + 1, 1));
+        assertEquals(IdentityException.MALFORMED_TOKEN, e.code());
+    }
+
+    @Test
+    void aSignedPayloadThatIsNotStrictJsonIsMalformed() throws Exception {
+        String child = AgentKey.generate("child").did();
+        String good = payloadOf(handMade(root, child, "{}", T, T + 60, 1));
+        // each is signed by the parent: only the reading refuses them
+        assertMalformed(signed(good.replace("{\"child\"", "{\"depth\":1,\"child\"")), "duplicate key 'depth'");
+        assertMalformed(signed(good + " "), "canonical form"); // JSON allows the space; the one encoding does not
+        assertMalformed(signed(good + "{}"), "after the JSON value");
+        assertMalformed(signed(good.replace("\"scope\":{}", "\"scope\":" + "[".repeat(20) + "]".repeat(20))), "nested deeper than 16");
+        assertMalformed(signed(good.replace("\"depth\":1", "\"depth\":123456789012345678901234567890")), "integer out of range");
+        assertMalformed(signed(good.replace("\"depth\":1", "\"depth\":1.0")), "only integers");
+        assertMalformed(signed(good.replace("\"jti\":\"j1\"", "\"jti\":\"\\ud800\"")), "lone surrogate");
+        IdentityException e = assertThrows(IdentityException.class, () -> DelegationToken.parse(signed(good + " x")));
+        assertTrue(e.getMessage().matches(".*at column \\d+\\)$"), "says where: " + e.getMessage());
+    }
+
+    String signed(String payload) {
+        byte[] p = payload.getBytes(StandardCharsets.UTF_8);
+        return b64(payload) + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(root.sign(DelegationToken.signed(p)));
+    }
+
+    static String payloadOf(String token) {
+        return new String(Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.'))), StandardCharsets.UTF_8);
     }
 
     static void assertMalformed(String token, String why) {

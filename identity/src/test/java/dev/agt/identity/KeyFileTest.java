@@ -91,6 +91,50 @@ class KeyFileTest {
         assertProblem("agt-agent-key: 1\nname: x\n", "the key file needs name, did and seed");
     }
 
+    @Test
+    void aChainTokenIsCheckedForItsEncodingAndItsPayloadIsReadWhenUsed() throws Exception {
+        AgentKey root = AgentKey.generate("root");
+        AgentKey child = root.delegate(AgentKey.generate("root/child"), Scope.UNRESTRICTED, Duration.ofMinutes(5));
+        String token = child.chain().get(0);
+        String sig = token.substring(token.indexOf('.'));
+        String text = KeyFile.format(child);
+        assertProblem(text.replace(sig, ".AAAA"), "f.key:6:8: chain token: the signature is 3 bytes");
+        assertProblem(text.replace(sig, sig + "="), "f.key:6:8: chain token: the signature is not base64url");
+        // a well-encoded token whose payload is not JSON: the file reads (the agent's start-up reads no
+        // JSON), and the payload is refused as soon as the chain is used, here and by the engine
+        String notJson = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("{\"child\":".getBytes()) + sig;
+        AgentKey damaged = KeyFile.parse("f.key", text.replace(token, notJson));
+        IdentityException e = assertThrows(IdentityException.class, damaged::scope);
+        assertEquals(IdentityException.MALFORMED_TOKEN, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("not JSON"), e.getMessage());
+        Registry r = Registry.empty().with(Registry.Entry.create(root.did(), "root", Map.of(), java.time.Instant.now()));
+        IdentityException refused = assertThrows(IdentityException.class, () -> Delegation.verify(damaged.did(), damaged.chain(), r,
+                java.time.Instant.now(), Scope.PatternCover.EQUAL));
+        assertEquals(IdentityException.MALFORMED_TOKEN, refused.code(), refused.getMessage());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theAgentsStartAndLaunchPathsLoadNoJsonParser() throws Exception {
+        AgentKey root = AgentKey.generate("root");
+        AgentKey child = root.delegate(AgentKey.generate("root/child"), Scope.of(Map.of(Scope.Field.FAMILIES, List.of("file"))),
+                Duration.ofMinutes(5));
+        java.net.URL main = AgentKey.class.getProtectionDomain().getCodeSource().getLocation();
+        java.net.URL tests = AgentStartPath.class.getProtectionDomain().getCodeSource().getLocation();
+        // this module's classes and its tests' over the JDK alone: no Jackson to be found
+        try (java.net.URLClassLoader isolated = new java.net.URLClassLoader(new java.net.URL[] {main, tests},
+                ClassLoader.getPlatformClassLoader())) {
+            assertThrows(ClassNotFoundException.class, () -> Class.forName("com.fasterxml.jackson.core.JsonFactory", false, isolated));
+            java.util.function.Function<String, String> start = (java.util.function.Function<String, String>) isolated
+                    .loadClass(AgentStartPath.class.getName()).getDeclaredConstructor().newInstance();
+            assertEquals(child.did() + " 1", start.apply(KeyFile.format(child)));
+            // the control: the same loader cannot read a payload, so the test above could fail
+            java.util.function.Function<String, String> read = (java.util.function.Function<String, String>) isolated
+                    .loadClass(AgentStartPath.ReadPayload.class.getName()).getDeclaredConstructor().newInstance();
+            assertThrows(NoClassDefFoundError.class, () -> read.apply(child.chain().get(0)));
+        }
+    }
+
     static void assertProblem(String text, String expected) {
         IdentityException e = assertThrows(IdentityException.class, () -> KeyFile.parse("f.key", text));
         assertTrue(e.getMessage().contains(expected), e.getMessage());

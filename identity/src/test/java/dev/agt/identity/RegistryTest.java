@@ -23,6 +23,25 @@ class RegistryTest {
     @TempDir
     Path dir;
 
+    /** Written by an earlier build; must read and be written back byte for byte. */
+    static final String OLD_REGISTRY = """
+            {
+              "version": 1,
+              "agents": [
+                {"created":"2026-05-01T10:00:00Z","did":"did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX","labels":{"team":"r\u00e9search","zone":"eu"},"name":"research","revoked":false},
+                {"created":"2026-05-01T10:00:00Z","did":"did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH","labels":{},"name":"ops","revoked":true,"revoked_at":"2026-05-01T10:01:00Z"}
+              ]
+            }
+            """;
+
+    @Test
+    void aRegistryFromAnEarlierBuildReadsAndIsWrittenBackByteForByte() throws Exception {
+        Registry r = Registry.parse("agents.json", OLD_REGISTRY);
+        assertEquals(OLD_REGISTRY, r.format());
+        assertEquals("r\u00e9search", r.find("research").orElseThrow().labels().get("team"));
+        assertEquals(Delegation.Status.REVOKED, r.status("did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH"));
+    }
+
     @Test
     void writtenAtomicallyOwnerOnlyAndReadBack() throws Exception {
         String a = AgentKey.generate("a").did();
@@ -72,7 +91,10 @@ class RegistryTest {
                 "created must be a UTC time");
         assertProblem("{\"version\": 1, \"agents\": [" + entry.replace("\"revoked\":false", "\"revoked\":false,\"revoked_at\":\"2026-05-01T10:00:00Z\"") + "]}",
                 "revoked_at is only for a revoked agent");
-        assertProblem("{\"version\": 1,\n \"agents\": [,]}", "agents.json:2:13: unexpected character ','");
+        assertProblem("{\"version\": 1,\n \"agents\": [,]}", "agents.json:2:13: Unexpected character (','");
+        assertProblem("{\"version\": 1, \"version\": 1, \"agents\": []}", "agents.json:1:16: duplicate key 'version'");
+        assertProblem("{\"version\": 1, \"agents\": []}\n}", "agents.json:2:1: unexpected text after the JSON value");
+        assertProblem("{\"version\": 1.0, \"agents\": []}", "agents.json:1:13: only integers are numbers here");
     }
 
     @Test

@@ -2,11 +2,11 @@ package dev.agt.audit.log;
 
 import dev.agt.audit.AuditSink;
 import dev.agt.audit.FsyncPolicy;
-import dev.agt.audit.canonical.CanonicalJson;
 import dev.agt.audit.merkle.CompactRange;
 import dev.agt.audit.merkle.Hashes;
 import dev.agt.audit.note.Checkpoint;
 import dev.agt.audit.note.NoteKeys;
+import dev.agt.identity.CanonicalJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,6 +1,7 @@
 package dev.agt.audit.note;
 
 import java.io.IOException;
+import dev.agt.identity.Ed25519;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -11,14 +12,10 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Set;
-import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
-import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
-import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
  * Ed25519 keys for signed notes (C2SP signed-note), in the note ecosystem's text formats:
@@ -26,7 +23,7 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  * {@code PRIVATE+KEY+NAME+HASH+BASE64(0x01 || seed)}, where HASH is the 4-byte key id in hex:
  * the first four bytes of SHA-256(NAME || "\n" || 0x01 || public key). Private key files must
  * have mode 0600 (or narrower); anything wider is refused, because a readable signing key lets
- * anyone forge checkpoints.
+ * anyone forge checkpoints. Signatures are the project's one Ed25519 ({@link Ed25519}, the JDK's).
  */
 public final class NoteKeys {
     static final byte ALG_ED25519 = 0x01;
@@ -37,10 +34,7 @@ public final class NoteKeys {
     /** A verifier: name, key id and public key. */
     public record Verifier(String name, byte[] keyId, byte[] publicKey) {
         public boolean verify(byte[] message, byte[] signature) {
-            Ed25519Signer v = new Ed25519Signer();
-            v.init(false, new Ed25519PublicKeyParameters(publicKey, 0));
-            v.update(message, 0, message.length);
-            return v.verifySignature(signature);
+            return Ed25519.verify(publicKey, message, signature);
         }
 
         public String encode() {
@@ -55,10 +49,7 @@ public final class NoteKeys {
     /** A signer: a verifier plus the private seed. */
     public record Signer(Verifier verifier, byte[] seed) {
         public byte[] sign(byte[] message) {
-            Ed25519Signer s = new Ed25519Signer();
-            s.init(true, new Ed25519PrivateKeyParameters(seed, 0));
-            s.update(message, 0, message.length);
-            return s.generateSignature();
+            return Ed25519.sign(seed, message);
         }
 
         public String encode() {
@@ -69,9 +60,9 @@ public final class NoteKeys {
 
     public static Signer generate(String name) {
         checkName(name);
-        Ed25519PrivateKeyParameters priv = new Ed25519PrivateKeyParameters(new SecureRandom());
-        byte[] pub = priv.generatePublicKey().getEncoded();
-        return new Signer(new Verifier(name, keyId(name, pub), pub), priv.getEncoded());
+        byte[] seed = Ed25519.newSeed();
+        byte[] pub = Ed25519.publicKey(seed);
+        return new Signer(new Verifier(name, keyId(name, pub), pub), seed);
     }
 
     static void checkName(String name) {
@@ -105,7 +96,7 @@ public final class NoteKeys {
         if (parts.length != 3) {
             throw new KeyFileException("not a verifier key (expected NAME+KEYID+BASE64)");
         }
-        byte[] key = decodeKey(parts[2], 32);
+        byte[] key = decodeKey(parts[2], Ed25519.KEY_BYTES);
         byte[] id = keyId(parts[0], key);
         if (!HexFormat.of().formatHex(id).equals(parts[1])) {
             throw new KeyFileException("verifier key id " + parts[1] + " does not match its name and key");
@@ -118,8 +109,8 @@ public final class NoteKeys {
         if (parts.length != 5 || !parts[0].equals("PRIVATE") || !parts[1].equals("KEY")) {
             throw new KeyFileException("not a signing key (expected PRIVATE+KEY+NAME+KEYID+BASE64)");
         }
-        byte[] seed = decodeKey(parts[4], 32);
-        byte[] pub = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
+        byte[] seed = decodeKey(parts[4], Ed25519.KEY_BYTES);
+        byte[] pub = Ed25519.publicKey(seed);
         byte[] id = keyId(parts[2], pub);
         if (!HexFormat.of().formatHex(id).equals(parts[3])) {
             throw new KeyFileException("signing key id " + parts[3] + " does not match its name and key");

@@ -2,11 +2,11 @@ package dev.agt.cli.suggest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.agt.audit.log.LogFiles;
 import dev.agt.audit.log.LogScan;
 import dev.agt.audit.note.NoteKeys;
 import dev.agt.audit.verify.Verifier;
+import dev.agt.identity.CanonicalJson;
 import dev.agt.protocol.Request;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,7 +30,6 @@ import java.util.TreeSet;
  */
 final class DecisionLog {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
     /** The target fields a suggestion reads, per family; the rest (frames, url, arguments...) are dropped. */
     static final Map<String, Set<String>> FIELDS = Map.of(
@@ -150,13 +149,7 @@ final class DecisionLog {
             return;
         }
         Map<String, Object> target = reduce(family, e.at("/request/target"));
-        String key;
-        try {
-            key = name + '\0' + family + '\0' + action + '\0' + CANONICAL.writeValueAsString(target);
-        } catch (IOException ex) {
-            unreadable++;
-            return;
-        }
+        String key = name + '\0' + family + '\0' + action + '\0' + CanonicalJson.string(target);
         String id = e.at("/agent/id").asText(name);
         Observed o = byKey.computeIfAbsent(key, k -> new Observed(name, id, Request.of(family, action, target)));
         boolean allow = "allow".equals(e.at("/decision/effect").asText());

@@ -3,7 +3,7 @@ package dev.agt.engine.mcp;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agt.audit.canonical.CanonicalJson;
+import dev.agt.identity.CanonicalJson;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

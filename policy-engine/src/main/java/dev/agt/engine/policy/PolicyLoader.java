@@ -5,9 +5,7 @@ import dev.agt.config.Node;
 import dev.agt.config.Source;
 import dev.agt.config.Problem;
 import dev.agt.config.YamlReader;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.agt.identity.CanonicalJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +53,6 @@ public final class PolicyLoader {
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
     static final Pattern LIMIT = Pattern.compile("([0-9]{1,9})\\s*/\\s*(second|minute|hour|day)");
     static final int MAX_INCLUDE_DEPTH = 8;
-    static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
     private final Map<String, String> externalVars;
     private final List<Problem> problems = new ArrayList<>();
@@ -361,19 +358,14 @@ public final class PolicyLoader {
             top.put("mode", mode.key());
         }
         try {
-            byte[] json = CANONICAL.writeValueAsBytes(top);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(CanonicalJson.bytes(top)));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
     static String canonical(Object o) {
-        try {
-            return CANONICAL.writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return CanonicalJson.string(o);
     }
 
     static String scalarText(Node n) {

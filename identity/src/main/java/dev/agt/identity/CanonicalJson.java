@@ -1,4 +1,4 @@
-package dev.agt.audit.canonical;
+package dev.agt.identity;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -7,12 +7,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The canonical JSON form of log entries, after RFC 8785 (JCS): object members sorted by key
- * (UTF-16 code units, which is {@link String#compareTo}), no insignificant whitespace, strings
- * with only the escapes JCS requires, integers in plain decimal. Non-integer numbers (they can
- * only come from tool-call arguments) are written as Java's shortest round-tripping decimal,
- * which on JDK 17 may differ from ECMAScript's in the last digit; verification hashes the stored
- * bytes, so this never affects whether a log verifies.
+ * The project's one canonical JSON writer: log entries are hashed and checkpointed in this form,
+ * delegation tokens are signed over it, the registry keeps one agent per line in it, and the
+ * engine hashes policies and tool definitions with it. It lives here, the lowest module that
+ * writes signed JSON, so that audit, the engine and the CLI reach the same bytes.
+ *
+ * <p>The form is RFC 8785 (JCS)'s: object members sorted by key (UTF-16 code units, which is
+ * {@link String#compareTo}), no insignificant whitespace, strings with only the escapes JCS
+ * requires (lower-case hex), integers in plain decimal. Non-integer numbers (they can only come
+ * from tool-call arguments) are written from Java's {@link Double#toString}, which is not
+ * ECMAScript's: it switches to an exponent from 1e7 ({@code 1.234567895e+8} where ECMAScript
+ * writes {@code 123456789.5}) and on JDK 17 may differ in the last digit. Verification hashes the
+ * stored bytes, so this never affects whether a log verifies; changing it would change the bytes
+ * of new entries, so it stays (CanonicalJsonTest holds the bytes).
  *
  * <p>Values: null, Boolean, Integer/Long, Double/Float (finite), String, List, Map with String keys.
  */
