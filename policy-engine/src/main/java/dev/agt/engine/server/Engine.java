@@ -1,8 +1,10 @@
 package dev.agt.engine.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agt.audit.AuditSink;
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.EngineEvent;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.entry.OutcomeEntry;
 import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.AuditLog;
@@ -80,7 +82,6 @@ public final class Engine implements AutoCloseable {
      * read may cost a pass over a segment, and a session could otherwise ask for one per frame.
      */
     static final int MAX_LOG_LOOKUPS = 64;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EngineConfig config;
     private final PrintStream log;
@@ -172,30 +173,26 @@ public final class Engine implements AutoCloseable {
             AuditLog.Recovery r = al.recovery();
             if (r.tornBytesRemoved() > 0 || r.entries() > r.checkpointSize()) {
                 // the previous run did not stop cleanly: say what was found and repaired
-                audit.appendAndWait(event("log-recovered", Map.of("entries", r.entries(), "torn_bytes_removed", r.tornBytesRemoved(),
-                        "checkpoint_size", r.checkpointSize(), "checkpoint_matched", r.checkpointMatched())));
+                audit.appendAndWait(EntryCodec.toMap(new EngineEvent.LogRecovered(-1, Instant.now().toString(), r.entries(),
+                        r.tornBytesRemoved(), r.checkpointSize(), r.checkpointMatched())));
                 if (r.tornBytesRemoved() > 0) {
                     log("recovered the audit log: removed a torn record of " + r.tornBytesRemoved() + " bytes");
                 }
             }
         }
         kills = new KillSwitch(config.stateDirectory());
-        Map<String, Object> startEvent = new LinkedHashMap<>();
-        startEvent.put("engine", engineId);
-        startEvent.put("policy", p.version());
-        startEvent.put("policy_file", config.policy().toString());
-        startEvent.put("rules", (long) p.rules().size());
-        startEvent.put("policy_mode", p.mode().key());
-        startEvent.put("state_dir", config.stateDirectory().toString());
-        startEvent.put("auth", config.auth().key());
-        startEvent.put("registry", config.registryFile().toString());
-        startEvent.put("registry_agents", (long) reg.entries().size());
+        Optional<Map<String, Object>> killState;
+        Optional<String> killProblem;
         try {
-            startEvent.put("kill", kills.state().toMap());
+            killState = Optional.of(kills.state().toMap());
+            killProblem = Optional.empty();
         } catch (KillSwitch.Unavailable e) {
-            startEvent.put("kill_problem", e.getMessage());
+            killState = Optional.empty();
+            killProblem = Optional.of(e.getMessage());
         }
-        audit.appendAndWait(event("engine-start", startEvent));
+        audit.appendAndWait(EntryCodec.toMap(new EngineEvent.EngineStart(-1, Instant.now().toString(), engineId, p.version(),
+                config.policy().toString(), p.rules().size(), p.mode().key(), config.stateDirectory().toString(), config.auth().key(),
+                config.registryFile().toString(), reg.entries().size(), killState, killProblem)));
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         if (kills.problem() != null) {
             killProblem(kills.problem());
@@ -435,12 +432,9 @@ public final class Engine implements AutoCloseable {
     private void established(Connection c, Frame f, SessionIdentity id, long pid, String mode, boolean admin) {
         SessionIdentity.Resolved r = id.resolve(registry.get(), c.peerUser);
         c.hello(id, r.agent(), pid, mode, admin);
-        Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
-        c.owner(new DecisionOwners.Owner(c.number, DecisionOwners.principal(ev), r.agent().name()));
-        if (admin) {
-            ev.put("admin", true);
-        }
-        record(event("session-start", ev));
+        Map<String, Object> agent = agentFields(c);
+        c.owner(new DecisionOwners.Owner(c.number, DecisionOwners.principal(agent), r.agent().name()));
+        record(new EngineEvent.SessionStart(-1, Instant.now().toString(), agent, admin));
         Map<String, Object> ok = new LinkedHashMap<>();
         ok.put("engine", engineId);
         ok.put("policy", policy.get().version());
@@ -458,31 +452,16 @@ public final class Engine implements AutoCloseable {
      * declared name, the peer's user, the DID and what could be read of the chain.
      */
     private void refuseSession(Connection c, long frameId, String code, String reason, String name, long pid, String did, List<String> chain) {
-        Map<String, Object> ev = new LinkedHashMap<>();
-        ev.put("code", code);
-        ev.put("reason", reason);
-        if (name != null) {
-            ev.put("name", name);
-        }
-        ev.put("uid", c.peerUser);
-        ev.put("pid", pid);
-        ev.put("transport", c.unix ? "unix" : "tcp");
-        ev.put("connection", c.number);
-        if (did != null) {
-            ev.put("did", did);
-        }
-        if (!chain.isEmpty()) {
-            List<Object> links = new ArrayList<>();
-            for (String t : chain) {
-                try {
-                    links.add(DelegationToken.parse(t).summary());
-                } catch (IdentityException e) {
-                    links.add(Map.of("malformed", e.getMessage()));
-                }
+        List<Object> links = new ArrayList<>();
+        for (String t : chain) {
+            try {
+                links.add(DelegationToken.parse(t).summary());
+            } catch (IdentityException e) {
+                links.add(Map.of("malformed", e.getMessage()));
             }
-            ev.put("chain", links);
         }
-        record(event("session-refused", ev));
+        record(new EngineEvent.SessionRefused(-1, Instant.now().toString(), code, reason, Optional.ofNullable(name), c.peerUser, pid,
+                c.unix ? "unix" : "tcp", c.number, Optional.ofNullable(did), links));
         c.refuse(frameId, code, reason);
     }
 
@@ -561,34 +540,17 @@ public final class Engine implements AutoCloseable {
         }
         Decision d = o.decision();
         Decision decided = d;
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("type", "decision");
-        entry.put("time", Instant.now().toString());
-        entry.put("agent", agentFields(c, who));
-        entry.put("request", req.toBody());
-        Map<String, Object> dec = new LinkedHashMap<>();
-        dec.put("effect", d.allowed() ? "allow" : "deny");
-        dec.put("rule", d.rule());
-        dec.put("code", d.code());
-        dec.put("reason", d.reason());
-        if (d.sandbox() != null) {
-            dec.put("sandbox", d.sandbox()); // the launch runs inside this profile
-        }
-        Map<String, Object> monitor = monitorFields(o, c, req);
-        if (monitor != null) {
-            dec.put("monitor", monitor);
-        }
+        Optional<DecisionEntry.Link> link = Optional.empty();
         if (outOfScope >= 0) {
-            DelegationToken link = identity.verified().orElseThrow().links().get(outOfScope);
-            dec.put("link", Map.of("index", (long) outOfScope + 1, "parent", link.parent(), "child", link.child(), "scope", link.scope().toJson()));
+            DelegationToken token = identity.verified().orElseThrow().links().get(outOfScope);
+            link = Optional.of(new DecisionEntry.Link(outOfScope + 1, token.parent(), token.child(), token.scope().toJson()));
         }
-        entry.put("decision", dec);
-        if (mcpFields != null) {
-            entry.put("mcp", mcpFields);
-        }
-        entry.put("policy", d.policyVersion());
-        entry.put("policy_mode", p.mode().key());
-        c.stage(entry, (seq, err) -> {
+        // sandbox: the launch runs inside this profile
+        DecisionEntry.Ruling ruling = new DecisionEntry.Ruling(d.allowed() ? "allow" : "deny", d.rule(), d.code(), d.reason(),
+                Optional.ofNullable(d.sandbox()), monitor(o, c, req), link);
+        DecisionEntry entry = new DecisionEntry(-1, Instant.now().toString(), agentFields(c, who), req.toBody(), ruling,
+                Optional.ofNullable(mcpFields), d.policyVersion(), p.mode().key());
+        c.stage(EntryCodec.toMap(entry), (seq, err) -> {
             Decision out;
             if (err == null) {
                 out = decided.withAuditSeq(seq);
@@ -636,7 +598,7 @@ public final class Engine implements AutoCloseable {
         } catch (ProtocolException e) {
             counters.outcomesRefused.increment();
             log("connection " + c.number + ": OUTCOME refused, the session goes on: " + e.getMessage());
-            c.stage(OutcomeEvent.refused(now, agent, e.code(), e.getMessage(), Optional.empty()).toMap(), (seq, err) -> {
+            c.stage(EntryCodec.toMap(OutcomeEvent.refused(now, agent, e.code(), e.getMessage(), Optional.empty())), (seq, err) -> {
                 c.queue(error(f.id(), e.code(), e.getMessage())); // final whether or not the refusal was logged
                 inFlight.decrementAndGet();
             });
@@ -646,14 +608,16 @@ public final class Engine implements AutoCloseable {
         boolean[] lostUnlogged = {false};
         d.gap().filter(g -> g.dropped() > 0).ifPresent(g -> {
             log("agent " + agent.get("name") + " (session " + c.number + ") lost " + g.dropped() + " outcome(s) while the engine was unreachable");
-            c.stage(OutcomeEvent.lost(now, agent, g.dropped(), g.held(), Instant.ofEpochMilli(g.since()).toString(), g.droppedKinds()).toMap(),
+            c.stage(EntryCodec.toMap(OutcomeEvent.lost(now, agent, g.dropped(), g.held(), Instant.ofEpochMilli(g.since()).toString(),
+                    g.droppedKinds())),
                     (seq, err) -> lostUnlogged[0] = err != null);
         });
         Link link = o.follows() == Outcome.NONE ? new Link(OutcomeEntry.NONE, null) : follows(c, o.follows());
         if (link.problem() != null) {
             counters.outcomesRefused.increment();
             log("connection " + c.number + ": OUTCOME refused: " + link.problem());
-            c.stage(OutcomeEvent.refused(now, agent, Outcome.NOT_OWN_DECISION, link.problem(), Optional.of(d.toBody())).toMap(), (seq, err) -> {
+            c.stage(EntryCodec.toMap(OutcomeEvent.refused(now, agent, Outcome.NOT_OWN_DECISION, link.problem(), Optional.of(d.toBody()))),
+                    (seq, err) -> {
                 c.queue(err != null || lostUnlogged[0] ? unlogged(f.id(), err != null ? err : new IOException("the lost-outcomes entry failed"))
                         : error(f.id(), Outcome.NOT_OWN_DECISION, link.problem()));
                 inFlight.decrementAndGet();
@@ -664,7 +628,7 @@ public final class Engine implements AutoCloseable {
                 o.code(), o.reason(), Instant.ofEpochMilli(o.time()).toString(), o.follows(), link.session(), o.request().map(Request::toBody),
                 d.spooled(), d.gap().map(g -> new OutcomeEntry.Gap(g.held(), g.dropped(), Instant.ofEpochMilli(g.since()).toString(),
                 g.droppedKinds())));
-        c.stage(entry.toMap(), (seq, err) -> {
+        c.stage(EntryCodec.toMap(entry), (seq, err) -> {
             if (err == null && !lostUnlogged[0]) {
                 counters.outcomes.increment();
                 c.queue(new Frame(FrameType.OUTCOME_ACK, f.id(), Map.of("seq", seq)));
@@ -719,14 +683,11 @@ public final class Engine implements AutoCloseable {
             if (line.isEmpty()) {
                 return new DecisionOwners.Unknown();
             }
-            JsonNode e = JSON.readTree(line.get());
-            if (!"decision".equals(e.path("type").asText()) || !e.path("agent").isObject()) {
+            if (!(EntryCodec.read(line.get()) instanceof DecisionEntry d) || d.agent().isEmpty()) {
                 return new DecisionOwners.NotADecision();
             }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> a = JSON.convertValue(e.path("agent"), Map.class);
-            return new DecisionOwners.Owner(e.at("/agent/session").asLong(-1), DecisionOwners.principal(a), String.valueOf(a.get("name")));
-        } catch (IOException | RuntimeException x) {
+            return new DecisionOwners.Owner(d.session(), DecisionOwners.principal(d.agent()), String.valueOf(d.agent().get("name")));
+        } catch (IOException | MalformedEntryException | RuntimeException x) {
             log("reading #" + seq + " back from the audit log failed: " + x.getMessage());
             return new DecisionOwners.Unknown();
         }
@@ -777,7 +738,7 @@ public final class Engine implements AutoCloseable {
         if (!problem.equals(reportedKillProblem)) {
             reportedKillProblem = problem;
             log(problem);
-            record(event("state-unavailable", Map.of("problem", problem)));
+            record(new EngineEvent.StateUnavailable(-1, Instant.now().toString(), problem));
         }
     }
 
@@ -793,7 +754,7 @@ public final class Engine implements AutoCloseable {
      * monitor mode in its HELLO and lets every call through (the denial is the decision itself),
      * {@code interception-rule} when the request says its interception rule is in monitor mode.
      */
-    private static Map<String, Object> monitorFields(Evaluator.Outcome o, Connection c, Request req) {
+    private static Optional<DecisionEntry.Monitor> monitor(Evaluator.Outcome o, Connection c, Request req) {
         Decision would;
         String by;
         if (o.monitored() != null) {
@@ -806,21 +767,16 @@ public final class Engine implements AutoCloseable {
             would = o.decision();
             by = "interception-rule"; // the agent's rule for this call is in monitor mode: it lets the call through
         } else {
-            return null;
+            return Optional.empty();
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("by", by);
-        m.put("rule", would.rule());
-        m.put("code", would.code());
-        m.put("reason", would.reason());
-        return m;
+        return Optional.of(new DecisionEntry.Monitor(by, would.rule(), would.code(), would.reason()));
     }
 
     private void stateProblem(String problem) {
         if (!problem.equals(reportedStateProblem)) {
             reportedStateProblem = problem;
             log(problem);
-            record(event("state-unavailable", Map.of("problem", problem)));
+            record(new EngineEvent.StateUnavailable(-1, Instant.now().toString(), problem));
         }
     }
 
@@ -888,18 +844,9 @@ public final class Engine implements AutoCloseable {
         boolean changed = !after.equals(before);
         boolean known = all || registry.get().find(target).isPresent() || connections.values().stream()
                 .anyMatch(x -> x.identity() != null && x.identity().resolve(registry.get(), x.peerUser).handles().contains(target));
-        Map<String, Object> ev = new LinkedHashMap<>();
-        if (all) {
-            ev.put("all", true);
-        } else {
-            ev.put("agent", target);
-        }
-        ev.put("by", c.peerUser);
-        ev.put("changed", changed);
-        ev.put("state", after.toMap());
-        ev.put("sessions_stopped", stopped);
         if (changed) {
-            record(event(kill ? "kill" : "revive", ev));
+            record(new EngineEvent.KillSwitchChange(-1, Instant.now().toString(), kill, Optional.ofNullable(target), c.peerUser, true,
+                    after.toMap(), stopped));
             log((kill ? "kill " : "revive ") + (all ? "--all" : target) + " by " + c.peerUser + ": " + stopped + " connected session(s) now stopped");
         }
         Map<String, Object> reply = new LinkedHashMap<>();
@@ -932,15 +879,6 @@ public final class Engine implements AutoCloseable {
         return m;
     }
 
-    private static Map<String, Object> event(String kind, Map<String, Object> fields) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("type", "event");
-        e.put("time", Instant.now().toString());
-        e.put("event", kind);
-        e.putAll(fields);
-        return e;
-    }
-
     /**
      * Reloads the policy from disk. A valid policy replaces the current one atomically; an
      * invalid one is rejected with its problems and the last good policy stays in force. Both
@@ -958,8 +896,8 @@ public final class Engine implements AutoCloseable {
             }
             policy.set(next);
             counters.reloadsOk.increment();
-            record(event("policy-loaded", Map.of("trigger", trigger, "policy", next.version(), "previous", current.version(),
-                    "rules", (long) next.rules().size(), "policy_mode", next.mode().key())));
+            record(new EngineEvent.PolicyLoaded(-1, Instant.now().toString(), trigger, next.version(), current.version(), next.rules().size(),
+                    next.mode().key()));
             log("policy reloaded (" + trigger + "): " + next.version().substring(0, 12) + ", " + next.rules().size() + " rules, mode "
                     + next.mode().key());
             if (watcher != null) {
@@ -970,7 +908,7 @@ public final class Engine implements AutoCloseable {
         } catch (PolicyException e) {
             counters.reloadsRejected.increment();
             List<String> problems = e.problems().stream().map(Problem::toString).toList();
-            record(event("policy-rejected", Map.of("trigger", trigger, "kept", current.version(), "problems", problems)));
+            record(new EngineEvent.PolicyRejected(-1, Instant.now().toString(), trigger, current.version(), problems));
             log("policy rejected (" + trigger + "), keeping " + current.version().substring(0, 12) + ":");
             problems.forEach(p -> log("  " + p));
             result.put("result", "rejected");
@@ -996,14 +934,13 @@ public final class Engine implements AutoCloseable {
             } else {
                 registry.set(next);
                 long revoked = next.entries().stream().filter(Registry.Entry::revoked).count();
-                record(event("registry-loaded", Map.of("trigger", trigger, "registry", file.toString(), "agents", (long) next.entries().size(),
-                        "revoked", revoked)));
+                record(new EngineEvent.RegistryLoaded(-1, Instant.now().toString(), trigger, file.toString(), next.entries().size(), revoked));
                 log("agent registry reloaded (" + trigger + "): " + next.entries().size() + " agents, " + revoked + " revoked");
                 result.put("result", "loaded");
             }
         } catch (IdentityException | IOException e) {
-            record(event("registry-rejected", Map.of("trigger", trigger, "registry", file.toString(), "problem", String.valueOf(e.getMessage()),
-                    "kept_agents", (long) current.entries().size())));
+            record(new EngineEvent.RegistryRejected(-1, Instant.now().toString(), trigger, file.toString(), String.valueOf(e.getMessage()),
+                    current.entries().size()));
             log("agent registry rejected (" + trigger + "), keeping the last good one: " + e.getMessage());
             result.put("result", "rejected");
             result.put("problems", List.of(String.valueOf(e.getMessage())));
@@ -1013,11 +950,11 @@ public final class Engine implements AutoCloseable {
         return result;
     }
 
-    private void record(Map<String, Object> event) {
+    private void record(EngineEvent event) {
         try {
-            audit.appendAndWait(event);
+            audit.appendAndWait(EntryCodec.toMap(event));
         } catch (IOException e) {
-            log("could not record " + event.get("event") + " in the audit log: " + e.getMessage());
+            log("could not record " + event.event() + " in the audit log: " + e.getMessage());
         }
     }
 
@@ -1176,7 +1113,7 @@ public final class Engine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (audit != null) {
-            record(event("engine-stop", Map.of("engine", engineId, "allowed", counters.allowed.sum(), "denied", counters.denied.sum())));
+            record(new EngineEvent.EngineStop(-1, Instant.now().toString(), engineId, counters.allowed.sum(), counters.denied.sum()));
         }
         for (Connection c : connections.values()) {
             c.close();
