@@ -75,18 +75,4 @@ public record OutcomeEntry(long seq, String time, Map<String, Object> agent, Str
     public long session() {
         return Json.number(agent.get("session"), -1);
     }
-
-    /** The members the engine appends; see {@link EntryCodec#toMap}. */
-    public Map<String, Object> toMap() {
-        return EntryCodec.toMap(this);
-    }
-
-    /** The outcome in a parsed log line, or empty when the line holds something else; see {@link EntryCodec#read}. */
-    public static Optional<OutcomeEntry> read(com.fasterxml.jackson.databind.JsonNode e) {
-        try {
-            return EntryCodec.read(e) instanceof OutcomeEntry o ? Optional.of(o) : Optional.empty();
-        } catch (MalformedEntryException x) {
-            return Optional.empty();
-        }
-    }
 }

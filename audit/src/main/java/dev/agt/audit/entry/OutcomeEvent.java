@@ -50,18 +50,4 @@ public record OutcomeEvent(long seq, String time, String event, Map<String, Obje
     public String agentName() {
         return Json.agentName(agent);
     }
-
-    /** The members the engine appends; see {@link EntryCodec#toMap}. */
-    public Map<String, Object> toMap() {
-        return EntryCodec.toMap(this);
-    }
-
-    /** The outcome event in a parsed log line, or empty when the line holds something else; see {@link EntryCodec#read}. */
-    public static Optional<OutcomeEvent> read(com.fasterxml.jackson.databind.JsonNode e) {
-        try {
-            return EntryCodec.read(e) instanceof OutcomeEvent o ? Optional.of(o) : Optional.empty();
-        } catch (MalformedEntryException x) {
-            return Optional.empty();
-        }
-    }
 }
