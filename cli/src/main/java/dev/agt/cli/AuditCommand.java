@@ -1,9 +1,15 @@
 package dev.agt.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.identity.CanonicalJson;
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.EngineEvent;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.audit.entry.LogEntry;
+import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.entry.OutcomeEntry;
 import dev.agt.audit.entry.OutcomeEvent;
+import dev.agt.audit.entry.UnknownEntry;
 import dev.agt.audit.log.LogFiles;
 import dev.agt.audit.note.KeyFileException;
 import dev.agt.audit.note.NoteKeys;
@@ -18,7 +24,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -198,54 +203,58 @@ final class AuditCommand {
         };
 
         /** Reads every entry in order, whatever the filters: outcomes need the decisions they follow. */
-        void seen(JsonNode e) {
-            if (e.path("type").asText().equals("decision") && e.path("request").isObject()) {
-                decided.put(e.path("seq").asLong(), new Call(e.at("/request/family").asText(), call(e.path("request"))));
+        void seen(LogEntry e) {
+            if (e instanceof DecisionEntry d && !d.request().isEmpty()) {
+                decided.put(d.seq(), new Call(d.family(), call(d.request())));
             }
         }
 
         /**
-         * The call an entry is about: its own request, or for an outcome without one, the request
-         * of the decision it follows (when that is among the last {@link #REMEMBERED} decisions).
+         * The call an outcome is about: its own request, or when it has none, the request of the
+         * decision it follows (when that is among the last {@link #REMEMBERED} decisions).
          */
-        Call request(JsonNode e, Optional<OutcomeEntry> outcome) {
-            if (e.path("request").isObject() || outcome.isEmpty() || !outcome.get().followsDecision()) {
-                return e.path("request").isObject() ? new Call(e.at("/request/family").asText(), call(e.path("request"))) : new Call(null, "?");
+        Call request(OutcomeEntry o) {
+            if (o.request().isPresent()) {
+                return new Call(text(o.request().get().get("family")), call(o.request().get()));
             }
-            return decided.getOrDefault(outcome.get().follows(), new Call(null, "?"));
+            return o.followsDecision() ? decided.getOrDefault(o.follows(), new Call(null, "?")) : new Call(null, "?");
         }
 
-        boolean keep(JsonNode e) {
-            String time = e.path("time").asText("");
+        boolean keep(LogEntry e) {
+            String time = e.time();
             if (since != null && time.compareTo(since) < 0 || until != null && time.compareTo(until) >= 0) {
                 return false;
             }
-            if (agent != null && !agent.equals(e.at("/agent/name").asText(null))) {
+            if (agent != null && !agent.equals(agentName(e))) {
                 return false;
             }
-            Optional<OutcomeEntry> o = OutcomeEntry.read(e);
-            if (family != null && !family.equals(o.isPresent() ? request(e, o).family() : e.at("/request/family").asText(null))) {
+            String entryFamily = e instanceof OutcomeEntry o ? request(o).family() : e instanceof DecisionEntry d ? d.family() : null;
+            if (family != null && !family.equals(entryFamily)) {
                 return false;
             }
-            String finalEffect = o.isPresent() ? o.get().effect() : e.at("/decision/effect").asText(null);
+            String finalEffect = e instanceof OutcomeEntry o ? o.effect() : e instanceof DecisionEntry d ? d.ruling().effect() : null;
             return effect == null || effect.equals(finalEffect);
         }
 
-        String render(JsonNode e, String raw) {
+        /** The {@code agent.name} of an entry that has an agent member, else null. */
+        private static String agentName(LogEntry e) {
+            Map<String, Object> a = e instanceof DecisionEntry d ? d.agent() : e instanceof OutcomeEntry o ? o.agent()
+                    : e instanceof OutcomeEvent v ? v.agent() : Map.of();
+            return a.get("name") instanceof String s ? s : null;
+        }
+
+        String render(LogEntry e, String raw) {
             if (json) {
                 return raw;
             }
             StringBuilder b = new StringBuilder();
-            b.append('#').append(e.path("seq").asLong()).append("  ").append(e.path("time").asText()).append("  ");
-            Optional<OutcomeEntry> outcome = OutcomeEntry.read(e);
-            Optional<OutcomeEvent> event = OutcomeEvent.read(e);
-            if (e.path("type").asText().equals("decision")) {
-                b.append(e.at("/agent/name").asText()).append("  ").append(call(e.path("request"))).append("  ")
-                        .append(e.at("/decision/effect").asText().toUpperCase()).append("  ").append(e.at("/decision/rule").asText())
-                        .append(" (").append(e.at("/decision/code").asText()).append(')');
-            } else if (outcome.isPresent()) {
-                OutcomeEntry o = outcome.get();
-                b.append(o.agentName()).append("  ").append(request(e, outcome).text()).append("  ").append(o.effect().toUpperCase())
+            b.append('#').append(e.seq()).append("  ").append(e.time()).append("  ");
+            if (e instanceof DecisionEntry d) {
+                DecisionEntry.Ruling r = d.ruling();
+                b.append(text(d.agent().get("name"))).append("  ").append(call(d.request())).append("  ")
+                        .append(r.effect().toUpperCase()).append("  ").append(r.rule()).append(" (").append(r.code()).append(')');
+            } else if (e instanceof OutcomeEntry o) {
+                b.append(o.agentName()).append("  ").append(request(o).text()).append("  ").append(o.effect().toUpperCase())
                         .append("  outcome ").append(o.kind()).append(" (").append(o.code()).append(')');
                 if (o.followsDecision()) {
                     b.append("  follows #").append(o.follows()).append(o.followsSession() >= 0 ? " (session " + o.followsSession() + ")" : "");
@@ -260,8 +269,7 @@ final class AuditCommand {
                 if (!o.reason().isEmpty()) {
                     b.append("  -- ").append(o.reason());
                 }
-            } else if (event.isPresent()) {
-                OutcomeEvent v = event.get();
+            } else if (e instanceof OutcomeEvent v) {
                 b.append("event ").append(v.event()).append("  ").append(v.agentName()).append(": ");
                 if (v.event().equals(OutcomeEvent.LOST)) {
                     b.append(v.dropped()).append(" outcome(s) lost while the engine was unreachable (since ").append(v.since()).append(")");
@@ -271,19 +279,26 @@ final class AuditCommand {
                 } else {
                     b.append(v.code()).append(": ").append(v.reason());
                 }
+            } else if (e instanceof EngineEvent v) {
+                b.append("event ").append(v.event());
             } else {
-                b.append("event ").append(e.path("event").asText());
+                b.append("entry of unknown type ").append(((UnknownEntry) e).type());
             }
             return b.toString();
         }
 
         /** {@code family/action target} in a few words. */
-        static String call(JsonNode request) {
-            JsonNode t = request.path("target");
-            String target = t.has("path") ? t.path("path").asText() : t.has("host") ? t.path("host").asText()
-                    + (t.has("port") ? ":" + t.path("port").asText() : "") : t.has("executable") ? t.path("executable").asText()
-                    : t.has("tool") ? t.path("tool").asText() : t.toString();
-            return request.path("family").asText() + '/' + request.path("action").asText() + "  " + target;
+        static String call(Map<String, Object> request) {
+            Map<?, ?> t = request.get("target") instanceof Map<?, ?> m ? m : Map.of();
+            String target = t.containsKey("path") ? text(t.get("path")) : t.containsKey("host") ? text(t.get("host"))
+                    + (t.containsKey("port") ? ":" + text(t.get("port")) : "") : t.containsKey("executable") ? text(t.get("executable"))
+                    : t.containsKey("tool") ? text(t.get("tool")) : CanonicalJson.string(t);
+            return text(request.get("family")) + '/' + text(request.get("action")) + "  " + target;
+        }
+
+        /** A scalar as text; {@code ""} for none. */
+        private static String text(Object v) {
+            return v == null ? "" : v instanceof Map<?, ?> || v instanceof java.util.List<?> ? CanonicalJson.string(v) : String.valueOf(v);
         }
     }
 
@@ -291,11 +306,11 @@ final class AuditCommand {
         for (Path seg : LogFiles.segments(dir)) {
             try (BufferedReader r = Files.newBufferedReader(seg, StandardCharsets.UTF_8)) {
                 for (String line; (line = r.readLine()) != null; ) {
-                    JsonNode e;
+                    LogEntry e;
                     try {
-                        e = JSON.readTree(line);
-                    } catch (IOException ex) {
-                        out.accept("?? unreadable line in " + seg.getFileName() + " (run 'agt audit verify')");
+                        e = EntryCodec.read(line.getBytes(StandardCharsets.UTF_8));
+                    } catch (MalformedEntryException ex) {
+                        out.accept("?? unreadable line in " + seg.getFileName() + ": " + ex.getMessage() + " (run 'agt audit verify')");
                         continue;
                     }
                     f.seen(e);

@@ -1,6 +1,8 @@
 package dev.agt.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.agt.identity.CanonicalJson;
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.LogEntry;
 import dev.agt.audit.verify.Verifier;
 import dev.agt.cli.demo.DemoWeb;
 import dev.agt.cli.demo.LogFollower;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -113,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
                 engine.waitFor(30, TimeUnit.SECONDS);
             }
             headline("What happened");
-            List<JsonNode> decisions = LogFollower.readAll(engineDir.resolve("audit"));
+            List<DecisionEntry> decisions = LogFollower.readAll(engineDir.resolve("audit"));
             failures += expect(decisions, "the page was fetched", d -> is(d, "net", "connect", "allow") && port(d) == web.docsPort());
             failures += expect(decisions, "reading ~/.ssh/id_rsa was blocked", d -> is(d, "file", "read", "deny") && target(d, "path").endsWith("/.ssh/id_rsa"));
             failures += expect(decisions, "the POST to the collector was blocked", d -> is(d, "net", "connect", "deny") && port(d) == web.collectorPort());
@@ -224,50 +227,53 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** One readable line per decision, as the engine logs it. */
-    private synchronized void decisionLine(JsonNode e) {
-        if (!"decision".equals(e.path("type").asText())) {
+    private synchronized void decisionLine(LogEntry entry) {
+        if (!(entry instanceof DecisionEntry e)) {
             return;
         }
-        String time = e.path("time").asText();
+        String time = e.time();
         time = time.length() >= 19 ? time.substring(11, 19) : time;
-        String family = e.path("request").path("family").asText() + "/" + e.path("request").path("action").asText();
-        String effect = e.path("decision").path("effect").asText().toUpperCase(Locale.ROOT);
-        String what = LogFollower.describe(e.path("request").path("target"));
-        JsonNode agent = e.path("agent");
-        String who = agent.path("declared_name").asText(agent.path("name").asText());
-        if (agent.has("root") && !who.equals(agent.path("name").asText())) {
-            who = who + " (for " + agent.path("name").asText() + ")";
+        String family = e.family() + "/" + e.action();
+        String effect = e.ruling().effect().toUpperCase(Locale.ROOT);
+        String what = LogFollower.describe(e.target());
+        String name = text(e.agent(), "name");
+        String who = e.agent().containsKey("declared_name") ? text(e.agent(), "declared_name") : name;
+        if (e.agent().containsKey("root") && !who.equals(name)) {
+            who = who + " (for " + name + ")";
         }
         String line = String.format("%s  %-38s %-13s %-5s %-30s %s", time, clip(who, 38), family,
-                effect, clip(e.path("decision").path("rule").asText(), 30), clip(what, 80));
+                effect, clip(e.ruling().rule(), 30), clip(what, 80));
         System.out.println(effect.equals("DENY") ? red(line) : line);
     }
 
-    private int expect(List<JsonNode> decisions, String what, Predicate<JsonNode> p) {
+    private int expect(List<DecisionEntry> decisions, String what, Predicate<DecisionEntry> p) {
         boolean ok = decisions.stream().anyMatch(p);
         check(ok, what);
         return ok ? 0 : 1;
     }
 
     /** A decision for a delegate: proven by a signed chain back to the orchestrator's registered key. */
-    private static boolean delegate(JsonNode d) {
-        JsonNode a = d.path("agent");
-        return a.path("declared_name").asText().endsWith("/child") && a.path("root").asText().startsWith("did:key:")
-                && "ed25519-challenge".equals(a.path("auth").asText());
+    private static boolean delegate(DecisionEntry d) {
+        return text(d.agent(), "declared_name").endsWith("/child") && text(d.agent(), "root").startsWith("did:key:")
+                && "ed25519-challenge".equals(text(d.agent(), "auth"));
     }
 
-    private static boolean is(JsonNode d, String family, String action, String effect) {
-        return family.equals(d.path("request").path("family").asText()) && action.equals(d.path("request").path("action").asText())
-                && effect.equals(d.path("decision").path("effect").asText());
+    private static boolean is(DecisionEntry d, String family, String action, String effect) {
+        return family.equals(d.family()) && action.equals(d.action()) && effect.equals(d.ruling().effect());
     }
 
-    private static String target(JsonNode d, String field) {
-        JsonNode v = d.path("request").path("target").path(field);
-        return v.isTextual() ? v.asText() : v.toString();
+    private static String target(DecisionEntry d, String field) {
+        return text(d.target(), field);
     }
 
-    private static long port(JsonNode d) {
-        return d.path("request").path("target").path("port").asLong(-1);
+    private static long port(DecisionEntry d) {
+        return d.target().get("port") instanceof Number n ? n.longValue() : -1;
+    }
+
+    /** A member as text: a string as it is, anything else as JSON, {@code ""} when absent. */
+    private static String text(Map<String, Object> m, String field) {
+        Object v = m.get(field);
+        return v == null ? "" : v instanceof String s ? s : CanonicalJson.string(v);
     }
 
     private void check(boolean ok, String what) {

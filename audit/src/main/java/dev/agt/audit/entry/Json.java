@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -34,5 +38,28 @@ final class Json {
             });
         }
         return m;
+    }
+
+    /**
+     * An unmodifiable copy that keeps null members: a line that does not verify may hold them,
+     * and {@link Map#copyOf} would refuse it.
+     */
+    static Map<String, Object> copy(Map<String, Object> m) {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(m));
+    }
+
+    /** An unmodifiable copy that keeps null elements (see {@link #copy(Map)}). */
+    static <T> List<T> copy(List<T> l) {
+        return Collections.unmodifiableList(new ArrayList<>(l));
+    }
+
+    /** The agent's name as reports show it: its name, else its id, else {@code ?}. */
+    static String agentName(Map<String, Object> agent) {
+        Object n = agent.get("name");
+        return n != null ? String.valueOf(n) : String.valueOf(agent.getOrDefault("id", "?"));
+    }
+
+    static long number(Object o, long otherwise) {
+        return o instanceof Number n ? n.longValue() : otherwise;
     }
 }

@@ -1,11 +1,8 @@
 package dev.agt.audit.entry;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * What an agent finally did with a call on its own: an entry of type {@code outcome}.
@@ -35,7 +32,7 @@ import java.util.TreeMap;
  */
 public record OutcomeEntry(long seq, String time, Map<String, Object> agent, String kind, String effect, String code, String reason,
                            String at, long follows, long followsSession, Optional<Map<String, Object>> request, boolean spooled,
-                           Optional<Gap> gap) {
+                           Optional<Gap> gap) implements LogEntry {
 
     public static final String TYPE = "outcome";
     public static final long NONE = -1;
@@ -50,30 +47,13 @@ public record OutcomeEntry(long seq, String time, Map<String, Object> agent, Str
         public Gap {
             droppedKinds = Map.copyOf(droppedKinds);
         }
-
-        Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("held", held);
-            m.put("dropped", dropped);
-            m.put("since", since);
-            m.put("dropped_kinds", new TreeMap<>(droppedKinds));
-            return m;
-        }
-
-        static Optional<Gap> read(JsonNode g) {
-            if (g == null || !g.isObject()) {
-                return Optional.empty();
-            }
-            return Optional.of(new Gap(g.path("held").asLong(0), g.path("dropped").asLong(0), g.path("since").asText(""),
-                    Json.counts(g.get("dropped_kinds"))));
-        }
     }
 
     public OutcomeEntry {
         Objects.requireNonNull(agent, "agent");
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(gap, "gap");
-        agent = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(agent)); // a line that does not verify may hold nulls
+        agent = Json.copy(agent);
     }
 
     /** Whether the outcome names the decision it follows. */
@@ -81,54 +61,18 @@ public record OutcomeEntry(long seq, String time, Map<String, Object> agent, Str
         return follows != NONE;
     }
 
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
     /** The agent's name as reports show it. */
     public String agentName() {
-        Object n = agent.get("name");
-        return n != null ? String.valueOf(n) : String.valueOf(agent.getOrDefault("id", "?"));
+        return Json.agentName(agent);
     }
 
     /** The agent's session number, or -1. */
     public long session() {
-        return agent.get("session") instanceof Number n ? n.longValue() : -1;
-    }
-
-    /** The fields the engine appends (the log adds {@code seq} and {@code prev}). */
-    public Map<String, Object> toMap() {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("type", TYPE);
-        e.put("time", time);
-        e.put("agent", agent);
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("kind", kind);
-        o.put("effect", effect);
-        o.put("code", code);
-        o.put("reason", reason);
-        o.put("at", at);
-        e.put("outcome", o);
-        if (follows != NONE) {
-            e.put("follows", follows);
-        }
-        if (followsSession != NONE) {
-            e.put("follows_session", followsSession);
-        }
-        request.ifPresent(r -> e.put("request", r));
-        if (spooled) {
-            e.put("spooled", true);
-        }
-        gap.ifPresent(g -> e.put("gap", g.toMap()));
-        return e;
-    }
-
-    /** The outcome entry in a parsed log line, or empty when the line holds another type of entry. */
-    public static Optional<OutcomeEntry> read(JsonNode e) {
-        if (e == null || !e.isObject() || !TYPE.equals(e.path("type").asText())) {
-            return Optional.empty();
-        }
-        JsonNode o = e.path("outcome");
-        return Optional.of(new OutcomeEntry(e.path("seq").asLong(-1), e.path("time").asText(""), Json.map(e.get("agent")).orElse(Map.of()),
-                o.path("kind").asText("?"), o.path("effect").asText("?"), o.path("code").asText(""), o.path("reason").asText(""),
-                o.path("at").asText(""), e.path("follows").canConvertToLong() ? e.path("follows").asLong() : NONE,
-                e.path("follows_session").canConvertToLong() ? e.path("follows_session").asLong() : NONE, Json.map(e.get("request")),
-                e.path("spooled").asBoolean(false), Gap.read(e.get("gap"))));
+        return Json.number(agent.get("session"), -1);
     }
 }

@@ -1,11 +1,8 @@
 package dev.agt.audit.entry;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The two events around local outcomes (entries of type {@code event}):
@@ -30,7 +27,7 @@ import java.util.TreeMap;
  * @param claimed  for {@code outcome-refused}: the outcome as the agent sent it, when it could be read
  */
 public record OutcomeEvent(long seq, String time, String event, Map<String, Object> agent, long dropped, long held, String since,
-                           Map<String, Long> droppedKinds, String code, String reason, Optional<Map<String, Object>> claimed) {
+                           Map<String, Long> droppedKinds, String code, String reason, Optional<Map<String, Object>> claimed) implements EngineEvent {
 
     public static final String LOST = "outcomes-lost";
     public static final String REFUSED = "outcome-refused";
@@ -38,7 +35,7 @@ public record OutcomeEvent(long seq, String time, String event, Map<String, Obje
     public OutcomeEvent {
         Objects.requireNonNull(agent, "agent");
         Objects.requireNonNull(claimed, "claimed");
-        agent = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(agent)); // a line that does not verify may hold nulls
+        agent = Json.copy(agent);
         droppedKinds = Map.copyOf(droppedKinds);
     }
 
@@ -51,41 +48,6 @@ public record OutcomeEvent(long seq, String time, String event, Map<String, Obje
     }
 
     public String agentName() {
-        Object n = agent.get("name");
-        return n != null ? String.valueOf(n) : String.valueOf(agent.getOrDefault("id", "?"));
-    }
-
-    /** The fields the engine appends. */
-    public Map<String, Object> toMap() {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("type", "event");
-        e.put("time", time);
-        e.put("event", event);
-        e.put("agent", agent);
-        if (event.equals(LOST)) {
-            e.put("dropped", dropped);
-            e.put("held", held);
-            e.put("since", since);
-            e.put("dropped_kinds", new TreeMap<>(droppedKinds));
-        } else {
-            e.put("code", code);
-            e.put("reason", reason);
-            claimed.ifPresent(c -> e.put("claimed", c));
-        }
-        return e;
-    }
-
-    /** The event in a parsed log line, or empty when it is not one of these two. */
-    public static Optional<OutcomeEvent> read(JsonNode e) {
-        if (e == null || !e.isObject() || !"event".equals(e.path("type").asText())) {
-            return Optional.empty();
-        }
-        String kind = e.path("event").asText();
-        if (!kind.equals(LOST) && !kind.equals(REFUSED)) {
-            return Optional.empty();
-        }
-        return Optional.of(new OutcomeEvent(e.path("seq").asLong(-1), e.path("time").asText(""), kind, Json.map(e.get("agent")).orElse(Map.of()),
-                e.path("dropped").asLong(0), e.path("held").asLong(0), e.path("since").asText(""), Json.counts(e.get("dropped_kinds")),
-                e.path("code").asText(""), e.path("reason").asText(""), Json.map(e.get("claimed"))));
+        return Json.agentName(agent);
     }
 }

@@ -73,18 +73,28 @@ class OutcomeEntryTest {
             for (int i = 0; i < 30; i++) {
                 long seq = log.appendAndWait(decision(i));
                 if (i % 7 == 3) {
-                    outcomes.add(log.appendAndWait(overridden(seq).toMap()));
+                    outcomes.add(log.appendAndWait(EntryCodec.toMap(overridden(seq))));
                 }
                 if (i == 20) {
-                    outcomes.add(log.appendAndWait(OutcomeEvent.lost("2026-11-27T10:02:00.000Z", AGENT, 2, 4, "2026-11-27T10:01:29.000Z",
-                            Map.of("passed-fail-open", 2L)).toMap()));
-                    outcomes.add(log.appendAndWait(lateFailOpen().toMap()));
-                    outcomes.add(log.appendAndWait(OutcomeEvent.refused("2026-11-27T10:02:01.000Z", AGENT, "not-own-decision",
-                            "#1 is a decision of another agent", Optional.of(Map.of("outcome", "overridden", "follows", 1L))).toMap()));
+                    outcomes.add(log.appendAndWait(EntryCodec.toMap(OutcomeEvent.lost("2026-11-27T10:02:00.000Z", AGENT, 2, 4, "2026-11-27T10:01:29.000Z",
+                            Map.of("passed-fail-open", 2L)))));
+                    outcomes.add(log.appendAndWait(EntryCodec.toMap(lateFailOpen())));
+                    outcomes.add(log.appendAndWait(EntryCodec.toMap(OutcomeEvent.refused("2026-11-27T10:02:01.000Z", AGENT, "not-own-decision",
+                            "#1 is a decision of another agent", Optional.of(Map.of("outcome", "overridden", "follows", 1L))))));
                 }
             }
         }
         return outcomes;
+    }
+
+    /** The entry as {@code kind}, or empty when it is another kind of entry or no entry at all. */
+    static <T extends LogEntry> Optional<T> as(Class<T> kind, JsonNode line) {
+        try {
+            LogEntry e = EntryCodec.read(line);
+            return kind.isInstance(e) ? Optional.of(kind.cast(e)) : Optional.empty();
+        } catch (MalformedEntryException e) {
+            return Optional.empty();
+        }
     }
 
     static JsonNode line(Path d, long seq) throws IOException {
@@ -102,7 +112,7 @@ class OutcomeEntryTest {
     @Test
     void whatTheEngineWritesReadsBackTheSame() throws IOException {
         List<Long> seqs = write(dir);
-        OutcomeEntry o = OutcomeEntry.read(line(dir, seqs.get(0))).orElseThrow();
+        OutcomeEntry o = as(OutcomeEntry.class, line(dir, seqs.get(0))).orElseThrow();
         assertEquals(seqs.get(0), o.seq());
         assertEquals(seqs.get(0) - 1, o.follows());
         assertTrue(o.followsDecision());
@@ -113,29 +123,29 @@ class OutcomeEntryTest {
 
         long lateSeq = seqs.stream().filter(s -> {
             try {
-                return OutcomeEntry.read(line(dir, s)).map(OutcomeEntry::spooled).orElse(false);
+                return as(OutcomeEntry.class, line(dir, s)).map(OutcomeEntry::spooled).orElse(false);
             } catch (IOException e) {
                 throw new AssertionError(e);
             }
         }).findFirst().orElseThrow();
-        OutcomeEntry late = OutcomeEntry.read(line(dir, lateSeq)).orElseThrow();
+        OutcomeEntry late = as(OutcomeEntry.class, line(dir, lateSeq)).orElseThrow();
         assertFalse(late.followsDecision());
         assertEquals(lateFailOpen().gap(), late.gap());
         assertEquals("api.example.com", ((Map<?, ?>) late.request().orElseThrow().get("target")).get("host"));
 
-        OutcomeEvent lost = OutcomeEvent.read(line(dir, lateSeq - 1)).orElseThrow();
+        OutcomeEvent lost = as(OutcomeEvent.class, line(dir, lateSeq - 1)).orElseThrow();
         assertEquals(OutcomeEvent.LOST, lost.event());
         assertEquals(2, lost.dropped());
         assertEquals(Map.of("passed-fail-open", 2L), lost.droppedKinds());
-        OutcomeEvent refused = OutcomeEvent.read(line(dir, lateSeq + 1)).orElseThrow();
+        OutcomeEvent refused = as(OutcomeEvent.class, line(dir, lateSeq + 1)).orElseThrow();
         assertEquals("not-own-decision", refused.code());
         assertEquals(1L, ((Number) refused.claimed().orElseThrow().get("follows")).longValue());
 
-        assertTrue(OutcomeEntry.read(line(dir, 0)).isEmpty(), "a decision is not an outcome");
-        assertTrue(OutcomeEvent.read(line(dir, 0)).isEmpty());
-        assertTrue(OutcomeEntry.read(Json.MAPPER.readTree("[1]")).isEmpty());
+        assertTrue(as(OutcomeEntry.class, line(dir, 0)).isEmpty(), "a decision is not an outcome");
+        assertTrue(as(OutcomeEvent.class, line(dir, 0)).isEmpty());
+        assertTrue(as(OutcomeEntry.class, Json.MAPPER.readTree("[1]")).isEmpty());
         // a line that does not verify may hold anything: read what there is, never fail
-        OutcomeEntry odd = OutcomeEntry.read(Json.MAPPER.readTree("{\"type\":\"outcome\",\"agent\":{\"name\":null},\"follows\":\"x\"}")).orElseThrow();
+        OutcomeEntry odd = as(OutcomeEntry.class, Json.MAPPER.readTree("{\"type\":\"outcome\",\"agent\":{\"name\":null},\"follows\":\"x\"}")).orElseThrow();
         assertEquals(OutcomeEntry.NONE, odd.follows());
         assertEquals("?", odd.kind());
     }
@@ -182,7 +192,7 @@ class OutcomeEntryTest {
         // and the lost-outcomes count, a gap made smaller
         long lost = seqs.stream().filter(s -> {
             try {
-                return OutcomeEvent.read(line(original, s)).map(e -> e.event().equals(OutcomeEvent.LOST)).orElse(false);
+                return as(OutcomeEvent.class, line(original, s)).map(e -> e.event().equals(OutcomeEvent.LOST)).orElse(false);
             } catch (IOException e) {
                 throw new AssertionError(e);
             }

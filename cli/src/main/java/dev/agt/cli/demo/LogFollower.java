@@ -2,6 +2,10 @@ package dev.agt.cli.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.audit.entry.LogEntry;
+import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.log.LogFiles;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -22,12 +26,12 @@ import java.util.function.Consumer;
 public final class LogFollower {
     static final ObjectMapper JSON = new ObjectMapper();
     private final Path dir;
-    private final Consumer<JsonNode> sink;
+    private final Consumer<LogEntry> sink;
     private final Map<Path, Long> offsets = new HashMap<>();
     private volatile boolean stop;
     private Thread thread;
 
-    public LogFollower(Path dir, Consumer<JsonNode> sink) {
+    public LogFollower(Path dir, Consumer<LogEntry> sink) {
         this.dir = dir;
         this.sink = sink;
     }
@@ -71,11 +75,11 @@ public final class LogFollower {
                     int last = -1;
                     for (int i = 0; i < b.length; i++) {
                         if (b[i] == '\n') {
-                            String line = new String(b, last + 1, i - last - 1, StandardCharsets.UTF_8);
+                            byte[] line = java.util.Arrays.copyOfRange(b, last + 1, i);
                             last = i;
                             try {
-                                sink.accept(JSON.readTree(line));
-                            } catch (IOException malformed) {
+                                sink.accept(EntryCodec.read(line));
+                            } catch (MalformedEntryException malformed) {
                                 // the verifier judges the log; the live view skips what it cannot read
                             }
                         }
@@ -89,13 +93,16 @@ public final class LogFollower {
     }
 
     /** Every decision entry of a log. */
-    public static List<JsonNode> readAll(Path dir) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
+    public static List<DecisionEntry> readAll(Path dir) throws IOException {
+        List<DecisionEntry> out = new ArrayList<>();
         for (Path seg : LogFiles.segments(dir)) {
             for (String line : Files.readAllLines(seg, StandardCharsets.UTF_8)) {
-                JsonNode n = JSON.readTree(line);
-                if ("decision".equals(n.path("type").asText())) {
-                    out.add(n);
+                try {
+                    if (EntryCodec.read(line.getBytes(StandardCharsets.UTF_8)) instanceof DecisionEntry d) {
+                        out.add(d);
+                    }
+                } catch (MalformedEntryException e) {
+                    throw new IOException(seg.getFileName() + ": " + e.getMessage() + " (run 'agt audit verify')", e);
                 }
             }
         }
@@ -103,7 +110,11 @@ public final class LogFollower {
     }
 
     /** A request's target in a few words. */
-    public static String describe(JsonNode t) {
+    public static String describe(Map<String, Object> target) {
+        return describeNode(JSON.valueToTree(target));
+    }
+
+    private static String describeNode(JsonNode t) {
         if (t.has("tool")) {
             return "tool " + t.path("tool").asText() + (t.has("arguments") ? " " + t.path("arguments") : "");
         }

@@ -1,8 +1,13 @@
 package dev.agt.cli.report;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.identity.CanonicalJson;
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.EngineEvent;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.audit.entry.LogEntry;
+import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.entry.OutcomeEntry;
 import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.LogFiles;
@@ -49,8 +54,6 @@ import java.util.TreeMap;
  */
 public final class ReportBuilder {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
 
     private final Window window;
     private final Report.Check check;
@@ -123,42 +126,44 @@ public final class ReportBuilder {
     }
 
     private void take(byte[] line, boolean unverified) {
-        JsonNode e;
+        LogEntry e;
         try {
-            e = JSON.readTree(line);
-        } catch (IOException ex) {
+            e = EntryCodec.read(line);
+        } catch (MalformedEntryException ex) {
             unreadable++;
             return;
         }
-        if (e == null || !e.isObject() || !e.path("seq").canConvertToLong()) {
+        if (e.seq() < 0) {
             unreadable++;
             return;
         }
-        long seq = e.path("seq").asLong();
+        long seq = e.seq();
         boolean afterBreak = unverified && seq >= check.firstBad();
-        String type = e.path("type").asText();
-        Instant t = Window.time(e.path("time").asText(null));
-        if (type.equals("event")) {
-            Optional<OutcomeEvent> oe = OutcomeEvent.read(e);
-            if (oe.isPresent()) {
-                outcomeEvent(oe.get(), t);
-            } else {
-                event(e, seq, t);
-            }
-        } else if (type.equals("decision")) {
-            remember(e, seq);
-            decision(e, seq, t, afterBreak);
-        } else if (type.equals(OutcomeEntry.TYPE)) {
-            OutcomeEntry.read(e).ifPresent(o -> outcome(o, t, afterBreak));
+        Instant t = Window.time(e.time().isEmpty() ? null : e.time());
+        if (e instanceof OutcomeEvent oe) {
+            outcomeEvent(oe, t);
+        } else if (e instanceof EngineEvent v) {
+            event(v, seq, t);
+        } else if (e instanceof DecisionEntry d) {
+            remember(d, seq);
+            decision(d, seq, t, afterBreak);
+        } else if (e instanceof OutcomeEntry o) {
+            outcome(o, t, afterBreak);
         }
+        // an UnknownEntry (a type from a newer engine) has no place in the report
     }
 
-    private void remember(JsonNode e, long seq) {
-        JsonNode dec = e.path("decision");
-        decided.put(seq, new Decided(e.at("/request/family").asText("?"), e.at("/request/action").asText("?"),
-                TargetText.of(e.at("/request/family").asText("?"), e.at("/request/action").asText("?"), e.at("/request/target")),
-                dec.path("effect").asText("?") + " by " + Report.ruleText(dec.path("rule").asText("")) + " (" + dec.path("code").asText("")
-                        + ")" + (dec.has("sandbox") ? ", only inside sandbox " + dec.path("sandbox").asText() : "")));
+    private static String or(String s, String otherwise) {
+        return s.isEmpty() ? otherwise : s;
+    }
+
+    private void remember(DecisionEntry d, long seq) {
+        DecisionEntry.Ruling r = d.ruling();
+        String family = or(d.family(), "?");
+        String action = or(d.action(), "?");
+        decided.put(seq, new Decided(family, action, TargetText.of(family, action, JSON.valueToTree(d.target())),
+                or(r.effect(), "?") + " by " + Report.ruleText(r.rule()) + " (" + r.code() + ")"
+                        + r.sandbox().map(s -> ", only inside sandbox " + s).orElse("")));
     }
 
     /** An outcome entry: the call from its own request, or from the decision it follows when that was read. */
@@ -211,41 +216,48 @@ public final class ReportBuilder {
         return new LocalOutcomes(List.copyOf(locals), byKind, List.copyOf(lost), List.copyOf(refused));
     }
 
-    private void event(JsonNode e, long seq, Instant t) {
-        String kind = e.path("event").asText("?");
-        if (kind.equals("session-start") || !window.inTime(t)) {
+    private void event(EngineEvent e, long seq, Instant t) {
+        String kind = or(e.event(), "?");
+        if (e instanceof EngineEvent.SessionStart || !window.inTime(t)) {
             return;
         }
-        String time = e.path("time").asText("");
+        String time = e.time();
         StringBuilder detail = new StringBuilder();
-        e.fields().forEachRemaining(f -> {
-            if (!Set.of("seq", "prev", "time", "type", "event").contains(f.getKey())) {
-                JsonNode v = f.getValue();
-                detail.append(detail.length() == 0 ? "" : ", ").append(f.getKey()).append('=').append(v.isValueNode() ? v.asText() : v.toString());
+        // every member but the common ones, in the stored (sorted) order, values as stored
+        new TreeMap<>(EntryCodec.toMap(e)).forEach((k, v) -> {
+            if (!Set.of("seq", "prev", "time", "type", "event").contains(k)) {
+                detail.append(detail.length() == 0 ? "" : ", ").append(k).append('=')
+                        .append(v instanceof Map<?, ?> || v instanceof List<?> ? CanonicalJson.string(v) : String.valueOf(v));
             }
         });
         events.add(new Event(seq, time, kind, TargetText.clip(detail.toString())));
-        if ((kind.equals("engine-start") || kind.equals("policy-loaded")) && e.hasNonNull("policy")) {
-            Version v = versions.computeIfAbsent(e.path("policy").asText(), Version::new);
-            v.modes.add(e.path("policy_mode").asText("enforce"));
-            v.loaded.add(time + " " + kind + (e.has("trigger") ? " (" + e.path("trigger").asText() + ")" : ""));
+        if (e instanceof EngineEvent.EngineStart s && !s.policy().isEmpty()) {
+            policyLoaded(s.policy(), s.policyMode(), time + " " + kind);
+        } else if (e instanceof EngineEvent.PolicyLoaded p && !p.policy().isEmpty()) {
+            policyLoaded(p.policy(), p.policyMode(), time + " " + kind + (p.trigger().isEmpty() ? "" : " (" + p.trigger() + ")"));
         }
     }
 
-    private void decision(JsonNode e, long seq, Instant t, boolean afterBreak) {
-        String agent = e.at("/agent/name").asText(e.at("/agent/id").asText("?"));
-        String family = e.at("/request/family").asText("?");
+    private void policyLoaded(String policy, String mode, String when) {
+        Version v = versions.computeIfAbsent(policy, Version::new);
+        v.modes.add(or(mode, "enforce"));
+        v.loaded.add(when);
+    }
+
+    private void decision(DecisionEntry e, long seq, Instant t, boolean afterBreak) {
+        String agent = e.agentName();
+        String family = or(e.family(), "?");
         if (!window.keeps(t, agent, family)) {
             return;
         }
-        String time = e.path("time").asText("");
-        String action = e.at("/request/action").asText("?");
-        JsonNode dec = e.path("decision");
-        String effect = dec.path("effect").asText("?");
-        JsonNode monitor = dec.get("monitor");
-        Outcome outcome = monitor != null && monitor.isObject() ? Outcome.WOULD_BLOCK : effect.equals("allow") ? Outcome.ALLOWED : Outcome.BLOCKED;
-        String rule = dec.path("rule").asText("");
-        String code = dec.path("code").asText("");
+        String time = e.time();
+        String action = or(e.action(), "?");
+        DecisionEntry.Ruling dec = e.ruling();
+        String effect = or(dec.effect(), "?");
+        Optional<DecisionEntry.Monitor> monitor = dec.monitor();
+        Outcome outcome = monitor.isPresent() ? Outcome.WOULD_BLOCK : effect.equals("allow") ? Outcome.ALLOWED : Outcome.BLOCKED;
+        String rule = dec.rule();
+        String code = dec.code();
 
         totals = totals.plus(outcome);
         tally("agent", agent, outcome);
@@ -256,10 +268,10 @@ public final class ReportBuilder {
             perSecond.computeIfAbsent(t.getEpochSecond(), k -> new long[3])[outcome.ordinal()]++;
         }
 
-        String policy = e.path("policy").asText("");
-        String policyMode = e.path("policy_mode").asText("");
-        String agentMode = e.at("/agent/mode").asText("enforce");
-        long session = e.at("/agent/session").asLong(-1);
+        String policy = e.policy();
+        String policyMode = e.policyMode();
+        String agentMode = e.agentMode();
+        long session = e.session();
         if (!policy.isEmpty()) {
             Version v = versions.computeIfAbsent(policy, Version::new);
             if (!policyMode.isEmpty()) {
@@ -285,7 +297,7 @@ public final class ReportBuilder {
         if (agentMode.equals("monitor")) {
             agentPeriods.computeIfAbsent(agent + " (session " + session + ")", k -> new Period("agent", time).named(k)).add(time, would);
         }
-        if (would && "interception-rule".equals(monitor.path("by").asText())) {
+        if (would && "interception-rule".equals(monitor.get().by())) {
             interceptionPeriods.computeIfAbsent(agent, k -> new Period("interception-rule", time).named(k)).add(time, true);
         }
 
@@ -293,13 +305,21 @@ public final class ReportBuilder {
         if (outcome == Outcome.ALLOWED) {
             return;
         }
-        JsonNode request = e.path("request");
+        JsonNode request = JSON.valueToTree(e.request());
         List<String> frames = new ArrayList<>();
         request.path("frames").forEach(f -> frames.add(f.asText()));
-        Map<String, Object> target = request.path("target").isObject() ? JSON.convertValue(request.path("target"), MAP) : Map.of();
-        Map<String, Object> mon = would ? JSON.convertValue(monitor, MAP) : null;
+        Map<String, Object> target = e.target();
+        Map<String, Object> mon = null;
+        if (would) {
+            DecisionEntry.Monitor m = monitor.get();
+            mon = new LinkedHashMap<>(); // in the stored (sorted) order, as the report printed it before there were records
+            mon.put("by", m.by());
+            mon.put("code", m.code());
+            mon.put("reason", m.reason());
+            mon.put("rule", m.rule());
+        }
         calls.add(new Call(seq, time, outcome, agent, agentMode, session, family, action, target,
-                TargetText.of(family, action, request.path("target")), rule, code, dec.path("reason").asText(""), mon, List.copyOf(frames),
+                TargetText.of(family, action, request.path("target")), rule, code, dec.reason(), mon, List.copyOf(frames),
                 request.path("thread").asText(""), policy, policyMode, mcpFlags, afterBreak, null, null));
     }
 
@@ -308,12 +328,13 @@ public final class ReportBuilder {
     }
 
     /** The entry's MCP notes for its row; records flagged tools on the way. */
-    private List<String> mcp(JsonNode e, long seq, String time, String agent) {
-        JsonNode m = e.get("mcp");
-        if (m == null || !m.isObject()) {
+    private List<String> mcp(DecisionEntry e, long seq, String time, String agent) {
+        if (e.mcp().isEmpty()) {
             return List.of();
         }
-        String server = e.at("/request/target/server").asText("");
+        JsonNode m = JSON.valueToTree(e.mcp().get());
+        JsonNode target = JSON.valueToTree(e.target());
+        String server = target.path("server").asText("");
         List<String> notes = new ArrayList<>();
         JsonNode call = m.get("tool");
         if (call != null && call.isObject()) {
@@ -325,7 +346,7 @@ public final class ReportBuilder {
             }
             findings.forEach(f -> notes.add("finding: " + f));
             if (!notes.isEmpty()) {
-                flag(seq, time, agent, server, e.at("/request/target/tool").asText(""), status, findings);
+                flag(seq, time, agent, server, target.path("tool").asText(""), status, findings);
             }
         }
         int flagged = 0;

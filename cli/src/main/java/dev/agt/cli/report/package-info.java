@@ -12,8 +12,9 @@
  * their own and do not change the decision counts: the counts say what the engine decided, the
  * section where a call then went otherwise. An outcome without a request of its own is shown
  * (and filtered) by the call of the decision it follows, when that decision is among the last
- * {@code ReportBuilder.REMEMBERED} read. Outcome entries are read through the audit module's
- * {@code OutcomeEntry} and {@code OutcomeEvent}, like the engine writes them.
+ * {@code ReportBuilder.REMEMBERED} read. Every entry is read through the audit module's
+ * {@code EntryCodec} into the records the engine writes ({@code DecisionEntry},
+ * {@code OutcomeEntry}, the {@code EngineEvent} kinds).
  *
  * <p>The log is evidence only through the audit module: it is verified with {@code Verifier},
  * read through {@code LogScan} and proved with {@code ProofFiles.Prover} (the code behind

@@ -2,6 +2,9 @@ package dev.agt.cli.suggest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.log.LogFiles;
 import dev.agt.audit.log.LogScan;
 import dev.agt.audit.note.NoteKeys;
@@ -126,48 +129,46 @@ final class DecisionLog {
     }
 
     private void take(byte[] line) {
-        JsonNode e;
+        if (line.length == 0) {
+            return;
+        }
+        DecisionEntry e;
         try {
-            e = JSON.readTree(line);
-        } catch (IOException ex) {
+            if (!(EntryCodec.read(line) instanceof DecisionEntry d)) {
+                return;
+            }
+            e = d;
+        } catch (MalformedEntryException ex) {
             unreadable++;
             return;
         }
-        if (e == null || !"decision".equals(e.path("type").asText())) {
-            return;
-        }
         decisions++;
-        String name = agentName(e);
+        String name = e.agentName().isEmpty() ? "?" : e.agentName();
         agents.add(name);
         if (agentFilter != null && !agentFilter.equals(name)) {
             return;
         }
-        String family = e.at("/request/family").asText("");
-        String action = e.at("/request/action").asText("");
+        String family = e.family();
+        String action = e.action();
         if (family.isEmpty() || action.isEmpty()) {
             unreadable++;
             return;
         }
-        Map<String, Object> target = reduce(family, e.at("/request/target"));
+        Map<String, Object> target = reduce(family, JSON.valueToTree(e.target()));
         String key = name + '\0' + family + '\0' + action + '\0' + CanonicalJson.string(target);
-        String id = e.at("/agent/id").asText(name);
+        String id = e.agent().get("id") instanceof String s ? s : name;
         Observed o = byKey.computeIfAbsent(key, k -> new Observed(name, id, Request.of(family, action, target)));
-        boolean allow = "allow".equals(e.at("/decision/effect").asText());
-        boolean monitor = "monitor".equals(e.at("/agent/mode").asText());
+        boolean allow = e.ruling().allowed();
+        boolean monitor = "monitor".equals(e.agentMode());
         if (allow) {
             o.allowed++;
         } else if (monitor) {
             o.monitorDenied++;
         } else {
             o.enforceDenied++;
-            o.deniedBy = e.at("/decision/rule").asText("") + " (" + e.at("/decision/code").asText("") + ")";
+            o.deniedBy = e.ruling().rule() + " (" + e.ruling().code() + ")";
         }
-        o.seen(e.path("time").asText(""));
-    }
-
-    private static String agentName(JsonNode e) {
-        String n = e.at("/agent/name").asText(e.at("/agent/id").asText(""));
-        return n.isEmpty() ? "?" : n;
+        o.seen(e.time());
     }
 
     /** The fields a suggestion reads, as the plain values requests carry (numbers as Long). */

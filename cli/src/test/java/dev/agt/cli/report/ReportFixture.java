@@ -1,6 +1,7 @@
 package dev.agt.cli.report;
 
 import dev.agt.audit.FsyncPolicy;
+import dev.agt.audit.entry.EntryCodec;
 import dev.agt.audit.entry.OutcomeEntry;
 import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.AuditLog;
@@ -205,21 +206,20 @@ final class ReportFixture {
                 "interception rule mcp-sdk.tools-call: no tool name <b>in</b> the request", "2026-11-27T10:01:02.000Z", OutcomeEntry.NONE,
                 OutcomeEntry.NONE, Optional.of(m("family", "mcp", "action", "call", "target", m("server", "npx notes-server"))), false,
                 Optional.empty()), "mcp");
-        log.appendAndWait(OutcomeEvent.lost(now(), agent("researcher", "enforce", 1), 2, 1, "2026-11-27T10:01:10.000Z",
-                Map.of("passed-fail-open", 2L)).toMap());
+        log.appendAndWait(EntryCodec.toMap(OutcomeEvent.lost(now(), agent("researcher", "enforce", 1), 2, 1, "2026-11-27T10:01:10.000Z",
+                Map.of("passed-fail-open", 2L))));
         lost += 2;
         outcome(new OutcomeEntry(-1, now(), agent("researcher", "enforce", 1), "passed-fail-open", "allow", "engine-unreachable",
                 "the engine at /run/agt.sock is unreachable: Connection refused", "2026-11-27T10:01:11.000Z", OutcomeEntry.NONE, OutcomeEntry.NONE,
                 Optional.of(m("family", "net", "action", "connect", "target", m("host", "api.openai.com", "port", 443L))), true,
                 Optional.of(new OutcomeEntry.Gap(1, 2, "2026-11-27T10:01:10.000Z", Map.of("passed-fail-open", 2L)))), "net");
-        log.appendAndWait(OutcomeEvent.refused(now(), agent("helper", "enforce", 3), "not-own-decision",
-                "#" + launch + " is a decision of another agent (researcher, session 1)", Optional.of(m("outcome", "overridden", "follows", launch)))
-                .toMap());
+        log.appendAndWait(EntryCodec.toMap(OutcomeEvent.refused(now(), agent("helper", "enforce", 3), "not-own-decision",
+                "#" + launch + " is a decision of another agent (researcher, session 1)", Optional.of(m("outcome", "overridden", "follows", launch)))));
         refusedOutcomes++;
     }
 
     private void outcome(OutcomeEntry o, String family) throws IOException {
-        long seq = log.appendAndWait(o.toMap());
+        long seq = log.appendAndWait(EntryCodec.toMap(o));
         locals.add(new Local(seq, o.kind(), o.agentName(), family));
     }
 

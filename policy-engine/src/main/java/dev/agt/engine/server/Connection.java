@@ -48,7 +48,7 @@ final class Connection {
     private volatile SessionIdentity identity;
     private volatile boolean adminOnly;
     /** A HELLO that named a DID, waiting for its AUTH; this connection's thread only. */
-    private Engine.Pending pending;
+    private SessionAdmission.Pending pending;
     private volatile long declaredPid = -1;
     private volatile String mode = "enforce";
     /** The agent process this session speaks for, as its decisions are recorded (DecisionOwners); set with the session. */
@@ -112,11 +112,11 @@ final class Connection {
         return adminOnly;
     }
 
-    Engine.Pending pending() {
+    SessionAdmission.Pending pending() {
         return pending;
     }
 
-    void pending(Engine.Pending p) {
+    void pending(SessionAdmission.Pending p) {
         this.pending = p;
     }
 

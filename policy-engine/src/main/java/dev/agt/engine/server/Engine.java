@@ -1,45 +1,25 @@
 package dev.agt.engine.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agt.audit.AuditSink;
-import dev.agt.audit.entry.OutcomeEntry;
-import dev.agt.audit.entry.OutcomeEvent;
+import dev.agt.audit.entry.EngineEvent;
+import dev.agt.audit.entry.EntryCodec;
 import dev.agt.audit.log.AuditLog;
 import dev.agt.audit.note.NoteKeys;
 import dev.agt.engine.mcp.McpFacts;
 import dev.agt.engine.mcp.ToolPins;
 import dev.agt.engine.policy.Agent;
-import dev.agt.engine.policy.Delegated;
-import dev.agt.engine.policy.Evaluator;
-import dev.agt.engine.policy.Fact;
-import dev.agt.engine.policy.Family;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
 import dev.agt.config.Problem;
-import dev.agt.engine.policy.RateLimiter;
-import dev.agt.engine.policy.Scopes;
-import dev.agt.engine.policy.Targets;
 import dev.agt.engine.session.AuthMode;
 import dev.agt.engine.session.DecisionOwners;
 import dev.agt.engine.session.KillSwitch;
-import dev.agt.engine.session.RecentNonces;
 import dev.agt.engine.session.SessionIdentity;
-import dev.agt.identity.Delegation;
-import dev.agt.identity.DelegationToken;
-import dev.agt.identity.DidKey;
 import dev.agt.identity.IdentityException;
 import dev.agt.identity.Registry;
-import dev.agt.protocol.Handshake;
-import dev.agt.protocol.Decision;
 import dev.agt.protocol.Frame;
-import dev.agt.protocol.FrameType;
-import dev.agt.protocol.Outcome;
-import dev.agt.protocol.OutcomeDelivery;
 import dev.agt.protocol.ProtocolException;
-import dev.agt.protocol.Reasons;
-import dev.agt.protocol.Request;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -62,7 +42,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 
 /**
  * The policy engine process: listens on a Unix socket (and optionally loopback TCP), holds the
@@ -70,43 +49,42 @@ import java.util.regex.Pattern;
  * log. Evaluation runs on the connection's reader thread against an immutable policy taken
  * from an atomic reference, so there is no global lock on the decision path; a reload swaps the
  * reference. Every failure on the way denies (fail closed).
+ *
+ * <p>This class is the engine's lifecycle (start, reload, status, stop) and the state the other
+ * parts share; each frame type is handled by its own part: {@link SessionAdmission} (HELLO,
+ * AUTH), {@link DecisionPipeline} (DECIDE), {@link OutcomeIntake} (OUTCOME), {@link
+ * AdminCommands} (STATUS, RELOAD, KILL, REVIVE).
  */
 public final class Engine implements AutoCloseable {
     static final int MAX_CONNECTIONS = 1024;
-    private static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}");
-    /**
-     * How many times one session may have the decision an outcome follows read back from the log
-     * (decisions made before this engine started, or too long ago for {@link DecisionOwners}): a
-     * read may cost a pass over a segment, and a session could otherwise ask for one per frame.
-     */
-    static final int MAX_LOG_LOOKUPS = 64;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final EngineConfig config;
+    final EngineConfig config;
     private final PrintStream log;
-    private final String engineId;
-    private final String engineUser = System.getProperty("user.name");
+    final String engineId;
+    /** The user this engine runs as: the only one whose admin frames it takes. */
+    final String engineUser = System.getProperty("user.name");
     private final AtomicReference<Policy> policy = new AtomicReference<>();
-    private final Evaluator evaluator = new Evaluator(new RateLimiter(RateLimiter.DEFAULT_MAX_BUCKETS, System::nanoTime));
-    private final Counters counters = new Counters();
-    private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
+    final Counters counters = new Counters();
+    final Map<Long, Connection> connections = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests taken and not yet answered: close() waits for them, so that engine-stop is the last entry. */
+    final AtomicInteger inFlight = new AtomicInteger();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<Registry> registry = new AtomicReference<>(Registry.empty());
-    private final RecentNonces nonces = new RecentNonces();
     private final long startedNanos = System.nanoTime();
     private final Instant startedAt = Instant.now();
+    final StateProblems problems = new StateProblems(this);
+    private final SessionAdmission admission = new SessionAdmission(this);
+    private final DecisionPipeline decisions = new DecisionPipeline(this);
+    private final OutcomeIntake outcomes = new OutcomeIntake(this);
+    private final AdminCommands admin = new AdminCommands(this);
+    // set by start(), before any connection is taken
     private AuditSink audit;
     private McpFacts mcp;
     /** Whose each recent decision is: an outcome may follow only its own agent's decisions. */
     private DecisionOwners owners;
     private KillSwitch kills;
-    /** The last kill switch problem reported, so a broken file is reported once, not per request. */
-    private volatile String reportedKillProblem;
-    /** The last state problem written to the engine's output, so a broken store is reported once, not per request. */
-    private volatile String reportedStateProblem;
     private PolicyWatcher watcher;
     private MetricsServer metrics;
     private volatile boolean shuttingDown;
@@ -172,33 +150,29 @@ public final class Engine implements AutoCloseable {
             AuditLog.Recovery r = al.recovery();
             if (r.tornBytesRemoved() > 0 || r.entries() > r.checkpointSize()) {
                 // the previous run did not stop cleanly: say what was found and repaired
-                audit.appendAndWait(event("log-recovered", Map.of("entries", r.entries(), "torn_bytes_removed", r.tornBytesRemoved(),
-                        "checkpoint_size", r.checkpointSize(), "checkpoint_matched", r.checkpointMatched())));
+                audit.appendAndWait(EntryCodec.toMap(new EngineEvent.LogRecovered(-1, Instant.now().toString(), r.entries(),
+                        r.tornBytesRemoved(), r.checkpointSize(), r.checkpointMatched())));
                 if (r.tornBytesRemoved() > 0) {
                     log("recovered the audit log: removed a torn record of " + r.tornBytesRemoved() + " bytes");
                 }
             }
         }
         kills = new KillSwitch(config.stateDirectory());
-        Map<String, Object> startEvent = new LinkedHashMap<>();
-        startEvent.put("engine", engineId);
-        startEvent.put("policy", p.version());
-        startEvent.put("policy_file", config.policy().toString());
-        startEvent.put("rules", (long) p.rules().size());
-        startEvent.put("policy_mode", p.mode().key());
-        startEvent.put("state_dir", config.stateDirectory().toString());
-        startEvent.put("auth", config.auth().key());
-        startEvent.put("registry", config.registryFile().toString());
-        startEvent.put("registry_agents", (long) reg.entries().size());
+        Optional<Map<String, Object>> killState;
+        Optional<String> killProblem;
         try {
-            startEvent.put("kill", kills.state().toMap());
+            killState = Optional.of(kills.state().toMap());
+            killProblem = Optional.empty();
         } catch (KillSwitch.Unavailable e) {
-            startEvent.put("kill_problem", e.getMessage());
+            killState = Optional.empty();
+            killProblem = Optional.of(e.getMessage());
         }
-        audit.appendAndWait(event("engine-start", startEvent));
+        audit.appendAndWait(EntryCodec.toMap(new EngineEvent.EngineStart(-1, Instant.now().toString(), engineId, p.version(),
+                config.policy().toString(), p.rules().size(), p.mode().key(), config.stateDirectory().toString(), config.auth().key(),
+                config.registryFile().toString(), reg.entries().size(), killState, killProblem)));
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         if (kills.problem() != null) {
-            killProblem(kills.problem());
+            problems.killSwitch(kills.problem());
         }
         if (config.auth() == AuthMode.REQUIRED && reg.entries().stream().noneMatch(e -> !e.revoked())) {
             log("auth: required, and the agent registry " + config.registryFile() + " holds no active agent: no agent can connect"
@@ -207,7 +181,7 @@ public final class Engine implements AutoCloseable {
         mcp = new McpFacts(new ToolPins(config.stateDirectory()));
         if (mcp.pins().problem() != null) {
             // the engine still serves every other family; mcp requests deny until the store is usable
-            stateProblem(mcp.pins().problem());
+            problems.pinStore(mcp.pins().problem());
         }
         if (config.socket() != null) {
             ServerSocketChannel s = SocketBinder.bind(config.socket(), config.group());
@@ -301,622 +275,30 @@ public final class Engine implements AutoCloseable {
     /** Handles one frame from a connection's reader thread. */
     void dispatch(Connection c, Frame f) {
         switch (f.type()) {
-            case HELLO -> hello(c, f);
-            case AUTH -> auth(c, f);
-            case DECIDE -> decide(c, f);
-            case OUTCOME -> outcome(c, f);
-            case STATUS, RELOAD, KILL, REVIVE -> admin(c, f);
+            case HELLO -> admission.hello(c, f);
+            case AUTH -> admission.auth(c, f);
+            case DECIDE -> decisions.decide(c, f);
+            case OUTCOME -> outcomes.outcome(c, f);
+            case STATUS, RELOAD, KILL, REVIVE -> admin.handle(c, f);
             default -> c.refuse(f.id(), "unexpected-frame", "a peer does not send " + f.type());
         }
     }
 
-    /** A HELLO that named a DID, waiting for the AUTH that answers its challenge. */
-    record Pending(String name, long pid, String mode, String did, List<String> chain, String nonce) {
-    }
 
-    private void hello(Connection c, Frame f) {
-        if (c.agent() != null || c.pending() != null) {
-            c.refuse(f.id(), "hello-twice", "HELLO was already received on this connection");
-            return;
-        }
-        Object proto = f.body().get("protocol");
-        Object name = f.body().get("name");
-        Object pid = f.body().get("pid");
-        if (!Long.valueOf(1).equals(proto)) {
-            c.refuse(f.id(), "unsupported-version", "this engine speaks protocol 1, the agent said " + proto);
-            return;
-        }
-        if (!(name instanceof String n) || !AGENT_NAME.matcher(n).matches()) {
-            c.refuse(f.id(), "bad-hello", "agent name must be 1-128 letters, digits or _.:@/- (got " + clip(name) + ")");
-            return;
-        }
-        long declaredPid = pid instanceof Long l ? l : -1;
-        String mode = "monitor".equals(f.body().get("mode")) ? "monitor" : "enforce";
-        Object did = f.body().get("did");
-        Object chain = f.body().get("chain");
-        if (did != null || chain != null) {
-            List<String> links = new ArrayList<>();
-            if (chain != null) {
-                if (!(chain instanceof List<?> l) || l.size() > Handshake.MAX_CHAIN || !l.stream().allMatch(x -> x instanceof String)) {
-                    refuseSession(c, f.id(), "bad-hello", "chain must be a list of at most " + Handshake.MAX_CHAIN + " token strings",
-                            n, declaredPid, null, List.of());
-                    return;
-                }
-                l.forEach(x -> links.add((String) x));
-            }
-            if (!(did instanceof String d)) {
-                refuseSession(c, f.id(), "bad-hello", "a HELLO with a chain must name the presenting did", n, declaredPid, null, links);
-                return;
-            }
-            try {
-                DidKey.check(d);
-            } catch (IdentityException e) {
-                refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, links);
-                return;
-            }
-            Pending p = new Pending(n, declaredPid, mode, d, List.copyOf(links), nonces.issue());
-            c.pending(p);
-            c.send(new Frame(FrameType.CHALLENGE, f.id(), Map.of("nonce", p.nonce(), "engine", engineId)));
-            return;
-        }
-        boolean admin = Boolean.TRUE.equals(f.body().get("admin"));
-        if (!admin && config.auth() == AuthMode.REQUIRED) {
-            refuseSession(c, f.id(), Handshake.AUTH_REQUIRED, "this engine requires a proven agent identity (auth: required);"
-                    + " start the agent with identity=KEYFILE (see 'agt identity create')", n, declaredPid, null, List.of());
-            return;
-        }
-        SessionIdentity id = SessionIdentity.declared(c.unix ? "local-peercred" : "tcp-declared", n);
-        established(c, f, id, declaredPid, mode, admin);
-    }
-
-    /** The AUTH that answers this connection's CHALLENGE: the signature, then the identity and its chain. */
-    private void auth(Connection c, Frame f) {
-        Pending p = c.pending();
-        if (p == null) {
-            String why = c.agent() != null ? "this session is already established" : "AUTH without a CHALLENGE (send HELLO with did first)";
-            refuseSession(c, f.id(), c.agent() != null ? Handshake.REPLAYED : Handshake.BAD_AUTH, why, null, -1, null, List.of());
-            return;
-        }
-        c.pending(null); // one answer per nonce, whatever it is
-        Object did = f.body().get("did");
-        Object nonce = f.body().get("nonce");
-        Object time = f.body().get("time");
-        Object signature = f.body().get("signature");
-        if (!(did instanceof String) || !(nonce instanceof String n) || !(time instanceof Long t) || !(signature instanceof String sig)) {
-            refuseSession(c, f.id(), Handshake.BAD_AUTH, "AUTH needs did, nonce, time (epoch ms) and signature", p.name(), p.pid(), p.did(), p.chain());
-            return;
-        }
-        if (!did.equals(p.did())) {
-            refuseSession(c, f.id(), Handshake.DID_MISMATCH, "AUTH names " + clip(did) + " but HELLO named " + p.did(), p.name(), p.pid(),
-                    p.did(), p.chain());
-            return;
-        }
-        if (!n.equals(p.nonce())) {
-            boolean replay = nonces.issued(n);
-            refuseSession(c, f.id(), replay ? Handshake.REPLAYED : Handshake.WRONG_NONCE, replay
-                    ? "the AUTH answers a nonce issued to another connection (a replayed handshake)"
-                    : "the AUTH answers a nonce this engine did not issue", p.name(), p.pid(), p.did(), p.chain());
-            return;
-        }
-        long now = System.currentTimeMillis();
-        if (Math.abs(now - t) > Handshake.WINDOW_MS) {
-            refuseSession(c, f.id(), Handshake.CLOCK_SKEW, "AUTH time " + Instant.ofEpochMilli(t) + " is more than "
-                    + Handshake.WINDOW_MS / 1000 + " s from the engine's clock (" + Instant.ofEpochMilli(now) + ")", p.name(), p.pid(),
-                    p.did(), p.chain());
-            return;
-        }
-        byte[] raw = Handshake.decode(sig);
-        boolean good;
-        try {
-            good = raw != null && DidKey.verify(p.did(), Handshake.message(p.nonce(), engineId, p.did(), t), raw);
-        } catch (IdentityException e) {
-            good = false; // checked at HELLO; cannot happen
-        }
-        if (!good) {
-            refuseSession(c, f.id(), Handshake.BAD_SIGNATURE, "the AUTH signature is not " + p.did() + "'s over this connection's challenge",
-                    p.name(), p.pid(), p.did(), p.chain());
-            return;
-        }
-        SessionIdentity id;
-        try {
-            Delegation.Verified v = Delegation.verify(p.did(), p.chain(), registry.get(), Instant.ofEpochMilli(now), Scopes.COVER);
-            id = SessionIdentity.proven(p.name(), v);
-        } catch (IdentityException e) {
-            refuseSession(c, f.id(), e.code(), e.getMessage(), p.name(), p.pid(), p.did(), p.chain());
-            return;
-        } catch (IllegalArgumentException e) {
-            refuseSession(c, f.id(), IdentityException.MALFORMED_TOKEN, "a delegation scope holds a bad pattern: " + e.getMessage(),
-                    p.name(), p.pid(), p.did(), p.chain());
-            return;
-        }
-        established(c, f, id, p.pid(), p.mode(), false);
-    }
-
-    private void established(Connection c, Frame f, SessionIdentity id, long pid, String mode, boolean admin) {
-        SessionIdentity.Resolved r = id.resolve(registry.get(), c.peerUser);
-        c.hello(id, r.agent(), pid, mode, admin);
-        Map<String, Object> ev = new LinkedHashMap<>(agentFields(c));
-        c.owner(new DecisionOwners.Owner(c.number, DecisionOwners.principal(ev), r.agent().name()));
-        if (admin) {
-            ev.put("admin", true);
-        }
-        record(event("session-start", ev));
-        Map<String, Object> ok = new LinkedHashMap<>();
-        ok.put("engine", engineId);
-        ok.put("policy", policy.get().version());
-        ok.put("session", c.number);
-        ok.put("auth", id.how());
-        id.verified().ifPresent(v -> {
-            ok.put("did", v.presented());
-            ok.put("root", v.root());
-        });
-        c.send(new Frame(FrameType.HELLO_OK, f.id(), ok));
-    }
-
-    /**
-     * Refuses a session and records why: every refused handshake is in the log with its code, the
-     * declared name, the peer's user, the DID and what could be read of the chain.
-     */
-    private void refuseSession(Connection c, long frameId, String code, String reason, String name, long pid, String did, List<String> chain) {
-        Map<String, Object> ev = new LinkedHashMap<>();
-        ev.put("code", code);
-        ev.put("reason", reason);
-        if (name != null) {
-            ev.put("name", name);
-        }
-        ev.put("uid", c.peerUser);
-        ev.put("pid", pid);
-        ev.put("transport", c.unix ? "unix" : "tcp");
-        ev.put("connection", c.number);
-        if (did != null) {
-            ev.put("did", did);
-        }
-        if (!chain.isEmpty()) {
-            List<Object> links = new ArrayList<>();
-            for (String t : chain) {
-                try {
-                    links.add(DelegationToken.parse(t).summary());
-                } catch (IdentityException e) {
-                    links.add(Map.of("malformed", e.getMessage()));
-                }
-            }
-            ev.put("chain", links);
-        }
-        record(event("session-refused", ev));
-        c.refuse(frameId, code, reason);
-    }
-
-    /**
-     * The session an agent's frame (DECIDE, OUTCOME) belongs to, or null after refusing the frame:
-     * no complete handshake, or an admin session, which {@code adminRefusal} explains.
-     */
-    private static SessionIdentity agentSession(Connection c, Frame f, String adminRefusal) {
-        SessionIdentity identity = c.identity();
-        if (c.agent() == null || identity == null) {
-            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
-                    ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
-            return null;
-        }
-        if (c.adminOnly()) {
-            c.refuse(f.id(), "admin-session", adminRefusal);
-            return null;
-        }
-        return identity;
-    }
-
-    private void decide(Connection c, Frame f) {
-        SessionIdentity identity = agentSession(c, f, "an admin session (admin: true) does not ask for decisions");
-        if (identity == null) {
-            return;
-        }
-        Request req;
-        try {
-            req = Request.fromBody(f.body());
-            String bad = Targets.problem(req.target());
-            if (bad != null) {
-                throw new ProtocolException("bad-request", bad);
-            }
-        } catch (ProtocolException e) {
-            protocolError(c, e);
-            c.refuse(f.id(), e.code(), e.getMessage());
-            return;
-        }
-        inFlight.incrementAndGet();
-        Policy p = policy.get();
-        SessionIdentity.Resolved who = identity.resolve(registry.get(), c.peerUser);
-        Agent agent = who.agent();
-        Evaluator.Outcome o;
-        Map<String, Object> mcpFields = null;
-        int outOfScope = -1;
-        if (shuttingDown) {
-            o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
-        } else if ((o = gate(identity, who, p)) != null) {
-            // stopped before the policy: killed, revoked, expired, or the kill switch unreadable
-        } else {
-            try {
-                Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
-                if (outside != null) {
-                    o = outside.outcome();
-                    outOfScope = outside.link();
-                } else {
-                    Set<Fact> facts = Set.of();
-                    if (req.family().equals(Family.MCP.key())) {
-                        McpFacts.Result r = mcp.establish(req);
-                        facts = r.facts();
-                        mcpFields = r.audit();
-                        if (reportedStateProblem != null) {
-                            reportedStateProblem = null;
-                            log("the tool pin store " + mcp.pins().file() + " is usable again");
-                        }
-                    }
-                    o = evaluator.evaluate(p, req, agent, facts);
-                }
-            } catch (ToolPins.Unavailable e) {
-                stateProblem(e.getMessage());
-                o = failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
-            } catch (RuntimeException e) {
-                counters.evaluationErrors.increment();
-                o = failure(Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p);
-            }
-        }
-        Decision d = o.decision();
-        Decision decided = d;
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("type", "decision");
-        entry.put("time", Instant.now().toString());
-        entry.put("agent", agentFields(c, who));
-        entry.put("request", req.toBody());
-        Map<String, Object> dec = new LinkedHashMap<>();
-        dec.put("effect", d.allowed() ? "allow" : "deny");
-        dec.put("rule", d.rule());
-        dec.put("code", d.code());
-        dec.put("reason", d.reason());
-        if (d.sandbox() != null) {
-            dec.put("sandbox", d.sandbox()); // the launch runs inside this profile
-        }
-        Map<String, Object> monitor = monitorFields(o, c, req);
-        if (monitor != null) {
-            dec.put("monitor", monitor);
-        }
-        if (outOfScope >= 0) {
-            DelegationToken link = identity.verified().orElseThrow().links().get(outOfScope);
-            dec.put("link", Map.of("index", (long) outOfScope + 1, "parent", link.parent(), "child", link.child(), "scope", link.scope().toJson()));
-        }
-        entry.put("decision", dec);
-        if (mcpFields != null) {
-            entry.put("mcp", mcpFields);
-        }
-        entry.put("policy", d.policyVersion());
-        entry.put("policy_mode", p.mode().key());
-        c.stage(entry, (seq, err) -> {
-            Decision out;
-            if (err == null) {
-                out = decided.withAuditSeq(seq);
-                owners.decided(seq, c.owner()); // before the agent can name it in an outcome
-            } else {
-                counters.auditFailures.increment();
-                out = new Decision(Decision.Effect.DENY, "", Reasons.AUDIT_UNAVAILABLE,
-                        "the decision could not be written to the audit log (" + err.getMessage() + ")", decided.policyVersion(), -1);
-            }
-            (out.allowed() ? counters.allowed : counters.denied).increment();
-            c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
-            inFlight.decrementAndGet();
-        });
-    }
-
-    /**
-     * OUTCOME: what the agent finally did with a call on its own (see {@link Outcome}). Logged as
-     * an entry of its own, with the session's agent, linked to the decision it follows, and only
-     * then acknowledged with its sequence number; an unwritable log answers {@code
-     * audit-unavailable} (the agent keeps the outcome and delivers it again). Refused, and the
-     * refusal logged: a malformed frame ({@code bad-outcome}, {@code bad-request}), and a {@code
-     * follows} that is not a decision of this agent's ({@code not-own-decision}), since an agent
-     * must not annotate another agent's entries.
-     *
-     * <p>Unlike a malformed DECIDE, a refused OUTCOME does not end the session: an outcome asks
-     * for nothing, so refusing it grants nothing, and the agent's decisions go on over the same
-     * connection. A lost-outcomes event is written first when the agent's spool says it dropped
-     * some, whether or not this outcome is accepted.
-     */
-    private void outcome(Connection c, Frame f) {
-        SessionIdentity identity = agentSession(c, f, "an admin session (admin: true) reports no outcomes");
-        if (identity == null) {
-            return;
-        }
-        Map<String, Object> agent = agentFields(c, identity.resolve(registry.get(), c.peerUser));
-        String now = Instant.now().toString();
-        inFlight.incrementAndGet();
-        OutcomeDelivery d;
-        try {
-            d = OutcomeDelivery.fromBody(f.body());
-            String bad = d.outcome().request().map(r -> Targets.problem(r.target())).orElse(null);
-            if (bad != null) {
-                throw new ProtocolException("bad-request", bad);
-            }
-        } catch (ProtocolException e) {
-            counters.outcomesRefused.increment();
-            log("connection " + c.number + ": OUTCOME refused, the session goes on: " + e.getMessage());
-            c.stage(OutcomeEvent.refused(now, agent, e.code(), e.getMessage(), Optional.empty()).toMap(), (seq, err) -> {
-                c.queue(error(f.id(), e.code(), e.getMessage())); // final whether or not the refusal was logged
-                inFlight.decrementAndGet();
-            });
-            return;
-        }
-        Outcome o = d.outcome();
-        boolean[] lostUnlogged = {false};
-        d.gap().filter(g -> g.dropped() > 0).ifPresent(g -> {
-            log("agent " + agent.get("name") + " (session " + c.number + ") lost " + g.dropped() + " outcome(s) while the engine was unreachable");
-            c.stage(OutcomeEvent.lost(now, agent, g.dropped(), g.held(), Instant.ofEpochMilli(g.since()).toString(), g.droppedKinds()).toMap(),
-                    (seq, err) -> lostUnlogged[0] = err != null);
-        });
-        Link link = o.follows() == Outcome.NONE ? new Link(OutcomeEntry.NONE, null) : follows(c, o.follows());
-        if (link.problem() != null) {
-            counters.outcomesRefused.increment();
-            log("connection " + c.number + ": OUTCOME refused: " + link.problem());
-            c.stage(OutcomeEvent.refused(now, agent, Outcome.NOT_OWN_DECISION, link.problem(), Optional.of(d.toBody())).toMap(), (seq, err) -> {
-                c.queue(err != null || lostUnlogged[0] ? unlogged(f.id(), err != null ? err : new IOException("the lost-outcomes entry failed"))
-                        : error(f.id(), Outcome.NOT_OWN_DECISION, link.problem()));
-                inFlight.decrementAndGet();
-            });
-            return;
-        }
-        OutcomeEntry entry = new OutcomeEntry(-1, now, agent, o.kind().key(), o.kind().effect() == Decision.Effect.ALLOW ? "allow" : "deny",
-                o.code(), o.reason(), Instant.ofEpochMilli(o.time()).toString(), o.follows(), link.session(), o.request().map(Request::toBody),
-                d.spooled(), d.gap().map(g -> new OutcomeEntry.Gap(g.held(), g.dropped(), Instant.ofEpochMilli(g.since()).toString(),
-                g.droppedKinds())));
-        c.stage(entry.toMap(), (seq, err) -> {
-            if (err == null && !lostUnlogged[0]) {
-                counters.outcomes.increment();
-                c.queue(new Frame(FrameType.OUTCOME_ACK, f.id(), Map.of("seq", seq)));
-            } else {
-                counters.auditFailures.increment();
-                c.queue(unlogged(f.id(), err != null ? err : new IOException("the lost-outcomes entry before it failed")));
-            }
-            inFlight.decrementAndGet();
-        });
-    }
-
-    /**
-     * Where an outcome's {@code follows} leads: the session of the decision when it is not this
-     * one ({@link OutcomeEntry#NONE} when it is), or the problem that refuses it.
-     */
-    private record Link(long session, String problem) {
-    }
-
-    private Link follows(Connection c, long seq) {
-        long next = audit.nextSeq();
-        if (seq >= next) {
-            return new Link(OutcomeEntry.NONE, "#" + seq + " is not in the log (the next entry is #" + next + ")");
-        }
-        DecisionOwners.Lookup found = owners.find(seq);
-        boolean fromLog = false;
-        if (found instanceof DecisionOwners.Unknown) {
-            if (c.lookups >= MAX_LOG_LOOKUPS) {
-                return new Link(OutcomeEntry.NONE, "#" + seq + " is not among the decisions this engine holds in memory, and this session"
-                        + " has used its " + MAX_LOG_LOOKUPS + " reads of older entries");
-            }
-            c.lookups++;
-            found = ownerInLog(seq);
-            fromLog = true;
-        }
-        if (found instanceof DecisionOwners.Owner owner) {
-            if (!owner.principal().equals(c.owner().principal())) {
-                return new Link(OutcomeEntry.NONE, "#" + seq + " is a decision of another agent (" + clip(owner.name()) + ", session "
-                        + owner.session() + "); an agent may only report outcomes of its own decisions");
-            }
-            return new Link(fromLog || owner.session() != c.number ? owner.session() : OutcomeEntry.NONE, null);
-        }
-        if (found instanceof DecisionOwners.NotADecision) {
-            return new Link(OutcomeEntry.NONE, "#" + seq + " is not a decision");
-        }
-        return new Link(OutcomeEntry.NONE, "#" + seq + " could not be read back from the audit log to check whose decision it is");
-    }
-
-    /** Whose decision entry {@code seq} is, read from the log; {@code Unknown} when it cannot be read. */
-    private DecisionOwners.Lookup ownerInLog(long seq) {
-        try {
-            Optional<byte[]> line = audit.entry(seq);
-            if (line.isEmpty()) {
-                return new DecisionOwners.Unknown();
-            }
-            JsonNode e = JSON.readTree(line.get());
-            if (!"decision".equals(e.path("type").asText()) || !e.path("agent").isObject()) {
-                return new DecisionOwners.NotADecision();
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> a = JSON.convertValue(e.path("agent"), Map.class);
-            return new DecisionOwners.Owner(e.at("/agent/session").asLong(-1), DecisionOwners.principal(a), String.valueOf(a.get("name")));
-        } catch (IOException | RuntimeException x) {
-            log("reading #" + seq + " back from the audit log failed: " + x.getMessage());
-            return new DecisionOwners.Unknown();
-        }
-    }
-
-    private static Frame error(long id, String code, String message) {
-        return new Frame(FrameType.ERROR, id, Map.of("code", code, "message", message));
-    }
-
-    private static Frame unlogged(long id, Throwable err) {
-        return error(id, Reasons.AUDIT_UNAVAILABLE, "the outcome could not be written to the audit log (" + err.getMessage() + ")");
-    }
-
-    /**
-     * What stops a session before its request reaches the policy, or null: the kill switch (or a
-     * kill switch file that cannot be read: fail closed), a revoked or removed identity in its
-     * chain, an expired chain. The clock read for the expiry is the only one outside the rate
-     * limiter; it does not touch the policy's semantics, which stay deterministic.
-     */
-    private Evaluator.Outcome gate(SessionIdentity identity, SessionIdentity.Resolved who, Policy p) {
-        KillSwitch.State ks;
-        try {
-            ks = kills.state();
-            if (reportedKillProblem != null) {
-                reportedKillProblem = null;
-                log("the kill switch " + kills.file() + " is usable again");
-            }
-        } catch (KillSwitch.Unavailable e) {
-            killProblem(e.getMessage());
-            return failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
-        }
-        String stopped = ks.which(who.handles());
-        if (stopped != null) {
-            return failure(Reasons.KILLED, stopped.equals("*") ? "every agent was stopped with 'agt kill --all'"
-                    : "agent " + stopped + " was stopped with 'agt kill'" + (stopped.equals(identity.declaredName())
-                    || identity.verified().map(v -> v.presented().equals(stopped)).orElse(false) ? "" : " (this agent acts for it)"), p);
-        }
-        if (who.code() != null) {
-            return failure(who.code(), who.reason(), p);
-        }
-        if (System.currentTimeMillis() / 1000 >= identity.expires()) {
-            return failure(Reasons.EXPIRED, "the delegation chain expired at " + Instant.ofEpochSecond(identity.expires()), p);
-        }
-        return null;
-    }
-
-    private void killProblem(String problem) {
-        if (!problem.equals(reportedKillProblem)) {
-            reportedKillProblem = problem;
-            log(problem);
-            record(event("state-unavailable", Map.of("problem", problem)));
-        }
-    }
-
-    private static Evaluator.Outcome failure(String code, String reason, Policy p) {
-        return new Evaluator.Outcome(new Decision(Decision.Effect.DENY, "", code, reason, p.version(), -1), null, null);
-    }
-
-    /**
-     * {@code decision.monitor}: present exactly when a denial was not enforced, whichever mode
-     * caused it, so a report finds every would-be denial in one place. {@code by}: {@code rule} or
-     * {@code policy} when the policy's monitor mode made the engine answer allow (the denial it
-     * stands for follows), {@code agent} when the engine answered deny to an agent that declared
-     * monitor mode in its HELLO and lets every call through (the denial is the decision itself),
-     * {@code interception-rule} when the request says its interception rule is in monitor mode.
-     */
-    private static Map<String, Object> monitorFields(Evaluator.Outcome o, Connection c, Request req) {
-        Decision would;
-        String by;
-        if (o.monitored() != null) {
-            would = o.monitored();
-            by = o.monitoredBy();
-        } else if (!o.decision().allowed() && "monitor".equals(c.mode())) {
-            would = o.decision();
-            by = "agent";
-        } else if (!o.decision().allowed() && req.monitor()) {
-            would = o.decision();
-            by = "interception-rule"; // the agent's rule for this call is in monitor mode: it lets the call through
-        } else {
-            return null;
-        }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("by", by);
-        m.put("rule", would.rule());
-        m.put("code", would.code());
-        m.put("reason", would.reason());
-        return m;
-    }
-
-    private void stateProblem(String problem) {
-        if (!problem.equals(reportedStateProblem)) {
-            reportedStateProblem = problem;
-            log(problem);
-            record(event("state-unavailable", Map.of("problem", problem)));
-        }
-    }
 
     /** Writes a connection's staged decisions to the log as one group; replies follow from the completions. */
     void commit(List<Map<String, Object>> entries, List<AuditSink.Completion> done) {
         audit.append(entries, done);
     }
 
-    private void admin(Connection c, Frame f) {
-        if (!c.unix || !engineUser.equals(c.peerUser)) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "not-permitted",
-                    "message", "admin requests are taken only over the Unix socket from user " + engineUser)));
-            return;
-        }
-        switch (f.type()) {
-            case STATUS -> c.send(new Frame(FrameType.STATUS_REPLY, f.id(), status()));
-            case RELOAD -> c.send(new Frame(FrameType.RELOAD_REPLY, f.id(),
-                    Boolean.TRUE.equals(f.body().get("registry")) ? reloadRegistry("admin") : reload("admin")));
-            default -> kill(c, f);
-        }
-    }
 
-    /** KILL / REVIVE: {@code {agent: NAME|DID}} or {@code {all: true}}; written, then in force, then logged, then answered. */
-    private void kill(Connection c, Frame f) {
-        boolean kill = f.type() == FrameType.KILL;
-        FrameType replyType = kill ? FrameType.KILL_REPLY : FrameType.REVIVE_REPLY;
-        Object agent = f.body().get("agent");
-        boolean all = Boolean.TRUE.equals(f.body().get("all"));
-        if (all == (agent != null) || (agent != null && !(agent instanceof String a && (AGENT_NAME.matcher(a).matches())))) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "bad-request", "message",
-                    (kill ? "KILL" : "REVIVE") + " takes {agent: NAME or DID} or {all: true}, got " + clip(f.body()))));
-            return;
-        }
-        String target = all ? null : (String) agent;
-        KillSwitch.State before;
-        KillSwitch.State after;
-        try {
-            before = kills.state();
-            after = kills.change(s -> {
-                java.util.Set<String> agents = new java.util.TreeSet<>(s.agents());
-                if (kill) {
-                    if (all) {
-                        return new KillSwitch.State(true, agents);
-                    }
-                    agents.add(target);
-                    return new KillSwitch.State(s.all(), agents);
-                }
-                if (all) {
-                    return KillSwitch.State.NONE;
-                }
-                agents.remove(target);
-                return new KillSwitch.State(s.all(), agents);
-            });
-        } catch (KillSwitch.Unavailable e) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.STATE_UNAVAILABLE, "message", e.getMessage())));
-            return;
-        }
-        long stopped = 0;
-        for (Connection x : connections.values()) {
-            SessionIdentity id = x.identity();
-            if (id != null && !x.adminOnly() && after.stops(id.resolve(registry.get(), x.peerUser).handles())) {
-                stopped++;
-            }
-        }
-        boolean changed = !after.equals(before);
-        boolean known = all || registry.get().find(target).isPresent() || connections.values().stream()
-                .anyMatch(x -> x.identity() != null && x.identity().resolve(registry.get(), x.peerUser).handles().contains(target));
-        Map<String, Object> ev = new LinkedHashMap<>();
-        if (all) {
-            ev.put("all", true);
-        } else {
-            ev.put("agent", target);
-        }
-        ev.put("by", c.peerUser);
-        ev.put("changed", changed);
-        ev.put("state", after.toMap());
-        ev.put("sessions_stopped", stopped);
-        if (changed) {
-            record(event(kill ? "kill" : "revive", ev));
-            log((kill ? "kill " : "revive ") + (all ? "--all" : target) + " by " + c.peerUser + ": " + stopped + " connected session(s) now stopped");
-        }
-        Map<String, Object> reply = new LinkedHashMap<>();
-        reply.put("result", changed ? (kill ? "killed" : "revived") : "unchanged");
-        reply.put("all", after.all());
-        reply.put("agents", after.toMap().get("agents"));
-        reply.put("sessions_stopped", stopped);
-        reply.put("known", known);
-        c.send(new Frame(replyType, f.id(), reply));
-    }
-
-    private Map<String, Object> agentFields(Connection c) {
+    /** The session's agent fields, as decisions and session events record them. */
+    Map<String, Object> agentFields(Connection c) {
         SessionIdentity id = c.identity();
         return agentFields(c, id == null ? null : id.resolve(registry.get(), c.peerUser));
     }
 
-    private Map<String, Object> agentFields(Connection c, SessionIdentity.Resolved who) {
+    Map<String, Object> agentFields(Connection c, SessionIdentity.Resolved who) {
         Agent a = who == null ? c.agent() : who.agent();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", a.id());
@@ -930,15 +312,6 @@ public final class Engine implements AutoCloseable {
             m.putAll(c.identity().auditFields(who));
         }
         return m;
-    }
-
-    private static Map<String, Object> event(String kind, Map<String, Object> fields) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("type", "event");
-        e.put("time", Instant.now().toString());
-        e.put("event", kind);
-        e.putAll(fields);
-        return e;
     }
 
     /**
@@ -958,8 +331,8 @@ public final class Engine implements AutoCloseable {
             }
             policy.set(next);
             counters.reloadsOk.increment();
-            record(event("policy-loaded", Map.of("trigger", trigger, "policy", next.version(), "previous", current.version(),
-                    "rules", (long) next.rules().size(), "policy_mode", next.mode().key())));
+            record(new EngineEvent.PolicyLoaded(-1, Instant.now().toString(), trigger, next.version(), current.version(), next.rules().size(),
+                    next.mode().key()));
             log("policy reloaded (" + trigger + "): " + next.version().substring(0, 12) + ", " + next.rules().size() + " rules, mode "
                     + next.mode().key());
             if (watcher != null) {
@@ -970,7 +343,7 @@ public final class Engine implements AutoCloseable {
         } catch (PolicyException e) {
             counters.reloadsRejected.increment();
             List<String> problems = e.problems().stream().map(Problem::toString).toList();
-            record(event("policy-rejected", Map.of("trigger", trigger, "kept", current.version(), "problems", problems)));
+            record(new EngineEvent.PolicyRejected(-1, Instant.now().toString(), trigger, current.version(), problems));
             log("policy rejected (" + trigger + "), keeping " + current.version().substring(0, 12) + ":");
             problems.forEach(p -> log("  " + p));
             result.put("result", "rejected");
@@ -996,14 +369,13 @@ public final class Engine implements AutoCloseable {
             } else {
                 registry.set(next);
                 long revoked = next.entries().stream().filter(Registry.Entry::revoked).count();
-                record(event("registry-loaded", Map.of("trigger", trigger, "registry", file.toString(), "agents", (long) next.entries().size(),
-                        "revoked", revoked)));
+                record(new EngineEvent.RegistryLoaded(-1, Instant.now().toString(), trigger, file.toString(), next.entries().size(), revoked));
                 log("agent registry reloaded (" + trigger + "): " + next.entries().size() + " agents, " + revoked + " revoked");
                 result.put("result", "loaded");
             }
         } catch (IdentityException | IOException e) {
-            record(event("registry-rejected", Map.of("trigger", trigger, "registry", file.toString(), "problem", String.valueOf(e.getMessage()),
-                    "kept_agents", (long) current.entries().size())));
+            record(new EngineEvent.RegistryRejected(-1, Instant.now().toString(), trigger, file.toString(), String.valueOf(e.getMessage()),
+                    current.entries().size()));
             log("agent registry rejected (" + trigger + "), keeping the last good one: " + e.getMessage());
             result.put("result", "rejected");
             result.put("problems", List.of(String.valueOf(e.getMessage())));
@@ -1013,11 +385,12 @@ public final class Engine implements AutoCloseable {
         return result;
     }
 
-    private void record(Map<String, Object> event) {
+    /** Logs an event; a failure to is written to the engine's output (events do not deny anything). */
+    void record(EngineEvent event) {
         try {
-            audit.appendAndWait(event);
+            audit.appendAndWait(EntryCodec.toMap(event));
         } catch (IOException e) {
-            log("could not record " + event.get("event") + " in the audit log: " + e.getMessage());
+            log("could not record " + event.event() + " in the audit log: " + e.getMessage());
         }
     }
 
@@ -1098,6 +471,31 @@ public final class Engine implements AutoCloseable {
         return policy.get();
     }
 
+    Registry registry() {
+        return registry.get();
+    }
+
+    AuditSink audit() {
+        return audit;
+    }
+
+    KillSwitch kills() {
+        return kills;
+    }
+
+    McpFacts mcp() {
+        return mcp;
+    }
+
+    DecisionOwners owners() {
+        return owners;
+    }
+
+    /** Set when close() begins: requests still arriving are denied {@code shutting-down}. */
+    boolean shuttingDown() {
+        return shuttingDown;
+    }
+
     /** Blocks until {@link #close()} has finished. */
     public void awaitStop() throws InterruptedException {
         stopped.await();
@@ -1176,7 +574,7 @@ public final class Engine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (audit != null) {
-            record(event("engine-stop", Map.of("engine", engineId, "allowed", counters.allowed.sum(), "denied", counters.denied.sum())));
+            record(new EngineEvent.EngineStop(-1, Instant.now().toString(), engineId, counters.allowed.sum(), counters.denied.sum()));
         }
         for (Connection c : connections.values()) {
             c.close();
@@ -1198,7 +596,8 @@ public final class Engine implements AutoCloseable {
         stopped.countDown();
     }
 
-    private static String clip(Object o) {
+    /** A value shown in a message, cut to 40 characters: peers choose it. */
+    static String clip(Object o) {
         String s = String.valueOf(o);
         return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }

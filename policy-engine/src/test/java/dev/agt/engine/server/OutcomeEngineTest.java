@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agt.audit.FsyncPolicy;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.audit.entry.LogEntry;
+import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.entry.OutcomeEntry;
 import dev.agt.audit.entry.OutcomeEvent;
 import dev.agt.audit.log.LogFiles;
@@ -106,8 +109,14 @@ class OutcomeEngineTest {
         return EngineTest.auditLines(dir).stream().filter(n -> kind.equals(n.path("event").asText())).toList();
     }
 
-    List<OutcomeEntry> outcomes() throws IOException {
-        return EngineTest.auditLines(dir).stream().map(OutcomeEntry::read).flatMap(java.util.Optional::stream).toList();
+    List<OutcomeEntry> outcomes() throws IOException, MalformedEntryException {
+        List<OutcomeEntry> out = new java.util.ArrayList<>();
+        for (JsonNode line : EngineTest.auditLines(dir)) {
+            if (EntryCodec.read(line) instanceof OutcomeEntry o) {
+                out.add(o);
+            }
+        }
+        return out;
     }
 
     @AfterEach
@@ -129,7 +138,7 @@ class OutcomeEngineTest {
 
         long seq = ack(c, Outcome.overridden(d.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, "sandbox strict cannot be set up: bwrap not found"));
         assertTrue(seq > d.auditSeq());
-        OutcomeEntry o = OutcomeEntry.read(entry(seq)).orElseThrow();
+        OutcomeEntry o = as(OutcomeEntry.class, entry(seq));
         assertEquals("overridden", o.kind());
         assertEquals("deny", o.effect(), "the call did not happen, whatever the decision said");
         assertEquals(Reasons.SANDBOX_UNAVAILABLE, o.code());
@@ -142,7 +151,7 @@ class OutcomeEngineTest {
         // no decision at all: the request itself is the record
         long unseen = ack(c, Outcome.deniedLocally(Reasons.UNBUILDABLE_REQUEST, "interception rule mcp-sdk.tools-call: no tool name",
                 Request.of("mcp", "call", Map.of("server", "npx notes"))));
-        OutcomeEntry u = OutcomeEntry.read(entry(unseen)).orElseThrow();
+        OutcomeEntry u = as(OutcomeEntry.class, entry(unseen));
         assertFalse(u.followsDecision());
         assertEquals("mcp", u.request().orElseThrow().get("family"));
         assertTrue(entry(unseen).path("follows").isMissingNode());
@@ -151,7 +160,7 @@ class OutcomeEngineTest {
         Decision denied = c.decide(Request.of("file", "read", Map.of("path", "/etc/shadow")), 5000);
         assertFalse(denied.allowed());
         long passed = ack(c, Outcome.passedMonitor(denied.auditSeq(), denied.code(), denied.reason()));
-        assertEquals("allow", OutcomeEntry.read(entry(passed)).orElseThrow().effect());
+        assertEquals("allow", as(OutcomeEntry.class, entry(passed)).effect());
 
         Map<String, Object> status = engine.status();
         assertEquals(3L, status.get("outcomes"));
@@ -170,7 +179,7 @@ class OutcomeEngineTest {
         assertFalse(r.retryable());
         assertTrue(r.getMessage().contains("is a decision of another agent (agent-a, session "), r.getMessage());
         assertTrue(outcomes().isEmpty(), "nothing was logged as an outcome");
-        OutcomeEvent refused = OutcomeEvent.read(events(OutcomeEvent.REFUSED).get(0)).orElseThrow();
+        OutcomeEvent refused = as(OutcomeEvent.class, events(OutcomeEvent.REFUSED).get(0));
         assertEquals("agent-b", refused.agentName());
         assertEquals(Outcome.NOT_OWN_DECISION, refused.code());
         assertEquals(mine.auditSeq(), ((Number) refused.claimed().orElseThrow().get("follows")).longValue(), "what it claimed is kept");
@@ -190,7 +199,7 @@ class OutcomeEngineTest {
         // the same agent on a new connection (the spool outlives connections): still its own, and the entry says which session decided
         EngineClient a2 = client("agent-a");
         long late = ack(a2, Outcome.overridden(mine.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, "reported after a reconnect"));
-        assertEquals(entry(mine.auditSeq()).at("/agent/session").asLong(), OutcomeEntry.read(entry(late)).orElseThrow().followsSession());
+        assertEquals(entry(mine.auditSeq()).at("/agent/session").asLong(), as(OutcomeEntry.class, entry(late)).followsSession());
         assertEquals(4L, engine.status().get("outcomes_refused"));
     }
 
@@ -287,7 +296,7 @@ class OutcomeEngineTest {
         assertEquals(entry(launch.auditSeq()).at("/agent/session").asLong(), got.get(0).followsSession());
         assertTrue(java.time.Instant.parse(got.get(1).at()).toEpochMilli() >= gapStart, "when it happened, not when it arrived");
 
-        OutcomeEvent lost = OutcomeEvent.read(events(OutcomeEvent.LOST).get(0)).orElseThrow();
+        OutcomeEvent lost = as(OutcomeEvent.class, events(OutcomeEvent.LOST).get(0));
         assertEquals(2, lost.dropped());
         assertEquals("worker", lost.agentName());
         assertTrue(lost.seq() < got.get(0).seq(), "the gap is recorded before what was held in it");
@@ -314,5 +323,10 @@ class OutcomeEngineTest {
         assertFalse(bad.ok());
         assertEquals(target, bad.firstBad(), bad.toString());
         assertEquals("modified", bad.kind());
+    }
+
+    /** The entry as the codec reads it, which must be a {@code kind}. */
+    static <T extends LogEntry> T as(Class<T> kind, JsonNode line) throws MalformedEntryException {
+        return kind.cast(EntryCodec.read(line));
     }
 }

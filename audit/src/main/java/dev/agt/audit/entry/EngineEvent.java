@@ -1,0 +1,236 @@
+package dev.agt.audit.entry;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the engine records besides decisions and outcomes: entries of type {@code event}, told
+ * apart by their {@code event} member. One record per kind, named after it ({@code engine-start}
+ * is {@link EngineStart}); {@link OutcomeEvent} holds the two kinds about local outcomes, and
+ * {@link Unknown} a kind this reader does not know. Every event's members sit at the top level
+ * of the entry, beside {@code type}, {@code time} and {@code event}.
+ */
+public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineStart, EngineEvent.EngineStop, EngineEvent.LogRecovered,
+        EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
+        EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
+        EngineEvent.Unknown {
+
+    String TYPE = "event";
+
+    /** The stored {@code event} member: which kind of event this is. */
+    String event();
+
+    @Override
+    default String type() {
+        return TYPE;
+    }
+
+    /**
+     * {@code engine-start}: the engine is serving, with this policy, registry and kill switch.
+     *
+     * @param kill        the kill switch as it stood ({all, agents}), unless it could not be read
+     * @param killProblem why the kill switch could not be read (then every call is denied)
+     */
+    record EngineStart(long seq, String time, String engine, String policy, String policyFile, long rules, String policyMode, String stateDir,
+                       String auth, String registry, long registryAgents, Optional<Map<String, Object>> kill, Optional<String> killProblem)
+            implements EngineEvent {
+        public static final String EVENT = "engine-start";
+
+        public EngineStart {
+            Objects.requireNonNull(kill, "kill");
+            Objects.requireNonNull(killProblem, "killProblem");
+        }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /** {@code engine-stop}: the engine stopped cleanly, having answered this many calls since it started. */
+    record EngineStop(long seq, String time, String engine, long allowed, long denied) implements EngineEvent {
+        public static final String EVENT = "engine-stop";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code log-recovered}: the previous run did not stop cleanly; what the log held and what was repaired.
+     *
+     * @param entries           entries found
+     * @param tornBytesRemoved  bytes of a half-written last line, cut off
+     * @param checkpointSize    entries the last signed checkpoint covers
+     * @param checkpointMatched whether the entries match that checkpoint
+     */
+    record LogRecovered(long seq, String time, long entries, long tornBytesRemoved, long checkpointSize, boolean checkpointMatched)
+            implements EngineEvent {
+        public static final String EVENT = "log-recovered";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code session-start}: a session was established.
+     *
+     * @param agent the session's agent fields, as in decisions (stored at the top level of the entry)
+     * @param admin an {@code agt} admin session, which asks for no decisions
+     */
+    record SessionStart(long seq, String time, Map<String, Object> agent, boolean admin) implements EngineEvent {
+        public static final String EVENT = "session-start";
+
+        public SessionStart {
+            agent = Json.copy(agent);
+        }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+
+        public String agentName() {
+            return Json.agentName(agent);
+        }
+    }
+
+    /**
+     * {@code session-refused}: a handshake was refused, and why.
+     *
+     * @param name       the name the peer declared, when it got that far
+     * @param uid        the peer's user ({@code ""} over TCP)
+     * @param pid        the pid the peer declared, or -1
+     * @param transport  {@code unix} or {@code tcp}
+     * @param connection the connection's number
+     * @param did        the DID the peer presented
+     * @param chain      what could be read of its delegation chain, one summary (or {@code {malformed}}) a link; empty when none
+     */
+    record SessionRefused(long seq, String time, String code, String reason, Optional<String> name, String uid, long pid, String transport,
+                          long connection, Optional<String> did, List<Object> chain) implements EngineEvent {
+        public static final String EVENT = "session-refused";
+
+        public SessionRefused {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(did, "did");
+            chain = Json.copy(chain);
+        }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /** {@code state-unavailable}: the kill switch or the tool pin store cannot be used (calls that need it are denied). */
+    record StateUnavailable(long seq, String time, String problem) implements EngineEvent {
+        public static final String EVENT = "state-unavailable";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code kill} or {@code revive}: the kill switch was changed.
+     *
+     * @param kill            {@code kill} (else {@code revive})
+     * @param agent           the agent (name or DID) it was changed for; empty for {@code --all}
+     * @param by              the user who changed it
+     * @param changed         whether the switch changed (only changes are recorded)
+     * @param state           the switch after the change ({all, agents})
+     * @param sessionsStopped connected sessions it now stops
+     */
+    record KillSwitchChange(long seq, String time, boolean kill, Optional<String> agent, String by, boolean changed, Map<String, Object> state,
+                            long sessionsStopped) implements EngineEvent {
+        public static final String KILL = "kill";
+        public static final String REVIVE = "revive";
+
+        public KillSwitchChange {
+            Objects.requireNonNull(agent, "agent");
+            state = Json.copy(state);
+        }
+
+        @Override
+        public String event() {
+            return kill ? KILL : REVIVE;
+        }
+
+        /** Changed for every agent ({@code --all}). */
+        public boolean all() {
+            return agent.isEmpty();
+        }
+    }
+
+    /** {@code policy-loaded}: a reload put {@code policy} in force in place of {@code previous}. */
+    record PolicyLoaded(long seq, String time, String trigger, String policy, String previous, long rules, String policyMode)
+            implements EngineEvent {
+        public static final String EVENT = "policy-loaded";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /** {@code policy-rejected}: a reload found these problems; {@code kept} stays in force. */
+    record PolicyRejected(long seq, String time, String trigger, String kept, List<String> problems) implements EngineEvent {
+        public static final String EVENT = "policy-rejected";
+
+        public PolicyRejected {
+            problems = Json.copy(problems);
+        }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /** {@code registry-loaded}: the agent registry was reloaded. */
+    record RegistryLoaded(long seq, String time, String trigger, String registry, long agents, long revoked) implements EngineEvent {
+        public static final String EVENT = "registry-loaded";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /** {@code registry-rejected}: the registry file is invalid; the last good one (of {@code keptAgents} agents) stays. */
+    record RegistryRejected(long seq, String time, String trigger, String registry, String problem, long keptAgents) implements EngineEvent {
+        public static final String EVENT = "registry-rejected";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * An event of a kind this reader does not know.
+     *
+     * @param fields every stored member but {@code seq} and {@code prev}, as read
+     */
+    record Unknown(long seq, Map<String, Object> fields) implements EngineEvent {
+        public Unknown {
+            fields = Json.copy(fields);
+        }
+
+        @Override
+        public String event() {
+            return fields.get("event") instanceof String s ? s : "";
+        }
+
+        @Override
+        public String time() {
+            return fields.get("time") instanceof String s ? s : "";
+        }
+    }
+}

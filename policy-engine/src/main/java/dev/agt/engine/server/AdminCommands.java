@@ -1,0 +1,98 @@
+package dev.agt.engine.server;
+
+import dev.agt.audit.entry.EngineEvent;
+import dev.agt.engine.session.KillSwitch;
+import dev.agt.engine.session.SessionIdentity;
+import dev.agt.protocol.Frame;
+import dev.agt.protocol.FrameType;
+import dev.agt.protocol.Reasons;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The admin frames {@code agt} sends: STATUS, RELOAD (policy or registry), KILL and REVIVE.
+ * Taken only over the Unix socket from the user the engine runs as.
+ */
+final class AdminCommands {
+    private final Engine engine;
+
+    AdminCommands(Engine engine) {
+        this.engine = engine;
+    }
+
+    void handle(Connection c, Frame f) {
+        if (!c.unix || !engine.engineUser.equals(c.peerUser)) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "not-permitted",
+                    "message", "admin requests are taken only over the Unix socket from user " + engine.engineUser)));
+            return;
+        }
+        switch (f.type()) {
+            case STATUS -> c.send(new Frame(FrameType.STATUS_REPLY, f.id(), engine.status()));
+            case RELOAD -> c.send(new Frame(FrameType.RELOAD_REPLY, f.id(),
+                    Boolean.TRUE.equals(f.body().get("registry")) ? engine.reloadRegistry("admin") : engine.reload("admin")));
+            default -> kill(c, f);
+        }
+    }
+
+    /** KILL / REVIVE: {@code {agent: NAME|DID}} or {@code {all: true}}; written, then in force, then logged, then answered. */
+    private void kill(Connection c, Frame f) {
+        boolean kill = f.type() == FrameType.KILL;
+        FrameType replyType = kill ? FrameType.KILL_REPLY : FrameType.REVIVE_REPLY;
+        Object agent = f.body().get("agent");
+        boolean all = Boolean.TRUE.equals(f.body().get("all"));
+        if (all == (agent != null) || (agent != null && !(agent instanceof String a && (SessionAdmission.AGENT_NAME.matcher(a).matches())))) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "bad-request", "message",
+                    (kill ? "KILL" : "REVIVE") + " takes {agent: NAME or DID} or {all: true}, got " + Engine.clip(f.body()))));
+            return;
+        }
+        String target = all ? null : (String) agent;
+        KillSwitch.State before;
+        KillSwitch.State after;
+        try {
+            before = engine.kills().state();
+            after = engine.kills().change(s -> {
+                java.util.Set<String> agents = new java.util.TreeSet<>(s.agents());
+                if (kill) {
+                    if (all) {
+                        return new KillSwitch.State(true, agents);
+                    }
+                    agents.add(target);
+                    return new KillSwitch.State(s.all(), agents);
+                }
+                if (all) {
+                    return KillSwitch.State.NONE;
+                }
+                agents.remove(target);
+                return new KillSwitch.State(s.all(), agents);
+            });
+        } catch (KillSwitch.Unavailable e) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.STATE_UNAVAILABLE, "message", e.getMessage())));
+            return;
+        }
+        long stopped = 0;
+        for (Connection x : engine.connections.values()) {
+            SessionIdentity id = x.identity();
+            if (id != null && !x.adminOnly() && after.stops(id.resolve(engine.registry(), x.peerUser).handles())) {
+                stopped++;
+            }
+        }
+        boolean changed = !after.equals(before);
+        boolean known = all || engine.registry().find(target).isPresent() || engine.connections.values().stream()
+                .anyMatch(x -> x.identity() != null && x.identity().resolve(engine.registry(), x.peerUser).handles().contains(target));
+        if (changed) {
+            engine.record(new EngineEvent.KillSwitchChange(-1, Instant.now().toString(), kill, Optional.ofNullable(target), c.peerUser, true,
+                    after.toMap(), stopped));
+            engine.log((kill ? "kill " : "revive ") + (all ? "--all" : target) + " by " + c.peerUser + ": " + stopped + " connected session(s) now stopped");
+        }
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("result", changed ? (kill ? "killed" : "revived") : "unchanged");
+        reply.put("all", after.all());
+        reply.put("agents", after.toMap().get("agents"));
+        reply.put("sessions_stopped", stopped);
+        reply.put("known", known);
+        c.send(new Frame(replyType, f.id(), reply));
+    }
+}

@@ -1,0 +1,187 @@
+package dev.agt.engine.server;
+
+import dev.agt.audit.entry.DecisionEntry;
+import dev.agt.audit.entry.EntryCodec;
+import dev.agt.engine.mcp.McpFacts;
+import dev.agt.engine.mcp.ToolPins;
+import dev.agt.engine.policy.Agent;
+import dev.agt.engine.policy.Delegated;
+import dev.agt.engine.policy.Evaluator;
+import dev.agt.engine.policy.Fact;
+import dev.agt.engine.policy.Family;
+import dev.agt.engine.policy.Policy;
+import dev.agt.engine.policy.RateLimiter;
+import dev.agt.engine.policy.Targets;
+import dev.agt.engine.session.KillSwitch;
+import dev.agt.engine.session.SessionIdentity;
+import dev.agt.identity.DelegationToken;
+import dev.agt.protocol.Decision;
+import dev.agt.protocol.Frame;
+import dev.agt.protocol.FrameType;
+import dev.agt.protocol.ProtocolException;
+import dev.agt.protocol.Reasons;
+import dev.agt.protocol.Request;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One DECIDE, from frame to reply: the request is read and checked, the session's identity
+ * resolved against the registry in force, the kill switch and the chain's validity checked, the
+ * policy in force evaluated, the decision staged as its log entry, and the reply queued only when
+ * that entry is written (or a denial {@code audit-unavailable} when it cannot be). Every failure on
+ * the way denies.
+ *
+ * <p>This is the per-call path: no locks (the policy and the registry are immutable values taken
+ * from atomic references), no hand-off to another thread, and one entry map per decision. Keep it
+ * that way; what is not needed per call belongs elsewhere.
+ */
+final class DecisionPipeline {
+    private final Engine engine;
+    private final Evaluator evaluator = new Evaluator(new RateLimiter(RateLimiter.DEFAULT_MAX_BUCKETS, System::nanoTime));
+
+    DecisionPipeline(Engine engine) {
+        this.engine = engine;
+    }
+
+    void decide(Connection c, Frame f) {
+        SessionIdentity identity = SessionAdmission.agentSession(c, f, "an admin session (admin: true) does not ask for decisions");
+        if (identity == null) {
+            return;
+        }
+        Request req;
+        try {
+            req = Request.fromBody(f.body());
+            String bad = Targets.problem(req.target());
+            if (bad != null) {
+                throw new ProtocolException("bad-request", bad);
+            }
+        } catch (ProtocolException e) {
+            engine.protocolError(c, e);
+            c.refuse(f.id(), e.code(), e.getMessage());
+            return;
+        }
+        engine.inFlight.incrementAndGet();
+        Policy p = engine.policy();
+        SessionIdentity.Resolved who = identity.resolve(engine.registry(), c.peerUser);
+        Agent agent = who.agent();
+        Evaluator.Outcome o;
+        Map<String, Object> mcpFields = null;
+        int outOfScope = -1;
+        if (engine.shuttingDown()) {
+            o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
+        } else if ((o = gate(identity, who, p)) != null) {
+            // stopped before the policy: killed, revoked, expired, or the kill switch unreadable
+        } else {
+            try {
+                Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
+                if (outside != null) {
+                    o = outside.outcome();
+                    outOfScope = outside.link();
+                } else {
+                    Set<Fact> facts = Set.of();
+                    if (req.family().equals(Family.MCP.key())) {
+                        McpFacts.Result r = engine.mcp().establish(req);
+                        facts = r.facts();
+                        mcpFields = r.audit();
+                        engine.problems.pinStoreUsable();
+                    }
+                    o = evaluator.evaluate(p, req, agent, facts);
+                }
+            } catch (ToolPins.Unavailable e) {
+                engine.problems.pinStore(e.getMessage());
+                o = failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
+            } catch (RuntimeException e) {
+                engine.counters.evaluationErrors.increment();
+                o = failure(Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p);
+            }
+        }
+        Decision d = o.decision();
+        Decision decided = d;
+        Optional<DecisionEntry.Link> link = Optional.empty();
+        if (outOfScope >= 0) {
+            DelegationToken token = identity.verified().orElseThrow().links().get(outOfScope);
+            link = Optional.of(new DecisionEntry.Link(outOfScope + 1, token.parent(), token.child(), token.scope().toJson()));
+        }
+        // sandbox: the launch runs inside this profile
+        DecisionEntry.Ruling ruling = new DecisionEntry.Ruling(d.allowed() ? "allow" : "deny", d.rule(), d.code(), d.reason(),
+                Optional.ofNullable(d.sandbox()), monitor(o, c, req), link);
+        DecisionEntry entry = new DecisionEntry(-1, Instant.now().toString(), engine.agentFields(c, who), req.toBody(), ruling,
+                Optional.ofNullable(mcpFields), d.policyVersion(), p.mode().key());
+        c.stage(EntryCodec.toMap(entry), (seq, err) -> {
+            Decision out;
+            if (err == null) {
+                out = decided.withAuditSeq(seq);
+                engine.owners().decided(seq, c.owner()); // before the agent can name it in an outcome
+            } else {
+                engine.counters.auditFailures.increment();
+                out = new Decision(Decision.Effect.DENY, "", Reasons.AUDIT_UNAVAILABLE,
+                        "the decision could not be written to the audit log (" + err.getMessage() + ")", decided.policyVersion(), -1);
+            }
+            (out.allowed() ? engine.counters.allowed : engine.counters.denied).increment();
+            c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
+            engine.inFlight.decrementAndGet();
+        });
+    }
+
+    /**
+     * What stops a session before its request reaches the policy, or null: the kill switch (or a
+     * kill switch file that cannot be read: fail closed), a revoked or removed identity in its
+     * chain, an expired chain. The clock read for the expiry is the only one outside the rate
+     * limiter; it does not touch the policy's semantics, which stay deterministic.
+     */
+    private Evaluator.Outcome gate(SessionIdentity identity, SessionIdentity.Resolved who, Policy p) {
+        KillSwitch.State ks;
+        try {
+            ks = engine.kills().state();
+            engine.problems.killSwitchUsable();
+        } catch (KillSwitch.Unavailable e) {
+            engine.problems.killSwitch(e.getMessage());
+            return failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
+        }
+        String stopped = ks.which(who.handles());
+        if (stopped != null) {
+            return failure(Reasons.KILLED, stopped.equals("*") ? "every agent was stopped with 'agt kill --all'"
+                    : "agent " + stopped + " was stopped with 'agt kill'" + (stopped.equals(identity.declaredName())
+                    || identity.verified().map(v -> v.presented().equals(stopped)).orElse(false) ? "" : " (this agent acts for it)"), p);
+        }
+        if (who.code() != null) {
+            return failure(who.code(), who.reason(), p);
+        }
+        if (System.currentTimeMillis() / 1000 >= identity.expires()) {
+            return failure(Reasons.EXPIRED, "the delegation chain expired at " + Instant.ofEpochSecond(identity.expires()), p);
+        }
+        return null;
+    }
+
+    private static Evaluator.Outcome failure(String code, String reason, Policy p) {
+        return new Evaluator.Outcome(new Decision(Decision.Effect.DENY, "", code, reason, p.version(), -1), null, null);
+    }
+
+    /**
+     * {@code decision.monitor}: present exactly when a denial was not enforced, whichever mode
+     * caused it, so a report finds every would-be denial in one place. {@code by}: {@code rule} or
+     * {@code policy} when the policy's monitor mode made the engine answer allow (the denial it
+     * stands for follows), {@code agent} when the engine answered deny to an agent that declared
+     * monitor mode in its HELLO and lets every call through (the denial is the decision itself),
+     * {@code interception-rule} when the request says its interception rule is in monitor mode.
+     */
+    private static Optional<DecisionEntry.Monitor> monitor(Evaluator.Outcome o, Connection c, Request req) {
+        Decision would;
+        String by;
+        if (o.monitored() != null) {
+            would = o.monitored();
+            by = o.monitoredBy();
+        } else if (!o.decision().allowed() && "monitor".equals(c.mode())) {
+            would = o.decision();
+            by = "agent";
+        } else if (!o.decision().allowed() && req.monitor()) {
+            would = o.decision();
+            by = "interception-rule"; // the agent's rule for this call is in monitor mode: it lets the call through
+        } else {
+            return Optional.empty();
+        }
+        return Optional.of(new DecisionEntry.Monitor(by, would.rule(), would.code(), would.reason()));
+    }
+}
