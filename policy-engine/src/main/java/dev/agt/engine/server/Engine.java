@@ -19,7 +19,6 @@ import dev.agt.engine.policy.PolicyLoader;
 import dev.agt.config.Problem;
 import dev.agt.engine.policy.RateLimiter;
 import dev.agt.engine.policy.Scopes;
-import dev.agt.engine.policy.Targets;
 import dev.agt.engine.session.AuthMode;
 import dev.agt.engine.session.DecisionOwners;
 import dev.agt.engine.session.KillSwitch;
@@ -30,8 +29,10 @@ import dev.agt.identity.DelegationToken;
 import dev.agt.identity.DidKey;
 import dev.agt.identity.IdentityException;
 import dev.agt.identity.Registry;
+import dev.agt.protocol.AdminRequest;
 import dev.agt.protocol.Family;
 import dev.agt.protocol.Handshake;
+import dev.agt.protocol.Hello;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameType;
@@ -40,6 +41,7 @@ import dev.agt.protocol.OutcomeDelivery;
 import dev.agt.protocol.ProtocolException;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
+import dev.agt.protocol.Vocabulary;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -62,7 +64,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 
 /**
  * The policy engine process: listens on a Unix socket (and optionally loopback TCP), holds the
@@ -73,7 +74,6 @@ import java.util.regex.Pattern;
  */
 public final class Engine implements AutoCloseable {
     static final int MAX_CONNECTIONS = 1024;
-    private static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}");
     /**
      * How many times one session may have the decision an outcome follows read back from the log
      * (decisions made before this engine started, or too long ago for {@link DecisionOwners}): a
@@ -319,47 +319,32 @@ public final class Engine implements AutoCloseable {
             c.refuse(f.id(), "hello-twice", "HELLO was already received on this connection");
             return;
         }
-        Object proto = f.body().get("protocol");
-        Object name = f.body().get("name");
-        Object pid = f.body().get("pid");
-        if (!Long.valueOf(1).equals(proto)) {
-            c.refuse(f.id(), "unsupported-version", "this engine speaks protocol 1, the agent said " + proto);
+        Hello h;
+        try {
+            h = Hello.parse(f.body());
+        } catch (ProtocolException e) {
+            Object name = f.body().get("name"); // for the log entry, when it is a name at all
+            refuseSession(c, f.id(), e.code(), e.detail(), name instanceof String n && Hello.NAME.matcher(n).matches() ? n : null,
+                    f.body().get("pid") instanceof Long pid ? pid : Hello.NO_PID, null, List.of());
             return;
         }
-        if (!(name instanceof String n) || !AGENT_NAME.matcher(n).matches()) {
-            c.refuse(f.id(), "bad-hello", "agent name must be 1-128 letters, digits or _.:@/- (got " + clip(name) + ")");
-            return;
-        }
-        long declaredPid = pid instanceof Long l ? l : -1;
-        String mode = "monitor".equals(f.body().get("mode")) ? "monitor" : "enforce";
-        Object did = f.body().get("did");
-        Object chain = f.body().get("chain");
-        if (did != null || chain != null) {
-            List<String> links = new ArrayList<>();
-            if (chain != null) {
-                if (!(chain instanceof List<?> l) || l.size() > Handshake.MAX_CHAIN || !l.stream().allMatch(x -> x instanceof String)) {
-                    refuseSession(c, f.id(), "bad-hello", "chain must be a list of at most " + Handshake.MAX_CHAIN + " token strings",
-                            n, declaredPid, null, List.of());
-                    return;
-                }
-                l.forEach(x -> links.add((String) x));
-            }
-            if (!(did instanceof String d)) {
-                refuseSession(c, f.id(), "bad-hello", "a HELLO with a chain must name the presenting did", n, declaredPid, null, links);
-                return;
-            }
+        String n = h.name();
+        long declaredPid = h.pid();
+        String mode = h.mode().key();
+        if (h.did().isPresent()) {
+            String d = h.did().get();
             try {
                 DidKey.check(d);
             } catch (IdentityException e) {
-                refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, links);
+                refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, h.chain());
                 return;
             }
-            Pending p = new Pending(n, declaredPid, mode, d, List.copyOf(links), nonces.issue());
+            Pending p = new Pending(n, declaredPid, mode, d, h.chain(), nonces.issue());
             c.pending(p);
             c.send(new Frame(FrameType.CHALLENGE, f.id(), Map.of("nonce", p.nonce(), "engine", engineId)));
             return;
         }
-        boolean admin = Boolean.TRUE.equals(f.body().get("admin"));
+        boolean admin = h.admin();
         if (!admin && config.auth() == AuthMode.REQUIRED) {
             refuseSession(c, f.id(), Handshake.AUTH_REQUIRED, "this engine requires a proven agent identity (auth: required);"
                     + " start the agent with identity=KEYFILE (see 'agt identity create')", n, declaredPid, null, List.of());
@@ -512,9 +497,9 @@ public final class Engine implements AutoCloseable {
         Request req;
         try {
             req = Request.fromBody(f.body());
-            String bad = Targets.problem(req.target());
-            if (bad != null) {
-                throw new ProtocolException("bad-request", bad);
+            Optional<String> bad = Vocabulary.typeProblem(req.target());
+            if (bad.isPresent()) {
+                throw new ProtocolException(Reasons.BAD_REQUEST, bad.get());
             }
         } catch (ProtocolException e) {
             protocolError(c, e);
@@ -532,6 +517,8 @@ public final class Engine implements AutoCloseable {
             o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
         } else if ((o = gate(identity, who, p)) != null) {
             // stopped before the policy: killed, revoked, expired, or the kill switch unreadable
+        } else if ((o = Vocabulary.incomplete(req).map(why -> failure(Reasons.INCOMPLETE_REQUEST, why, p)).orElse(null)) != null) {
+            // lacks a field its rules are written against (and MCP state must not see it either)
         } else {
             try {
                 Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
@@ -629,9 +616,9 @@ public final class Engine implements AutoCloseable {
         OutcomeDelivery d;
         try {
             d = OutcomeDelivery.fromBody(f.body());
-            String bad = d.outcome().request().map(r -> Targets.problem(r.target())).orElse(null);
-            if (bad != null) {
-                throw new ProtocolException("bad-request", bad);
+            Optional<String> bad = d.outcome().request().flatMap(r -> Vocabulary.typeProblem(r.target()));
+            if (bad.isPresent()) {
+                throw new ProtocolException(Reasons.BAD_REQUEST, bad.get()); // incomplete is fine: the agent reports what it read
             }
         } catch (ProtocolException e) {
             counters.outcomesRefused.increment();
@@ -831,30 +818,32 @@ public final class Engine implements AutoCloseable {
 
     private void admin(Connection c, Frame f) {
         if (!c.unix || !engineUser.equals(c.peerUser)) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "not-permitted",
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.NOT_PERMITTED,
                     "message", "admin requests are taken only over the Unix socket from user " + engineUser)));
             return;
         }
-        switch (f.type()) {
-            case STATUS -> c.send(new Frame(FrameType.STATUS_REPLY, f.id(), status()));
-            case RELOAD -> c.send(new Frame(FrameType.RELOAD_REPLY, f.id(),
-                    Boolean.TRUE.equals(f.body().get("registry")) ? reloadRegistry("admin") : reload("admin")));
-            default -> kill(c, f);
+        AdminRequest request;
+        try {
+            request = AdminRequest.parse(f.type(), f.body());
+        } catch (ProtocolException e) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", e.code(), "message", e.detail()))); // the session goes on
+            return;
+        }
+        if (request instanceof AdminRequest.Reload r) {
+            c.send(new Frame(FrameType.RELOAD_REPLY, f.id(), r.registry() ? reloadRegistry("admin") : reload("admin")));
+        } else if (request instanceof AdminRequest.Switch k) {
+            kill(c, f, k);
+        } else {
+            c.send(new Frame(FrameType.STATUS_REPLY, f.id(), status()));
         }
     }
 
     /** KILL / REVIVE: {@code {agent: NAME|DID}} or {@code {all: true}}; written, then in force, then logged, then answered. */
-    private void kill(Connection c, Frame f) {
-        boolean kill = f.type() == FrameType.KILL;
+    private void kill(Connection c, Frame f, AdminRequest.Switch request) {
+        boolean kill = request.kill();
         FrameType replyType = kill ? FrameType.KILL_REPLY : FrameType.REVIVE_REPLY;
-        Object agent = f.body().get("agent");
-        boolean all = Boolean.TRUE.equals(f.body().get("all"));
-        if (all == (agent != null) || (agent != null && !(agent instanceof String a && (AGENT_NAME.matcher(a).matches())))) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "bad-request", "message",
-                    (kill ? "KILL" : "REVIVE") + " takes {agent: NAME or DID} or {all: true}, got " + clip(f.body()))));
-            return;
-        }
-        String target = all ? null : (String) agent;
+        boolean all = request.all();
+        String target = request.agent().orElse(null);
         KillSwitch.State before;
         KillSwitch.State after;
         try {
