@@ -306,7 +306,7 @@ public final class Engine implements AutoCloseable {
             case DECIDE -> decide(c, f);
             case OUTCOME -> outcome(c, f);
             case STATUS, RELOAD, KILL, REVIVE -> admin(c, f);
-            default -> c.refuse(f.id(), "unexpected-frame", "a peer does not send " + f.type());
+            default -> c.refuse(f.id(), Reasons.UNEXPECTED_FRAME, "a peer does not send " + f.type());
         }
     }
 
@@ -316,7 +316,7 @@ public final class Engine implements AutoCloseable {
 
     private void hello(Connection c, Frame f) {
         if (c.agent() != null || c.pending() != null) {
-            c.refuse(f.id(), "hello-twice", "HELLO was already received on this connection");
+            c.refuse(f.id(), Reasons.HELLO_TWICE, "HELLO was already received on this connection");
             return;
         }
         Hello h;
@@ -478,12 +478,12 @@ public final class Engine implements AutoCloseable {
     private static SessionIdentity agentSession(Connection c, Frame f, String adminRefusal) {
         SessionIdentity identity = c.identity();
         if (c.agent() == null || identity == null) {
-            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
+            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : Reasons.HELLO_REQUIRED, c.pending() != null
                     ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
             return null;
         }
         if (c.adminOnly()) {
-            c.refuse(f.id(), "admin-session", adminRefusal);
+            c.refuse(f.id(), Reasons.ADMIN_SESSION, adminRefusal);
             return null;
         }
         return identity;
