@@ -1,6 +1,7 @@
 package dev.agt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.protocol.AdminRequest;
 import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
 import dev.agt.protocol.Frame;
@@ -16,15 +17,10 @@ final class Admin {
     private Admin() {
     }
 
-    /** Sends one admin frame; prints a clear error and returns null when that fails. */
-    static Map<String, Object> call(String socket, FrameType type) {
-        return call(socket, type, Map.of());
-    }
-
-    /** Sends one admin frame with a body; prints a clear error and returns null when that fails. */
-    static Map<String, Object> call(String socket, FrameType type, Map<String, Object> body) {
+    /** Sends one admin request; prints a clear error and returns null when that fails. */
+    static Map<String, Object> call(String socket, AdminRequest request) {
         try (EngineClient c = EngineClient.connect(EngineAddress.parse(socket), "agt-cli", Map.of("admin", true), 5000)) {
-            Frame reply = c.call(type, body).get(30, TimeUnit.SECONDS);
+            Frame reply = c.call(request.type(), request.toBody()).get(30, TimeUnit.SECONDS);
             if (reply.type() == FrameType.ERROR) {
                 System.err.println("agt: engine refused: " + reply.body().get("message"));
                 return null;

@@ -6,7 +6,7 @@ import dev.agt.engine.server.Engine;
 import dev.agt.engine.server.EngineConfig;
 import dev.agt.engine.session.AuthMode;
 import dev.agt.identity.IdentityException;
-import dev.agt.protocol.FrameType;
+import dev.agt.protocol.AdminRequest;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -142,7 +142,7 @@ final class EngineCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, Object> s = Admin.call(socket, FrameType.STATUS);
+            Map<String, Object> s = Admin.call(socket, new AdminRequest.Status());
             if (s == null) {
                 return 2;
             }

@@ -3,7 +3,7 @@ package dev.agt.cli;
 import dev.agt.identity.AgentKey;
 import dev.agt.identity.IdentityException;
 import dev.agt.identity.Registry;
-import dev.agt.protocol.FrameType;
+import dev.agt.protocol.AdminRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ final class IdentityCommand {
 
     /** Asks the engine to read the registry now; returns the exit code for the command (0, 1 rejected, 2 unreachable). */
     static int tellEngine(String socket) {
-        Map<String, Object> r = Admin.call(socket, FrameType.RELOAD, Map.of("registry", true));
+        Map<String, Object> r = Admin.call(socket, new AdminRequest.Reload(true));
         if (r == null) {
             System.err.println("agt: the registry file is changed, but the engine could not be told; it reloads the file when it sees"
                     + " it change (unless it runs with --no-watch)");

@@ -1,8 +1,9 @@
 package dev.agt.cli;
 
-import dev.agt.protocol.FrameType;
+import dev.agt.protocol.AdminRequest;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +35,7 @@ final class KillCommand implements Callable<Integer> {
             System.err.println("agt: " + verb + " takes an AGENT (name or DID) or --all");
             return 2;
         }
-        Map<String, Object> r = Admin.call(socket, kill ? FrameType.KILL : FrameType.REVIVE, all ? Map.of("all", true) : Map.of("agent", agent));
+        Map<String, Object> r = Admin.call(socket, new AdminRequest.Switch(kill, all ? Optional.empty() : Optional.of(agent)));
         if (r == null) {
             return 2;
         }

@@ -4,7 +4,7 @@ import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
 import dev.agt.engine.policy.PolicyTests;
-import dev.agt.protocol.FrameType;
+import dev.agt.protocol.AdminRequest;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +97,7 @@ final class PolicyCommand {
 
         @Override
         public Integer call() {
-            Map<String, Object> r = Admin.call(socket, FrameType.RELOAD);
+            Map<String, Object> r = Admin.call(socket, new AdminRequest.Reload(false));
             if (r == null) {
                 return 2;
             }

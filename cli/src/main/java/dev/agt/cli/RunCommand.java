@@ -1,6 +1,6 @@
 package dev.agt.cli;
 
-import dev.agt.protocol.FrameType;
+import dev.agt.protocol.AdminRequest;
 import dev.agt.sandbox.Bubblewrap;
 import dev.agt.sandbox.Profile;
 import dev.agt.sandbox.ProfileException;
@@ -91,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
         List<Path> readOnly = new ArrayList<>();
         List<Path> protect = new ArrayList<>();
         List<Path> hidden = new ArrayList<>(hide);
-        Map<String, Object> status = Admin.call(socket, FrameType.STATUS);
+        Map<String, Object> status = Admin.call(socket, new AdminRequest.Status());
         if (status == null) {
             System.err.println("agt: warning: could not ask the engine where its files are; only --hide paths are covered "
                     + "(nothing outside the sandbox's binds is visible anyway)");

@@ -1,5 +1,6 @@
 package dev.agt.identity;
 
+import dev.agt.protocol.Family;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -22,8 +23,6 @@ import java.util.TreeMap;
  * by some parent pattern, as the {@link PatternCover} given judges it.
  */
 public record Scope(Map<Field, List<String>> lists) {
-    /** The call families of the request vocabulary. */
-    public static final Set<String> FAMILIES = Set.of("file", "net", "process", "native", "mcp", "tool");
     public static final Scope UNRESTRICTED = new Scope(Map.of());
     static final int MAX_PATTERNS = 64;
     static final int MAX_PATTERN_CHARS = 1024;
@@ -147,8 +146,8 @@ public record Scope(Map<Field, List<String>> lists) {
                 if (p.isEmpty() || p.length() > MAX_PATTERN_CHARS || p.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
                     throw malformed(e.getKey().key() + " pattern must be 1-" + MAX_PATTERN_CHARS + " characters without control characters");
                 }
-                if (e.getKey() == Field.FAMILIES && !FAMILIES.contains(p)) {
-                    throw malformed("families has unknown family '" + p + "' (file, net, process, native, mcp, tool)");
+                if (e.getKey() == Field.FAMILIES && Family.of(p).isEmpty()) {
+                    throw malformed("families has unknown family '" + p + "' (" + String.join(", ", Family.KEYS) + ")");
                 }
             }
         }

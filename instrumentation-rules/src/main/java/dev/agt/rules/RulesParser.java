@@ -5,6 +5,7 @@ import dev.agt.config.Node;
 import dev.agt.config.Problem;
 import dev.agt.config.Source;
 import dev.agt.config.YamlReader;
+import dev.agt.protocol.Family;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,14 +31,6 @@ public final class RulesParser {
     static final Set<String> RULE_KEYS = Set.of("id", "description", "class", "implements", "extends", "method", "params",
             "param_count", "at", "family", "action", "target", "mode");
     static final Set<String> FIELD_KEYS = Set.of("value", "as", "each", "const", "fields");
-    /** The request vocabulary of ARCHITECTURE.md: families and their actions. */
-    static final Map<String, Set<String>> VOCABULARY = Map.of(
-            "file", Set.of("read", "write", "create", "delete", "rename", "link", "list", "attr", "stat"),
-            "net", Set.of("connect", "resolve", "send", "listen"),
-            "process", Set.of("exec", "signal"),
-            "native", Set.of("load", "restricted"),
-            "mcp", Set.of("call", "list", "read", "prompt"),
-            "tool", Set.of("call"));
     /** The agent's own packages (in the agent jar): never intercepted, or the agent would ask itself. */
     public static final List<String> AGENT_PACKAGES = List.of("dev.agt.javaagent.", "dev.agt.rules.", "dev.agt.protocol.", "dev.agt.config.", "dev.agt.sandbox.", "dev.agt.identity.");
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
@@ -178,16 +171,18 @@ public final class RulesParser {
             }
         }
         String family = string(m, "family", true);
-        if (family != null && !VOCABULARY.containsKey(family)) {
-            String near = Keys.nearest(family, VOCABULARY.keySet());
+        Family known = family == null ? null : Family.of(family).orElse(null);
+        if (family != null && known == null) {
+            String near = Keys.nearest(family, Set.copyOf(Family.KEYS));
             problem(e.get("family").pos(), "unknown family '" + family + "'" + (near != null ? " (did you mean '" + near + "'?)"
-                    : " (families: " + String.join(", ", new TreeSet<>(VOCABULARY.keySet())) + ")"));
+                    : " (families: " + String.join(", ", Family.KEYS) + ")"));
             family = null;
         }
         String action = string(m, "action", true);
-        if (family != null && action != null && !VOCABULARY.get(family).contains(action)) {
-            problem(e.get("action").pos(), "family " + family + " has no action '" + action + "' (its actions: "
-                    + String.join(", ", new TreeSet<>(VOCABULARY.get(family))) + ")");
+        if (known != null && action != null && !known.has(action)) {
+            String near = Keys.nearest(action, known.actions());
+            problem(e.get("action").pos(), "family " + family + " has no action '" + action + "'" + (near != null
+                    ? " (did you mean '" + near + "'?)" : " (its actions: " + String.join(", ", new TreeSet<>(known.actions())) + ")"));
         }
         InterceptRule.Mode mode = InterceptRule.Mode.ENFORCE;
         String modeText = string(m, "mode", false);

@@ -155,7 +155,8 @@ final class AgentMain {
         Dispatcher.install(key, runtime);
         Dispatcher.exit(key);
         if (error != null) {
-            boolean refusedSession = error.startsWith("engine refused the session");
+            // told apart by the reply's code, not its wording: a refused session is never "unreachable"
+            boolean refusedSession = runtime.refusal().isPresent();
             System.err.println(refusedSession ? "agt: " + error + ": every governed call will be denied"
                     : "agt: engine unreachable at " + options.engine() + " (" + error + "): "
                     + (options.failClosed() ? "every governed call will be denied" : "failMode=open: governed calls pass unchecked"));

@@ -145,6 +145,21 @@ public final class EngineClient implements AutoCloseable {
 
     private static EngineClient open(EngineAddress address, String name, Map<String, Object> attrs, long timeoutMs,
                                      Authenticator auth) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("protocol", (long) Frame.VERSION);
+        body.put("name", name);
+        body.put("pid", ProcessHandle.current().pid());
+        if (attrs != null) {
+            body.putAll(attrs);
+        }
+        if (auth != null) {
+            body.put("did", auth.did());
+            if (!auth.chain().isEmpty()) {
+                body.put("chain", auth.chain());
+            }
+        }
+        Hello hello = Hello.parse(body); // a HELLO the engine would refuse fails here, before connecting
         SocketChannel ch = address.connect();
         EngineClient c;
         try {
@@ -153,22 +168,8 @@ public final class EngineClient implements AutoCloseable {
             ch.close();
             throw e;
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        Map<String, Object> hello = new LinkedHashMap<>();
-        hello.put("protocol", (long) Frame.VERSION);
-        hello.put("name", name);
-        hello.put("pid", ProcessHandle.current().pid());
-        if (attrs != null) {
-            hello.putAll(attrs);
-        }
-        if (auth != null) {
-            hello.put("did", auth.did());
-            if (!auth.chain().isEmpty()) {
-                hello.put("chain", auth.chain());
-            }
-        }
         try {
-            Frame reply = c.call(FrameType.HELLO, hello).get(remaining(deadline), TimeUnit.NANOSECONDS);
+            Frame reply = c.call(FrameType.HELLO, hello.toBody()).get(remaining(deadline), TimeUnit.NANOSECONDS);
             if (auth != null && reply.type() == FrameType.CHALLENGE) {
                 reply = c.call(FrameType.AUTH, answer(reply, auth)).get(remaining(deadline), TimeUnit.NANOSECONDS);
             } else if (auth != null && reply.type() == FrameType.HELLO_OK) {

@@ -79,7 +79,7 @@ public final class FrameCodec {
     public static Frame decode(ByteBuffer buf, Limits limits) throws ProtocolException {
         int version = buf.get() & 0xff;
         if (version != Frame.VERSION) {
-            throw new ProtocolException("unsupported-version", "protocol version " + version + ", this side speaks " + Frame.VERSION);
+            throw new ProtocolException(Reasons.UNSUPPORTED_VERSION, "protocol version " + version + ", this side speaks " + Frame.VERSION);
         }
         int code = buf.get() & 0xff;
         FrameType type = FrameType.ofCode(code);

@@ -198,7 +198,7 @@ public record Outcome(Kind kind, String code, String reason, long follows, Optio
         Optional<Request> req = Optional.empty();
         if (request != null) {
             if (!(request instanceof Map<?, ?>)) {
-                throw new ProtocolException("bad-request", "request must be a map");
+                throw new ProtocolException(Reasons.BAD_REQUEST, "request must be a map");
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> r = (Map<String, Object>) request;

@@ -1,6 +1,10 @@
 package dev.agt.protocol;
 
-/** Stable reason codes of decisions. Reports and tests grep for these; never rename one. */
+/**
+ * Stable reason codes: of decisions, of the agent's own outcomes, and of the ERROR frames that
+ * refuse a frame or a session. Reports and tests grep for these; never rename one. The identity
+ * handshake's codes are in {@link Handshake}, those of a delegation chain in the identity module.
+ */
 public final class Reasons {
     /** A rule allowed the request. */
     public static final String ALLOWED = "allowed";
@@ -21,6 +25,11 @@ public final class Reasons {
     public static final String STATE_UNAVAILABLE = "state-unavailable";
     /** Evaluating the policy failed unexpectedly. */
     public static final String EVALUATION_ERROR = "evaluation-error";
+    /**
+     * The request lacks a target field its family and action require ({@link Vocabulary}), so
+     * no rule could be trusted to see it. Not a policy decision: never monitored by the engine.
+     */
+    public static final String INCOMPLETE_REQUEST = "incomplete-request";
     /** The engine is shutting down and takes no new requests. */
     public static final String SHUTTING_DOWN = "shutting-down";
     /**
@@ -59,6 +68,25 @@ public final class Reasons {
     public static final String UNSAFE_JVM_OPTION = "unsafe-jvm-option";
     /** The agent could not build a request for the call (an interception rule's target could not be read). */
     public static final String UNBUILDABLE_REQUEST = "unbuildable-request";
+
+    // Why the engine refused a frame (ERROR frames). A refused DECIDE or HELLO ends the connection.
+
+    /** A DECIDE (or the request inside an OUTCOME) that is not the documented shape, or an ill-typed target field. */
+    public static final String BAD_REQUEST = "bad-request";
+    /** A HELLO that is not the documented shape ({@link Hello}). */
+    public static final String BAD_HELLO = "bad-hello";
+    /** A frame or HELLO of a protocol version this side does not speak. */
+    public static final String UNSUPPORTED_VERSION = "unsupported-version";
+    /** A second HELLO on one connection. */
+    public static final String HELLO_TWICE = "hello-twice";
+    /** A frame before the HELLO. */
+    public static final String HELLO_REQUIRED = "hello-required";
+    /** An admin frame ({@link AdminRequest}) from anyone but the engine's own user over its Unix socket; the session goes on. */
+    public static final String NOT_PERMITTED = "not-permitted";
+    /** A DECIDE or OUTCOME on an admin session. */
+    public static final String ADMIN_SESSION = "admin-session";
+    /** A frame type the engine never takes from a peer. */
+    public static final String UNEXPECTED_FRAME = "unexpected-frame";
 
     private Reasons() {
     }

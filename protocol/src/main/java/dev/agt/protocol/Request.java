@@ -55,23 +55,23 @@ public record Request(String family, String action, Map<String, Object> target, 
         for (String key : body.keySet()) {
             if (!key.equals("family") && !key.equals("action") && !key.equals("target")
                     && !key.equals("thread") && !key.equals("frames") && !key.equals("monitor")) {
-                throw new ProtocolException("bad-request", "unknown request field '" + ValueCodec.clip(key) + "'");
+                throw new ProtocolException(Reasons.BAD_REQUEST, "unknown request field '" + ValueCodec.clip(key) + "'");
             }
         }
         String family = requireString(body, "family");
         String action = requireString(body, "action");
         Object target = body.get("target");
         if (target != null && !(target instanceof Map)) {
-            throw new ProtocolException("bad-request", "target must be a map");
+            throw new ProtocolException(Reasons.BAD_REQUEST, "target must be a map");
         }
         Object thread = body.get("thread");
         if (thread != null && !(thread instanceof String)) {
-            throw new ProtocolException("bad-request", "thread must be a string");
+            throw new ProtocolException(Reasons.BAD_REQUEST, "thread must be a string");
         }
         Object frames = body.get("frames");
         if (frames != null) {
             if (!(frames instanceof List<?> list) || !list.stream().allMatch(f -> f instanceof String)) {
-                throw new ProtocolException("bad-request", "frames must be a list of strings");
+                throw new ProtocolException(Reasons.BAD_REQUEST, "frames must be a list of strings");
             }
         }
         @SuppressWarnings("unchecked")
@@ -80,7 +80,7 @@ public record Request(String family, String action, Map<String, Object> target, 
         List<String> f = (List<String>) frames;
         Object monitor = body.get("monitor");
         if (monitor != null && !(monitor instanceof Boolean)) {
-            throw new ProtocolException("bad-request", "monitor must be a boolean");
+            throw new ProtocolException(Reasons.BAD_REQUEST, "monitor must be a boolean");
         }
         return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor));
     }
@@ -88,7 +88,7 @@ public record Request(String family, String action, Map<String, Object> target, 
     static String requireString(Map<String, Object> body, String key) throws ProtocolException {
         Object v = body.get(key);
         if (!(v instanceof String s) || s.isEmpty()) {
-            throw new ProtocolException("bad-request", key + " must be a non-empty string");
+            throw new ProtocolException(Reasons.BAD_REQUEST, key + " must be a non-empty string");
         }
         return s;
     }

@@ -71,6 +71,14 @@ class McpIT {
                 action: call
                 mode: monitor
                 target: {tool: {const: peek}, arguments: arg0}
+              - id: inhouse.dispatch
+                description: reads the wrong key (name, where the framework says tool)
+                class: dev.agt.tests.mcp.InHouseTools
+                method: dispatch
+                params: [java.util.Map]
+                family: tool
+                action: call
+                target: {tool: arg0.name, arguments: arg0.arguments}
               - id: inhouse.never-matches
                 class: com.example.NotThere
                 method: run
@@ -155,6 +163,7 @@ class McpIT {
         want.put("inhouse.lookup", "OK");
         want.put("inhouse.deploy", "DENIED");
         want.put("inhouse.peek.monitored", "OK peeked");
+        want.put("inhouse.dispatch.incomplete", "DENIED");
         List<String> wrong = new ArrayList<>();
         want.forEach((step, expected) -> {
             String got = run.results().getOrDefault(step, "MISSING");
@@ -193,12 +202,19 @@ class McpIT {
         assertTrue(Files.exists(root.resolve("work/marker-inhouse-lookup")));
         assertFalse(Files.exists(root.resolve("work/marker-inhouse-deploy")), "a denied in-house tool ran");
 
+        // a rule that reads the wrong member: the agent sent what it read, the engine denied the
+        // request without its tool (no allow rule could see it) and logged it with what it had
+        assertTrue(run.results().get("inhouse.dispatch.incomplete").contains("blocked by incomplete-request (audit #"), all);
+        assertFalse(Files.exists(root.resolve("work/marker-inhouse-dispatch")), "an incomplete tool call ran");
+
         // a rule in monitor mode: the call went on, the would-be denial is said and logged as such
         assertTrue(Files.exists(root.resolve("work/marker-inhouse-peek")));
         assertTrue(run.stderr().contains("agt: monitor mode (interception rule): would deny tool/call"), all);
         Agt.Result tools = Agt.run(root, "audit", "show", "audit", "--family", "tool", "--json");
         assertTrue(tools.out().lines().anyMatch(l -> l.contains("\"the build logs\"") && l.contains("\"effect\":\"deny\"")
                 && l.contains("\"by\":\"interception-rule\"")), tools.out());
+        assertTrue(tools.out().lines().anyMatch(l -> l.contains("\"code\":\"incomplete-request\"") && l.contains("\"ci-secrets\"")
+                && l.contains("\"effect\":\"deny\"")), tools.out());
         // start-up report: which rules matched what; at exit, the rule that matched nothing
         assertTrue(run.stderr().contains("agt: rule mcp-sdk.tools-call intercepts io.modelcontextprotocol.client.McpAsyncClient.callTool("), all);
         assertTrue(run.stderr().contains("agt: rule inhouse.invoke intercepts dev.agt.tests.mcp.InHouseTools.invoke("), all);

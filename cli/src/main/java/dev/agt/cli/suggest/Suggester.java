@@ -1,11 +1,11 @@
 package dev.agt.cli.suggest;
 
 import dev.agt.engine.policy.Evaluator;
-import dev.agt.engine.policy.Family;
 import dev.agt.engine.policy.Glob;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.PolicyException;
 import dev.agt.engine.policy.PolicyLoader;
+import dev.agt.protocol.Family;
 import dev.agt.protocol.Request;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,7 +24,6 @@ import java.util.regex.Pattern;
  * calls no rule can express, and calls that were denied while enforcing.
  */
 final class Suggester {
-    static final List<String> FAMILY_ORDER = List.of("file", "net", "process", "native", "mcp", "tool");
     static final Set<String> FILE_READS = Set.of("read", "list", "attr", "stat");
     /** Executables whose arguments are a program: allowing them with any argv allows anything. */
     static final Pattern INTERPRETER = Pattern.compile("(ba|da|z|k|c|tc|fi)?sh|python[0-9.]*|node|perl|ruby|env|php|lua|osascript|pwsh");
@@ -74,8 +73,7 @@ final class Suggester {
             if (o.observed() == 0) {
                 continue;
             }
-            Family f = Family.of(o.family());
-            if (f == null || !f.actions().contains(o.action())) {
+            if (!Family.of(o.family()).map(f -> f.has(o.action())).orElse(false)) {
                 inexpressible.add(new Left(o, "unknown family/action"));
             } else if (secrets.secret(o)) {
                 secret.add(o);
@@ -102,19 +100,20 @@ final class Suggester {
         List<Draft> rules = new ArrayList<>(merged.values());
         // grouped by agent (a rule shared by several agents forms its own group), then by family
         rules.sort(Comparator.comparing((Draft d) -> String.join(", ", d.agents))
-                .thenComparingInt(d -> FAMILY_ORDER.indexOf(d.family)).thenComparing(d -> d.kind));
+                .thenComparingInt(d -> Family.KEYS.indexOf(d.family)).thenComparing(d -> d.kind));
         assignIds(rules);
         return new Suggestion(rules, secret, List.copyOf(inexpressible), denied, baseCalls, baseTargets);
     }
 
     private List<Draft> drafts(String family, List<Observed> list) {
-        return switch (family) {
-            case "file" -> files(list);
-            case "net" -> net(list);
-            case "process" -> processes(list);
-            case "native" -> natives(list);
-            case "mcp" -> mcp(list);
-            default -> tools(list);
+        // only families of the vocabulary get here (suggest() sorted the rest out)
+        return switch (Family.of(family).orElseThrow()) {
+            case FILE -> files(list);
+            case NET -> net(list);
+            case PROCESS -> processes(list);
+            case NATIVE -> natives(list);
+            case MCP -> mcp(list);
+            case TOOL -> tools(list);
         };
     }
 

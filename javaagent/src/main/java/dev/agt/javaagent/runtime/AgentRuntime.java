@@ -14,6 +14,7 @@ import dev.agt.protocol.OutcomeSpool;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
 import dev.agt.protocol.SessionRefused;
+import dev.agt.protocol.TargetField;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -51,8 +53,8 @@ public final class AgentRuntime implements Handler {
     private volatile List<InterceptRule> rules = List.of();
     /** This agent's key (identity=), or null for a declared name only. */
     private volatile AgentKey identity;
-    /** Why the engine refused the session, while it does. */
-    private volatile String refused;
+    /** The engine's refusal of the session, while it refuses it. */
+    private volatile SessionRefused refused;
     private Path delegations;
 
     private final Object key;
@@ -123,47 +125,20 @@ public final class AgentRuntime implements Handler {
         } catch (RuntimeException e) {
             return unbuildable(r, e);
         }
-        String missing = missing(r, target);
-        if (missing != null) {
-            return unbuildable(r, new IllegalArgumentException("no " + missing + " could be read from the call"));
-        }
+        // sent as read, even without a field the vocabulary requires: the engine denies an
+        // incomplete request (incomplete-request) and logs it, so a broken rule shows in the log
         return ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
-    }
-
-    /**
-     * The field an MCP or tool request cannot go without, when it is missing: a request without
-     * its server or tool would dodge every deny rule that names one.
-     */
-    static String missing(InterceptRule r, Map<String, Object> target) {
-        if (r.family().equals("mcp") && !target.containsKey("server")) {
-            return "server";
-        }
-        if ((r.family().equals("tool") || r.family().equals("mcp") && (r.action().equals("call") || r.action().equals("prompt")))
-                && !target.containsKey("tool")) {
-            return "tool";
-        }
-        if (r.family().equals("mcp") && r.action().equals("list") && !target.containsKey("tools")) {
-            return "tools";
-        }
-        if (r.family().equals("mcp") && r.action().equals("read")
-                && !(target.get("arguments") instanceof Map<?, ?> a && a.get("uri") instanceof String)) {
-            return "uri";
-        }
-        return null;
     }
 
     /** Fields the vocabulary defines as strings stay strings whatever a rule found (a command line as a list: joined). */
     private static Map<String, Object> strings(Map<String, Object> target) {
         for (Map.Entry<String, Object> e : target.entrySet()) {
-            if (STRING_FIELDS.contains(e.getKey()) && !(e.getValue() instanceof String)) {
+            if (TargetField.of(e.getKey()).filter(f -> f.type() == TargetField.Type.STRING).isPresent() && !(e.getValue() instanceof String)) {
                 e.setValue(Accessors.text(e.getValue()));
             }
         }
         return target;
     }
-
-    static final Set<String> STRING_FIELDS = Set.of("path", "dest", "host", "ip", "transport", "url", "method", "executable", "cwd",
-            "server", "tool");
 
     @Override
     public Object result(int index, Object self, Object result) {
@@ -191,17 +166,16 @@ public final class AgentRuntime implements Handler {
             } catch (RuntimeException e) {
                 return unbuildable(r, e);
             }
-            String missing = missing(r, target);
-            if (missing != null) {
-                return unbuildable(r, new IllegalArgumentException("no " + missing + " could be read from the result"));
-            }
             return ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
         } finally {
             Dispatcher.exit(key);
         }
     }
 
-    /** A target that cannot be built is denied, never sent half-empty: a deny rule on the missing field must not be dodged. */
+    /**
+     * A target that cannot be built (an accessor failed) is denied here: nothing of it could be
+     * read to send. A target built without a field is sent, and the engine denies it.
+     */
     private String[] unbuildable(InterceptRule r, RuntimeException e) {
         String reason = "interception rule " + r.id() + ": " + e.getMessage();
         Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), frames.walk());
@@ -212,6 +186,15 @@ public final class AgentRuntime implements Handler {
         }
         outcomes.report(Outcome.deniedLocally(Reasons.UNBUILDABLE_REQUEST, reason, request));
         return new String[] {"", Reasons.UNBUILDABLE_REQUEST, reason, "-1", r.family() + "/" + r.action() + " (" + r.id() + ")"};
+    }
+
+    /**
+     * The reason code with which the engine refused this agent's session ({@code auth-required},
+     * {@code unknown-agent}, ...), while it does; empty when it accepted it or could not be reached.
+     */
+    public Optional<String> refusal() {
+        SessionRefused r = refused;
+        return r == null ? Optional.empty() : Optional.of(r.code());
     }
 
     /** Connects; returns null on success or the reason it failed. */
@@ -232,7 +215,7 @@ public final class AgentRuntime implements Handler {
             return null;
         } catch (SessionRefused e) {
             // the engine answered, and said no: never excused as "unreachable" (failMode=open does not apply)
-            refused = e.code() + ": " + e.getMessage();
+            refused = e;
             lastError = e.getMessage();
             return lastError;
         } catch (IOException | RuntimeException e) {
@@ -409,9 +392,9 @@ public final class AgentRuntime implements Handler {
                 }
             }
             if (c == null || c.isBroken()) {
-                String r = refused;
+                SessionRefused r = refused;
                 if (r != null) {
-                    return Decision.failure(Reasons.REFUSED, "the engine refused this agent's session: " + r);
+                    return Decision.failure(Reasons.REFUSED, r.getMessage());
                 }
                 return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + options.engine() + " is unreachable: " + lastError);
             }

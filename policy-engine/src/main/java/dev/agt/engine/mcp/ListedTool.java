@@ -21,7 +21,7 @@ import java.util.Map;
 public record ListedTool(String name, String description, String schema) {
     static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    /** The tools of a target already checked by {@code Targets.problem}. */
+    /** The tools of a target already checked by {@code Vocabulary.typeProblem}. */
     public static List<ListedTool> of(Object tools) {
         List<ListedTool> out = new ArrayList<>();
         if (tools instanceof List<?> l) {

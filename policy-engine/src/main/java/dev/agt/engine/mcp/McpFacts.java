@@ -40,7 +40,7 @@ public final class McpFacts {
         return pins;
     }
 
-    /** For a request of family mcp whose target passed {@code Targets.problem}. */
+    /** For a request of family mcp whose target passed {@code Vocabulary.typeProblem} and {@code Vocabulary.incomplete}. */
     public Result establish(Request request) throws ToolPins.Unavailable {
         return switch (request.action()) {
             case "list" -> list(request.target());

@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.protocol.Family;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
@@ -57,7 +58,7 @@ public final class Evaluator {
 
     /** Decides {@code request}; {@code facts} are what the engine established about it (for {@code when:}). */
     public Outcome evaluate(Policy policy, Request request, Agent agent, Set<Fact> facts) {
-        Family family = Family.of(request.family());
+        Family family = Family.of(request.family()).orElse(null);
         if (family == null || !family.actions().contains(request.action())) {
             // not a policy decision but a request outside the vocabulary: never monitored
             return new Outcome(new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,

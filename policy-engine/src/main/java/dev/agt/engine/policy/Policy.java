@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.protocol.Family;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.protocol.Family;
 import dev.agt.config.Keys;
 import dev.agt.config.Node;
 import dev.agt.config.Source;

@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.protocol.Family;
 import dev.agt.config.Source;
 import java.util.List;
 import java.util.Map;

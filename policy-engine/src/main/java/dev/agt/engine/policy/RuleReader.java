@@ -1,5 +1,6 @@
 package dev.agt.engine.policy;
 
+import dev.agt.protocol.Family;
 import dev.agt.config.Node;
 import dev.agt.config.Source;
 import java.util.ArrayList;
@@ -57,11 +58,11 @@ final class RuleReader {
         } else {
             String f = requiredString(m, "family");
             if (f != null) {
-                family = Family.of(f);
+                family = Family.of(f).orElse(null);
                 if (family == null) {
-                    String near = PolicyLoader.nearest(f, Set.of("file", "net", "process", "native", "mcp", "tool"));
+                    String near = PolicyLoader.nearest(f, Set.copyOf(Family.KEYS));
                     fail(famNode.pos(), "unknown family '" + f + "'" + (near != null ? " (did you mean '" + near + "'?)"
-                            : " (families: file, net, process, native, mcp, tool)"));
+                            : " (families: " + String.join(", ", Family.KEYS) + ")"));
                 }
             }
         }
@@ -80,8 +81,9 @@ final class RuleReader {
             for (Node.Scalar a : loader.stringList(e.get("actions"), "actions")) {
                 String act = (String) a.value();
                 if (family != null && !family.actions().contains(act)) {
-                    fail(a.pos(), "family " + family.key() + " has no action '" + act + "' (its actions: "
-                            + String.join(", ", new TreeSet<>(family.actions())) + ")");
+                    String near = PolicyLoader.nearest(act, family.actions());
+                    fail(a.pos(), "family " + family.key() + " has no action '" + act + "'" + (near != null ? " (did you mean '" + near + "'?)"
+                            : " (its actions: " + String.join(", ", new TreeSet<>(family.actions())) + ")"));
                 } else if (!acts.add(act)) {
                     fail(a.pos(), "action '" + act + "' is listed twice");
                 }

@@ -3,7 +3,9 @@ package dev.agt.engine.server;
 import dev.agt.audit.entry.EngineEvent;
 import dev.agt.engine.session.KillSwitch;
 import dev.agt.engine.session.SessionIdentity;
+import dev.agt.protocol.AdminRequest;
 import dev.agt.protocol.Frame;
+import dev.agt.protocol.ProtocolException;
 import dev.agt.protocol.FrameType;
 import dev.agt.protocol.Reasons;
 import java.time.Instant;
@@ -25,30 +27,32 @@ final class AdminCommands {
 
     void handle(Connection c, Frame f) {
         if (!c.unix || !engine.engineUser.equals(c.peerUser)) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "not-permitted",
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.NOT_PERMITTED,
                     "message", "admin requests are taken only over the Unix socket from user " + engine.engineUser)));
             return;
         }
-        switch (f.type()) {
-            case STATUS -> c.send(new Frame(FrameType.STATUS_REPLY, f.id(), engine.status()));
-            case RELOAD -> c.send(new Frame(FrameType.RELOAD_REPLY, f.id(),
-                    Boolean.TRUE.equals(f.body().get("registry")) ? engine.reloadRegistry("admin") : engine.reload("admin")));
-            default -> kill(c, f);
+        AdminRequest request;
+        try {
+            request = AdminRequest.parse(f.type(), f.body());
+        } catch (ProtocolException e) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", e.code(), "message", e.detail()))); // the session goes on
+            return;
+        }
+        if (request instanceof AdminRequest.Reload r) {
+            c.send(new Frame(FrameType.RELOAD_REPLY, f.id(), r.registry() ? engine.reloadRegistry("admin") : engine.reload("admin")));
+        } else if (request instanceof AdminRequest.Switch k) {
+            kill(c, f, k);
+        } else {
+            c.send(new Frame(FrameType.STATUS_REPLY, f.id(), engine.status()));
         }
     }
 
     /** KILL / REVIVE: {@code {agent: NAME|DID}} or {@code {all: true}}; written, then in force, then logged, then answered. */
-    private void kill(Connection c, Frame f) {
-        boolean kill = f.type() == FrameType.KILL;
+    private void kill(Connection c, Frame f, AdminRequest.Switch request) {
+        boolean kill = request.kill();
         FrameType replyType = kill ? FrameType.KILL_REPLY : FrameType.REVIVE_REPLY;
-        Object agent = f.body().get("agent");
-        boolean all = Boolean.TRUE.equals(f.body().get("all"));
-        if (all == (agent != null) || (agent != null && !(agent instanceof String a && (SessionAdmission.AGENT_NAME.matcher(a).matches())))) {
-            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", "bad-request", "message",
-                    (kill ? "KILL" : "REVIVE") + " takes {agent: NAME or DID} or {all: true}, got " + Engine.clip(f.body()))));
-            return;
-        }
-        String target = all ? null : (String) agent;
+        boolean all = request.all();
+        String target = request.agent().orElse(null);
         KillSwitch.State before;
         KillSwitch.State after;
         try {

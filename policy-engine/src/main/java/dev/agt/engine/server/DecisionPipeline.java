@@ -8,10 +8,10 @@ import dev.agt.engine.policy.Agent;
 import dev.agt.engine.policy.Delegated;
 import dev.agt.engine.policy.Evaluator;
 import dev.agt.engine.policy.Fact;
-import dev.agt.engine.policy.Family;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.RateLimiter;
-import dev.agt.engine.policy.Targets;
+import dev.agt.protocol.Family;
+import dev.agt.protocol.Vocabulary;
 import dev.agt.engine.session.KillSwitch;
 import dev.agt.engine.session.SessionIdentity;
 import dev.agt.identity.DelegationToken;
@@ -53,9 +53,9 @@ final class DecisionPipeline {
         Request req;
         try {
             req = Request.fromBody(f.body());
-            String bad = Targets.problem(req.target());
-            if (bad != null) {
-                throw new ProtocolException("bad-request", bad);
+            Optional<String> bad = Vocabulary.typeProblem(req.target());
+            if (bad.isPresent()) {
+                throw new ProtocolException(Reasons.BAD_REQUEST, bad.get());
             }
         } catch (ProtocolException e) {
             engine.protocolError(c, e);
@@ -73,6 +73,8 @@ final class DecisionPipeline {
             o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
         } else if ((o = gate(identity, who, p)) != null) {
             // stopped before the policy: killed, revoked, expired, or the kill switch unreadable
+        } else if ((o = Vocabulary.incomplete(req).map(why -> failure(Reasons.INCOMPLETE_REQUEST, why, p)).orElse(null)) != null) {
+            // lacks a field its rules are written against (and MCP state must not see it either)
         } else {
             try {
                 Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());

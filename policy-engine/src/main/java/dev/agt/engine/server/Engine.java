@@ -20,6 +20,7 @@ import dev.agt.identity.IdentityException;
 import dev.agt.identity.Registry;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.ProtocolException;
+import dev.agt.protocol.Reasons;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -280,7 +281,7 @@ public final class Engine implements AutoCloseable {
             case DECIDE -> decisions.decide(c, f);
             case OUTCOME -> outcomes.outcome(c, f);
             case STATUS, RELOAD, KILL, REVIVE -> admin.handle(c, f);
-            default -> c.refuse(f.id(), "unexpected-frame", "a peer does not send " + f.type());
+            default -> c.refuse(f.id(), Reasons.UNEXPECTED_FRAME, "a peer does not send " + f.type());
         }
     }
 

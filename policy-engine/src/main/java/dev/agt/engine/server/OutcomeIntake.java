@@ -5,7 +5,7 @@ import dev.agt.audit.entry.EntryCodec;
 import dev.agt.audit.entry.MalformedEntryException;
 import dev.agt.audit.entry.OutcomeEntry;
 import dev.agt.audit.entry.OutcomeEvent;
-import dev.agt.engine.policy.Targets;
+import dev.agt.protocol.Vocabulary;
 import dev.agt.engine.session.DecisionOwners;
 import dev.agt.engine.session.SessionIdentity;
 import dev.agt.protocol.Decision;
@@ -65,9 +65,9 @@ final class OutcomeIntake {
         OutcomeDelivery d;
         try {
             d = OutcomeDelivery.fromBody(f.body());
-            String bad = d.outcome().request().map(r -> Targets.problem(r.target())).orElse(null);
-            if (bad != null) {
-                throw new ProtocolException("bad-request", bad);
+            Optional<String> bad = d.outcome().request().flatMap(r -> Vocabulary.typeProblem(r.target()));
+            if (bad.isPresent()) {
+                throw new ProtocolException(Reasons.BAD_REQUEST, bad.get()); // incomplete is fine: the agent reports what it read
             }
         } catch (ProtocolException e) {
             engine.counters.outcomesRefused.increment();

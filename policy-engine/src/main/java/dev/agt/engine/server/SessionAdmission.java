@@ -11,6 +11,9 @@ import dev.agt.identity.DelegationToken;
 import dev.agt.identity.DidKey;
 import dev.agt.identity.IdentityException;
 import dev.agt.protocol.Handshake;
+import dev.agt.protocol.Hello;
+import dev.agt.protocol.Reasons;
+import dev.agt.protocol.ProtocolException;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameType;
 import java.time.Instant;
@@ -19,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The handshake: HELLO (a declared name, or a DID with its delegation chain), the CHALLENGE and
@@ -28,7 +30,6 @@ import java.util.regex.Pattern;
  */
 final class SessionAdmission {
     /** What an agent name may be: it is written to the log and the kill switch, and shown in reports. */
-    static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}");
 
     private final Engine engine;
     /** The nonces this engine issued, so that an AUTH answering another connection's CHALLENGE is told apart as a replay. */
@@ -44,50 +45,35 @@ final class SessionAdmission {
 
     void hello(Connection c, Frame f) {
         if (c.agent() != null || c.pending() != null) {
-            c.refuse(f.id(), "hello-twice", "HELLO was already received on this connection");
+            c.refuse(f.id(), Reasons.HELLO_TWICE, "HELLO was already received on this connection");
             return;
         }
-        Object proto = f.body().get("protocol");
-        Object name = f.body().get("name");
-        Object pid = f.body().get("pid");
-        if (!Long.valueOf(1).equals(proto)) {
-            c.refuse(f.id(), "unsupported-version", "this engine speaks protocol 1, the agent said " + proto);
+        Hello h;
+        try {
+            h = Hello.parse(f.body());
+        } catch (ProtocolException e) {
+            Object name = f.body().get("name"); // for the log entry, when it is a name at all
+            refuseSession(c, f.id(), e.code(), e.detail(), name instanceof String n && Hello.NAME.matcher(n).matches() ? n : null,
+                    f.body().get("pid") instanceof Long pid ? pid : Hello.NO_PID, null, List.of());
             return;
         }
-        if (!(name instanceof String n) || !AGENT_NAME.matcher(n).matches()) {
-            c.refuse(f.id(), "bad-hello", "agent name must be 1-128 letters, digits or _.:@/- (got " + Engine.clip(name) + ")");
-            return;
-        }
-        long declaredPid = pid instanceof Long l ? l : -1;
-        String mode = "monitor".equals(f.body().get("mode")) ? "monitor" : "enforce";
-        Object did = f.body().get("did");
-        Object chain = f.body().get("chain");
-        if (did != null || chain != null) {
-            List<String> links = new ArrayList<>();
-            if (chain != null) {
-                if (!(chain instanceof List<?> l) || l.size() > Handshake.MAX_CHAIN || !l.stream().allMatch(x -> x instanceof String)) {
-                    refuseSession(c, f.id(), "bad-hello", "chain must be a list of at most " + Handshake.MAX_CHAIN + " token strings",
-                            n, declaredPid, null, List.of());
-                    return;
-                }
-                l.forEach(x -> links.add((String) x));
-            }
-            if (!(did instanceof String d)) {
-                refuseSession(c, f.id(), "bad-hello", "a HELLO with a chain must name the presenting did", n, declaredPid, null, links);
-                return;
-            }
+        String n = h.name();
+        long declaredPid = h.pid();
+        String mode = h.mode().key();
+        if (h.did().isPresent()) {
+            String d = h.did().get();
             try {
                 DidKey.check(d);
             } catch (IdentityException e) {
-                refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, links);
+                refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, h.chain());
                 return;
             }
-            Pending p = new Pending(n, declaredPid, mode, d, List.copyOf(links), nonces.issue());
+            Pending p = new Pending(n, declaredPid, mode, d, h.chain(), nonces.issue());
             c.pending(p);
             c.send(new Frame(FrameType.CHALLENGE, f.id(), Map.of("nonce", p.nonce(), "engine", engine.engineId)));
             return;
         }
-        boolean admin = Boolean.TRUE.equals(f.body().get("admin"));
+        boolean admin = h.admin();
         if (!admin && engine.config.auth() == AuthMode.REQUIRED) {
             refuseSession(c, f.id(), Handshake.AUTH_REQUIRED, "this engine requires a proven agent identity (auth: required);"
                     + " start the agent with identity=KEYFILE (see 'agt identity create')", n, declaredPid, null, List.of());
@@ -203,12 +189,12 @@ final class SessionAdmission {
     static SessionIdentity agentSession(Connection c, Frame f, String adminRefusal) {
         SessionIdentity identity = c.identity();
         if (c.agent() == null || identity == null) {
-            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : "hello-required", c.pending() != null
+            c.refuse(f.id(), c.pending() != null ? Handshake.BAD_AUTH : Reasons.HELLO_REQUIRED, c.pending() != null
                     ? "the handshake is not complete: answer the CHALLENGE with AUTH first" : "the first frame on a connection must be HELLO");
             return null;
         }
         if (c.adminOnly()) {
-            c.refuse(f.id(), "admin-session", adminRefusal);
+            c.refuse(f.id(), Reasons.ADMIN_SESSION, adminRefusal);
             return null;
         }
         return identity;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agt.engine.policy.Fact;
-import dev.agt.engine.policy.Targets;
+import dev.agt.protocol.Vocabulary;
 import dev.agt.protocol.Request;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +44,7 @@ class McpFactsTest {
         Map<String, Object> target = new LinkedHashMap<>();
         target.put("server", SERVER);
         target.put("tools", new ArrayList<>(tools));
-        assertEquals(null, Targets.problem(target));
+        assertEquals(java.util.Optional.empty(), Vocabulary.typeProblem(target));
         return Request.of("mcp", "list", target);
     }
 

@@ -202,6 +202,32 @@ class EngineTest {
     }
 
     @Test
+    void aBadHelloIsRefusedAndLoggedAndABadAdminBodyRefusedWhileTheSessionGoesOn() throws Exception {
+        start(POLICY, false, null);
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+            Frame reply = IdentityEngineTest.exchange(ch, new Frame(FrameType.HELLO, 1, Map.of("protocol", 1L, "name", "sloppy", "mode", "watch")));
+            assertEquals(FrameType.ERROR, reply.type());
+            assertEquals(Reasons.BAD_HELLO, reply.body().get("code"));
+            assertEquals("mode must be 'enforce' or 'monitor'", reply.body().get("message"));
+            assertEquals(null, FrameCodec.read(ch, Limits.DEFAULT), "the engine closes a refused session");
+        }
+        JsonNode refused = auditLines().stream().filter(n -> "session-refused".equals(n.path("event").asText())).findFirst().orElseThrow();
+        assertEquals(Reasons.BAD_HELLO, refused.path("code").asText());
+        assertEquals("sloppy", refused.path("name").asText(), "the declared name, for whoever reads the log");
+
+        try (EngineClient admin = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), "agt-cli",
+                Map.of("admin", true), 5000)) {
+            Frame bad = admin.call(FrameType.KILL, Map.of("agent", "research", "all", true)).get(5, TimeUnit.SECONDS);
+            assertEquals(FrameType.ERROR, bad.type());
+            assertEquals(Reasons.BAD_REQUEST, bad.body().get("code"));
+            assertTrue(String.valueOf(bad.body().get("message")).startsWith("KILL takes {agent: NAME or DID} or {all: true}"), bad.body().toString());
+            assertTrue(auditLines().stream().noneMatch(n -> "kill".equals(n.path("event").asText())), "nothing was killed");
+            assertEquals(FrameType.STATUS_REPLY, admin.call(FrameType.STATUS, Map.of()).get(5, TimeUnit.SECONDS).type(), "the session goes on");
+        }
+        assertTrue(client("good").decide(read("/work/a"), 5000).allowed());
+    }
+
+    @Test
     void garbageFromSomeConnectionsNeverDisturbsOthers() throws Exception {
         start(POLICY, false, null);
         EngineClient good = client("good");

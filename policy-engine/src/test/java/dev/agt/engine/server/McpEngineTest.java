@@ -186,10 +186,43 @@ class McpEngineTest {
         assertFalse(d.allowed());
         assertEquals(Reasons.REFUSED, d.code());
         assertTrue(d.reason().contains("target field 'tools' entry 0 field 'schema' must be a string"), d.reason());
-        EngineClient c2 = client();
-        Decision noServer = c2.decide(Request.of("mcp", "list", Map.of("tools", List.of(Map.of("name", "x")))), 5000);
-        assertEquals(Reasons.REFUSED, noServer.code());
-        assertTrue(noServer.reason().contains("needs 'server'"), noServer.reason());
         assertTrue(EngineTest.auditLines(dir).stream().noneMatch(n -> n.get("type").asText().equals("decision")), "nothing was decided");
+    }
+
+    /**
+     * A request without a field its family/action requires is denied before the policy and the
+     * tool pins see it, and logged like any decision with its code: here a tool call without its
+     * tool, which the allow on every tool would let through past the deny on one tool, and a tool
+     * list without its server, which could not be pinned to anything.
+     */
+    @Test
+    void anIncompleteRequestIsDeniedAndLoggedWithItsCode() throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), POLICY
+                + "  - {id: any-tool, effect: allow, family: tool}\n"
+                + "  - {id: no-shell, effect: deny, family: tool, tools: [shell]}\n");
+        engine = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
+                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(logBytes, true));
+        engine.start();
+        EngineClient c = client();
+        assertFalse(c.decide(Request.of("tool", "call", Map.of("tool", "shell")), 5000).allowed(), "the deny the incomplete call would dodge");
+        assertTrue(c.decide(Request.of("tool", "call", Map.of("tool", "search")), 5000).allowed());
+
+        Decision d = c.decide(Request.of("tool", "call", Map.of("arguments", Map.of("cmd", "rm -rf /"))), 5000);
+        assertFalse(d.allowed(), d.toString());
+        assertEquals(Reasons.INCOMPLETE_REQUEST, d.code());
+        assertEquals("", d.rule(), "no rule decided it");
+        assertTrue(d.reason().startsWith("tool/call needs tool in its target"), d.reason());
+        JsonNode e = entry(d);
+        assertEquals("deny", e.at("/decision/effect").asText());
+        assertEquals(Reasons.INCOMPLETE_REQUEST, e.at("/decision/code").asText());
+        assertEquals("rm -rf /", e.at("/request/target/arguments/cmd").asText(), "the log has what the agent could read");
+        assertEquals("mcp-agent", e.at("/agent/name").asText());
+
+        Decision noServer = c.decide(Request.of("mcp", "list", Map.of("tools", List.of(Map.of("name", "x")))), 5000);
+        assertEquals(Reasons.INCOMPLETE_REQUEST, noServer.code());
+        assertTrue(noServer.reason().startsWith("mcp/list needs server in its target"), noServer.reason());
+        assertTrue(entry(noServer).at("/mcp").isMissingNode(), "the tool pins never saw it");
+        assertFalse(c.isBroken(), "an incomplete request is decided, not a protocol error: the session goes on");
+        assertTrue(c.decide(Request.of("file", "read", Map.of("path", "/work/a")), 5000).allowed());
     }
 }

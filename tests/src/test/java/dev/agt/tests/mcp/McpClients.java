@@ -121,6 +121,7 @@ public final class McpClients {
         step("inhouse.lookup", () -> InHouseTools.invoke("lookup", Map.of("key", "build-status")));
         step("inhouse.deploy", () -> InHouseTools.invoke("deploy", Map.of("env", "production")));
         step("inhouse.peek.monitored", () -> InHouseTools.peek("the build logs"));
+        step("inhouse.dispatch.incomplete", () -> InHouseTools.dispatch(Map.of("tool", "lookup", "arguments", Map.of("key", "ci-secrets"))));
         System.out.println("MCP CLIENTS DONE");
         System.exit(0); // stdio transports may leave non-daemon threads behind
     }
