@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a message elsewhere. While the log cannot be written every call is denied
  * {@code audit-unavailable}; once space is back, calls are allowed again and the log verifies.
  */
-class DiskFullTest {
+class DiskFullIT {
     @TempDir
     Path dir;
     Path mount;
@@ -58,7 +58,7 @@ class DiskFullTest {
     void aFullDiskDeniesEveryCallAndServiceResumesWhenSpaceReturns() throws Exception {
         Path m = Files.createDirectories(dir.resolve("small-disk"));
         int rc = run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", m.toString());
-        assumeTrue(rc == 0, "DiskFullTest skipped: mounting a tmpfs needs root (mount exited " + rc + ")");
+        assumeTrue(rc == 0, "DiskFullIT skipped: mounting a tmpfs needs root (mount exited " + rc + ")");
         mount = m;
         Files.writeString(dir.resolve("policy.yaml"), "version: 1\nrules:\n  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n");
         NoteKeys.Signer key = NoteKeys.generate("disk-test");
