@@ -19,6 +19,7 @@ import dev.agt.protocol.Request;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -95,11 +96,7 @@ class OutcomeIT {
             assertTrue(other.decide(Request.of("file", "read", Map.of("path", "/srv/work/a")), 5000).allowed(), "its session goes on");
 
             stop(e); // the engine goes away with the worker still running
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!worker.isBroken() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertTrue(worker.isBroken());
+            Await.until("the worker's connection to see the engine gone", Duration.ofSeconds(10), worker::isBroken, b -> b);
         }
         spool.report(Outcome.overridden(launchSeq, Reasons.SANDBOX_REQUIRED, "retried the launch around ProcessBuilder"));
         spool.report(Outcome.passedFailOpen(Reasons.ENGINE_UNREACHABLE, "fail-open while the engine was down", API));
