@@ -16,6 +16,7 @@ import java.nio.channels.SocketChannel;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -149,7 +150,9 @@ class EngineProcessIT {
                         }
                     });
                 }
-                Thread.sleep(300 + rnd.nextInt(1200));
+                // killed after a random number of answers (not a random time): certain to be under load, whatever the machine's speed
+                int killAt = got.size() + 100 + rnd.nextInt(3000);
+                Await.until("the engine to answer " + killAt + " calls in all", Duration.ofSeconds(60), got::size, n -> n >= killAt);
                 e.process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush, no final checkpoint
                 e.process.waitFor(30, TimeUnit.SECONDS);
                 stop.set(true);

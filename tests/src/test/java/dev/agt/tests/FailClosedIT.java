@@ -15,6 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,12 @@ class FailClosedIT {
         return out;
     }
 
+    /** Waits, bounded, until the ticker has printed {@code n} ticks {@code outcome} in all. */
+    void awaitTicks(String outcome, int n, String when) throws Exception {
+        Await.until(n + " ticks " + outcome + " " + when, Duration.ofSeconds(30), this::ticks,
+                ticks -> ticks.stream().filter(outcome::equals).count() >= n);
+    }
+
     Agt.EngineProcess engine() throws Exception {
         Files.writeString(root.resolve("policy.yaml"), "version: 1\ninclude: [jvm-runtime]\nrules:\n"
                 + "  - {id: work, effect: allow, family: file, paths: [\"" + root + "/work/**\"]}\n");
@@ -61,11 +68,11 @@ class FailClosedIT {
         Process t;
         try (Agt.EngineProcess first = engine()) {
             t = ticker(root.resolve("e.sock"), 9, ",timeoutMs=500");
-            Thread.sleep(2500);
+            awaitTicks("OK", 3, "while the engine runs");
             first.process.destroyForcibly();
             first.process.waitFor(30, TimeUnit.SECONDS);
         }
-        Thread.sleep(2500);
+        awaitTicks("DENIED engine-unreachable", 3, "once the engine is gone");
         try (Agt.EngineProcess second = engine()) {
             assertTrue(t.waitFor(60, TimeUnit.SECONDS));
             second.terminate();

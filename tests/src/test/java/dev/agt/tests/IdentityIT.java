@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -120,10 +121,8 @@ class IdentityIT {
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             Thread t = new Thread(() -> r.lines().forEach(lines::add));
             t.start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (lines.stream().filter(l -> l.equals("TICK OK")).count() < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            Await.until("three allowed ticks before the kill", Duration.ofSeconds(30), () -> List.copyOf(lines),
+                    l -> l.stream().filter("TICK OK"::equals).count() >= 3);
             Agt.Result kill = Agt.run(root, "kill", "research", "--socket", engineDir.resolve("e.sock").toString());
             assertEquals(0, kill.exit(), kill.toString());
             int killedAt = lines.size();

@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +86,20 @@ class SandboxIT {
         }
     }
 
+    /**
+     * What the loopback server has read from every connection made before now. It accepts one
+     * connection at a time in arrival order, so once a sentinel connected now has been read, all
+     * earlier ones have been: a positive witness, where a pause would only hope.
+     */
+    List<String> receivedSoFar() throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+            s.getOutputStream().write("sentinel".getBytes(StandardCharsets.US_ASCII));
+        }
+        Await.until("the loopback server to read a sentinel connection", Duration.ofSeconds(10), () -> received.contains("sentinel"), b -> b);
+        received.remove("sentinel");
+        return List.copyOf(received);
+    }
+
     Agt.EngineProcess engine() throws Exception {
         Agt.EngineProcess e = new Agt.EngineProcess(engineDir, "--policy", "policy.yaml", "--socket", engineDir.resolve("e.sock").toString(),
                 "--audit-dir", engineDir.resolve("audit").toString());
@@ -145,8 +160,8 @@ class SandboxIT {
             assertFalse(Files.exists(engineDir.resolve("audit/log/forged.jsonl")), "native code wrote into the audit log");
             assertFalse(Files.exists(Path.of("/usr/agt-probe.txt")));
             assertEquals("native", Files.readString(ws.resolve("inside.txt")));
-            Thread.sleep(300);
-            assertTrue(received.isEmpty(), "the loopback server was reached from the sandbox: " + received);
+            List<String> reached = receivedSoFar();
+            assertTrue(reached.isEmpty(), "the loopback server was reached from the sandbox: " + reached);
 
             // the same probe outside the sandbox: the agent alone cannot stop native code (why the sandbox exists)
             List<String> bare = new ArrayList<>(List.of(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + engineDir.resolve("e.sock")
@@ -214,8 +229,8 @@ class SandboxIT {
             assertFalse(r.get(escape).startsWith("0") || r.get(escape).contains("engine-side secret"), escape + ": " + out);
         }
         assertFalse(r.get("network").startsWith("0"), "the sandboxed shell reached the network: " + out);
-        Thread.sleep(300);
-        assertTrue(received.isEmpty(), "the loopback server was reached: " + received);
+        List<String> reached = receivedSoFar();
+        assertTrue(reached.isEmpty(), "the loopback server was reached: " + reached);
         assertTrue(r.get("bare-touch").startsWith("0"), "an allowed bare process still works: " + out);
         assertTrue(Files.exists(ws.resolve("bare-marker")));
         assertTrue(out.contains("agt: launching /usr/bin/dash inside sandbox strict") || out.contains("inside sandbox strict"), out);

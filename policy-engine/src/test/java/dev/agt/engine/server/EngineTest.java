@@ -1,5 +1,6 @@
 package dev.agt.engine.server;
 
+import static dev.agt.engine.server.EngineFixture.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -7,10 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.agt.audit.AuditSink;
 import dev.agt.audit.FsyncPolicy;
-import dev.agt.audit.log.LogFiles;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
@@ -40,68 +38,29 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The engine in this JVM, on real Unix sockets, with real clients. */
 class EngineTest {
-    static final ObjectMapper JSON = new ObjectMapper();
     static final String POLICY = "version: 1\nrules:\n"
             + "  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n"
             + "  - {id: secrets, effect: deny, family: file, paths: [\"**/.env\"]}\n";
 
-    @TempDir
-    Path dir;
-    Engine engine;
-    final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-    final List<EngineClient> clients = new ArrayList<>();
+    @RegisterExtension
+    final EngineFixture f = new EngineFixture();
 
     Engine start(String policy, boolean watch, Engine.SinkFactory sinks) throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), policy);
-        EngineConfig cfg = new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
-                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, watch);
-        engine = sinks == null ? new Engine(cfg, new PrintStream(logBytes, true)) : new Engine(cfg, new PrintStream(logBytes, true), sinks);
-        engine.start();
-        return engine;
-    }
-
-    EngineClient client(String name) throws IOException {
-        EngineClient c = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), name, Map.of(), 5000);
-        clients.add(c);
-        return c;
-    }
-
-    static Request read(String path) {
-        return Request.of("file", "read", Map.of("path", path));
-    }
-
-    List<JsonNode> auditLines() throws IOException {
-        return auditLines(dir);
-    }
-
-    static List<JsonNode> auditLines(Path dir) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (Path seg : LogFiles.segments(dir.resolve("audit"))) {
-            for (String l : Files.readAllLines(seg)) {
-                out.add(JSON.readTree(l));
-            }
-        }
-        return out;
-    }
-
-    @AfterEach
-    void stop() {
-        clients.forEach(EngineClient::close);
-        if (engine != null) {
-            engine.close();
-        }
+        f.writePolicy(policy);
+        EngineConfig cfg = new EngineConfig(f.policyFile(), Map.of(), f.socket(), null, null, f.audit(), FsyncPolicy.INTERVAL, 0, watch);
+        return f.start(cfg, sinks);
     }
 
     @Test
     void everyDecisionIsInTheLogUnderTheSequenceNumberTheAgentGot() throws Exception {
         start(POLICY, false, null);
-        EngineClient c = client("agent-1");
+        EngineClient c = f.client("agent-1");
         Decision allow = c.decide(read("/work/a.txt"), 5000);
         Decision deny = c.decide(read("/work/.env"), 5000);
         Decision dflt = c.decide(read("/etc/shadow"), 5000);
@@ -109,9 +68,9 @@ class EngineTest {
         assertEquals("work", allow.rule());
         assertEquals("secrets", deny.rule());
         assertEquals(Reasons.DEFAULT_DENY, dflt.rule());
-        assertEquals(engine.policy().version(), allow.policyVersion());
+        assertEquals(f.engine().policy().version(), allow.policyVersion());
         Map<Long, JsonNode> bySeq = new HashMap<>();
-        for (JsonNode n : auditLines()) {
+        for (JsonNode n : f.auditLines()) {
             bySeq.put(n.get("seq").asLong(), n);
         }
         for (Decision d : List.of(allow, deny, dflt)) {
@@ -131,7 +90,7 @@ class EngineTest {
     @Test
     void manyThreadsShareOneConnectionAndEachGetsItsOwnAnswer() throws Exception {
         start(POLICY, false, null);
-        EngineClient c = client("pipelined");
+        EngineClient c = f.client("pipelined");
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<Integer>> results = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
@@ -149,21 +108,20 @@ class EngineTest {
             }));
         }
         int total = 0;
-        for (Future<Integer> f : results) {
-            total += f.get(60, TimeUnit.SECONDS);
+        for (Future<Integer> result : results) {
+            total += result.get(60, TimeUnit.SECONDS);
         }
         pool.shutdown();
         assertEquals(3200, total);
-        long decisions = auditLines().stream().filter(n -> n.get("type").asText().equals("decision")).count();
-        assertEquals(3200, decisions);
+        assertEquals(3200, f.decisions().size());
     }
 
     @Test
     void socketIsOwnerOnly() throws Exception {
         start(POLICY, false, null);
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("engine.sock"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.socket())));
         // no staging directory is left behind
-        try (var s = Files.list(dir)) {
+        try (var s = Files.list(f.dir())) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".agt-bind-")));
         }
     }
@@ -171,31 +129,31 @@ class EngineTest {
     @Test
     void aSecondEngineOnTheSameSocketIsRefusedAndAStaleSocketIsReplaced() throws Exception {
         start(POLICY, false, null);
-        EngineConfig cfg = new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
-                dir.resolve("audit2"), FsyncPolicy.INTERVAL, 0, false);
+        EngineConfig cfg = new EngineConfig(f.policyFile(), Map.of(), f.socket(), null, null,
+                f.file("audit2"), FsyncPolicy.INTERVAL, 0, false);
         Engine second = new Engine(cfg, new PrintStream(new ByteArrayOutputStream()));
         IOException e = assertThrows(IOException.class, second::start);
         assertTrue(e.getMessage().contains("already listening"), e.getMessage());
         second.close();
-        assertFalse(Files.exists(dir.resolve("audit2")) || Files.exists(dir.resolve("audit2.key")),
+        assertFalse(Files.exists(f.file("audit2")) || Files.exists(f.file("audit2.key")),
                 "a refused engine creates no log and no key");
-        assertTrue(client("still-served").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
+        assertTrue(f.client("still-served").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
 
         // a second engine on the same audit directory (another socket) is refused before it writes
-        long before = Files.size(Files.list(dir.resolve("audit/log")).findFirst().orElseThrow());
-        Engine sameLog = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("other.sock"), null, null,
-                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
+        long before = Files.size(Files.list(f.audit().resolve("log")).findFirst().orElseThrow());
+        Engine sameLog = new Engine(new EngineConfig(f.policyFile(), Map.of(), f.file("other.sock"), null, null,
+                f.audit(), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
         IOException locked = assertThrows(IOException.class, sameLog::start);
         assertTrue(locked.getMessage().contains("another engine is using the audit directory"), locked.getMessage());
         sameLog.close();
-        assertEquals(before, Files.size(Files.list(dir.resolve("audit/log")).findFirst().orElseThrow()), "the refused engine wrote nothing");
-        assertTrue(client("still-served-2").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
+        assertEquals(before, Files.size(Files.list(f.audit().resolve("log")).findFirst().orElseThrow()), "the refused engine wrote nothing");
+        assertTrue(f.client("still-served-2").decide(read("/work/x"), 5000).allowed(), "the first engine keeps serving");
 
         // a regular file in the way is never deleted
-        Path file = dir.resolve("not-a-socket");
+        Path file = f.file("not-a-socket");
         Files.writeString(file, "keep me");
-        Engine third = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), file, null, null,
-                dir.resolve("audit3"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
+        Engine third = new Engine(new EngineConfig(f.policyFile(), Map.of(), file, null, null,
+                f.file("audit3"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
         assertThrows(IOException.class, third::start);
         third.close();
         assertEquals("keep me", Files.readString(file));
@@ -204,36 +162,36 @@ class EngineTest {
     @Test
     void aBadHelloIsRefusedAndLoggedAndABadAdminBodyRefusedWhileTheSessionGoesOn() throws Exception {
         start(POLICY, false, null);
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             Frame reply = IdentityEngineTest.exchange(ch, new Frame(FrameType.HELLO, 1, Map.of("protocol", 1L, "name", "sloppy", "mode", "watch")));
             assertEquals(FrameType.ERROR, reply.type());
             assertEquals(Reasons.BAD_HELLO, reply.body().get("code"));
             assertEquals("mode must be 'enforce' or 'monitor'", reply.body().get("message"));
             assertEquals(null, FrameCodec.read(ch, Limits.DEFAULT), "the engine closes a refused session");
         }
-        JsonNode refused = auditLines().stream().filter(n -> "session-refused".equals(n.path("event").asText())).findFirst().orElseThrow();
+        JsonNode refused = f.auditLines().stream().filter(n -> "session-refused".equals(n.path("event").asText())).findFirst().orElseThrow();
         assertEquals(Reasons.BAD_HELLO, refused.path("code").asText());
         assertEquals("sloppy", refused.path("name").asText(), "the declared name, for whoever reads the log");
 
-        try (EngineClient admin = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), "agt-cli",
-                Map.of("admin", true), 5000)) {
+        {
+            EngineClient admin = f.admin();
             Frame bad = admin.call(FrameType.KILL, Map.of("agent", "research", "all", true)).get(5, TimeUnit.SECONDS);
             assertEquals(FrameType.ERROR, bad.type());
             assertEquals(Reasons.BAD_REQUEST, bad.body().get("code"));
             assertTrue(String.valueOf(bad.body().get("message")).startsWith("KILL takes {agent: NAME or DID} or {all: true}"), bad.body().toString());
-            assertTrue(auditLines().stream().noneMatch(n -> "kill".equals(n.path("event").asText())), "nothing was killed");
+            assertTrue(f.auditLines().stream().noneMatch(n -> "kill".equals(n.path("event").asText())), "nothing was killed");
             assertEquals(FrameType.STATUS_REPLY, admin.call(FrameType.STATUS, Map.of()).get(5, TimeUnit.SECONDS).type(), "the session goes on");
         }
-        assertTrue(client("good").decide(read("/work/a"), 5000).allowed());
+        assertTrue(f.client("good").decide(read("/work/a"), 5000).allowed());
     }
 
     @Test
     void garbageFromSomeConnectionsNeverDisturbsOthers() throws Exception {
         start(POLICY, false, null);
-        EngineClient good = client("good");
+        EngineClient good = f.client("good");
         assertTrue(good.decide(read("/work/1"), 5000).allowed());
         Random rnd = new Random(42);
-        Path sock = dir.resolve("engine.sock");
+        Path sock = f.socket();
         byte[] hello = FrameCodec.encode(new Frame(FrameType.HELLO, 1, Map.of("protocol", 1L, "name", "fuzz", "pid", 1L)), Limits.DEFAULT).array();
         byte[] decide = FrameCodec.encode(new Frame(FrameType.DECIDE, 2, read("/work/x").toBody()), Limits.DEFAULT).array();
         for (int i = 0; i < 300; i++) {
@@ -266,36 +224,32 @@ class EngineTest {
         }
         assertTrue(good.decide(read("/work/after"), 5000).allowed());
         assertFalse(good.decide(read("/etc/passwd"), 5000).allowed());
-        waitFor(() -> (Long) engine.status().get("protocol_errors"), n -> n >= 100);
+        EngineFixture.waitFor("at least 100 protocol errors counted", () -> (Long) f.engine().status().get("protocol_errors"), n -> n >= 100);
     }
 
     @Test
     void illTypedTargetFieldsAreRefusedNotDecided() throws Exception {
         start(POLICY + "  - {id: ssh, effect: deny, family: net, ports: [22]}\n  - {id: net, effect: allow, family: net}\n", false, null);
-        EngineClient c = client("typed");
+        EngineClient c = f.client("typed");
         assertFalse(c.decide(Request.of("net", "connect", Map.of("host", "h", "port", 22L)), 5000).allowed());
         // "22" as a string would slip past the deny on port 22 and be allowed by 'net'
         Decision d = c.decide(Request.of("net", "connect", Map.of("host", "h", "port", "22")), 5000);
         assertFalse(d.allowed());
         assertEquals(Reasons.REFUSED, d.code(), "the engine refuses the frame and closes: " + d);
         assertTrue(d.reason().contains("target field 'port' must be an integer"), d.reason());
-        assertTrue(logBytes.toString().contains("target field 'port' must be an integer"), logBytes.toString());
-    }
-
-    JsonNode entry(Decision d) throws IOException {
-        return auditLines().stream().filter(n -> n.get("seq").asLong() == d.auditSeq()).findFirst().orElseThrow();
+        assertTrue(f.output().contains("target field 'port' must be an integer"), f.output());
     }
 
     @Test
     void monitorModeFromAPolicyRuleOrFromTheAgentIsRecordedTheSameWay() throws Exception {
         start(POLICY + "  - {id: scratch, effect: deny, family: file, paths: [\"/work/tmp/**\"], mode: monitor, reason: scratch is going away}\n",
                 false, null);
-        EngineClient c = client("enforcing");
+        EngineClient c = f.client("enforcing");
         Decision watched = c.decide(read("/work/tmp/x"), 5000);
         assertTrue(watched.allowed(), watched.toString());
         assertEquals("scratch", watched.rule());
         assertEquals(Reasons.MONITORED, watched.code());
-        JsonNode e = entry(watched);
+        JsonNode e = f.entry(watched);
         assertEquals("allow", e.at("/decision/effect").asText());
         assertEquals(Reasons.MONITORED, e.at("/decision/code").asText());
         assertEquals("rule", e.at("/decision/monitor/by").asText());
@@ -308,22 +262,20 @@ class EngineTest {
         Decision both = c.decide(read("/work/tmp/.env"), 5000);
         assertFalse(both.allowed(), "the monitor rule matches too, but never hides an enforced deny");
         assertEquals("secrets", both.rule());
-        assertTrue(entry(both).at("/decision/monitor").isMissingNode());
-        assertTrue(entry(c.decide(read("/work/a"), 5000)).at("/decision/monitor").isMissingNode());
+        assertTrue(f.entry(both).at("/decision/monitor").isMissingNode());
+        assertTrue(f.entry(c.decide(read("/work/a"), 5000)).at("/decision/monitor").isMissingNode());
 
         // an agent that declared monitor mode gets the denial and lets the call through itself
-        EngineClient m = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), "observer",
-                Map.of("mode", "monitor"), 5000);
-        clients.add(m);
+        EngineClient m = f.client("observer", Map.of("mode", "monitor"));
         Decision d = m.decide(read("/etc/shadow"), 5000);
         assertFalse(d.allowed());
-        JsonNode a = entry(d);
+        JsonNode a = f.entry(d);
         assertEquals("deny", a.at("/decision/effect").asText());
         assertEquals("agent", a.at("/decision/monitor/by").asText());
         assertEquals(Reasons.DEFAULT_DENY, a.at("/decision/monitor/rule").asText());
         assertEquals(Reasons.DEFAULT_DENY, a.at("/decision/monitor/code").asText());
         assertEquals("monitor", a.at("/agent/mode").asText());
-        assertTrue(entry(m.decide(read("/work/a"), 5000)).at("/decision/monitor").isMissingNode(), "an allow has nothing to monitor");
+        assertTrue(f.entry(m.decide(read("/work/a"), 5000)).at("/decision/monitor").isMissingNode(), "an allow has nothing to monitor");
     }
 
     @Test
@@ -331,15 +283,15 @@ class EngineTest {
         AtomicBoolean failing = new AtomicBoolean(false);
         start("version: 1\nmode: monitor\nrules:\n  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n"
                 + "  - {id: secrets, effect: deny, family: file, paths: [\"**/.env\"], mode: enforce}\n", false,
-                cfg -> new FailingSink(Engine.openLog(cfg), failing));
-        assertTrue(engine.readyLine().endsWith(" mode=monitor"), engine.readyLine());
-        assertEquals("monitor", auditLines().stream().filter(n -> "engine-start".equals(n.path("event").asText())).findFirst()
+                EngineFixture.failingWhile(failing));
+        assertTrue(f.engine().readyLine().endsWith(" mode=monitor"), f.engine().readyLine());
+        assertEquals("monitor", f.auditLines().stream().filter(n -> "engine-start".equals(n.path("event").asText())).findFirst()
                 .orElseThrow().at("/policy_mode").asText());
-        EngineClient c = client("rolling-out");
+        EngineClient c = f.client("rolling-out");
         Decision dflt = c.decide(read("/etc/shadow"), 5000);
         assertTrue(dflt.allowed());
         assertEquals(Reasons.DEFAULT_DENY, dflt.rule());
-        JsonNode e = entry(dflt);
+        JsonNode e = f.entry(dflt);
         assertEquals("policy", e.at("/decision/monitor/by").asText());
         assertEquals(Reasons.DEFAULT_DENY, e.at("/decision/monitor/code").asText());
         assertEquals("monitor", e.at("/policy_mode").asText());
@@ -360,39 +312,39 @@ class EngineTest {
     @Test
     void decideBeforeHelloIsRefusedAndTheConnectionClosed() throws Exception {
         start(POLICY, false, null);
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             ch.write(FrameCodec.encode(new Frame(FrameType.DECIDE, 9, read("/work/x").toBody()), Limits.DEFAULT));
-            Frame f = FrameCodec.read(ch, Limits.DEFAULT);
-            assertEquals(FrameType.ERROR, f.type());
-            assertEquals("hello-required", f.body().get("code"));
+            Frame reply = FrameCodec.read(ch, Limits.DEFAULT);
+            assertEquals(FrameType.ERROR, reply.type());
+            assertEquals("hello-required", reply.body().get("code"));
             assertEquals(null, FrameCodec.read(ch, Limits.DEFAULT), "the engine closes the connection");
         }
-        List<JsonNode> log = auditLines();
-        assertTrue(log.stream().noneMatch(n -> n.get("type").asText().equals("decision")), "nothing was decided");
+        assertTrue(f.decisions().isEmpty(), "nothing was decided");
     }
 
     @Test
     void anInvalidReloadKeepsTheLastGoodPolicyAndIsLogged() throws Exception {
         start(POLICY, true, null);
-        EngineClient c = client("reloads");
-        String v1 = engine.policy().version();
+        EngineClient c = f.client("reloads");
+        String v1 = f.engine().policy().version();
         assertFalse(c.decide(read("/data/x"), 5000).allowed());
 
-        Files.writeString(dir.resolve("policy.yaml"), POLICY + "  - {id: data, effect: allow, family: file, paths: [\"/data/**\"]}\n");
-        Decision after = waitFor(() -> c.decide(read("/data/x"), 5000), Decision::allowed);
+        f.writePolicy(POLICY + "  - {id: data, effect: allow, family: file, paths: [\"/data/**\"]}\n");
+        Decision after = EngineFixture.waitFor("the watched policy file reloaded: /data/x allowed", () -> c.decide(read("/data/x"), 5000),
+                Decision::allowed);
         assertEquals("data", after.rule());
-        String v2 = engine.policy().version();
+        String v2 = f.engine().policy().version();
         assertFalse(v1.equals(v2));
 
-        Files.writeString(dir.resolve("policy.yaml"), "version: 1\nrules:\n  - {id: broken, effect: alow, family: file}\n");
-        waitFor(() -> engine.status().get("reloads_rejected"), n -> (Long) n >= 1);
-        assertEquals(v2, engine.policy().version(), "the last good policy stays in force");
+        f.writePolicy("version: 1\nrules:\n  - {id: broken, effect: alow, family: file}\n");
+        EngineFixture.waitFor("the broken policy file rejected", () -> f.engine().status().get("reloads_rejected"), n -> (Long) n >= 1);
+        assertEquals(v2, f.engine().policy().version(), "the last good policy stays in force");
         assertTrue(c.decide(read("/data/x"), 5000).allowed());
-        Map<String, Object> r = engine.reload("admin");
+        Map<String, Object> r = f.engine().reload("admin");
         assertEquals("rejected", r.get("result"));
         assertTrue(r.get("problems").toString().contains("policy.yaml:3:26: effect must be 'allow' or 'deny'"), r.toString());
 
-        List<String> events = auditLines().stream().filter(n -> n.has("event")).map(n -> n.get("event").asText()).toList();
+        List<String> events = f.auditLines().stream().filter(n -> n.has("event")).map(n -> n.get("event").asText()).toList();
         assertTrue(events.contains("policy-loaded"), events.toString());
         assertTrue(events.contains("policy-rejected"), events.toString());
     }
@@ -400,8 +352,8 @@ class EngineTest {
     @Test
     void whenTheLogCannotBeWrittenEveryCallIsDeniedAndServiceResumesAfterwards() throws Exception {
         AtomicBoolean failing = new AtomicBoolean(false);
-        start(POLICY, false, cfg -> new FailingSink(Engine.openLog(cfg), failing));
-        EngineClient c = client("disk-full");
+        start(POLICY, false, EngineFixture.failingWhile(failing));
+        EngineClient c = f.client("disk-full");
         assertTrue(c.decide(read("/work/a"), 5000).allowed());
         failing.set(true);
         Decision d = c.decide(read("/work/a"), 5000);
@@ -411,22 +363,23 @@ class EngineTest {
         failing.set(false);
         Decision again = c.decide(read("/work/a"), 5000);
         assertTrue(again.allowed());
-        long decisions = auditLines().stream().filter(n -> n.get("type").asText().equals("decision")).count();
-        assertEquals(2, decisions, "the unlogged decision was not granted, the two logged ones were");
+        assertEquals(2, f.decisions().size(), "the unlogged decision was not granted, the two logged ones were");
     }
 
     @Test
     void shutdownAnswersAndLogsEveryRequestInFlight() throws Exception {
         start(POLICY, false, null);
-        EngineClient c = client("drain");
+        EngineClient c = f.client("drain");
         ExecutorService pool = Executors.newFixedThreadPool(4);
         List<Future<List<Decision>>> fs = new ArrayList<>();
+        AtomicInteger answered = new AtomicInteger();
         for (int t = 0; t < 4; t++) {
             fs.add(pool.submit(() -> {
                 List<Decision> got = new ArrayList<>();
                 for (int i = 0; i < 2000; i++) {
                     Decision d = c.decide(read("/work/" + i), 5000);
                     got.add(d);
+                    answered.incrementAndGet();
                     if (d.code().equals(Reasons.ENGINE_UNREACHABLE)) {
                         break;
                     }
@@ -434,14 +387,15 @@ class EngineTest {
                 return got;
             }));
         }
-        Thread.sleep(100);
-        engine.close();
+        // stop while the threads are busy: they have had answers, and have thousands more to ask
+        EngineFixture.waitFor("the four threads answered 100 times", answered::get, n -> n >= 100);
+        f.stopEngine();
         List<Decision> all = new ArrayList<>();
-        for (Future<List<Decision>> f : fs) {
-            all.addAll(f.get(60, TimeUnit.SECONDS));
+        for (Future<List<Decision>> thread : fs) {
+            all.addAll(thread.get(60, TimeUnit.SECONDS));
         }
         pool.shutdown();
-        List<JsonNode> log = auditLines();
+        List<JsonNode> log = f.auditLines();
         java.util.Set<Long> logged = new java.util.HashSet<>();
         log.forEach(n -> logged.add(n.get("seq").asLong()));
         for (Decision d : all) {
@@ -452,20 +406,18 @@ class EngineTest {
             }
         }
         assertEquals("engine-stop", log.get(log.size() - 1).get("event").asText());
-        assertFalse(Files.exists(dir.resolve("engine.sock")), "socket removed on stop");
+        assertFalse(Files.exists(f.socket()), "socket removed on stop");
     }
 
     @Test
     void groupAccessIsOptInAndMetricsAreServedOnLoopback() throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        String group = Files.getAttribute(dir, "posix:group").toString();
+        f.writePolicy(POLICY);
+        String group = Files.getAttribute(f.dir(), "posix:group").toString();
         int port = freePort();
-        engine = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, group,
-                dir.resolve("audit"), FsyncPolicy.INTERVAL, port, false), new PrintStream(logBytes, true));
-        engine.start();
-        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("engine.sock"))));
-        assertEquals(group, Files.getAttribute(dir.resolve("engine.sock"), "posix:group").toString());
-        EngineClient c = client("metrics");
+        f.start(new EngineConfig(f.policyFile(), Map.of(), f.socket(), null, group, f.audit(), FsyncPolicy.INTERVAL, port, false));
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.socket())));
+        assertEquals(group, Files.getAttribute(f.socket(), "posix:group").toString());
+        EngineClient c = f.client("metrics");
         c.decide(read("/work/a"), 5000);
         c.decide(read("/etc/passwd"), 5000);
         var http = java.net.http.HttpClient.newHttpClient();
@@ -474,22 +426,20 @@ class EngineTest {
         assertTrue(body.contains("agt_decisions_total{effect=\"allow\"} 1\n"), body);
         assertTrue(body.contains("agt_decisions_total{effect=\"deny\"} 1\n"), body);
         assertTrue(body.contains("agt_connections_total 1\n"), body);
-        assertTrue(body.contains("agt_policy_info{version=\"" + engine.policy().version() + "\"} 1"), body);
+        assertTrue(body.contains("agt_policy_info{version=\"" + f.engine().policy().version() + "\"} 1"), body);
     }
 
     @Test
     void tcpIsLoopbackOnlyAndTakesNoAdminRequests() throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        Engine wide = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), null, "0.0.0.0:0", null,
-                dir.resolve("audit-wide"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(logBytes, true));
+        f.writePolicy(POLICY);
+        Engine wide = new Engine(new EngineConfig(f.policyFile(), Map.of(), null, "0.0.0.0:0", null,
+                f.file("audit-wide"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(new ByteArrayOutputStream()));
         IOException e = assertThrows(IOException.class, wide::start);
         assertTrue(e.getMessage().contains("must be a loopback address"), e.getMessage());
         wide.close();
 
         int port = freePort();
-        engine = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), null, "127.0.0.1:" + port, null,
-                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false), new PrintStream(logBytes, true));
-        engine.start();
+        f.start(new EngineConfig(f.policyFile(), Map.of(), null, "127.0.0.1:" + port, null, f.audit(), FsyncPolicy.INTERVAL, 0, false));
         try (EngineClient c = EngineClient.connect(EngineAddress.parse("tcp:127.0.0.1:" + port), "sidecar", Map.of(), 5000)) {
             Decision d = c.decide(read("/work/a"), 5000);
             assertTrue(d.allowed());
@@ -498,7 +448,7 @@ class EngineTest {
             assertEquals("not-permitted", reply.body().get("code"));
             assertTrue(c.decide(read("/work/b"), 5000).allowed(), "a refused admin request does not end the session");
         }
-        JsonNode entry = auditLines().stream().filter(n -> n.get("type").asText().equals("decision")).findFirst().orElseThrow();
+        JsonNode entry = f.decisions().get(0);
         assertEquals("tcp-declared", entry.at("/agent/auth").asText());
     }
 
@@ -513,53 +463,4 @@ class EngineTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
-
-    static <T> T waitFor(java.util.concurrent.Callable<T> probe, java.util.function.Predicate<T> done) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        T v = probe.call();
-        while (!done.test(v)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not reached; last value " + v);
-            }
-            Thread.sleep(50);
-            v = probe.call();
-        }
-        return v;
-    }
-
-    /** A sink that fails every write while {@code failing} is set, like a full disk. */
-    static final class FailingSink implements AuditSink {
-        final AuditSink inner;
-        final AtomicBoolean failing;
-
-        FailingSink(AuditSink inner, AtomicBoolean failing) {
-            this.inner = inner;
-            this.failing = failing;
-        }
-
-        @Override
-        public void append(List<Map<String, Object>> entries, List<Completion> done) {
-            if (failing.get()) {
-                done.forEach(d -> d.done(-1, new IOException("No space left on device")));
-            } else {
-                inner.append(entries, done);
-            }
-        }
-
-        @Override
-        public long nextSeq() {
-            return inner.nextSeq();
-        }
-
-        @Override
-        public long failures() {
-            return inner.failures();
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
-        }
-    }
-
 }

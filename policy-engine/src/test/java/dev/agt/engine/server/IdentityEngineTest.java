@@ -1,12 +1,12 @@
 package dev.agt.engine.server;
 
+import static dev.agt.engine.server.EngineFixture.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agt.audit.FsyncPolicy;
 import dev.agt.engine.session.AuthMode;
 import dev.agt.identity.AgentKey;
 import dev.agt.identity.DelegationToken;
@@ -14,7 +14,6 @@ import dev.agt.identity.Registry;
 import dev.agt.identity.Scope;
 import dev.agt.protocol.Authenticator;
 import dev.agt.protocol.Decision;
-import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameCodec;
@@ -24,14 +23,11 @@ import dev.agt.protocol.Limits;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
 import dev.agt.protocol.SessionRefused;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,10 +38,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Identities, handshakes, delegation and revocation through a real engine on a real Unix socket. */
 class IdentityEngineTest {
@@ -56,11 +51,8 @@ class IdentityEngineTest {
             + "  - {id: ops-git, effect: allow, family: process, executables: [/usr/bin/git], agents: {ids: [\"OPS_DID\"]}}\n"
             + "  - {id: own-home, effect: allow, family: file, paths: [\"/home/${agent.id}/**\"]}\n";
 
-    @TempDir
-    Path dir;
-    Engine engine;
-    final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-    final List<EngineClient> clients = new ArrayList<>();
+    @RegisterExtension
+    final EngineFixture f = new EngineFixture();
     final AgentKey research = AgentKey.generate("research");
     final AgentKey ops = AgentKey.generate("ops");
     final AgentKey retired = AgentKey.generate("retired");
@@ -69,56 +61,14 @@ class IdentityEngineTest {
     @BeforeEach
     void registry() throws Exception {
         Instant t = Instant.now();
-        Registry.update(dir.resolve("agents.json"), r -> r.with(Registry.Entry.create(research.did(), "research", Map.of("team", "research"), t))
+        Registry.update(f.file("agents.json"), r -> r.with(Registry.Entry.create(research.did(), "research", Map.of("team", "research"), t))
                 .with(Registry.Entry.create(ops.did(), "ops", Map.of("team", "ops"), t))
                 .with(Registry.Entry.create(retired.did(), "retired", Map.of(), t)).revoke("retired", t));
     }
 
     Engine start(AuthMode auth) throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), POLICY.replace("OPS_DID", ops.did()));
-        EngineConfig cfg = new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
-                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false).withIdentity(auth, dir.resolve("agents.json"));
-        engine = new Engine(cfg, new PrintStream(logBytes, true));
-        engine.start();
-        return engine;
-    }
-
-    EngineAddress address() {
-        return EngineAddress.parse(dir.resolve("engine.sock").toString());
-    }
-
-    EngineClient as(AgentKey key) throws IOException {
-        EngineClient c = EngineClient.connect(address(), key.name(), Map.of(), 5000, Authenticator.of(key.did(), key.chain(), key::sign));
-        clients.add(c);
-        return c;
-    }
-
-    EngineClient declared(String name) throws IOException {
-        EngineClient c = EngineClient.connect(address(), name, Map.of(), 5000);
-        clients.add(c);
-        return c;
-    }
-
-    EngineClient admin() throws IOException {
-        EngineClient c = EngineClient.connect(address(), "agt-cli", Map.of("admin", true), 5000);
-        clients.add(c);
-        return c;
-    }
-
-    List<JsonNode> log() throws IOException {
-        return EngineTest.auditLines(dir);
-    }
-
-    JsonNode entry(Decision d) throws IOException {
-        return log().stream().filter(n -> n.get("seq").asLong() == d.auditSeq()).findFirst().orElseThrow();
-    }
-
-    List<JsonNode> events(String kind) throws IOException {
-        return log().stream().filter(n -> kind.equals(n.path("event").asText())).toList();
-    }
-
-    static Request read(String path) {
-        return Request.of("file", "read", Map.of("path", path));
+        f.writePolicy(POLICY.replace("OPS_DID", ops.did()));
+        return f.start(f.config().withIdentity(auth, f.file("agents.json")));
     }
 
     static Request connect(String host) {
@@ -135,24 +85,16 @@ class IdentityEngineTest {
         return Scope.of(m);
     }
 
-    @AfterEach
-    void stop() {
-        clients.forEach(EngineClient::close);
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
     @Test
     void aProvenAgentIsDecidedByItsRegistryNameLabelsAndDid() throws Exception {
         start(AuthMode.LOCAL);
-        EngineClient r = as(research);
+        EngineClient r = f.as(research);
         assertEquals(Handshake.AUTH_ED25519, r.session().get("auth"));
         assertEquals(research.did(), r.session().get("did"));
         Decision net = r.decide(connect("api.example.com"), 5000);
         assertTrue(net.allowed(), net.toString());
         assertEquals("research-net", net.rule(), "labels from the registry reach agents: {labels: ...}");
-        JsonNode e = entry(net);
+        JsonNode e = f.entry(net);
         assertEquals(research.did(), e.at("/agent/id").asText());
         assertEquals(research.did(), e.at("/agent/did").asText());
         assertEquals("research", e.at("/agent/name").asText());
@@ -161,43 +103,43 @@ class IdentityEngineTest {
         assertEquals(System.getProperty("user.name"), e.at("/agent/uid").asText());
         assertTrue(r.decide(read("/home/" + research.did() + "/notes"), 5000).allowed(), "${agent.id} is the DID");
 
-        Decision git = as(ops).decide(Request.of("process", "exec", Map.of("executable", "/usr/bin/git", "argv", List.of("git"))), 5000);
+        Decision git = f.as(ops).decide(Request.of("process", "exec", Map.of("executable", "/usr/bin/git", "argv", List.of("git"))), 5000);
         assertEquals("ops-git", git.rule(), "agents: {ids: [DID]} matches the proven DID");
         assertFalse(r.decide(Request.of("process", "exec", Map.of("executable", "/usr/bin/git", "argv", List.of("git"))), 5000).allowed());
 
         // a declared name is only a name: calling yourself "research" brings no labels and no DID
-        EngineClient spoof = declared("research");
+        EngineClient spoof = f.client("research");
         Decision d = spoof.decide(connect("api.example.com"), 5000);
         assertFalse(d.allowed());
-        assertEquals("local-peercred", entry(d).at("/agent/auth").asText());
-        assertTrue(entry(d).at("/agent/did").isMissingNode());
-        assertTrue(entry(d).at("/agent/labels").isMissingNode());
-        JsonNode start = events("session-start").stream().filter(n -> research.did().equals(n.path("did").asText())).findFirst().orElseThrow();
+        assertEquals("local-peercred", f.entry(d).at("/agent/auth").asText());
+        assertTrue(f.entry(d).at("/agent/did").isMissingNode());
+        assertTrue(f.entry(d).at("/agent/labels").isMissingNode());
+        JsonNode start = f.events("session-start").stream().filter(n -> research.did().equals(n.path("did").asText())).findFirst().orElseThrow();
         assertEquals("research", start.path("declared_name").asText());
     }
 
     @Test
     void authRequiredRefusesASessionWithoutAnIdentityAndLogsIt() throws Exception {
         start(AuthMode.REQUIRED);
-        assertTrue(engine.readyLine().contains(" auth=required"), engine.readyLine());
-        SessionRefused e = assertThrows(SessionRefused.class, () -> declared("anonymous"));
+        assertTrue(f.engine().readyLine().contains(" auth=required"), f.engine().readyLine());
+        SessionRefused e = assertThrows(SessionRefused.class, () -> f.client("anonymous"));
         assertEquals(Handshake.AUTH_REQUIRED, e.code());
         assertTrue(e.getMessage().contains("identity=KEYFILE"), e.getMessage());
-        JsonNode ev = events("session-refused").get(0);
+        JsonNode ev = f.events("session-refused").get(0);
         assertEquals(Handshake.AUTH_REQUIRED, ev.path("code").asText());
         assertEquals("anonymous", ev.path("name").asText());
         assertEquals(System.getProperty("user.name"), ev.path("uid").asText());
 
-        assertTrue(as(research).decide(read("/work/a"), 5000).allowed());
+        assertTrue(f.as(research).decide(read("/work/a"), 5000).allowed());
 
         // an admin session is let in for admin frames only
-        EngineClient a = admin();
+        EngineClient a = f.admin();
         assertEquals(FrameType.STATUS_REPLY, a.call(FrameType.STATUS, Map.of()).get(5, TimeUnit.SECONDS).type());
         Decision d = a.decide(read("/work/a"), 5000);
         assertFalse(d.allowed());
         assertEquals(Reasons.REFUSED, d.code());
         assertTrue(d.reason().contains("an admin session"), d.reason());
-        assertTrue(log().stream().noneMatch(n -> "decision".equals(n.path("type").asText()) && "agt-cli".equals(n.at("/agent/name").asText())));
+        assertTrue(f.auditLines().stream().noneMatch(n -> "decision".equals(n.path("type").asText()) && "agt-cli".equals(n.at("/agent/name").asText())));
     }
 
     /** One refused handshake: what the agent presents, and the code the engine must answer and log. */
@@ -246,16 +188,16 @@ class IdentityEngineTest {
                 new Refusal("malformed token", "malformed-token", () -> auth(child, List.of("garbage"))));
         for (Refusal c : cases) {
             Authenticator a = c.presents().get();
-            SessionRefused e = assertThrows(SessionRefused.class, () -> EngineClient.connect(address(), "x", Map.of(), 5000, a), c.name());
+            SessionRefused e = assertThrows(SessionRefused.class, () -> EngineClient.connect(f.address(), "x", Map.of(), 5000, a), c.name());
             assertEquals(c.code(), e.code(), c.name() + ": " + e.getMessage());
-            JsonNode ev = events("session-refused").stream().filter(n -> a.did().equals(n.path("did").asText())
+            JsonNode ev = f.events("session-refused").stream().filter(n -> a.did().equals(n.path("did").asText())
                     && c.code().equals(n.path("code").asText())).findFirst().orElse(null);
             assertTrue(ev != null, c.name() + ": no session-refused entry with code " + c.code());
             assertEquals(a.chain().size(), ev.path("chain").size(), c.name());
         }
-        assertTrue(log().stream().noneMatch(n -> "decision".equals(n.path("type").asText())), "no refused session decided anything");
+        assertTrue(f.auditLines().stream().noneMatch(n -> "decision".equals(n.path("type").asText())), "no refused session decided anything");
         // the good chain still works
-        Decision ok = as(child.withChain(List.of(goodToken))).decide(read("/work/x"), 5000);
+        Decision ok = f.as(child.withChain(List.of(goodToken))).decide(read("/work/x"), 5000);
         assertTrue(ok.allowed());
     }
 
@@ -263,7 +205,7 @@ class IdentityEngineTest {
     void aReplayedOrStaleHandshakeIsRefusedAndLogged() throws Exception {
         start(AuthMode.LOCAL);
         Map<String, Object> auth;
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             Frame challenge = exchange(ch, new Frame(FrameType.HELLO, 1, hello(research)));
             assertEquals(FrameType.CHALLENGE, challenge.type());
             auth = answer(challenge, research, System.currentTimeMillis());
@@ -274,7 +216,7 @@ class IdentityEngineTest {
             assertEquals(Handshake.REPLAYED, again.body().get("code"));
         }
         // the same signed AUTH on a new connection: its nonce was issued to the first one
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             assertEquals(FrameType.CHALLENGE, exchange(ch, new Frame(FrameType.HELLO, 1, hello(research))).type());
             Frame refused = exchange(ch, new Frame(FrameType.AUTH, 2, auth));
             assertEquals(FrameType.ERROR, refused.type());
@@ -282,26 +224,26 @@ class IdentityEngineTest {
             assertEquals(null, FrameCodec.read(ch, Limits.DEFAULT), "the engine closes a refused session");
         }
         // a signature over the right nonce but a stale time
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             Frame challenge = exchange(ch, new Frame(FrameType.HELLO, 1, hello(research)));
             Frame refused = exchange(ch, new Frame(FrameType.AUTH, 2, answer(challenge, research, System.currentTimeMillis() - 120_000)));
             assertEquals(Handshake.CLOCK_SKEW, refused.body().get("code"));
         }
         // a nonce nobody issued, and a DECIDE before AUTH
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             Frame challenge = exchange(ch, new Frame(FrameType.HELLO, 1, hello(research)));
             Map<String, Object> forged = new LinkedHashMap<>(answer(challenge, research, System.currentTimeMillis()));
             forged.put("nonce", Handshake.encode(new byte[32]));
             assertEquals(Handshake.WRONG_NONCE, exchange(ch, new Frame(FrameType.AUTH, 2, forged)).body().get("code"));
         }
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             exchange(ch, new Frame(FrameType.HELLO, 1, hello(research)));
             Frame early = exchange(ch, new Frame(FrameType.DECIDE, 2, read("/work/a").toBody()));
             assertEquals(Handshake.BAD_AUTH, early.body().get("code"));
         }
-        List<String> codes = events("session-refused").stream().map(n -> n.path("code").asText()).toList();
+        List<String> codes = f.events("session-refused").stream().map(n -> n.path("code").asText()).toList();
         assertEquals(List.of(Handshake.REPLAYED, Handshake.REPLAYED, Handshake.CLOCK_SKEW, Handshake.WRONG_NONCE), codes);
-        assertTrue(log().stream().noneMatch(n -> "decision".equals(n.path("type").asText())));
+        assertTrue(f.auditLines().stream().noneMatch(n -> "decision".equals(n.path("type").asText())));
     }
 
     @Test
@@ -311,7 +253,7 @@ class IdentityEngineTest {
                 Scope.Field.PATHS, List.of("/work/a/**"), Scope.Field.HOSTS, List.of("api.example.com")), Duration.ofHours(1));
         AgentKey grandchild = child.delegate(AgentKey.generate("research/grandchild"), scope(Scope.Field.FAMILIES, List.of("file"),
                 Scope.Field.PATHS, List.of("/work/a/b/**"), Scope.Field.HOSTS, List.of("api.example.com")), Duration.ofHours(1));
-        EngineClient c = as(child);
+        EngineClient c = f.as(child);
         assertEquals(research.did(), c.session().get("root"));
         Decision inside = c.decide(read("/work/a/x"), 5000);
         assertEquals("work", inside.rule());
@@ -324,7 +266,7 @@ class IdentityEngineTest {
         assertTrue(outside.reason().contains("link 1 of 1") && outside.reason().contains("path /work/b/x is not in paths"), outside.reason());
         assertEquals(Reasons.OUT_OF_SCOPE, c.decide(connect("www.example.com"), 5000).code());
 
-        JsonNode e = entry(outside);
+        JsonNode e = f.entry(outside);
         assertEquals(research.did(), e.at("/agent/id").asText());
         assertEquals("research", e.at("/agent/name").asText());
         assertEquals(child.did(), e.at("/agent/did").asText());
@@ -337,53 +279,53 @@ class IdentityEngineTest {
         assertEquals(1, e.at("/decision/link/index").asLong());
         assertEquals(child.did(), e.at("/decision/link/child").asText());
 
-        EngineClient g = as(grandchild);
+        EngineClient g = f.as(grandchild);
         assertTrue(g.decide(read("/work/a/b/y"), 5000).allowed());
         Decision up = g.decide(read("/work/a/x"), 5000);
         assertEquals(Reasons.OUT_OF_SCOPE, up.code());
         assertTrue(up.reason().contains("link 2 of 2"), up.reason());
-        assertEquals(2, entry(up).at("/decision/link/index").asLong());
+        assertEquals(2, f.entry(up).at("/decision/link/index").asLong());
         assertTrue(g.decide(connect("api.example.com"), 5000).reason().contains("family net is not in families"));
-        assertEquals(2, entry(up).at("/agent/chain").size());
+        assertEquals(2, f.entry(up).at("/agent/chain").size());
     }
 
     @Test
     void revokingAnIdentityCutsOffItsConnectedDelegatesAtTheirNextCall() throws Exception {
         start(AuthMode.REQUIRED);
         AgentKey child = research.delegate(AgentKey.generate("child"), Scope.UNRESTRICTED, Duration.ofHours(1));
-        EngineClient root = as(research);
-        EngineClient delegate = as(child);
-        EngineClient bystander = as(ops);
+        EngineClient root = f.as(research);
+        EngineClient delegate = f.as(child);
+        EngineClient bystander = f.as(ops);
         assertTrue(root.decide(read("/work/a"), 5000).allowed());
         assertTrue(delegate.decide(read("/work/a"), 5000).allowed());
 
-        Registry.update(dir.resolve("agents.json"), r -> r.revoke("research", Instant.now()));
-        Frame reply = admin().call(FrameType.RELOAD, Map.of("registry", true)).get(5, TimeUnit.SECONDS);
+        Registry.update(f.file("agents.json"), r -> r.revoke("research", Instant.now()));
+        Frame reply = f.admin().call(FrameType.RELOAD, Map.of("registry", true)).get(5, TimeUnit.SECONDS);
         assertEquals("loaded", reply.body().get("result"));
 
         for (EngineClient c : List.of(root, delegate)) {
             Decision d = c.decide(read("/work/a"), 5000);
             assertFalse(d.allowed());
             assertEquals(Reasons.REVOKED, d.code());
-            assertEquals(Reasons.REVOKED, entry(d).at("/decision/code").asText());
+            assertEquals(Reasons.REVOKED, f.entry(d).at("/decision/code").asText());
         }
         assertTrue(bystander.decide(read("/work/a"), 5000).allowed());
-        assertEquals("revoked", assertThrows(SessionRefused.class, () -> as(child)).code(), "and it cannot come back");
-        assertEquals(1, events("registry-loaded").size());
+        assertEquals("revoked", assertThrows(SessionRefused.class, () -> f.as(child)).code(), "and it cannot come back");
+        assertEquals(1, f.events("registry-loaded").size());
 
         // a registry the engine cannot read is rejected; the last good one stays
-        Files.writeString(dir.resolve("agents.json"), "{\"version\": 1, \"agents\": [}");
-        Frame bad = admin().call(FrameType.RELOAD, Map.of("registry", true)).get(5, TimeUnit.SECONDS);
+        Files.writeString(f.file("agents.json"), "{\"version\": 1, \"agents\": [}");
+        Frame bad = f.admin().call(FrameType.RELOAD, Map.of("registry", true)).get(5, TimeUnit.SECONDS);
         assertEquals("rejected", bad.body().get("result"));
         assertTrue(bad.body().get("problems").toString().contains("agents.json:1:27"), bad.body().toString());
         assertTrue(bystander.decide(read("/work/a"), 5000).allowed());
         assertFalse(root.decide(read("/work/a"), 5000).allowed());
-        assertEquals(1, events("registry-rejected").size());
+        assertEquals(1, f.events("registry-rejected").size());
     }
 
     @Test
     void anInvalidRegistryStopsTheEngineFromStarting() throws Exception {
-        Files.writeString(dir.resolve("agents.json"), "{\"version\": 1,\n \"agents\": [{\"name\": 7}]}");
+        Files.writeString(f.file("agents.json"), "{\"version\": 1,\n \"agents\": [{\"name\": 7}]}");
         dev.agt.identity.IdentityException e = assertThrows(dev.agt.identity.IdentityException.class, () -> start(AuthMode.LOCAL));
         assertTrue(e.getMessage().contains("agents.json:2:"), e.getMessage());
     }
@@ -433,8 +375,8 @@ class IdentityEngineTest {
         return m;
     }
 
-    static Frame exchange(SocketChannel ch, Frame f) throws IOException {
-        var buf = FrameCodec.encode(f, Limits.DEFAULT);
+    static Frame exchange(SocketChannel ch, Frame frame) throws IOException {
+        var buf = FrameCodec.encode(frame, Limits.DEFAULT);
         while (buf.hasRemaining()) {
             ch.write(buf);
         }

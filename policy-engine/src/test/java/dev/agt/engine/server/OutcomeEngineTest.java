@@ -17,7 +17,6 @@ import dev.agt.audit.log.LogFiles;
 import dev.agt.audit.note.NoteKeys;
 import dev.agt.audit.verify.Verifier;
 import dev.agt.protocol.Decision;
-import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
 import dev.agt.protocol.Frame;
 import dev.agt.protocol.FrameCodec;
@@ -28,9 +27,7 @@ import dev.agt.protocol.OutcomeRefused;
 import dev.agt.protocol.OutcomeSpool;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Local outcomes through a real engine on a real Unix socket: logged and linked before they are
@@ -59,27 +56,13 @@ class OutcomeEngineTest {
     static final Request PYTHON = Request.of("process", "exec", Map.of("executable", "/usr/bin/python3", "argv", List.of("python3", "job.py")));
     static final Request API = Request.of("net", "connect", Map.of("host", "api.example.com", "port", 443L));
 
-    @TempDir
-    Path dir;
-    Engine engine;
-    final ByteArrayOutputStream engineOut = new ByteArrayOutputStream();
-    final List<EngineClient> clients = new ArrayList<>();
+    @RegisterExtension
+    final EngineFixture f = new EngineFixture();
     final List<OutcomeSpool> spools = new ArrayList<>();
 
     Engine start(Engine.SinkFactory sinks) throws Exception {
-        Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        EngineConfig cfg = new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("engine.sock"), null, null,
-                dir.resolve("audit"), FsyncPolicy.INTERVAL, 0, false);
-        PrintStream out = new PrintStream(engineOut, true, StandardCharsets.UTF_8);
-        engine = sinks == null ? new Engine(cfg, out) : new Engine(cfg, out, sinks);
-        engine.start();
-        return engine;
-    }
-
-    EngineClient client(String name) throws IOException {
-        EngineClient c = EngineClient.connect(EngineAddress.parse(dir.resolve("engine.sock").toString()), name, Map.of(), 5000);
-        clients.add(c);
-        return c;
+        f.writePolicy(POLICY);
+        return f.start(f.config(), sinks);
     }
 
     OutcomeSpool spool(int capacity) {
@@ -100,18 +83,9 @@ class OutcomeEngineTest {
         return assertThrows(OutcomeRefused.class, () -> c.outcome(o, 5000));
     }
 
-    JsonNode entry(long seq) throws IOException {
-        return EngineTest.auditLines(dir).stream().filter(n -> n.get("seq").asLong() == seq).findFirst()
-                .orElseThrow(() -> new AssertionError("no entry #" + seq));
-    }
-
-    List<JsonNode> events(String kind) throws IOException {
-        return EngineTest.auditLines(dir).stream().filter(n -> kind.equals(n.path("event").asText())).toList();
-    }
-
     List<OutcomeEntry> outcomes() throws IOException, MalformedEntryException {
         List<OutcomeEntry> out = new java.util.ArrayList<>();
-        for (JsonNode line : EngineTest.auditLines(dir)) {
+        for (JsonNode line : f.auditLines()) {
             if (EntryCodec.read(line) instanceof OutcomeEntry o) {
                 out.add(o);
             }
@@ -120,49 +94,45 @@ class OutcomeEngineTest {
     }
 
     @AfterEach
-    void stop() {
-        spools.forEach(OutcomeSpool::close);
-        clients.forEach(EngineClient::close);
-        if (engine != null) {
-            engine.close();
-        }
+    void closeSpools() {
+        spools.forEach(OutcomeSpool::close); // before the fixture closes the clients and the engine they use
     }
 
     @Test
     void anOutcomeIsLoggedLinkedToItsDecisionBeforeItIsAcknowledged() throws Exception {
         start(null);
-        EngineClient c = client("launcher");
+        EngineClient c = f.client("launcher");
         Decision d = c.decide(PYTHON, 5000);
         assertTrue(d.allowed());
         assertEquals("strict", d.sandbox());
 
         long seq = ack(c, Outcome.overridden(d.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, "sandbox strict cannot be set up: bwrap not found"));
         assertTrue(seq > d.auditSeq());
-        OutcomeEntry o = as(OutcomeEntry.class, entry(seq));
+        OutcomeEntry o = as(OutcomeEntry.class, f.entry(seq));
         assertEquals("overridden", o.kind());
         assertEquals("deny", o.effect(), "the call did not happen, whatever the decision said");
         assertEquals(Reasons.SANDBOX_UNAVAILABLE, o.code());
         assertEquals(d.auditSeq(), o.follows());
         assertEquals(OutcomeEntry.NONE, o.followsSession(), "same session: no need to say which");
         assertFalse(o.spooled());
-        JsonNode decision = entry(d.auditSeq());
-        assertEquals(decision.path("agent"), entry(seq).path("agent"), "the session's agent, as on its decisions");
+        JsonNode decision = f.entry(d.auditSeq());
+        assertEquals(decision.path("agent"), f.entry(seq).path("agent"), "the session's agent, as on its decisions");
 
         // no decision at all: the request itself is the record
         long unseen = ack(c, Outcome.deniedLocally(Reasons.UNBUILDABLE_REQUEST, "interception rule mcp-sdk.tools-call: no tool name",
                 Request.of("mcp", "call", Map.of("server", "npx notes"))));
-        OutcomeEntry u = as(OutcomeEntry.class, entry(unseen));
+        OutcomeEntry u = as(OutcomeEntry.class, f.entry(unseen));
         assertFalse(u.followsDecision());
         assertEquals("mcp", u.request().orElseThrow().get("family"));
-        assertTrue(entry(unseen).path("follows").isMissingNode());
+        assertTrue(f.entry(unseen).path("follows").isMissingNode());
 
         // a monitor-mode pass follows the denial it did not enforce
         Decision denied = c.decide(Request.of("file", "read", Map.of("path", "/etc/shadow")), 5000);
         assertFalse(denied.allowed());
         long passed = ack(c, Outcome.passedMonitor(denied.auditSeq(), denied.code(), denied.reason()));
-        assertEquals("allow", as(OutcomeEntry.class, entry(passed)).effect());
+        assertEquals("allow", as(OutcomeEntry.class, f.entry(passed)).effect());
 
-        Map<String, Object> status = engine.status();
+        Map<String, Object> status = f.engine().status();
         assertEquals(3L, status.get("outcomes"));
         assertEquals(0L, status.get("outcomes_refused"));
     }
@@ -170,8 +140,8 @@ class OutcomeEngineTest {
     @Test
     void anOutcomeNamingAnotherAgentsDecisionIsRefusedAndTheRefusalLogged() throws Exception {
         start(null);
-        EngineClient a = client("agent-a");
-        EngineClient b = client("agent-b");
+        EngineClient a = f.client("agent-a");
+        EngineClient b = f.client("agent-b");
         Decision mine = a.decide(PYTHON, 5000);
 
         OutcomeRefused r = refusal(b, Outcome.overridden(mine.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, "not mine to annotate"));
@@ -179,17 +149,17 @@ class OutcomeEngineTest {
         assertFalse(r.retryable());
         assertTrue(r.getMessage().contains("is a decision of another agent (agent-a, session "), r.getMessage());
         assertTrue(outcomes().isEmpty(), "nothing was logged as an outcome");
-        OutcomeEvent refused = as(OutcomeEvent.class, events(OutcomeEvent.REFUSED).get(0));
+        OutcomeEvent refused = as(OutcomeEvent.class, f.events(OutcomeEvent.REFUSED).get(0));
         assertEquals("agent-b", refused.agentName());
         assertEquals(Outcome.NOT_OWN_DECISION, refused.code());
         assertEquals(mine.auditSeq(), ((Number) refused.claimed().orElseThrow().get("follows")).longValue(), "what it claimed is kept");
 
         // an event is not a decision, before this engine's start or after; nor is what is not written yet
-        long sessionStart = events("session-start").get(0).get("seq").asLong();
+        long sessionStart = f.events("session-start").get(0).get("seq").asLong();
         assertEquals(Outcome.NOT_OWN_DECISION, refusal(b, Outcome.passedMonitor(sessionStart, "denied", "x")).code());
         assertTrue(refusal(b, Outcome.passedMonitor(0, "denied", "x")).getMessage().contains("#0 is not a decision"));
         assertTrue(refusal(b, Outcome.passedMonitor(1_000_000, "denied", "x")).getMessage().contains("is not in the log"));
-        assertEquals(4, events(OutcomeEvent.REFUSED).size());
+        assertEquals(4, f.events(OutcomeEvent.REFUSED).size());
 
         // the refused agent's session goes on, and its own decisions are its to annotate
         Decision its = b.decide(PYTHON, 5000);
@@ -197,16 +167,16 @@ class OutcomeEngineTest {
         assertTrue(ack(b, Outcome.overridden(its.auditSeq(), Reasons.SANDBOX_REQUIRED, "launched around ProcessBuilder")) > 0);
 
         // the same agent on a new connection (the spool outlives connections): still its own, and the entry says which session decided
-        EngineClient a2 = client("agent-a");
+        EngineClient a2 = f.client("agent-a");
         long late = ack(a2, Outcome.overridden(mine.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, "reported after a reconnect"));
-        assertEquals(entry(mine.auditSeq()).at("/agent/session").asLong(), as(OutcomeEntry.class, entry(late)).followsSession());
-        assertEquals(4L, engine.status().get("outcomes_refused"));
+        assertEquals(f.entry(mine.auditSeq()).at("/agent/session").asLong(), as(OutcomeEntry.class, f.entry(late)).followsSession());
+        assertEquals(4L, f.engine().status().get("outcomes_refused"));
     }
 
     @Test
     void aMalformedOutcomeGetsAClearErrorAndTheSessionGoesOn() throws Exception {
         start(null);
-        EngineClient c = client("sloppy");
+        EngineClient c = f.client("sloppy");
         Map<String, Object> body = new LinkedHashMap<>(Outcome.passedFailOpen(Reasons.TIMEOUT, "slow", API).toBody());
         body.put("outcome", "allowed-anyway");
         Frame reply = c.call(FrameType.OUTCOME, body).get(5, TimeUnit.SECONDS);
@@ -221,14 +191,14 @@ class OutcomeEngineTest {
 
         assertTrue(c.decide(Request.of("file", "read", Map.of("path", "/work/a")), 5000).allowed(), "the connection keeps serving");
         assertFalse(c.isBroken());
-        assertEquals(List.of(Outcome.BAD_OUTCOME, "bad-request"), events(OutcomeEvent.REFUSED).stream().map(n -> n.path("code").asText()).toList());
-        assertTrue(engineOut.toString().contains("OUTCOME refused, the session goes on: bad-outcome: unknown outcome"), engineOut.toString());
+        assertEquals(List.of(Outcome.BAD_OUTCOME, "bad-request"), f.events(OutcomeEvent.REFUSED).stream().map(n -> n.path("code").asText()).toList());
+        assertTrue(f.output().contains("OUTCOME refused, the session goes on: bad-outcome: unknown outcome"), f.output());
 
         // out of turn is another matter: before HELLO the connection is refused and closed, as for DECIDE
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("engine.sock")))) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(f.socket()))) {
             ch.write(FrameCodec.encode(new Frame(FrameType.OUTCOME, 5, Outcome.overridden(1, "x", "").toBody()), Limits.DEFAULT));
-            Frame f = FrameCodec.read(ch, Limits.DEFAULT);
-            assertEquals("hello-required", f.body().get("code"));
+            Frame refused = FrameCodec.read(ch, Limits.DEFAULT);
+            assertEquals("hello-required", refused.body().get("code"));
             assertNull(FrameCodec.read(ch, Limits.DEFAULT));
         }
     }
@@ -236,8 +206,8 @@ class OutcomeEngineTest {
     @Test
     void anUnwritableLogIsAnErrorAndTheSpoolDeliversOnceItIsWritable() throws Exception {
         AtomicBoolean failing = new AtomicBoolean();
-        start(cfg -> new EngineTest.FailingSink(Engine.openLog(cfg), failing));
-        EngineClient c = client("patient");
+        start(EngineFixture.failingWhile(failing));
+        EngineClient c = f.client("patient");
         failing.set(true);
         OutcomeRefused r = refusal(c, Outcome.passedFailOpen(Reasons.TIMEOUT, "slow", API));
         assertEquals(Reasons.AUDIT_UNAVAILABLE, r.code());
@@ -246,7 +216,8 @@ class OutcomeEngineTest {
         OutcomeSpool s = spool(100);
         s.connected(c);
         s.report(Outcome.passedFailOpen(Reasons.TIMEOUT, "held while the disk is full", API));
-        Thread.sleep(1500); // at least one retry, refused again
+        // the refusal above, the spool's first try and at least one retry, each refused for want of the log
+        EngineFixture.waitFor("the spool's retry refused", () -> (Long) f.engine().status().get("audit_failures"), n -> n >= 3);
         assertEquals(1, s.held());
         failing.set(false);
         assertTrue(s.awaitEmpty(10_000));
@@ -260,12 +231,12 @@ class OutcomeEngineTest {
     void spooledOutcomesReachTheRestartedEngineWithTheGapAndTheLogStillVerifies() throws Exception {
         start(null);
         OutcomeSpool s = spool(3);
-        EngineClient first = client("worker");
+        EngineClient first = f.client("worker");
         s.connected(first);
         Decision launch = first.decide(PYTHON, 5000);
         assertTrue(launch.allowed());
 
-        engine.close(); // the engine goes away
+        f.stopEngine(); // the engine goes away
         // nobody reads an idle connection: the agent's next call finds it gone, and is denied
         assertEquals(Reasons.ENGINE_UNREACHABLE, first.decide(PYTHON, 5000).code());
         assertTrue(first.isBroken());
@@ -279,7 +250,7 @@ class OutcomeEngineTest {
         assertEquals(2, s.dropped());
 
         start(null); // the same engine again, on the same log
-        s.connected(client("worker")); // the agent reconnects and hands the spool its new connection
+        s.connected(f.client("worker")); // the agent reconnects and hands the spool its new connection
         assertTrue(s.awaitEmpty(10_000));
         assertEquals(3, s.delivered());
 
@@ -293,33 +264,32 @@ class OutcomeEngineTest {
         assertTrue(got.get(1).gap().isEmpty());
         // the decision was made by the engine before the restart: read back from the log, found to be this agent's
         assertEquals(launch.auditSeq(), got.get(0).follows());
-        assertEquals(entry(launch.auditSeq()).at("/agent/session").asLong(), got.get(0).followsSession());
+        assertEquals(f.entry(launch.auditSeq()).at("/agent/session").asLong(), got.get(0).followsSession());
         assertTrue(java.time.Instant.parse(got.get(1).at()).toEpochMilli() >= gapStart, "when it happened, not when it arrived");
 
-        OutcomeEvent lost = as(OutcomeEvent.class, events(OutcomeEvent.LOST).get(0));
+        OutcomeEvent lost = as(OutcomeEvent.class, f.events(OutcomeEvent.LOST).get(0));
         assertEquals(2, lost.dropped());
         assertEquals("worker", lost.agentName());
         assertTrue(lost.seq() < got.get(0).seq(), "the gap is recorded before what was held in it");
-        assertTrue(engineOut.toString().contains("lost 2 outcome(s) while the engine was unreachable"), engineOut.toString());
+        assertTrue(f.output().contains("lost 2 outcome(s) while the engine was unreachable"), f.output());
 
         // covered by the chain, the tree and the signature like everything else
-        engine.close();
-        engine = null;
-        NoteKeys.Verifier key = NoteKeys.readVerifier(EngineConfig.defaultPublicKey(dir.resolve("audit")));
-        Verifier.Report ok = Verifier.verify(dir.resolve("audit"), key, null);
+        f.stopEngine();
+        NoteKeys.Verifier key = NoteKeys.readVerifier(EngineConfig.defaultPublicKey(f.audit()));
+        Verifier.Report ok = Verifier.verify(f.audit(), key, null);
         assertTrue(ok.ok(), ok.toString());
         assertEquals(ok.entries(), ok.signedSize(), "signed at the clean stop");
 
         // a reviewer-facing fact edited: the override turned into a pass
         long target = got.get(0).seq();
-        Path seg = LogFiles.segments(dir.resolve("audit")).get(0);
+        Path seg = LogFiles.segments(f.audit()).get(0);
         List<String> lines = Files.readAllLines(seg, StandardCharsets.UTF_8);
         int i = (int) target; // one segment, numbered from 0
         String edited = lines.get(i).replace("\"effect\":\"deny\"", "\"effect\":\"allow\"");
         assertFalse(edited.equals(lines.get(i)));
         lines.set(i, edited);
         Files.write(seg, lines, StandardCharsets.UTF_8);
-        Verifier.Report bad = Verifier.verify(dir.resolve("audit"), key, null);
+        Verifier.Report bad = Verifier.verify(f.audit(), key, null);
         assertFalse(bad.ok());
         assertEquals(target, bad.firstBad(), bad.toString());
         assertEquals("modified", bad.kind());

@@ -9,14 +9,11 @@ import dev.agt.audit.FsyncPolicy;
 import dev.agt.audit.note.NoteKeys;
 import dev.agt.audit.verify.Verifier;
 import dev.agt.protocol.Decision;
-import dev.agt.protocol.EngineAddress;
 import dev.agt.protocol.EngineClient;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,18 +22,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real full disk: the audit directory on a 256 KiB tmpfs. Needs root (to mount); skipped with
  * a message elsewhere. While the log cannot be written every call is denied
  * {@code audit-unavailable}; once space is back, calls are allowed again and the log verifies.
  */
-class DiskFullTest {
-    @TempDir
-    Path dir;
+class DiskFullIT {
+    @RegisterExtension
+    final EngineFixture f = new EngineFixture();
     Path mount;
-    Engine engine;
 
     static int run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -46,9 +42,7 @@ class DiskFullTest {
 
     @AfterEach
     void unmount() throws Exception {
-        if (engine != null) {
-            engine.close();
-        }
+        f.stopEngine(); // its log is on the tmpfs: closed before the unmount
         if (mount != null) {
             run("umount", mount.toString());
         }
@@ -56,19 +50,17 @@ class DiskFullTest {
 
     @Test
     void aFullDiskDeniesEveryCallAndServiceResumesWhenSpaceReturns() throws Exception {
-        Path m = Files.createDirectories(dir.resolve("small-disk"));
+        Path m = Files.createDirectories(f.file("small-disk"));
         int rc = run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", m.toString());
-        assumeTrue(rc == 0, "DiskFullTest skipped: mounting a tmpfs needs root (mount exited " + rc + ")");
+        assumeTrue(rc == 0, "DiskFullIT skipped: mounting a tmpfs needs root (mount exited " + rc + ")");
         mount = m;
-        Files.writeString(dir.resolve("policy.yaml"), "version: 1\nrules:\n  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n");
+        f.writePolicy("version: 1\nrules:\n  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n");
         NoteKeys.Signer key = NoteKeys.generate("disk-test");
-        NoteKeys.write(key, dir.resolve("k.key"), dir.resolve("k.pub"));
+        NoteKeys.write(key, f.file("k.key"), f.file("k.pub"));
         Path audit = m.resolve("audit");
-        engine = new Engine(new EngineConfig(dir.resolve("policy.yaml"), Map.of(), dir.resolve("e.sock"), null, null, audit,
-                FsyncPolicy.INTERVAL, 0, false, dir.resolve("k.key"), null), new PrintStream(new ByteArrayOutputStream()));
-        engine.start();
+        f.start(new EngineConfig(f.policyFile(), Map.of(), f.socket(), null, null, audit, FsyncPolicy.INTERVAL, 0, false, f.file("k.key"), null));
         List<Decision> got = new ArrayList<>();
-        try (EngineClient c = EngineClient.connect(EngineAddress.parse(dir.resolve("e.sock").toString()), "disk", Map.of(), 5000)) {
+        try (EngineClient c = EngineClient.connect(f.address(), "disk", Map.of(), 5000)) {
             Request r = Request.of("file", "read", Map.of("path", "/work/a"));
             Decision first = c.decide(r, 5000);
             assertTrue(first.allowed(), first.toString());
@@ -101,8 +93,7 @@ class DiskFullTest {
             assertTrue(back.allowed(), "service resumes once the log can be written: " + back);
             got.add(back);
         }
-        engine.close();
-        engine = null;
+        f.stopEngine();
         Verifier.Report report = Verifier.verify(audit, key.verifier(), null);
         assertTrue(report.ok(), report.toString());
         for (Decision d : got) {

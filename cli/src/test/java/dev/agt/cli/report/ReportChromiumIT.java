@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * hostile text from the log stayed text, and that a tampered log shows the red banner. The
  * reports and screenshots stay in {@code target/chromium-report/} for people to look at.
  */
-class ReportChromiumTest {
+class ReportChromiumIT {
     static final Path OUT = Path.of("target", "chromium-report").toAbsolutePath();
     static Path chromium;
     static ReportFixture log;
