@@ -1,0 +1,89 @@
+package dev.agt.javaagent.runtime;
+
+import dev.agt.protocol.Decision;
+import dev.agt.protocol.Outcome;
+import dev.agt.protocol.OutcomeSpool;
+import dev.agt.protocol.Reasons;
+import dev.agt.protocol.Request;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Turns the engine's decision into what the hooked call does: go on (null) or the denial the
+ * dispatcher throws. This is where the agent's own modes apply, and nowhere else: monitor mode
+ * (the agent's or an interception rule's) lets a denial pass and reports it; {@code failMode=open}
+ * lets a call pass only while the engine cannot be reached. Whatever the agent does on its own is
+ * reported to the engine's log as a local outcome.
+ */
+final class Answers {
+    private final Supplier<Options> options;
+    private final OutcomeSpool outcomes;
+
+    Answers(Supplier<Options> options, OutcomeSpool outcomes) {
+        this.options = options;
+        this.outcomes = outcomes;
+    }
+
+    /** Null to go on, else the denial as the dispatcher reports it: {rule, code, reason, seq, what}. */
+    String[] answer(Decision d, Request request, boolean ruleMonitor) {
+        Options o = options.get();
+        String family = request.family();
+        String act = request.action();
+        Map<String, Object> target = request.target();
+        if (d.allowed() && Reasons.MONITORED.equals(d.code()) && !o.quiet()) {
+            System.err.println("agt: monitor mode (policy): would deny " + family + "/" + act + " " + describe(target) + " (rule " + d.rule() + ")");
+        }
+        if (d.allowed()) {
+            return null;
+        }
+        boolean failure = d.rule().isEmpty();
+        // failMode=open excuses only not reaching the engine; an engine that answered (even
+        // audit-unavailable or refused) has decided, and its denial stands
+        boolean unreachable = d.code().equals(Reasons.ENGINE_UNREACHABLE) || d.code().equals(Reasons.TIMEOUT);
+        String what = family + "/" + act + " " + describe(target);
+        boolean stopped = d.code().equals(Reasons.KILLED) || d.code().equals(Reasons.REVOKED) || d.code().equals(Reasons.REFUSED);
+        if ((o.monitor() || ruleMonitor) && !stopped) { // a kill switch or a refused identity is never just watched
+            System.err.println("agt: monitor mode" + (ruleMonitor && !o.monitor() ? " (interception rule)" : "") + ": would deny " + what
+                    + " (" + (failure ? d.code() : "rule " + d.rule()) + ")");
+            outcomes.report(d.auditSeq() >= 0 ? Outcome.passedMonitor(d.auditSeq(), d.code(), d.reason())
+                    : Outcome.passedMonitor(d.code(), d.reason(), request));
+            return null;
+        }
+        if (unreachable && !o.failClosed()) {
+            outcomes.report(Outcome.passedFailOpen(d.code(), d.reason(), request));
+            return null; // failMode=open: calls pass only while the engine cannot be reached
+        }
+        if (d.auditSeq() < 0) {
+            outcomes.report(Outcome.deniedLocally(d.code(), d.reason(), request)); // unreachable, timeout, bad reply: the log learns later
+        }
+        return new String[] {d.rule(), d.code(), d.reason(), Long.toString(d.auditSeq()), what};
+    }
+
+    /** A denial the agent makes itself (nothing the engine decided), reported to the log. */
+    String[] deniedLocally(String code, String reason, Request request, String what) {
+        outcomes.report(Outcome.deniedLocally(code, reason, request));
+        return new String[] {"", code, reason, "-1", what};
+    }
+
+    /** The call as people read it in a denial. */
+    static String describe(Map<String, Object> t) {
+        if (t.containsKey("executable")) {
+            return String.valueOf(t.get("argv"));
+        }
+        if (t.containsKey("host")) {
+            return t.get("host") + (t.containsKey("ip") && !t.get("ip").equals(t.get("host")) ? " (" + t.get("ip") + ")" : "")
+                    + (t.containsKey("port") ? ":" + t.get("port") : "");
+        }
+        if (t.containsKey("tool")) {
+            return "tool " + t.get("tool") + (t.containsKey("server") ? " of " + clip(String.valueOf(t.get("server"))) : "");
+        }
+        if (t.containsKey("tools")) {
+            return "tool list" + (t.containsKey("server") ? " of " + clip(String.valueOf(t.get("server"))) : "");
+        }
+        return t.containsKey("dest") ? t.get("path") + " -> " + t.get("dest") : String.valueOf(t.get("path"));
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 120 ? s : s.substring(0, 60) + "..." + s.substring(s.length() - 57);
+    }
+}
