@@ -28,7 +28,7 @@ public final class CanonicalJson {
     }
 
     public static byte[] bytes(Object value) {
-        StringBuilder b = new StringBuilder(256);
+        StringBuilder b = new StringBuilder(1024); // a log entry is 500-900 characters: no regrowth
         write(value, b);
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
@@ -111,7 +111,16 @@ public final class CanonicalJson {
 
     static void string(String s, StringBuilder out) {
         out.append('"');
-        for (int i = 0; i < s.length(); i++) {
+        int plain = 0;
+        while (plain < s.length() && needsNoEscape(s.charAt(plain))) {
+            plain++;
+        }
+        if (plain == s.length()) { // most strings (names, paths, codes): one copy, no per-character appends
+            out.append(s).append('"');
+            return;
+        }
+        out.append(s, 0, plain);
+        for (int i = plain; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
@@ -131,5 +140,9 @@ public final class CanonicalJson {
             }
         }
         out.append('"');
+    }
+
+    private static boolean needsNoEscape(char c) {
+        return c >= 0x20 && c != '"' && c != '\\';
     }
 }
