@@ -21,13 +21,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CallingFrames {
     /** Requests seen this session; cleared when full, so it never grows without bound. */
     private static final int MAX_SEEN = 16_384;
-    /** Targets longer than this as text (tool arguments...) are not remembered: always walked. */
-    private static final int MAX_KEY = 512;
+    /** A request seen this session (by value: the target map is the request's own, not changed after it is sent). */
+    private record Seen(String family, String action, Map<String, Object> target) {
+    }
     private static final StackWalker WALKER = StackWalker.getInstance(Set.of(), 16);
 
     private final int depth;
     private final boolean every;
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final Set<Seen> seen = ConcurrentHashMap.newKeySet();
 
     CallingFrames(int depth, boolean every) {
         this.depth = depth;
@@ -39,18 +40,34 @@ final class CallingFrames {
         if (depth <= 0) {
             return List.of();
         }
-        if (!every) {
-            String key = family + '/' + action + ' ' + target;
-            if (key.length() <= MAX_KEY) {
-                if (seen.size() >= MAX_SEEN) {
-                    seen.clear();
-                }
-                if (!seen.add(key)) {
-                    return List.of();
-                }
+        if (!every && flat(target)) {
+            if (seen.size() >= MAX_SEEN) {
+                seen.clear();
+            }
+            if (!seen.add(new Seen(family, action, target))) {
+                return List.of();
             }
         }
         return walk();
+    }
+
+    /**
+     * Strings, numbers and lists of strings only (file, net, process, native targets): cheap to
+     * hash and small to keep. Tool arguments and tool lists are not remembered: always walked.
+     */
+    private static boolean flat(Map<String, Object> target) {
+        for (Object v : target.values()) {
+            if (v instanceof List<?> l) {
+                for (Object x : l) {
+                    if (!(x instanceof String)) {
+                        return false;
+                    }
+                }
+            } else if (!(v instanceof String || v instanceof Long)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A new session: its log has seen none of this agent's requests yet. */
