@@ -23,6 +23,17 @@ final class CallingFrames {
     private static final int MAX_SEEN = 16_384;
     /** A request seen this session (by value: the target map is the request's own, not changed after it is sent). */
     private record Seen(String family, String action, Map<String, Object> target) {
+        // Written out: a record's generated equals/hashCode bootstrap through invokedynamic
+        // (ObjectMethods), which spins method handles on first use, at start-up, in every JVM.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Seen s && family.equals(s.family) && action.equals(s.action) && target.equals(s.target);
+        }
+
+        @Override
+        public int hashCode() {
+            return (family.hashCode() * 31 + action.hashCode()) * 31 + target.hashCode();
+        }
     }
     private static final StackWalker WALKER = StackWalker.getInstance(Set.of(), 16);
 
