@@ -25,7 +25,7 @@ import java.util.Set;
  * ({@link RuleCalls}), resolver answers ({@link EarnedNames}), child keys ({@link ChildKeys}) and
  * calling frames ({@link CallingFrames}) each have their own class; this one wires them.
  */
-public final class AgentRuntime implements Handler {
+public final class AgentRuntime implements Handler, Settings {
     static final Set<String> READS = Set.of("read", "list", "stat");
     private volatile Options options;
     private volatile CallingFrames frames;
@@ -60,11 +60,16 @@ public final class AgentRuntime implements Handler {
             t.setDaemon(true);
             return t;
         });
-        this.session = new EngineSession(this::options, this::frames, outcomes);
-        this.answers = new Answers(this::options, outcomes);
-        this.childKeys = new ChildKeys(this::options, session::identity, key);
-        this.launches = new Launches(this::options, this::frames, outcomes, session, answers, childKeys);
-        this.ruleCalls = new RuleCalls(this::options, this::frames, outcomes, this::ask, key);
+        this.session = new EngineSession(this, outcomes);
+        this.answers = new Answers(this, outcomes);
+        this.childKeys = new ChildKeys(this, session, key);
+        this.launches = new Launches(this, outcomes, session, answers, childKeys);
+        this.ruleCalls = new RuleCalls(this, outcomes, new RuleCalls.Asker() {
+            @Override
+            public String[] ask(String family, String action, Map<String, Object> target, boolean ruleMonitor) {
+                return AgentRuntime.this.ask(family, action, target, ruleMonitor);
+            }
+        }, key);
     }
 
     /** This agent's identity: the handshake proves it, and child JVMs get keys delegated from it. */
@@ -88,11 +93,13 @@ public final class AgentRuntime implements Handler {
         this.frames = new CallingFrames(o.frames(), o.framesEvery());
     }
 
+    @Override
     public Options options() {
         return options;
     }
 
-    private CallingFrames frames() {
+    @Override
+    public CallingFrames frames() {
         return frames;
     }
 

@@ -6,7 +6,6 @@ import dev.agt.protocol.OutcomeSpool;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Turns the engine's decision into what the hooked call does: go on (null) or the denial the
@@ -16,17 +15,17 @@ import java.util.function.Supplier;
  * reported to the engine's log as a local outcome.
  */
 final class Answers {
-    private final Supplier<Options> options;
+    private final Settings settings;
     private final OutcomeSpool outcomes;
 
-    Answers(Supplier<Options> options, OutcomeSpool outcomes) {
-        this.options = options;
+    Answers(Settings settings, OutcomeSpool outcomes) {
+        this.settings = settings;
         this.outcomes = outcomes;
     }
 
     /** Null to go on, else the denial as the dispatcher reports it: {rule, code, reason, seq, what}. */
     String[] answer(Decision d, Request request, boolean ruleMonitor) {
-        Options o = options.get();
+        Options o = settings.options();
         String family = request.family();
         String act = request.action();
         Map<String, Object> target = request.target();

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -17,24 +16,24 @@ import java.util.stream.Stream;
  * {@code File.deleteOnExit} would run through the checks.
  */
 final class ChildKeys {
-    private final Supplier<Options> options;
-    private final Supplier<AgentKey> identity;
+    private final Settings settings;
+    private final EngineSession session;
     private final Object key;
     private Path dir;
 
-    ChildKeys(Supplier<Options> options, Supplier<AgentKey> identity, Object key) {
-        this.options = options;
-        this.identity = identity;
+    ChildKeys(Settings settings, EngineSession session, Object key) {
+        this.settings = settings;
+        this.session = session;
         this.key = key;
     }
 
     /** A delegated key file for a child JVM; null when this agent has no identity or the key cannot be made. */
     synchronized String mint() {
-        AgentKey k = identity.get();
+        AgentKey k = session.identity();
         if (k == null) {
             return null;
         }
-        Options o = options.get();
+        Options o = settings.options();
         try {
             if (dir == null) {
                 dir = Files.createTempDirectory("agt-delegations-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

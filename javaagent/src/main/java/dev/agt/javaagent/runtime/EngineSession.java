@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * This agent's session with the engine: connecting (with its identity, when it has one),
@@ -24,9 +23,8 @@ import java.util.function.Supplier;
 final class EngineSession {
     private static final long RECONNECT_NANOS = 1_000_000_000L;
 
-    private final Supplier<Options> options;
-    private final Supplier<CallingFrames> frames;
-    private final OutcomeSpool outcomes;
+    private final Settings settings;
+        private final OutcomeSpool outcomes;
     private volatile EngineClient client;
     private volatile String lastError = "not connected yet";
     private volatile long lastAttempt;
@@ -36,9 +34,8 @@ final class EngineSession {
     /** The engine's refusal of the session, while it refuses it. */
     private volatile SessionRefused refused;
 
-    EngineSession(Supplier<Options> options, Supplier<CallingFrames> frames, OutcomeSpool outcomes) {
-        this.options = options;
-        this.frames = frames;
+    EngineSession(Settings settings, OutcomeSpool outcomes) {
+        this.settings = settings;
         this.outcomes = outcomes;
     }
 
@@ -60,7 +57,7 @@ final class EngineSession {
     /** Connects; returns null on success or the reason it failed. */
     String connect() {
         lastAttempt = System.nanoTime();
-        Options o = options.get();
+        Options o = settings.options();
         try {
             Map<String, Object> attrs = new LinkedHashMap<>();
             attrs.put("mode", o.monitor() ? "monitor" : "enforce");
@@ -71,7 +68,7 @@ final class EngineSession {
             client = k == null ? EngineClient.connect(address, o.name(), attrs, timeout)
                     : EngineClient.connect(address, o.name(), attrs, timeout, Authenticator.of(k.did(), k.chain(), k::sign));
             refused = null;
-            frames.get().newSession();
+            settings.frames().newSession();
             outcomes.connected(client); // what was held while the engine could not be reached goes now
             return null;
         } catch (SessionRefused e) {
@@ -87,7 +84,7 @@ final class EngineSession {
 
     /** The engine's decision, or a failure denial with its code; never throws. */
     Decision decide(Request request) {
-        Options o = options.get();
+        Options o = settings.options();
         EngineClient c = client;
         if (c != null && c.isBroken()) {
             lastError = "connection lost: " + c.brokenReason();

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Process launches, decided twice over: at {@code ProcessBuilder.start} on the launch as it will
@@ -21,18 +20,16 @@ import java.util.function.Supplier;
  * allows only inside a sandbox is rewritten to run in it.
  */
 final class Launches {
-    private final Supplier<Options> options;
-    private final Supplier<CallingFrames> frames;
-    private final OutcomeSpool outcomes;
+    private final Settings settings;
+        private final OutcomeSpool outcomes;
     private final EngineSession session;
     private final Answers answers;
     private final ChildKeys childKeys;
     private volatile String agentJar;
 
-    Launches(Supplier<Options> options, Supplier<CallingFrames> frames, OutcomeSpool outcomes, EngineSession session, Answers answers,
+    Launches(Settings settings, OutcomeSpool outcomes, EngineSession session, Answers answers,
              ChildKeys childKeys) {
-        this.options = options;
-        this.frames = frames;
+        this.settings = settings;
         this.outcomes = outcomes;
         this.session = session;
         this.answers = answers;
@@ -78,7 +75,7 @@ final class Launches {
             return null; // launched as decided: the common case costs a comparison, nothing more
         }
         Request arrived = new Request("process", "exec", Targets.process(cmd.toArray(String[]::new), env, dir), Thread.currentThread().getName(),
-                frames.get().walk());
+                settings.frames().walk());
         if (decided == null) {
             String reason = "this launch reached the JDK's last gateway without a decision at ProcessBuilder.start";
             outcomes.report(Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, arrived));
@@ -131,7 +128,7 @@ final class Launches {
      * on, else the denial.
      */
     String[] launch(ProcessBuilder builder) {
-        Options options = this.options.get();
+        Options options = this.settings.options();
         decidedLaunch.remove();
         Launch original = rewritten.remove(builder);
         if (original != null) { // started again: decide on what its owner wrote, not on our wrapper
@@ -152,7 +149,7 @@ final class Launches {
                 @SuppressWarnings({"unchecked", "rawtypes"})
                 Map<Object, Object> env = (Map) builder.environment();
                 outcomes.report(Outcome.deniedLocally(Reasons.UNSAFE_JVM_OPTION, reason, new Request("process", "exec",
-                        Targets.process(cmd, env, dir), Thread.currentThread().getName(), frames.get().walk())));
+                        Targets.process(cmd, env, dir), Thread.currentThread().getName(), settings.frames().walk())));
                 return new String[] {"", Reasons.UNSAFE_JVM_OPTION, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
             }
         }
@@ -166,11 +163,11 @@ final class Launches {
         if (agentJar != null && !prepared.getOrDefault("JAVA_TOOL_OPTIONS", "").startsWith("-javaagent:" + agentJar + "=")) {
             String reason = "another thread removed this agent from the child's JAVA_TOOL_OPTIONS while the launch was prepared";
             outcomes.report(Outcome.deniedLocally(Reasons.LAUNCH_CHANGED, reason, new Request("process", "exec",
-                    Targets.process(cmd, prepared, dir), Thread.currentThread().getName(), frames.get().walk())));
+                    Targets.process(cmd, prepared, dir), Thread.currentThread().getName(), settings.frames().walk())));
             return new String[] {"", Reasons.LAUNCH_CHANGED, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
         }
         Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, prepared, dir));
-        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), frames.get().forRequest("process", "exec", target));
+        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), settings.frames().forRequest("process", "exec", target));
         Decision d = session.decide(request);
         String[] denial = answers.answer(d, request, false);
         if (denial != null) {
@@ -228,7 +225,7 @@ final class Launches {
      * @return the delegated key file minted for this launch, or null
      */
     private String prepareLaunch(ProcessBuilder builder, List<String> removed) {
-        Options options = this.options.get();
+        Options options = this.settings.options();
         List<String> cmd = builder.command();
         if (cmd.isEmpty() || hasNull(cmd)) {
             return null;

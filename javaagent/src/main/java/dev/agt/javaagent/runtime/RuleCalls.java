@@ -10,7 +10,6 @@ import dev.agt.rules.Accessors;
 import dev.agt.rules.InterceptRule;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Calls that interception rules govern (MCP and framework tool calls, anything an ops team
@@ -25,16 +24,14 @@ final class RuleCalls {
         String[] ask(String family, String action, Map<String, Object> target, boolean ruleMonitor);
     }
 
-    private final Supplier<Options> options;
-    private final Supplier<CallingFrames> frames;
-    private final OutcomeSpool outcomes;
+    private final Settings settings;
+        private final OutcomeSpool outcomes;
     private final Asker asker;
     private final Object key;
     private volatile List<InterceptRule> rules = List.of();
 
-    RuleCalls(Supplier<Options> options, Supplier<CallingFrames> frames, OutcomeSpool outcomes, Asker asker, Object key) {
-        this.options = options;
-        this.frames = frames;
+    RuleCalls(Settings settings, OutcomeSpool outcomes, Asker asker, Object key) {
+        this.settings = settings;
         this.outcomes = outcomes;
         this.asker = asker;
         this.key = key;
@@ -105,8 +102,8 @@ final class RuleCalls {
      */
     private String[] unbuildable(InterceptRule r, RuntimeException e) {
         String reason = "interception rule " + r.id() + ": " + e.getMessage();
-        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), frames.get().walk());
-        if (options.get().monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
+        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), settings.frames().walk());
+        if (settings.options().monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
             System.err.println("agt: monitor mode: would deny " + r.family() + "/" + r.action() + " (rule " + r.id() + "): " + e.getMessage());
             outcomes.report(Outcome.passedMonitor(Reasons.UNBUILDABLE_REQUEST, reason, request));
             return null;

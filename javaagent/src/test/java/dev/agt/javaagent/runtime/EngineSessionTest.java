@@ -97,7 +97,17 @@ class EngineSessionTest {
             t.setDaemon(true);
             return t;
         });
-        return new EngineSession(() -> o, () -> frames, spool);
+        return new EngineSession(new Settings() {
+            @Override
+            public Options options() {
+                return o;
+            }
+
+            @Override
+            public CallingFrames frames() {
+                return frames;
+            }
+        }, spool);
     }
 
     @AfterEach
