@@ -68,15 +68,15 @@ public record Decision(Effect effect, String rule, String code, String reason, S
         } else if ("deny".equals(e)) {
             effect = Effect.DENY;
         } else {
-            throw new ProtocolException("bad-decision", "effect must be allow or deny");
+            throw new ProtocolException(Reasons.BAD_DECISION, "effect must be allow or deny");
         }
         Object seq = body.get("seq");
         if (!(seq instanceof Long)) {
-            throw new ProtocolException("bad-decision", "seq must be an integer");
+            throw new ProtocolException(Reasons.BAD_DECISION, "seq must be an integer");
         }
         String sandbox = str(body, "sandbox");
         if (sandbox != null && effect != Effect.ALLOW) {
-            throw new ProtocolException("bad-decision", "only an allow carries a sandbox");
+            throw new ProtocolException(Reasons.BAD_DECISION, "only an allow carries a sandbox");
         }
         return new Decision(effect, str(body, "rule"), str(body, "code"), str(body, "reason"), str(body, "policy"), (Long) seq, sandbox);
     }
@@ -84,7 +84,7 @@ public record Decision(Effect effect, String rule, String code, String reason, S
     private static String str(Map<String, Object> body, String key) throws ProtocolException {
         Object v = body.get(key);
         if (v != null && !(v instanceof String)) {
-            throw new ProtocolException("bad-decision", key + " must be a string");
+            throw new ProtocolException(Reasons.BAD_DECISION, key + " must be a string");
         }
         return (String) v;
     }

@@ -38,7 +38,7 @@ public final class FrameAccumulator {
         }
         int length = buf.getInt(0);
         if (length < Frame.HEADER_BYTES + 1 || length > limits.maxFrameBytes()) {
-            throw new ProtocolException("bad-length", "frame length " + Integer.toUnsignedString(length)
+            throw new ProtocolException(Reasons.BAD_LENGTH, "frame length " + Integer.toUnsignedString(length)
                     + " outside 11.." + limits.maxFrameBytes());
         }
         if (buf.position() < 4 + length) {

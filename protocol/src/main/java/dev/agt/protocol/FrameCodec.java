@@ -50,7 +50,7 @@ public final class FrameCodec {
         prefix.flip();
         int length = prefix.getInt();
         if (length < Frame.HEADER_BYTES + 1 || length > limits.maxFrameBytes()) {
-            throw new ProtocolException("bad-length", "frame length " + Integer.toUnsignedString(length)
+            throw new ProtocolException(Reasons.BAD_LENGTH, "frame length " + Integer.toUnsignedString(length)
                     + " outside 11.." + limits.maxFrameBytes());
         }
         // Never trust the claimed length with memory: grow the buffer as bytes arrive.
@@ -84,12 +84,12 @@ public final class FrameCodec {
         int code = buf.get() & 0xff;
         FrameType type = FrameType.ofCode(code);
         if (type == null) {
-            throw new ProtocolException("unknown-type", "frame type " + code);
+            throw new ProtocolException(Reasons.UNKNOWN_TYPE, "frame type " + code);
         }
         long id = buf.getLong();
         Object body = ValueCodec.decode(buf, limits);
         if (!(body instanceof Map<?, ?> map)) {
-            throw new ProtocolException("bad-body", "frame body must be a map");
+            throw new ProtocolException(Reasons.BAD_BODY, "frame body must be a map");
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> typed = (Map<String, Object>) map;

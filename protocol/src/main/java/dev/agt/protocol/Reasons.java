@@ -88,6 +88,35 @@ public final class Reasons {
     /** A frame type the engine never takes from a peer. */
     public static final String UNEXPECTED_FRAME = "unexpected-frame";
 
+    // Why a frame could not be read at all (the codec): the connection ends after an ERROR with one of these.
+
+    /** A frame whose length prefix is outside the limits; the connection ends. */
+    public static final String BAD_LENGTH = "bad-length";
+    /** A frame body that is not a map. */
+    public static final String BAD_BODY = "bad-body";
+    /** A frame type code this side does not know. */
+    public static final String UNKNOWN_TYPE = "unknown-type";
+    /** A value that ends before its declared length. */
+    public static final String TRUNCATED = "truncated";
+    /** Bytes after a frame's body. */
+    public static final String TRAILING_BYTES = "trailing-bytes";
+    /** An unknown value tag in a body. */
+    public static final String BAD_TAG = "bad-tag";
+    /** A list or map count larger than what is left of the frame. */
+    public static final String BAD_COUNT = "bad-count";
+    /** Nesting deeper than the limit. */
+    public static final String TOO_DEEP = "too-deep";
+    /** More fields in one frame than the limit. */
+    public static final String TOO_MANY_FIELDS = "too-many-fields";
+    /** A string longer than the limit. */
+    public static final String STRING_TOO_LONG = "string-too-long";
+    /** A key twice in one map. */
+    public static final String DUPLICATE_KEY = "duplicate-key";
+    /** NaN or an infinity in a body. */
+    public static final String NON_FINITE_NUMBER = "non-finite-number";
+    /** A DECISION body that is not the documented shape (the agent denies: bad-reply). */
+    public static final String BAD_DECISION = "bad-decision";
+
     private Reasons() {
     }
 }

@@ -75,10 +75,10 @@ public final class ValueCodec {
         try {
             v = d.value(1);
         } catch (BufferUnderflowException e) {
-            throw new ProtocolException("truncated", "value ends before its declared length");
+            throw new ProtocolException(Reasons.TRUNCATED, "value ends before its declared length");
         }
         if (in.hasRemaining()) {
-            throw new ProtocolException("trailing-bytes", in.remaining() + " bytes after the body");
+            throw new ProtocolException(Reasons.TRAILING_BYTES, in.remaining() + " bytes after the body");
         }
         return v;
     }
@@ -109,7 +109,7 @@ public final class ValueCodec {
                 case DOUBLE: {
                     double d = Double.longBitsToDouble(in.getLong());
                     if (!Double.isFinite(d)) {
-                        throw new ProtocolException("non-finite-number", "NaN and infinities are not allowed");
+                        throw new ProtocolException(Reasons.NON_FINITE_NUMBER, "NaN and infinities are not allowed");
                     }
                     return d;
                 }
@@ -129,29 +129,29 @@ public final class ValueCodec {
                     for (int i = 0; i < n; i++) {
                         String key = string();
                         if (map.containsKey(key)) {
-                            throw new ProtocolException("duplicate-key", "key '" + clip(key) + "' appears twice");
+                            throw new ProtocolException(Reasons.DUPLICATE_KEY, "key '" + clip(key) + "' appears twice");
                         }
                         map.put(key, value(depth + 1));
                     }
                     return Collections.unmodifiableMap(map);
                 }
                 default:
-                    throw new ProtocolException("bad-tag", "unknown value tag 0x" + Integer.toHexString(tag & 0xff));
+                    throw new ProtocolException(Reasons.BAD_TAG, "unknown value tag 0x" + Integer.toHexString(tag & 0xff));
             }
         }
 
         private int count(int depth) throws ProtocolException {
             if (depth > limits.maxDepth()) {
-                throw new ProtocolException("too-deep", "nesting deeper than " + limits.maxDepth());
+                throw new ProtocolException(Reasons.TOO_DEEP, "nesting deeper than " + limits.maxDepth());
             }
             int n = in.getInt();
             // Each item needs at least one byte, so a count larger than what is left is a lie.
             if (n < 0 || n > in.remaining()) {
-                throw new ProtocolException("bad-count", "count " + Integer.toUnsignedString(n) + " exceeds the frame");
+                throw new ProtocolException(Reasons.BAD_COUNT, "count " + Integer.toUnsignedString(n) + " exceeds the frame");
             }
             fields += n;
             if (fields > limits.maxFields()) {
-                throw new ProtocolException("too-many-fields", "more than " + limits.maxFields() + " fields");
+                throw new ProtocolException(Reasons.TOO_MANY_FIELDS, "more than " + limits.maxFields() + " fields");
             }
             return n;
         }
@@ -159,11 +159,11 @@ public final class ValueCodec {
         private String string() throws ProtocolException {
             int len = in.getInt();
             if (len < 0 || len > limits.maxStringBytes()) {
-                throw new ProtocolException("string-too-long", "string of " + Integer.toUnsignedString(len)
+                throw new ProtocolException(Reasons.STRING_TOO_LONG, "string of " + Integer.toUnsignedString(len)
                         + " bytes exceeds " + limits.maxStringBytes());
             }
             if (len > in.remaining()) {
-                throw new ProtocolException("truncated", "string of " + len + " bytes exceeds the frame");
+                throw new ProtocolException(Reasons.TRUNCATED, "string of " + len + " bytes exceeds the frame");
             }
             int start = in.position();
             in.position(start + len);

@@ -10,7 +10,9 @@ import dev.agt.audit.log.LogScan;
 import dev.agt.audit.note.NoteKeys;
 import dev.agt.audit.verify.Verifier;
 import dev.agt.identity.CanonicalJson;
+import dev.agt.protocol.Family;
 import dev.agt.protocol.Request;
+import dev.agt.protocol.TargetField;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,13 +37,13 @@ final class DecisionLog {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** The target fields a suggestion reads, per family; the rest (frames, url, arguments...) are dropped. */
-    static final Map<String, Set<String>> FIELDS = Map.of(
-            "file", Set.of("path", "dest"),
-            "net", Set.of("host", "port", "transport", "path"),
-            "process", Set.of("executable", "argv"),
-            "native", Set.of("path"),
-            "mcp", Set.of("server", "tool"),
-            "tool", Set.of("tool"));
+    static final Map<Family, Set<TargetField>> FIELDS = Map.of(
+            Family.FILE, Set.of(TargetField.PATH, TargetField.DEST),
+            Family.NET, Set.of(TargetField.HOST, TargetField.PORT, TargetField.TRANSPORT, TargetField.PATH),
+            Family.PROCESS, Set.of(TargetField.EXECUTABLE, TargetField.ARGV),
+            Family.NATIVE, Set.of(TargetField.PATH),
+            Family.MCP, Set.of(TargetField.SERVER, TargetField.TOOL),
+            Family.TOOL, Set.of(TargetField.TOOL));
 
     /** The log could not be used; the message says why and what to do. */
     static final class Refused extends Exception {
@@ -174,9 +176,9 @@ final class DecisionLog {
     /** The fields a suggestion reads, as the plain values requests carry (numbers as Long). */
     static Map<String, Object> reduce(String family, JsonNode target) {
         Map<String, Object> out = new TreeMap<>();
-        Set<String> keep = FIELDS.getOrDefault(family, Set.of());
+        Set<TargetField> keep = Family.of(family).map(f -> FIELDS.getOrDefault(f, Set.of())).orElse(Set.of());
         target.fields().forEachRemaining(f -> {
-            if (!keep.contains(f.getKey())) {
+            if (TargetField.of(f.getKey()).filter(keep::contains).isEmpty()) {
                 return;
             }
             JsonNode v = f.getValue();
