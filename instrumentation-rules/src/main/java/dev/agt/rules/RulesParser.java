@@ -6,6 +6,7 @@ import dev.agt.config.Problem;
 import dev.agt.config.Source;
 import dev.agt.config.YamlReader;
 import dev.agt.protocol.Family;
+import dev.agt.protocol.Vocabulary;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -199,6 +200,15 @@ public final class RulesParser {
             problem(m.pos(), "rule is missing 'target' (how the request's fields are built from the call, e.g. {tool: arg0.name})");
         } else {
             target = fields(tn, params, paramCount, at, false);
+            if (target != null && known != null && action != null && known.has(action)) {
+                for (Vocabulary.Required r : Vocabulary.required(known, action)) {
+                    if (!target.containsKey(r.field().key())) {
+                        // every call it governs would reach the engine without it, and be denied incomplete-request
+                        problem(tn.pos(), "target has no '" + r.field().key() + "': a " + family + "/" + action + " request needs "
+                                + r.describe() + " (every call this rule governs would be denied as incomplete-request)");
+                    }
+                }
+            }
         }
         if (problems.size() > before || id == null || selector == null || method == null || family == null || action == null || target == null) {
             return null;

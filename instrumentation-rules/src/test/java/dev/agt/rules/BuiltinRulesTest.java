@@ -24,11 +24,11 @@ class BuiltinRulesTest {
                 rules:
                   - {id: no-class, class: com.example.Missing, method: run, param_count: 0, family: tool, action: call, target: {tool: this.name}}
                   - {id: no-method, class: io.modelcontextprotocol.client.McpAsyncClient, method: callTools, param_count: 1,
-                     family: mcp, action: call, target: {tool: arg0.name}}
+                     family: mcp, action: call, target: {tool: arg0.name, server: {const: s}}}
                   - {id: bad-step, class: io.modelcontextprotocol.client.McpAsyncClient, method: callTool,
-                     params: [io.modelcontextprotocol.spec.McpSchema$CallToolRequest], family: mcp, action: call, target: {tool: arg0.nmae}}
+                     params: [io.modelcontextprotocol.spec.McpSchema$CallToolRequest], family: mcp, action: call, target: {tool: arg0.nmae, server: {const: s}}}
                   - {id: wrong-kind, implements: io.modelcontextprotocol.client.McpAsyncClient, method: callTool, param_count: 1,
-                     family: mcp, action: call, target: {tool: arg0.name}}
+                     family: mcp, action: call, target: {tool: arg0.name, server: {const: s}}}
                 """, false);
         List<String> errors = RuleChecker.check(set, getClass().getClassLoader()).stream().filter(RuleChecker.Finding::error)
                 .map(Object::toString).toList();

@@ -117,6 +117,7 @@ class RulesParserTest {
                 Arguments.of("target", "target: {tool: {value: arg0, as: xml}}", "xml", "'as' is value, string, json"),
                 Arguments.of("target", "target: {tools: {value: arg0, each: {name: arg0.name}}}", "arg0.name", "inside 'each', paths start"),
                 Arguments.of("target", "target: 7", "7", "'target' is a non-empty mapping"),
+                Arguments.of("target", "target: {name: arg0}", "{name", "target has no 'tool': a tool/call request needs tool"),
                 Arguments.of("action", "mode: audit", "audit", "'mode' is enforce, monitor or off"));
     }
 
