@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -36,82 +32,39 @@ class EngineClientTest {
 
     /** Answers DECIDE with an allow whose reason is the request's path, after the delay {@link #delayMs} gives; never for "/silent". */
     final class Scripted {
-        final ServerSocketChannel server;
-        final List<SocketChannel> accepted = Collections.synchronizedList(new ArrayList<>());
         final ScheduledExecutorService later = Executors.newScheduledThreadPool(2);
         final AtomicInteger decided = new AtomicInteger();
         volatile java.util.function.ToLongFunction<String> delayMs = path -> 0;
+        final ScriptedEngine engine;
 
         Scripted() throws IOException {
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(dir.resolve("e.sock")));
-            Thread t = new Thread(() -> {
-                try {
-                    while (true) {
-                        SocketChannel ch = server.accept();
-                        accepted.add(ch);
-                        Thread c = new Thread(() -> serve(ch));
-                        c.setDaemon(true);
-                        c.start();
-                    }
-                } catch (IOException closed) {
-                    // test over
+            engine = new ScriptedEngine(dir.resolve("e.sock"), (ch, f) -> {
+                @SuppressWarnings("unchecked")
+                String path = String.valueOf(((Map<String, Object>) f.body().get("target")).get("path"));
+                if (path.equals("/silent")) {
+                    return null;
                 }
+                Frame reply = new Frame(FrameType.DECISION, f.id(), new Decision(Decision.Effect.ALLOW, "r", "allowed", path, "p",
+                        decided.incrementAndGet()).toBody());
+                long delay = delayMs.applyAsLong(path);
+                if (delay == 0) {
+                    return reply;
+                }
+                later.schedule(() -> Scripted.this.engine.send(ch, reply), delay, TimeUnit.MILLISECONDS);
+                return null;
             });
-            t.setDaemon(true);
-            t.start();
             open.add(() -> {
                 later.shutdownNow();
-                server.close();
-                cut();
+                engine.close();
             });
         }
 
-        private void serve(SocketChannel ch) {
-            try {
-                for (Frame f; (f = FrameCodec.read(ch, Limits.DEFAULT)) != null; ) {
-                    if (f.type() == FrameType.HELLO) {
-                        send(ch, new Frame(FrameType.HELLO_OK, f.id(), Map.of("engine", "scripted", "policy", "p", "session", 1L)));
-                        continue;
-                    }
-                    @SuppressWarnings("unchecked")
-                    String path = String.valueOf(((Map<String, Object>) f.body().get("target")).get("path"));
-                    if (path.equals("/silent")) {
-                        continue;
-                    }
-                    Frame reply = new Frame(FrameType.DECISION, f.id(), new Decision(Decision.Effect.ALLOW, "r", "allowed", path, "p",
-                            decided.incrementAndGet()).toBody());
-                    long delay = delayMs.applyAsLong(path);
-                    if (delay == 0) {
-                        send(ch, reply);
-                    } else {
-                        later.schedule(() -> send(ch, reply), delay, TimeUnit.MILLISECONDS);
-                    }
-                }
-            } catch (IOException gone) {
-                // the client or the test closed it
-            }
-        }
-
-        private void send(SocketChannel ch, Frame reply) {
-            try {
-                synchronized (ch) {
-                    var buf = FrameCodec.encode(reply, Limits.DEFAULT);
-                    while (buf.hasRemaining()) {
-                        ch.write(buf);
-                    }
-                }
-            } catch (IOException gone) {
-                // closed by the test
-            }
+        boolean connected() {
+            return !engine.accepted.isEmpty();
         }
 
         void cut() throws IOException {
-            synchronized (accepted) {
-                for (SocketChannel ch : accepted) {
-                    ch.close();
-                }
-            }
+            engine.cut();
         }
     }
 
@@ -212,7 +165,7 @@ class EngineClientTest {
                 waiting.add(pool.submit(() -> c.decide(read("/silent"), 60_000)));
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (engine.accepted.isEmpty() && System.nanoTime() < deadline) {
+            while (!engine.connected() && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
             engine.cut();

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,59 +33,23 @@ class OutcomeSpoolTest {
 
     /** Answers HELLO, and each OUTCOME as {@link #answer} says (default: logged under the next number). */
     static final class Scripted implements AutoCloseable {
-        final ServerSocketChannel server;
         final List<Map<String, Object>> received = Collections.synchronizedList(new ArrayList<>());
-        final List<SocketChannel> accepted = Collections.synchronizedList(new ArrayList<>());
         final AtomicLong seq = new AtomicLong(100);
         volatile Function<Map<String, Object>, Map<String, Object>> answer = body -> null; // null: ack
+        private final ScriptedEngine engine;
 
         Scripted(Path socket) throws IOException {
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Thread t = new Thread(() -> {
-                try {
-                    while (true) {
-                        SocketChannel ch = server.accept();
-                        accepted.add(ch);
-                        Thread c = new Thread(() -> serve(ch));
-                        c.setDaemon(true);
-                        c.start();
-                    }
-                } catch (IOException closed) {
-                    // test over
-                }
+            engine = new ScriptedEngine(socket, (ch, f) -> {
+                received.add(f.body());
+                Map<String, Object> error = answer.apply(f.body());
+                return error == null ? new Frame(FrameType.OUTCOME_ACK, f.id(), Map.of("seq", seq.getAndIncrement()))
+                        : new Frame(FrameType.ERROR, f.id(), error);
             });
-            t.setDaemon(true);
-            t.start();
-        }
-
-        private void serve(SocketChannel ch) {
-            try {
-                for (Frame f; (f = FrameCodec.read(ch, Limits.DEFAULT)) != null; ) {
-                    Frame reply;
-                    if (f.type() == FrameType.HELLO) {
-                        reply = new Frame(FrameType.HELLO_OK, f.id(), Map.of("engine", "scripted", "policy", "p", "session", 1L));
-                    } else {
-                        received.add(f.body());
-                        Map<String, Object> error = answer.apply(f.body());
-                        reply = error == null ? new Frame(FrameType.OUTCOME_ACK, f.id(), Map.of("seq", seq.getAndIncrement()))
-                                : new Frame(FrameType.ERROR, f.id(), error);
-                    }
-                    ch.write(FrameCodec.encode(reply, Limits.DEFAULT));
-                }
-            } catch (IOException gone) {
-                // the client or the test closed it
-            }
         }
 
         /** Cuts every connection, as an engine that died would. */
         void cut() throws IOException {
-            synchronized (accepted) {
-                for (SocketChannel ch : accepted) {
-                    ch.close();
-                }
-                accepted.clear();
-            }
+            engine.cut();
         }
 
         List<String> reasons() {
@@ -100,8 +60,7 @@ class OutcomeSpoolTest {
 
         @Override
         public void close() throws IOException {
-            server.close();
-            cut();
+            engine.close();
         }
     }
 
