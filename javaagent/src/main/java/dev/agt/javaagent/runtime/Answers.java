@@ -58,12 +58,6 @@ final class Answers {
         return new String[] {d.rule(), d.code(), d.reason(), Long.toString(d.auditSeq()), what};
     }
 
-    /** A denial the agent makes itself (nothing the engine decided), reported to the log. */
-    String[] deniedLocally(String code, String reason, Request request, String what) {
-        outcomes.report(Outcome.deniedLocally(code, reason, request));
-        return new String[] {"", code, reason, "-1", what};
-    }
-
     /** The call as people read it in a denial. */
     static String describe(Map<String, Object> t) {
         if (t.containsKey("executable")) {
