@@ -33,7 +33,7 @@ import java.util.Optional;
  * @param policyMode the policy's mode, {@code enforce} or {@code monitor}
  */
 public record DecisionEntry(long seq, String time, Map<String, Object> agent, Map<String, Object> request, Ruling ruling,
-                            Optional<Map<String, Object>> mcp, String policy, String policyMode) implements LogEntry {
+                            Optional<Map<String, Object>> mcp, String policy, String policyMode) implements LogEntry, AgentEntry {
 
     public static final String TYPE = "decision";
 
@@ -102,16 +102,6 @@ public record DecisionEntry(long seq, String time, Map<String, Object> agent, Ma
     @Override
     public String type() {
         return TYPE;
-    }
-
-    /** The agent's name as reports show it (its id when it has no name). */
-    public String agentName() {
-        return Json.agentName(agent);
-    }
-
-    /** The agent's session number, or -1. */
-    public long session() {
-        return Json.number(agent.get("session"), -1);
     }
 
     /** The agent's declared mode: {@code monitor} when its denials were logged, not enforced. */

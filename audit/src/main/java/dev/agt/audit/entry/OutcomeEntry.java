@@ -32,7 +32,7 @@ import java.util.Optional;
  */
 public record OutcomeEntry(long seq, String time, Map<String, Object> agent, String kind, String effect, String code, String reason,
                            String at, long follows, long followsSession, Optional<Map<String, Object>> request, boolean spooled,
-                           Optional<Gap> gap) implements LogEntry {
+                           Optional<Gap> gap) implements LogEntry, AgentEntry {
 
     public static final String TYPE = "outcome";
     public static final long NONE = -1;
@@ -64,15 +64,5 @@ public record OutcomeEntry(long seq, String time, Map<String, Object> agent, Str
     @Override
     public String type() {
         return TYPE;
-    }
-
-    /** The agent's name as reports show it. */
-    public String agentName() {
-        return Json.agentName(agent);
-    }
-
-    /** The agent's session number, or -1. */
-    public long session() {
-        return Json.number(agent.get("session"), -1);
     }
 }
