@@ -39,6 +39,10 @@ final class PolicyCommand {
             try {
                 Policy p = PolicyLoader.load(file, vars.map());
                 System.out.println("ok: " + file + ": " + p.rules().size() + " rules, version " + p.version());
+                // the rules every policy carries: an operator sees each one and how this policy set it
+                p.builtinRules().forEach((name, state) -> System.out.println("built-in rule builtin." + name + ": " + state
+                        + (state.equals("off") ? " (switched off by builtin_rules)" : p.rules().stream().filter(r -> r.id().equals("builtin." + name))
+                                .findFirst().map(r -> " (" + (r.deny() ? "deny" : "allow") + ": " + r.reason() + ")").orElse(""))));
                 return 0;
             } catch (PolicyException e) {
                 printProblems(e);

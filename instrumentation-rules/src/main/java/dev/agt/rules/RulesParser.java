@@ -201,7 +201,7 @@ public final class RulesParser {
         } else {
             target = fields(tn, params, paramCount, at, false);
             if (target != null && known != null && action != null && known.has(action)) {
-                for (Vocabulary.Required r : Vocabulary.required(known, action)) {
+                for (Vocabulary.Required r : Vocabulary.required(known, action, at == InterceptRule.At.RETURN)) {
                     if (!target.containsKey(r.field().key())) {
                         // every call it governs would reach the engine without it, and be denied incomplete-request
                         problem(tn.pos(), "target has no '" + r.field().key() + "': a " + family + "/" + action + " request needs "

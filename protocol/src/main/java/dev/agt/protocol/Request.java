@@ -9,8 +9,14 @@ import java.util.Objects;
  * One governed call to decide: its family and action, the canonical target fields
  * (see ARCHITECTURE.md's request vocabulary), the calling thread's name and the top application
  * stack frames. Who asks is not part of the request: the engine takes it from the session.
+ *
+ * <p>{@code atReturn} ({@code "at": "return"} on the wire and in the log) marks a request built
+ * from what a call returned (an MCP tool list to scan and pin): it is decided after the call
+ * reached its server, and a denial withholds the result. Every other request is decided
+ * before its call runs.
  */
-public record Request(String family, String action, Map<String, Object> target, String thread, List<String> frames, boolean monitor) {
+public record Request(String family, String action, Map<String, Object> target, String thread, List<String> frames, boolean monitor,
+                      boolean atReturn) {
 
     public Request {
         Objects.requireNonNull(family, "family");
@@ -21,12 +27,17 @@ public record Request(String family, String action, Map<String, Object> target, 
     }
 
     /**
-     * A request to be enforced. {@code monitor} marks one the agent will let through whatever
+     * A request made before its call. {@code monitor} marks one the agent will let through whatever
      * the answer (its interception rule is in monitor mode), so the log records a denial of it
      * as a would-be denial.
      */
+    public Request(String family, String action, Map<String, Object> target, String thread, List<String> frames, boolean monitor) {
+        this(family, action, target, thread, frames, monitor, false);
+    }
+
+    /** A request to be enforced, made before its call. */
     public Request(String family, String action, Map<String, Object> target, String thread, List<String> frames) {
-        this(family, action, target, thread, frames, false);
+        this(family, action, target, thread, frames, false, false);
     }
 
     public static Request of(String family, String action, Map<String, Object> target) {
@@ -47,6 +58,9 @@ public record Request(String family, String action, Map<String, Object> target, 
         if (monitor) {
             m.put("monitor", true);
         }
+        if (atReturn) {
+            m.put("at", "return");
+        }
         return m;
     }
 
@@ -54,7 +68,7 @@ public record Request(String family, String action, Map<String, Object> target, 
     public static Request fromBody(Map<String, Object> body) throws ProtocolException {
         for (String key : body.keySet()) {
             if (!key.equals("family") && !key.equals("action") && !key.equals("target")
-                    && !key.equals("thread") && !key.equals("frames") && !key.equals("monitor")) {
+                    && !key.equals("thread") && !key.equals("frames") && !key.equals("monitor") && !key.equals("at")) {
                 throw new ProtocolException(Reasons.BAD_REQUEST, "unknown request field '" + ValueCodec.clip(key) + "'");
             }
         }
@@ -82,7 +96,11 @@ public record Request(String family, String action, Map<String, Object> target, 
         if (monitor != null && !(monitor instanceof Boolean)) {
             throw new ProtocolException(Reasons.BAD_REQUEST, "monitor must be a boolean");
         }
-        return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor));
+        Object at = body.get("at");
+        if (at != null && !"return".equals(at)) {
+            throw new ProtocolException(Reasons.BAD_REQUEST, "at must be \"return\" (a request about a call's result) or absent");
+        }
+        return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor), at != null);
     }
 
     static String requireString(Map<String, Object> body, String key) throws ProtocolException {

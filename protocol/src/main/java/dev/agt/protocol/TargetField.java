@@ -18,7 +18,10 @@ public enum TargetField {
     HOST("host", Type.STRING),
     IP("ip", Type.STRING),
     PORT("port", Type.PORT),
+    /** {@code tcp}, {@code udp} or {@code unix} for net; for mcp, the client transport's class. */
     TRANSPORT("transport", Type.STRING),
+    /** For mcp, where the client transport points when that could be read but no server could be named. */
+    ENDPOINT("endpoint", Type.STRING),
     URL("url", Type.STRING),
     /** An HTTP method, or the JDK method a {@code native/restricted} call is (its class and name). */
     METHOD("method", Type.STRING),

@@ -10,10 +10,17 @@ import java.util.Optional;
  * before the policy sees it. The engine checks; the agent sends what it could read.
  *
  * <p>A required field is one that deny rules are written against and that a request cannot
- * do without: an {@code mcp/call} without its {@code server} would slip past every deny rule
- * that names a server, while an allow rule without one still matches it. Such a request is
+ * do without: an {@code mcp/call} without its {@code tool} would slip past every deny rule
+ * that names a tool, while an allow rule without one still matches it. Such a request is
  * denied as {@link Reasons#INCOMPLETE_REQUEST}, and the denial is logged like any decision, so
  * a broken interception rule shows in the log rather than only on the agent's console.
+ *
+ * <p>An MCP request's {@code server} is not required: a client on a transport the rules cannot
+ * read a server from (a custom or in-process one) still asks, with its {@code transport} class
+ * and any {@code endpoint}, and the policy decides. The engine's built-in rule
+ * {@code builtin.mcp-unknown-server} denies such requests unless the policy switches it off.
+ * An {@code mcp/list} about a returned list ({@link Request#atReturn()}) requires its
+ * {@code tools}; the one made before the list is requested does not have them yet.
  */
 public final class Vocabulary {
 
@@ -44,8 +51,16 @@ public final class Vocabulary {
     private Vocabulary() {
     }
 
-    /** The fields a request of {@code family}/{@code action} requires (none for an action outside the family). */
+    /** The fields a request of {@code family}/{@code action}, made before its call, requires. */
     public static List<Required> required(Family family, String action) {
+        return required(family, action, false);
+    }
+
+    /**
+     * The fields a request of {@code family}/{@code action} requires (none for an action
+     * outside the family); {@code atReturn} for one built from the call's result.
+     */
+    public static List<Required> required(Family family, String action, boolean atReturn) {
         List<Required> r = new ArrayList<>();
         if (!family.has(action)) {
             return List.of();
@@ -60,10 +75,13 @@ public final class Vocabulary {
             case PROCESS -> r.add(Required.of(action.equals("exec") ? TargetField.EXECUTABLE : TargetField.PID));
             case NATIVE -> r.add(Required.of(action.equals("load") ? TargetField.PATH : TargetField.METHOD));
             case MCP -> {
-                r.add(Required.of(TargetField.SERVER));
                 switch (action) {
                     case "call", "prompt" -> r.add(Required.of(TargetField.TOOL));
-                    case "list" -> r.add(Required.of(TargetField.TOOLS));
+                    case "list" -> {
+                        if (atReturn) {
+                            r.add(Required.of(TargetField.TOOLS));
+                        }
+                    }
                     default -> r.add(new Required(TargetField.ARGUMENTS, Optional.of("uri")));
                 }
             }
@@ -103,7 +121,7 @@ public final class Vocabulary {
             return Optional.empty();
         }
         List<String> missing = new ArrayList<>();
-        for (Required r : required(family.get(), request.action())) {
+        for (Required r : required(family.get(), request.action(), request.atReturn())) {
             if (!r.presentIn(request.target())) {
                 missing.add(r.describe());
             }

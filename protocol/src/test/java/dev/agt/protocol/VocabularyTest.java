@@ -41,10 +41,14 @@ class VocabularyTest {
 
     @Test
     void whatEachMcpAndToolRequestRequires() {
-        assertEquals(List.of("server", "tool"), keys(Family.MCP, "call"));
-        assertEquals(List.of("server", "tool"), keys(Family.MCP, "prompt"));
-        assertEquals(List.of("server", "tools"), keys(Family.MCP, "list"));
-        assertEquals(List.of("server", "arguments.uri"), keys(Family.MCP, "read"));
+        // an MCP server is not required: a request without one is the policy's to decide
+        // (the built-in rule builtin.mcp-unknown-server denies it by default)
+        assertEquals(List.of("tool"), keys(Family.MCP, "call"));
+        assertEquals(List.of("tool"), keys(Family.MCP, "prompt"));
+        assertEquals(List.of(), keys(Family.MCP, "list"), "before the list is sent there is nothing to carry");
+        assertEquals(List.of("tools"), Vocabulary.required(Family.MCP, "list", true).stream().map(Vocabulary.Required::describe).toList(),
+                "a list decided at return carries what came back");
+        assertEquals(List.of("arguments.uri"), keys(Family.MCP, "read"));
         assertEquals(List.of("tool"), keys(Family.TOOL, "call"));
         assertEquals(List.of("path", "dest"), keys(Family.FILE, "rename"));
         assertEquals(List.of("executable"), keys(Family.PROCESS, "exec"));
@@ -58,11 +62,14 @@ class VocabularyTest {
 
     @Test
     void aRequestWithoutARequiredFieldIsIncompleteAndSaysWhichAndWhy() {
-        String why = Vocabulary.incomplete(Request.of("mcp", "call", Map.of("tool", "search"))).orElseThrow();
-        assertTrue(why.startsWith("mcp/call needs server in its target"), why);
+        String why = Vocabulary.incomplete(Request.of("mcp", "call", Map.of("server", "s"))).orElseThrow();
+        assertTrue(why.startsWith("mcp/call needs tool in its target"), why);
         assertTrue(why.contains("interception rule"), "it says where to look: " + why);
-        assertEquals(Optional.of("mcp/read needs server, arguments.uri in its target; the agent could not read them from the call"
-                + " (check the interception rule that built the request)"), Vocabulary.incomplete(Request.of("mcp", "read", Map.of("arguments", Map.of()))));
+        assertEquals(Optional.of("file/rename needs path, dest in its target; the agent could not read them from the call"
+                + " (check the interception rule that built the request)"), Vocabulary.incomplete(Request.of("file", "rename", Map.of())));
+        assertEquals(Optional.empty(), Vocabulary.incomplete(Request.of("mcp", "call", Map.of("tool", "search"))), "no server: the policy decides");
+        Request listed = new Request("mcp", "list", Map.of("server", "s"), "", List.of(), false, true);
+        assertTrue(Vocabulary.incomplete(listed).orElseThrow().startsWith("mcp/list needs tools"), "a list at return without its tools");
         assertTrue(Vocabulary.incomplete(Request.of("mcp", "read", Map.of("server", "s", "arguments", Map.of("uri", 3L)))).isPresent(),
                 "a uri that is not a string is no uri");
         assertTrue(Vocabulary.incomplete(Request.of("tool", "call", Map.of("tool", 7L))).isPresent(), "an ill-typed field does not count");

@@ -17,8 +17,8 @@ final class TargetText {
             case "net" -> net(t);
             case "process" -> process(t);
             case "mcp" -> action.equals("list")
-                    ? text(t, "server") + " (lists " + t.path("tools").size() + " tools)"
-                    : text(t, "server") + " > " + text(t, "tool") + args(t);
+                    ? server(t) + (t.has("tools") ? " (lists " + t.path("tools").size() + " tools)" : " (asked for its tool list)")
+                    : server(t) + " > " + text(t, "tool") + args(t);
             case "tool" -> text(t, "tool") + args(t);
             default -> t.toString();
         };
@@ -26,6 +26,15 @@ final class TargetText {
             s = t.toString();
         }
         return clip(s);
+    }
+
+    /** The MCP server, or what the agent could say of a transport that named none. */
+    private static String server(JsonNode t) {
+        if (t.has("server")) {
+            return text(t, "server");
+        }
+        return "[no server named; transport " + (t.has("transport") ? text(t, "transport") : "unknown")
+                + (t.has("endpoint") ? ", endpoint " + text(t, "endpoint") : "") + "]";
     }
 
     private static String net(JsonNode t) {

@@ -66,8 +66,8 @@ public final class AgentRuntime implements Handler, Settings {
         this.launches = new Launches(this, outcomes, session, answers, childKeys);
         this.ruleCalls = new RuleCalls(this, outcomes, new RuleCalls.Asker() {
             @Override
-            public String[] ask(String family, String action, Map<String, Object> target, boolean ruleMonitor) {
-                return AgentRuntime.this.ask(family, action, target, ruleMonitor);
+            public String[] ask(String family, String action, Map<String, Object> target, boolean ruleMonitor, boolean atReturn) {
+                return AgentRuntime.this.ask(family, action, target, ruleMonitor, atReturn);
             }
         }, key);
     }
@@ -220,13 +220,13 @@ public final class AgentRuntime implements Handler, Settings {
         if (family.equals("native") && target.get("path") instanceof String p && image.ownLibrary(p)) {
             return null; // the JDK's own libraries from its runtime image (see RuntimeImage)
         }
-        return ask(family, act, target, false);
+        return ask(family, act, target, false, false);
     }
 
     /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
-    private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor) {
+    private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor, boolean atReturn) {
         Request request = new Request(family, act, target, Thread.currentThread().getName(), frames.forRequest(family, act, target),
-                ruleMonitor);
+                ruleMonitor, atReturn);
         return answers.answer(session.decide(request), request, ruleMonitor);
     }
 

@@ -68,12 +68,21 @@ final class Answers {
                     + (t.containsKey("port") ? ":" + t.get("port") : "");
         }
         if (t.containsKey("tool")) {
-            return "tool " + t.get("tool") + (t.containsKey("server") ? " of " + clip(String.valueOf(t.get("server"))) : "");
+            return "tool " + t.get("tool") + server(t);
         }
-        if (t.containsKey("tools")) {
-            return "tool list" + (t.containsKey("server") ? " of " + clip(String.valueOf(t.get("server"))) : "");
+        if (t.containsKey("tools") || t.containsKey("server") || t.containsKey("transport") && !t.containsKey("path")) {
+            return (t.get("arguments") instanceof Map<?, ?> a && a.get("uri") != null ? "resource " + clip(String.valueOf(a.get("uri"))) : "tool list")
+                    + server(t);
         }
         return t.containsKey("dest") ? t.get("path") + " -> " + t.get("dest") : String.valueOf(t.get("path"));
+    }
+
+    /** Which MCP server: its name, or the transport that could not name one. */
+    private static String server(Map<String, Object> t) {
+        if (t.containsKey("server")) {
+            return " of " + clip(String.valueOf(t.get("server")));
+        }
+        return t.containsKey("transport") && !t.containsKey("ip") ? " of an unnamed server (transport " + clip(String.valueOf(t.get("transport"))) + ")" : "";
     }
 
     private static String clip(String s) {

@@ -21,7 +21,7 @@ import java.util.Map;
 final class RuleCalls {
     /** Asks the engine about a request; null to go on, else the denial. */
     interface Asker {
-        String[] ask(String family, String action, Map<String, Object> target, boolean ruleMonitor);
+        String[] ask(String family, String action, Map<String, Object> target, boolean ruleMonitor, boolean atReturn);
     }
 
     private final Settings settings;
@@ -52,7 +52,7 @@ final class RuleCalls {
         }
         // sent as read, even without a field the vocabulary requires: the engine denies an
         // incomplete request (incomplete-request) and logs it, so a broken rule shows in the log
-        return asker.ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
+        return asker.ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR, false);
     }
 
     /** Fields the vocabulary defines as strings stay strings whatever a rule found (a command line as a list: joined). */
@@ -90,7 +90,7 @@ final class RuleCalls {
             } catch (RuntimeException e) {
                 return unbuildable(r, e);
             }
-            return asker.ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR);
+            return asker.ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR, true);
         } finally {
             Dispatcher.exit(key);
         }
@@ -102,7 +102,8 @@ final class RuleCalls {
      */
     private String[] unbuildable(InterceptRule r, RuntimeException e) {
         String reason = "interception rule " + r.id() + ": " + e.getMessage();
-        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), settings.frames().walk());
+        Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), settings.frames().walk(),
+                false, r.at() == InterceptRule.At.RETURN);
         if (settings.options().monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
             System.err.println("agt: monitor mode: would deny " + r.family() + "/" + r.action() + " (rule " + r.id() + "): " + e.getMessage());
             outcomes.report(Outcome.passedMonitor(Reasons.UNBUILDABLE_REQUEST, reason, request));

@@ -20,6 +20,11 @@ import java.util.TreeSet;
  * request is decided, so the facts hold for the calls that follow even if this list is denied.
  * A fact holds for the list when it holds for any of its tools. {@code call}: the facts are
  * looked up for the called server and tool.
+ *
+ * <p>A request without a {@code server} (a transport the rules could not name a server for)
+ * has {@code mcp.server.unknown} whatever its action. Its tool list is scanned but never pinned:
+ * with no server to key them by, pins of different servers would mix; so its calls are always
+ * {@code mcp.tool.unknown} too.
  */
 public final class McpFacts {
     private final ToolPins pins;
@@ -42,11 +47,19 @@ public final class McpFacts {
 
     /** For a request of family mcp whose target passed {@code Vocabulary.typeProblem} and {@code Vocabulary.incomplete}. */
     public Result establish(Request request) throws ToolPins.Unavailable {
-        return switch (request.action()) {
-            case "list" -> list(request.target());
-            case "call" -> call(request.target());
-            default -> result(EnumSet.noneOf(Fact.class), new LinkedHashMap<>());
-        };
+        EnumSet<Fact> facts = EnumSet.noneOf(Fact.class);
+        if (!(request.target().get("server") instanceof String s) || s.isEmpty()) {
+            facts.add(Fact.MCP_SERVER_UNKNOWN);
+        }
+        Map<String, Object> audit = new LinkedHashMap<>();
+        switch (request.action()) {
+            case "list" -> list(request.target(), facts, audit);
+            case "call" -> call(request.target(), facts, audit);
+            default -> {
+                // read and prompt: no facts beyond the server's
+            }
+        }
+        return result(facts, audit);
     }
 
     private record Scanned(ListedTool tool, String fingerprint, List<Finding> findings) {
@@ -56,11 +69,11 @@ public final class McpFacts {
     private record Compared(String status, String pin) {
     }
 
-    private Result list(Map<String, Object> target) throws ToolPins.Unavailable {
+    private void list(Map<String, Object> target, EnumSet<Fact> facts, Map<String, Object> audit) throws ToolPins.Unavailable {
         if (!target.containsKey("tools")) {
-            return result(EnumSet.noneOf(Fact.class), new LinkedHashMap<>());
+            return; // the request made before the list is sent: nothing to scan yet
         }
-        String server = (String) target.get("server");
+        String server = facts.contains(Fact.MCP_SERVER_UNKNOWN) ? null : (String) target.get("server");
         // scanning is the expensive part: done before taking the store's lock
         List<Scanned> scanned = new ArrayList<>();
         Map<String, Integer> times = new HashMap<>();
@@ -79,7 +92,7 @@ public final class McpFacts {
             findings.forEach(f -> codes.add(f.code()));
         }
         String now = Instant.now().toString();
-        List<Compared> compared = pins.change(store -> {
+        List<Compared> compared = server == null ? unpinned(scanned) : pins.change(store -> {
             Map<ToolPins.Key, ToolPins.Pin> before = Map.copyOf(store);
             List<Compared> out = new ArrayList<>();
             for (Scanned s : scanned) {
@@ -98,7 +111,6 @@ public final class McpFacts {
             }
             return out;
         });
-        EnumSet<Fact> facts = EnumSet.noneOf(Fact.class);
         List<Object> tools = new ArrayList<>();
         for (int i = 0; i < scanned.size(); i++) {
             Scanned s = scanned.get(i);
@@ -119,16 +131,20 @@ public final class McpFacts {
             }
             tools.add(t);
         }
-        Map<String, Object> audit = new LinkedHashMap<>();
         audit.put("tools", tools);
-        return result(facts, audit);
     }
 
-    private Result call(Map<String, Object> target) throws ToolPins.Unavailable {
-        EnumSet<Fact> facts = EnumSet.noneOf(Fact.class);
+    /** A list from no named server: scanned, compared with nothing, stored nowhere. */
+    private static List<Compared> unpinned(List<Scanned> scanned) {
+        List<Compared> out = new ArrayList<>();
+        scanned.forEach(s -> out.add(new Compared("unpinned", s.fingerprint())));
+        return out;
+    }
+
+    private void call(Map<String, Object> target, EnumSet<Fact> facts, Map<String, Object> audit) throws ToolPins.Unavailable {
         Map<String, Object> tool = new LinkedHashMap<>();
-        ToolPins.Pin pin = target.get("server") instanceof String server && target.get("tool") instanceof String name
-                ? pins.get(server, name) : null;
+        ToolPins.Pin pin = !facts.contains(Fact.MCP_SERVER_UNKNOWN) && target.get("server") instanceof String server
+                && target.get("tool") instanceof String name ? pins.get(server, name) : null;
         if (pin == null) {
             // never listed by that server, or no tool named: nothing vouches for what the model was told about it
             facts.add(Fact.MCP_TOOL_UNKNOWN);
@@ -145,9 +161,7 @@ public final class McpFacts {
                 facts.add(Fact.MCP_TOOL_FLAGGED);
             }
         }
-        Map<String, Object> audit = new LinkedHashMap<>();
         audit.put("tool", tool);
-        return result(facts, audit);
     }
 
     private static Result result(EnumSet<Fact> facts, Map<String, Object> audit) {

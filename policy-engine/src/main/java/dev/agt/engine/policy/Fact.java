@@ -18,7 +18,12 @@ public enum Fact {
     /** The tool's latest fingerprint differs from the one pinned when it was first seen (a rug pull). */
     MCP_TOOL_CHANGED("mcp.tool.changed"),
     /** A call to a tool the engine never saw in a tools/list of that server (or no tool named at all). */
-    MCP_TOOL_UNKNOWN("mcp.tool.unknown");
+    MCP_TOOL_UNKNOWN("mcp.tool.unknown"),
+    /**
+     * The request names no server: the client's transport is one the interception rules could
+     * not read a server from. The built-in rule {@code builtin.mcp-unknown-server} denies these.
+     */
+    MCP_SERVER_UNKNOWN("mcp.server.unknown");
 
     private static final Map<String, Fact> BY_NAME = new LinkedHashMap<>();
 

@@ -20,21 +20,29 @@ import java.util.Map;
 public final class Policy {
     public static final List<String> BUILTINS = List.of("jvm-runtime");
 
+    /**
+     * The built-in rules every policy carries unless its main file switches them
+     * ({@code builtin_rules: {NAME: enforce|monitor|off}}), with their default state.
+     */
+    public static final Map<String, String> ALWAYS = Map.of("mcp-unknown-server", "enforce");
+
     private final List<Rule> rules;
     private final String version;
     private final List<Path> files;
     private final Mode mode;
+    private final Map<String, String> builtinRules;
     private final Map<Family, Index> index = new EnumMap<>(Family.class);
 
     Policy(List<Rule> rules, String version, List<Path> files) {
-        this(rules, version, files, Mode.ENFORCE);
+        this(rules, version, files, Mode.ENFORCE, Map.of());
     }
 
-    Policy(List<Rule> rules, String version, List<Path> files, Mode mode) {
+    Policy(List<Rule> rules, String version, List<Path> files, Mode mode, Map<String, String> builtinRules) {
         this.rules = rules;
         this.version = version;
         this.files = files;
         this.mode = mode;
+        this.builtinRules = builtinRules;
         for (Family f : Family.values()) {
             index.put(f, new Index(f));
         }
@@ -54,6 +62,11 @@ public final class Policy {
     /** The policy's own mode (top-level {@code mode:}); {@code enforce} unless it says otherwise. */
     public Mode mode() {
         return mode;
+    }
+
+    /** Each built-in rule ({@link #ALWAYS}) and its state in this policy: enforce, monitor or off. */
+    public Map<String, String> builtinRules() {
+        return builtinRules;
     }
 
     /** Whether a matching deny rule only records its denial: its own mode, else the policy's. */

@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
  * any problem is refused whole.
  */
 public final class PolicyLoader {
-    static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules");
+    /** The id prefix of the engine's built-in rules; a policy's own rule may not use it. */
+    static final String BUILTIN_RULE_PREFIX = "builtin.";
+    static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules", "builtin_rules");
     static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
             "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
             "where", "when", "agents", "limit", "mode", "sandbox");
@@ -61,6 +63,8 @@ public final class PolicyLoader {
     private final Map<String, Rule> rulesById = new LinkedHashMap<>();
     private final Deque<String> stack = new ArrayDeque<>();
     private Mode mode = Mode.ENFORCE;
+    /** The built-in rules every policy carries, by name, and the state the main file set: enforce, monitor or off. */
+    private final Map<String, String> builtinRules = new LinkedHashMap<>(Policy.ALWAYS);
 
     private PolicyLoader(Map<String, String> externalVars) {
         this.externalVars = externalVars;
@@ -91,12 +95,13 @@ public final class PolicyLoader {
         Map<String, String> vars = new LinkedHashMap<>();
         vars.put("home", System.getProperty("user.home"));
         loadFile(name, text, baseDir, vars, 0, true);
+        addBuiltinRules(vars);
         checkDuplicates();
         if (!problems.isEmpty()) {
             throw new PolicyException(problems);
         }
         List<Rule> rules = List.copyOf(rulesById.values());
-        return new Policy(rules, version(rules, mode), List.copyOf(files), mode);
+        return new Policy(rules, version(rules, mode, builtinRules), List.copyOf(files), mode, Map.copyOf(builtinRules));
     }
 
     private void loadFile(String name, String text, Path baseDir, Map<String, String> inherited, int depth, boolean main) {
@@ -123,6 +128,10 @@ public final class PolicyLoader {
             Node modeNode = top.entries().get("mode");
             if (modeNode != null) {
                 readMode(modeNode, main, top.keys().get("mode"));
+            }
+            Node builtinNode = top.entries().get("builtin_rules");
+            if (builtinNode != null) {
+                readBuiltinRules(builtinNode, main, top.keys().get("builtin_rules"));
             }
             Map<String, String> vars = new LinkedHashMap<>(inherited);
             Node varsNode = top.entries().get("vars");
@@ -221,6 +230,64 @@ public final class PolicyLoader {
             return;
         }
         mode = m;
+    }
+
+    /**
+     * {@code builtin_rules: {NAME: enforce|monitor|off}}: the main file's alone, like
+     * {@code mode}, so an included file cannot switch a built-in rule off.
+     */
+    private void readBuiltinRules(Node node, boolean main, Source.Pos keyPos) {
+        if (!main) {
+            problems.add(new Problem(keyPos, "'builtin_rules' is set in the main policy file only, not in an included file"));
+            return;
+        }
+        if (!(node instanceof Node.Map_ m)) {
+            problems.add(new Problem(node.pos(), "'builtin_rules' must be a mapping of built-in rule names to enforce, monitor or off, not "
+                    + Node.kind(node)));
+            return;
+        }
+        for (Map.Entry<String, Node> e : m.entries().entrySet()) {
+            Source.Pos kp = m.keys().get(e.getKey());
+            if (!Policy.ALWAYS.containsKey(e.getKey())) {
+                String near = nearest(e.getKey(), Policy.ALWAYS.keySet());
+                problems.add(new Problem(kp, "no built-in rule named '" + e.getKey() + "'" + (near != null ? "; did you mean '" + near + "'?" : "")
+                        + " (built-in rules: " + String.join(", ", Policy.ALWAYS.keySet()) + ")"));
+                continue;
+            }
+            Object v = e.getValue() instanceof Node.Scalar sc ? sc.value() : null;
+            if (Boolean.FALSE.equals(v)) {
+                v = "off"; // YAML reads a bare off as false
+            }
+            if (!(v instanceof String state) || !Set.of("enforce", "monitor", "off").contains(state)) {
+                problems.add(new Problem(e.getValue().pos(), "built-in rule '" + e.getKey() + "' is enforce, monitor or off, not "
+                        + scalarText(e.getValue())));
+                continue;
+            }
+            builtinRules.put(e.getKey(), state);
+        }
+    }
+
+    /** Adds each built-in rule that is not off, from its file among the resources, in its state. */
+    private void addBuiltinRules(Map<String, String> vars) {
+        builtinRules.forEach((ruleName, state) -> {
+            if (state.equals("off")) {
+                return;
+            }
+            String name = "<builtin>/" + ruleName + ".yaml";
+            try (InputStream in = PolicyLoader.class.getResourceAsStream("always/" + ruleName + ".yaml")) {
+                if (in == null) {
+                    throw new IOException("missing from the engine's resources");
+                }
+                Set<String> before = Set.copyOf(rulesById.keySet());
+                loadFile(name, new String(in.readAllBytes(), StandardCharsets.UTF_8), null, vars, 1, false);
+                if (state.equals("monitor")) {
+                    rulesById.replaceAll((id, r) -> before.contains(id) ? r : new Rule(r.id(), r.deny(), r.family(), r.actions(), r.conditions(),
+                            r.when(), r.limit(), Mode.MONITOR, r.sandbox(), r.reason(), r.pos(), r.body()));
+                }
+            } catch (IOException e) {
+                problems.add(new Problem(new Source.Pos(name, 1, 1), "cannot read built-in rule '" + ruleName + "': " + e.getMessage()));
+            }
+        });
     }
 
     private void readVars(Node node, Map<String, String> vars) {
@@ -334,13 +401,18 @@ public final class PolicyLoader {
         }
     }
 
-    /**
-     * SHA-256 of the canonical policy. Modes enter only when they differ from the default, so a
-     * policy that names no mode keeps the version it had before modes existed.
-     */
     static String version(List<Rule> rules, Mode mode) {
+        return version(rules, mode, Policy.ALWAYS);
+    }
+
+    /**
+     * SHA-256 of the canonical policy. Modes and built-in rule states enter only when they
+     * differ from the default, and the built-in rules themselves are the engine's (they come with
+     * its version), so a policy that names neither keeps the version it had before they existed.
+     */
+    static String version(List<Rule> rules, Mode mode, Map<String, String> builtinRules) {
         List<Map<String, Object>> canon = new ArrayList<>();
-        rules.stream().sorted((a, b) -> a.id().compareTo(b.id())).forEach(r -> {
+        rules.stream().filter(r -> !r.id().startsWith(BUILTIN_RULE_PREFIX)).sorted((a, b) -> a.id().compareTo(b.id())).forEach(r -> {
             Map<String, Object> m = new TreeMap<>();
             m.put("id", r.id());
             m.put("effect", r.deny() ? "deny" : "allow");
@@ -357,6 +429,9 @@ public final class PolicyLoader {
         top.put("rules", canon);
         if (mode != Mode.ENFORCE) {
             top.put("mode", mode.key());
+        }
+        if (!builtinRules.equals(Policy.ALWAYS)) {
+            top.put("builtin_rules", new TreeMap<>(builtinRules));
         }
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(CanonicalJson.bytes(top)));

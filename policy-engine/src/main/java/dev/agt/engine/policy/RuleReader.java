@@ -41,6 +41,9 @@ final class RuleReader {
         String id = requiredString(m, "id");
         if (id != null && !PolicyLoader.ID.matcher(id).matches()) {
             fail(e.get("id").pos(), "rule id '" + id + "' must be 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit");
+        } else if (id != null && id.startsWith(PolicyLoader.BUILTIN_RULE_PREFIX) && !e.get("id").pos().file().startsWith("<builtin>/")) {
+            fail(e.get("id").pos(), "rule ids starting with '" + PolicyLoader.BUILTIN_RULE_PREFIX + "' are the engine's own; switch a built-in rule with"
+                    + " builtin_rules: {NAME: enforce|monitor|off}");
         }
         String effect = requiredString(m, "effect");
         boolean deny = false;

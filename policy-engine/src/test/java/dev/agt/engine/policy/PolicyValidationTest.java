@@ -2,6 +2,7 @@ package dev.agt.engine.policy;
 
 import dev.agt.config.Problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -106,8 +107,16 @@ class PolicyValidationTest {
                         6, 12, "unknown fact 'mcp.tool.flaged' (did you mean 'mcp.tool.flagged'?)"),
                 Arguments.of("fact without its prefix", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [changed]\n",
                         6, 12, "unknown fact 'changed' (did you mean 'mcp.tool.changed'?)"),
+                Arguments.of("built-in rule id taken", HEAD + "  - id: builtin.mcp-unknown-server\n    effect: allow\n    family: mcp\n",
+                        3, 9, "rule ids starting with 'builtin.' are the engine's own"),
+                Arguments.of("unknown built-in rule", "version: 1\nbuiltin_rules: {mcp-unknown-servers: off}\nrules:\n  - {id: a, effect: allow, family: net}\n",
+                        2, 17, "no built-in rule named 'mcp-unknown-servers'; did you mean 'mcp-unknown-server'?"),
+                Arguments.of("bad built-in rule state", "version: 1\nbuiltin_rules: {mcp-unknown-server: allow}\nrules:\n  - {id: a, effect: allow, family: net}\n",
+                        2, 37, "built-in rule 'mcp-unknown-server' is enforce, monitor or off, not allow"),
+                Arguments.of("built-in rules not a map", "version: 1\nbuiltin_rules: [mcp-unknown-server]\nrules:\n  - {id: a, effect: allow, family: net}\n",
+                        2, 16, "'builtin_rules' must be a mapping"),
                 Arguments.of("unknown fact", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [net.host.evil]\n",
-                        6, 12, "unknown fact 'net.host.evil' (facts: mcp.tool.flagged, mcp.tool.changed, mcp.tool.unknown)"),
+                        6, 12, "unknown fact 'net.host.evil' (facts: mcp.tool.flagged, mcp.tool.changed, mcp.tool.unknown, mcp.server.unknown)"),
                 Arguments.of("fact twice", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [mcp.tool.changed, mcp.tool.changed]\n",
                         6, 30, "fact 'mcp.tool.changed' is listed twice"),
                 Arguments.of("when outside mcp", HEAD + "  - id: a\n    effect: deny\n    family: file\n    when: [mcp.tool.flagged]\n",
@@ -176,6 +185,35 @@ class PolicyValidationTest {
         assertEquals(va, PolicyLoader.loadText("p", b, null, Map.of()).version());
         assertTrue(!va.equals(PolicyLoader.loadText("p", c, null, Map.of()).version()));
         assertEquals(64, va.length());
+    }
+
+    @Test
+    void everyPolicyCarriesTheUnknownServerRuleUnlessItsMainFileSwitchesIt(@TempDir Path dir) throws Exception {
+        String rules = "rules:\n  - {id: all-mcp, effect: allow, family: mcp}\n";
+        Map<String, Object> noServer = Map.of("tool", "echo", "transport", "com.acme.InProcessTransport");
+        Policy plain = PolicyLoader.loadText("p", "version: 1\n" + rules, null, Map.of());
+        Rule builtin = plain.rules().stream().filter(r -> r.id().equals("builtin.mcp-unknown-server")).findFirst().orElseThrow();
+        assertTrue(builtin.deny() && builtin.when().equals(java.util.Set.of(Fact.MCP_SERVER_UNKNOWN)), builtin.toString());
+        assertEquals("<builtin>/mcp-unknown-server.yaml", builtin.pos().file(), "a reviewer can tell where it comes from");
+        assertEquals(Map.of("mcp-unknown-server", "enforce"), plain.builtinRules());
+        assertTrue(builtin.matches("call", noServer, null, java.util.Set.of(Fact.MCP_SERVER_UNKNOWN)));
+        assertFalse(plain.monitors(builtin));
+
+        Policy off = PolicyLoader.loadText("p", "version: 1\nbuiltin_rules: {mcp-unknown-server: off}\n" + rules, null, Map.of());
+        assertTrue(off.rules().stream().noneMatch(r -> r.id().startsWith("builtin.")), "switched off: not there at all");
+        Policy monitor = PolicyLoader.loadText("p", "version: 1\nbuiltin_rules: {mcp-unknown-server: monitor}\n" + rules, null, Map.of());
+        assertTrue(monitor.monitors(monitor.rules().stream().filter(r -> r.id().equals("builtin.mcp-unknown-server")).findFirst().orElseThrow()));
+        Policy enforce = PolicyLoader.loadText("p", "version: 1\nbuiltin_rules: {mcp-unknown-server: enforce}\n" + rules, null, Map.of());
+        // the switch is in the version when it moves from the default; the engine's own rule is not
+        assertEquals(plain.version(), enforce.version());
+        assertEquals(3, java.util.Set.of(plain.version(), off.version(), monitor.version()).size());
+
+        // an included file cannot switch it off
+        Files.writeString(dir.resolve("base.yaml"), "version: 1\nbuiltin_rules: {mcp-unknown-server: off}\nrules:\n  - {id: b, effect: allow, family: file}\n");
+        Files.writeString(dir.resolve("main.yaml"), "version: 1\ninclude: [base.yaml]\n" + rules);
+        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.load(dir.resolve("main.yaml"), Map.of()));
+        assertEquals(dir.resolve("base.yaml") + ":2:1", e.problems().get(0).pos().toString(), e::getMessage);
+        assertTrue(e.getMessage().contains("'builtin_rules' is set in the main policy file only"), e::getMessage);
     }
 
     @Test

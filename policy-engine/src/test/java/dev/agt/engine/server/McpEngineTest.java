@@ -66,6 +66,40 @@ class McpEngineTest {
     }
 
     @Test
+    void aCallFromATransportWithNoServerIsTheBuiltInRulesToDenyAndIsLogged() throws Exception {
+        start();
+        EngineClient c = client();
+        Map<String, Object> target = Map.of("tool", "search", "arguments", Map.of("q", "x"), "transport", "com.acme.RelayTransport",
+                "endpoint", "http://127.0.0.1:9/mcp");
+        Decision d = c.decide(Request.of("mcp", "call", target), 5000);
+        assertFalse(d.allowed(), d.toString());
+        assertEquals("builtin.mcp-unknown-server", d.rule(), "decided by the policy's built-in rule, not refused as incomplete: " + d);
+        JsonNode e = f.entry(d);
+        assertEquals("com.acme.RelayTransport", e.at("/request/target/transport").asText(), "the log says what the agent could tell");
+        assertEquals("http://127.0.0.1:9/mcp", e.at("/request/target/endpoint").asText());
+        assertTrue(e.at("/mcp/facts").toString().contains("mcp.server.unknown"), e.toString());
+        // its tool list is scanned but never pinned: no server to key it by
+        Decision listed = c.decide(new Request("mcp", "list", Map.of("transport", "com.acme.RelayTransport", "tools",
+                List.of(tool("search", "Searches notes."))), "", List.of(), false, true), 5000);
+        assertEquals("builtin.mcp-unknown-server", listed.rule());
+        assertEquals("unpinned", f.entry(listed).at("/mcp/tools/0/status").asText());
+        assertEquals("unlisted", c.decide(call("search"), 5000).rule(), "nothing was pinned: to a named server the tool is still unlisted");
+    }
+
+    @Test
+    void switchedOffTheUnknownServerRuleLeavesSuchCallsToThePolicysOwnRules() throws Exception {
+        f.start("version: 1\nbuiltin_rules: {mcp-unknown-server: off}\nrules:\n"
+                + "  - {id: any-mcp, effect: allow, family: mcp}\n"
+                + "  - {id: no-shell, effect: deny, family: mcp, tools: [shell]}\n");
+        EngineClient c = client();
+        assertTrue(c.decide(Request.of("mcp", "call", Map.of("tool", "echo", "transport", "com.acme.RelayTransport")), 5000).allowed());
+        Decision shell = c.decide(Request.of("mcp", "call", Map.of("tool", "shell", "transport", "com.acme.RelayTransport")), 5000);
+        assertEquals("no-shell", shell.rule(), shell.toString());
+        assertTrue(c.decide(Request.of("mcp", "list", Map.of("transport", "com.acme.RelayTransport")), 5000).allowed(),
+                "a list decided before it is sent carries no tools and is complete");
+    }
+
+    @Test
     void pinsOutliveTheEngineAndARugPullIsDeniedAndLogged() throws Exception {
         start();
         EngineClient c = client();
@@ -188,10 +222,11 @@ class McpEngineTest {
         assertEquals("rm -rf /", e.at("/request/target/arguments/cmd").asText(), "the log has what the agent could read");
         assertEquals("mcp-agent", e.at("/agent/name").asText());
 
-        Decision noServer = c.decide(Request.of("mcp", "list", Map.of("tools", List.of(Map.of("name", "x")))), 5000);
-        assertEquals(Reasons.INCOMPLETE_REQUEST, noServer.code());
-        assertTrue(noServer.reason().startsWith("mcp/list needs server in its target"), noServer.reason());
-        assertTrue(f.entry(noServer.auditSeq()).at("/mcp").isMissingNode(), "the tool pins never saw it");
+        Decision noTools = c.decide(new Request("mcp", "list", Map.of("server", "s"), "", List.of(), false, true), 5000);
+        assertEquals(Reasons.INCOMPLETE_REQUEST, noTools.code());
+        assertTrue(noTools.reason().startsWith("mcp/list needs tools in its target"), noTools.reason());
+        assertTrue(f.entry(noTools.auditSeq()).at("/mcp").isMissingNode(), "the tool pins never saw it");
+        assertEquals("return", f.entry(noTools.auditSeq()).at("/request/at").asText(), "the log says it was decided at return");
         assertFalse(c.isBroken(), "an incomplete request is decided, not a protocol error: the session goes on");
         assertTrue(c.decide(Request.of("file", "read", Map.of("path", "/work/a")), 5000).allowed());
     }
