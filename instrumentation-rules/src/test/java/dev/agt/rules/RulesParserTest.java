@@ -122,6 +122,20 @@ class RulesParserTest {
     }
 
     @Test
+    void aToolListRuleNeedsItsToolsOnlyWhenItDecidesAtReturn() throws RulesException {
+        String entry = "version: 1\nrules:\n  - {id: l, class: com.acme.Client, method: list, param_count: 0, family: mcp, action: list,"
+                + " target: {server: this.url}}\n";
+        assertEquals(1, RulesParser.parse("entry.yaml", entry, false).rules().size(), "before the request is sent there is no list yet");
+        RulesException atReturn = assertThrows(RulesException.class, () -> RulesParser.parse("return.yaml",
+                entry.replace("action: list,", "action: list, at: return,"), false));
+        assertTrue(atReturn.getMessage().contains("target has no 'tools': a mcp/list request needs tools"), atReturn.getMessage());
+        String noServer = "version: 1\nrules:\n  - {id: c, class: com.acme.Client, method: call, param_count: 1, family: mcp, action: call,"
+                + " target: {tool: arg0}}\n";
+        assertEquals(1, RulesParser.parse("call.yaml", noServer, false).rules().size(),
+                "a rule that reads no server is valid: the engine's builtin.mcp-unknown-server decides its calls");
+    }
+
+    @Test
     void duplicateIdsAndEmptyFilesAreRefused() {
         RulesException dup = assertThrows(RulesException.class, () -> RulesParser.parse("d.yaml", """
                 version: 1

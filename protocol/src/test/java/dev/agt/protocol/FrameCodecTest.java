@@ -1,6 +1,7 @@
 package dev.agt.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,6 +65,10 @@ class FrameCodecTest {
     void requestsAndDecisionsKeepEveryField() throws IOException {
         Request r = new Request("file", "read", Map.of("path", "/tmp/x"), "main", List.of("a.B.c(B.java:1)"));
         assertEquals(r, Request.fromBody(roundTrip(new Frame(FrameType.DECIDE, 1, r.toBody())).body()));
+        Request atReturn = new Request("mcp", "list", Map.of("server", "s", "tools", List.of(Map.of("name", "t"))), "main", List.of(), true, true);
+        assertEquals("return", atReturn.toBody().get("at"), "a request about a result says so on the wire and in the log");
+        assertEquals(atReturn, Request.fromBody(roundTrip(new Frame(FrameType.DECIDE, 1, atReturn.toBody())).body()));
+        assertFalse(r.toBody().containsKey("at"), "a request before its call carries no marker");
         Decision d = new Decision(Decision.Effect.DENY, "no-secrets", Reasons.DENIED, "secrets", "abc", 1234);
         assertEquals(d, Decision.fromBody(roundTrip(new Frame(FrameType.DECISION, 1, d.toBody())).body()));
     }
@@ -172,6 +177,8 @@ class FrameCodecTest {
         assertThrows(ProtocolException.class, () -> Request.fromBody(Map.of("family", "file")));
         assertThrows(ProtocolException.class, () -> Request.fromBody(Map.of("family", "file", "action", "read", "target", "x")));
         assertThrows(ProtocolException.class, () -> Request.fromBody(Map.of("family", "file", "action", "read", "extra", 1L)));
+        assertThrows(ProtocolException.class, () -> Request.fromBody(Map.of("family", "mcp", "action", "list", "at", "entry")));
+        assertThrows(ProtocolException.class, () -> Request.fromBody(Map.of("family", "mcp", "action", "list", "at", true)));
         assertThrows(ProtocolException.class, () -> Decision.fromBody(Map.of("effect", "maybe", "seq", 1L)));
     }
 

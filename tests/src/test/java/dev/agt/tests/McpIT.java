@@ -156,6 +156,7 @@ class McpIT {
         want.put("langchain4j-mcp.list", "OK");
         want.put("langchain4j-mcp.echo", "OK lc hello");
         want.put("langchain4j-mcp.run_command", "DENIED");
+        want.put("langchain4j-mcp.relay.echo", "DENIED");
         want.put("langchain4j-tools.chat", "OK");
         want.put("spring-ai.fetchWeather", "OK");
         want.put("spring-ai.wipeDisk", "DENIED");
@@ -188,6 +189,10 @@ class McpIT {
         String lc = recorded("record-lc.jsonl");
         assertTrue(lc.contains("lc hello"), lc);
         assertFalse(lc.contains("run_command"), "denied call reached the server:\n" + lc);
+        // a transport of the application's own: asked, and denied by the policy's built-in rule, before anything was sent
+        assertTrue(run.results().get("langchain4j-mcp.relay.echo").contains("blocked by policy rule builtin.mcp-unknown-server (audit #"), all);
+        assertTrue(run.results().get("langchain4j-mcp.relay.echo").contains("transport dev.agt.tests.mcp.RelayMcpTransport"), all);
+        assertFalse(recorded("record-lc-relay.jsonl").contains("relayed hello"), "a denied call reached the server");
         // @Tool methods: the allowed one ran, the denied one did not; the model was told why
         assertTrue(Files.exists(root.resolve("work/marker-saveNote")), all);
         assertFalse(Files.exists(root.resolve("work/marker-deleteEverything")), "a denied @Tool method ran");

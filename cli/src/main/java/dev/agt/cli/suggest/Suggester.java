@@ -295,7 +295,9 @@ final class Suggester {
             String server = str(o, "server");
             String tool = str(o, "tool");
             if (server == null || server.isEmpty()) {
-                inexpressible.add(new Left(o, "no MCP server"));
+                String transport = str(o, "transport");
+                inexpressible.add(new Left(o, "no MCP server could be named" + (transport == null ? "" : " (transport " + transport + ")")
+                        + ": builtin.mcp-unknown-server denies these; builtin_rules: {mcp-unknown-server: off} leaves them to rules of your own"));
             } else if (o.action().equals("list")) {
                 listServers.add(server);
                 listFrom.add(o);

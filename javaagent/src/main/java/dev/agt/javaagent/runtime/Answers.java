@@ -30,7 +30,7 @@ final class Answers {
         String act = request.action();
         Map<String, Object> target = request.target();
         if (d.allowed() && Reasons.MONITORED.equals(d.code()) && !o.quiet()) {
-            System.err.println("agt: monitor mode (policy): would deny " + family + "/" + act + " " + describe(target) + " (rule " + d.rule() + ")");
+            System.err.println("agt: monitor mode (policy): would deny " + family + "/" + act + " " + describe(family, target) + " (rule " + d.rule() + ")");
         }
         if (d.allowed()) {
             return null;
@@ -39,7 +39,7 @@ final class Answers {
         // failMode=open excuses only not reaching the engine; an engine that answered (even
         // audit-unavailable or refused) has decided, and its denial stands
         boolean unreachable = d.code().equals(Reasons.ENGINE_UNREACHABLE) || d.code().equals(Reasons.TIMEOUT);
-        String what = family + "/" + act + " " + describe(target);
+        String what = family + "/" + act + " " + describe(family, target);
         boolean stopped = d.code().equals(Reasons.KILLED) || d.code().equals(Reasons.REVOKED) || d.code().equals(Reasons.REFUSED);
         if ((o.monitor() || ruleMonitor) && !stopped) { // a kill switch or a refused identity is never just watched
             System.err.println("agt: monitor mode" + (ruleMonitor && !o.monitor() ? " (interception rule)" : "") + ": would deny " + what
@@ -59,7 +59,7 @@ final class Answers {
     }
 
     /** The call as people read it in a denial. */
-    static String describe(Map<String, Object> t) {
+    static String describe(String family, Map<String, Object> t) {
         if (t.containsKey("executable")) {
             return String.valueOf(t.get("argv"));
         }
@@ -67,10 +67,13 @@ final class Answers {
             return t.get("host") + (t.containsKey("ip") && !t.get("ip").equals(t.get("host")) ? " (" + t.get("ip") + ")" : "")
                     + (t.containsKey("port") ? ":" + t.get("port") : "");
         }
-        if (t.containsKey("tool")) {
-            return "tool " + t.get("tool") + server(t);
+        if (t.containsKey("ip")) {
+            return t.get("ip") + (t.containsKey("port") ? ":" + t.get("port") : "");
         }
-        if (t.containsKey("tools") || t.containsKey("server") || t.containsKey("transport") && !t.containsKey("path")) {
+        if (t.containsKey("tool")) {
+            return "tool " + t.get("tool") + (family.equals("mcp") ? server(t) : "");
+        }
+        if (family.equals("mcp")) {
             return (t.get("arguments") instanceof Map<?, ?> a && a.get("uri") != null ? "resource " + clip(String.valueOf(a.get("uri"))) : "tool list")
                     + server(t);
         }
@@ -82,7 +85,7 @@ final class Answers {
         if (t.containsKey("server")) {
             return " of " + clip(String.valueOf(t.get("server")));
         }
-        return t.containsKey("transport") && !t.containsKey("ip") ? " of an unnamed server (transport " + clip(String.valueOf(t.get("transport"))) + ")" : "";
+        return t.containsKey("transport") ? " of an unnamed server (transport " + clip(String.valueOf(t.get("transport"))) + ")" : " of an unnamed server";
     }
 
     private static String clip(String s) {

@@ -194,7 +194,7 @@ final class Launches {
                 // the policy allows this launch only inside the sandbox: without one, it does not run
                 String reason = "sandbox " + d.sandbox() + " cannot be set up: " + e.getMessage();
                 outcomes.report(Outcome.overridden(d.auditSeq(), Reasons.SANDBOX_UNAVAILABLE, reason));
-                return new String[] {d.rule(), Reasons.SANDBOX_UNAVAILABLE, reason, Long.toString(d.auditSeq()), "process/exec " + Answers.describe(target)};
+                return new String[] {d.rule(), Reasons.SANDBOX_UNAVAILABLE, reason, Long.toString(d.auditSeq()), "process/exec " + Answers.describe("process", target)};
             }
         }
         decidedLaunch.set(new Decided(List.of(cmd), prepared, dir, d.auditSeq()));

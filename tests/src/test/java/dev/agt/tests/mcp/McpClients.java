@@ -97,6 +97,19 @@ public final class McpClients {
             lc.close();
         }
 
+        // ---- LangChain4j MCP client on a transport of the application's own: no server can be named ----
+        DefaultMcpClient relayed = new DefaultMcpClient.Builder()
+                .transport(new RelayMcpTransport(new StdioMcpTransport.Builder()
+                        .command(concat(concat(List.of(java), server), root.resolve("record-lc-relay.jsonl").toString())).build()))
+                .toolExecutionTimeout(Duration.ofSeconds(60))
+                .build();
+        try {
+            step("langchain4j-mcp.relay.echo", () -> relayed.executeTool(ToolExecutionRequest.builder().name("echo")
+                    .arguments("{\"text\":\"relayed hello\"}").build()).resultText());
+        } finally {
+            relayed.close();
+        }
+
         // ---- LangChain4j @Tool methods through AiServices, driven by a scripted model ----
         Scripted model = new Scripted();
         Assistant assistant = AiServices.builder(Assistant.class).chatModel(model).tools(new NoteTools()).build();
