@@ -18,7 +18,7 @@ modules=mcp-core,mcp-json-jackson2,mcp-json-jackson3,mcp-test
 compat_excludes mcp-core mcp-json-jackson2 mcp-json-jackson3 mcp-test
 excludes=$(sed 's#^#**/#; s#$#.java#' "$work/excluded.txt" | paste -sd, -)
 # the SDK's pom appends its own surefireArgLine to the Mockito agent it attaches
-compat_mvn plain "" -pl "$modules" -am test -Dsurefire.excludes="$excludes"
+compat_mvn plain "" -f pom.xml -pl "$modules" -am test -Dsurefire.excludes="$excludes"
 compat_engine
-compat_mvn agent "$agent_arg" -pl "$modules" -am test -Dsurefire.excludes="$excludes"
+compat_mvn agent "$agent_arg" -f pom.xml -pl "$modules" -am test -Dsurefire.excludes="$excludes"
 compat_finish

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * MCP clients on transports the MCP Java SDK does not ship, against a real MCP server (the SDK
  * on Spring AI's WebFlux server transport, Reactor Netty on loopback, recording every call it
- * handles): Spring AI's WebClient streamable-HTTP transport, configured as its MCP client
- * starters configure it, and an application's own relay transport. The client JVM runs with the
+ * handles): Spring AI's WebClient streamable-HTTP and WebFlux SSE transports, configured as its
+ * MCP client starters configure them, and an application's own relay transport. The client JVM runs with the
  * agent; the server runs without it.
  *
  * <p>The WebClient transport's server is named, so the policy's own rules decide its calls. The
@@ -114,19 +114,21 @@ class McpTransportsIT {
         assertTrue(check.out().contains("built-in rule builtin.mcp-unknown-server: off (switched off by builtin_rules)"), check.out());
 
         Run run = clients(policy);
-        for (String t : List.of("webclient", "custom")) {
+        for (String t : List.of("webclient", "webflux-sse", "custom")) {
             assertEquals("OK agt-demo-webflux-mcp", run.get(t + ".initialize"), run.all());
             assertEquals("OK 2 tools", run.get(t + ".list"), run.all());
             assertEquals("OK " + t + " hello", run.get(t + ".echo"), run.all());
             assertEquals("OK would run: rm -rf ~", run.get(t + ".run_command"), run.all());
         }
         String record = read(root.resolve("record.jsonl"));
-        assertEquals(4, record.lines().count(), record);
+        assertEquals(6, record.lines().count(), record);
 
         // the log names the WebClient transport's server by its URL, and says what it could of the custom one
         Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "mcp", "--json");
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"server\":\"" + base + "/mcp\"") && l.contains("\"tool\":\"run_command\"")
                 && l.contains("WebClientStreamableHttpTransport")), log.out());
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"server\":\"" + base + "/sse\"") && l.contains("\"tool\":\"run_command\"")
+                && l.contains("WebFluxSseClientTransport")), log.out());
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"tool\":\"run_command\"") && !l.contains("\"server\"")
                 && l.contains("\"transport\":\"dev.agt.demo.transports.RelayTransport\"") && l.contains("mcp.server.unknown")
                 && l.contains("\"rule\":\"all-mcp\"")), log.out());
@@ -149,6 +151,9 @@ class McpTransportsIT {
         assertEquals("OK 2 tools", run.get("webclient.list"), run.all());
         assertEquals("OK webclient hello", run.get("webclient.echo"), run.all());
         assertTrue(run.get("webclient.run_command").contains("blocked by policy rule no-run-command (audit #"), run.all());
+        assertEquals("OK webflux-sse hello", run.get("webflux-sse.echo"), run.all());
+        assertTrue(run.get("webflux-sse.run_command").contains("blocked by policy rule no-run-command (audit #"), run.all());
+        assertTrue(run.get("webflux-sse.run_command").contains("of " + base + "/sse"), "the denial names the SSE server: " + run.all());
         // the custom transport: still governed, by the built-in rule, before anything is sent
         assertEquals("OK agt-demo-webflux-mcp", run.get("custom.initialize"), run.all());
         for (String step : List.of("custom.list", "custom.echo", "custom.run_command")) {
@@ -159,7 +164,8 @@ class McpTransportsIT {
 
         // the effect: the server received the one allowed call and nothing else
         String record = read(root.resolve("record.jsonl"));
-        assertEquals(List.of("{\"arguments\":{\"text\":\"webclient hello\"},\"tool\":\"echo\"}"), record.lines().toList(), record);
+        assertEquals(List.of("{\"arguments\":{\"text\":\"webclient hello\"},\"tool\":\"echo\"}",
+                "{\"arguments\":{\"text\":\"webflux-sse hello\"},\"tool\":\"echo\"}"), record.lines().toList(), record);
 
         // logged, and in the report with the rule that decided
         Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "mcp", "--json");

@@ -9,13 +9,14 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.springframework.ai.mcp.client.webflux.transport.WebClientStreamableHttpTransport;
+import org.springframework.ai.mcp.client.webflux.transport.WebFluxSseClientTransport;
 import org.springframework.web.reactive.function.client.WebClient;
 
 /**
- * MCP clients (MCP Java SDK) on two transports the SDK does not ship, against one MCP server:
- * Spring AI's WebClient streamable-HTTP transport, configured the way Spring AI's MCP client
- * starters configure it (a WebClient builder with the server's base URL), and a custom
- * {@link RelayTransport}. Each step prints {@code RESULT name OK|FAILED detail}.
+ * MCP clients (MCP Java SDK) on transports the SDK does not ship, against one MCP server:
+ * Spring AI's WebClient streamable-HTTP and WebFlux SSE transports, configured the way Spring
+ * AI's MCP client starters configure them (a WebClient builder with the server's base URL), and
+ * a custom {@link RelayTransport}. Each step prints {@code RESULT name OK|FAILED detail}.
  *
  * <p>Args: BASE_URL (for example http://127.0.0.1:8080).
  */
@@ -26,6 +27,7 @@ public final class TransportClients {
     public static void main(String[] args) {
         String base = args[0];
         run("webclient", WebClientStreamableHttpTransport.builder(WebClient.builder().baseUrl(base)).endpoint("/mcp").build());
+        run("webflux-sse", WebFluxSseClientTransport.builder(WebClient.builder().baseUrl(base)).sseEndpoint("/sse").build());
         RelayTransport relay = new RelayTransport(HttpClientStreamableHttpTransport.builder(base).endpoint("/mcp").build());
         run("custom", relay);
         System.out.println("RESULT custom.relayed OK " + relay.relayed());
