@@ -386,8 +386,11 @@ public final class PolicyLoader {
             Rule later = r.pos().compareTo(other.pos()) >= 0 ? r : other;
             Rule earlier = later == r ? other : r;
             if (r.deny() == other.deny()) {
-                problems.add(new Problem(later.pos(), "rule '" + later.id() + "' matches exactly what rule '" + earlier.id()
-                        + "' (" + earlier.pos() + ") matches; it can never change a decision, remove one"));
+                Rule own = later.id().startsWith(BUILTIN_RULE_PREFIX) ? earlier : later;
+                Rule twin = own == later ? earlier : later;
+                problems.add(new Problem(own.pos(), "rule '" + own.id() + "' matches exactly what rule '" + twin.id()
+                        + "' (" + twin.pos() + ") matches; it can never change a decision, remove "
+                        + (twin.id().startsWith(BUILTIN_RULE_PREFIX) ? "it (the built-in rule is in every policy)" : "one")));
             } else {
                 Rule allow = r.deny() ? other : r;
                 Rule deny = r.deny() ? r : other;
@@ -396,7 +399,9 @@ public final class PolicyLoader {
                     continue;
                 }
                 problems.add(new Problem(allow.pos(), "rule '" + allow.id() + "' can never allow: rule '" + deny.id()
-                        + "' (" + deny.pos() + ") denies exactly the same requests"));
+                        + "' (" + deny.pos() + ") denies exactly the same requests"
+                        + (deny.id().startsWith(BUILTIN_RULE_PREFIX) ? "; switch it with builtin_rules: {" + deny.id().substring(BUILTIN_RULE_PREFIX.length())
+                                + ": off}" : "")));
             }
         }
     }

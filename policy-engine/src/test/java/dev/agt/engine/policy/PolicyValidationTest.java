@@ -208,6 +208,16 @@ class PolicyValidationTest {
         assertEquals(plain.version(), enforce.version());
         assertEquals(3, java.util.Set.of(plain.version(), off.version(), monitor.version()).size());
 
+        // a rule of one's own that only restates it, or an allow it always beats, is pointed at the switch
+        PolicyException twin = assertThrows(PolicyException.class, () -> PolicyLoader.loadText("p", "version: 1\nrules:\n"
+                + "  - {id: mine, effect: deny, family: mcp, when: [mcp.server.unknown]}\n", null, Map.of()));
+        assertTrue(twin.getMessage().contains("p:3:5: rule 'mine' matches exactly what rule 'builtin.mcp-unknown-server'")
+                && twin.getMessage().contains("remove it (the built-in rule is in every policy)"), twin::getMessage);
+        PolicyException beaten = assertThrows(PolicyException.class, () -> PolicyLoader.loadText("p", "version: 1\nrules:\n"
+                + "  - {id: mine, effect: allow, family: mcp, when: [mcp.server.unknown]}\n", null, Map.of()));
+        assertTrue(beaten.getMessage().contains("rule 'mine' can never allow: rule 'builtin.mcp-unknown-server'")
+                && beaten.getMessage().contains("switch it with builtin_rules: {mcp-unknown-server: off}"), beaten::getMessage);
+
         // an included file cannot switch it off
         Files.writeString(dir.resolve("base.yaml"), "version: 1\nbuiltin_rules: {mcp-unknown-server: off}\nrules:\n  - {id: b, effect: allow, family: file}\n");
         Files.writeString(dir.resolve("main.yaml"), "version: 1\ninclude: [base.yaml]\n" + rules);
