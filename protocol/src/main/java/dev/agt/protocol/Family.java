@@ -18,7 +18,9 @@ public enum Family {
     PROCESS("exec", "signal"),
     NATIVE("load", "restricted"),
     MCP("call", "list", "read", "prompt"),
-    TOOL("call");
+    TOOL("call"),
+    /** Calls to an AI model: a chat completion, an embedding, a streamed completion. */
+    MODEL("chat", "embed", "stream");
 
     /** The wire names, in declaration order (the order messages and generated policies use). */
     public static final List<String> KEYS = Arrays.stream(values()).map(Family::key).toList();

@@ -39,14 +39,32 @@ public enum TargetField {
     /** What an {@code mcp/list} returned; see {@link #TOOL_ENTRY_FIELDS}. */
     TOOLS("tools", Type.TOOLS),
     /** A call's arguments, as JSON values ({@code where:} reads them by pointer). */
-    ARGUMENTS("arguments", Type.ANY);
+    ARGUMENTS("arguments", Type.ANY),
+    /** The model provider a model call goes to ({@code openai}, {@code anthropic}...). */
+    PROVIDER("provider", Type.STRING),
+    /** The model a model call asks for, as the client names it. */
+    MODEL("model", Type.STRING),
+    /** The most output tokens a model call declared it may use. */
+    MAX_TOKENS("max_tokens", Type.COUNT),
+    /** What a model call used, reported at return: {@code {input, output, cached}} token counts. */
+    USAGE("usage", Type.USAGE);
+
+    /** The fields of {@code usage}: each a whole, non-negative token count. */
+    public static final Set<String> USAGE_FIELDS = Set.of("input", "output", "cached");
+
+    /** The largest token count a request may carry: far beyond any model's window, far below overflow in any sum. */
+    public static final long MAX_COUNT = 1L << 40;
 
     /** The fields of one entry of {@code tools}: each a string, {@code name} required. */
     public static final Set<String> TOOL_ENTRY_FIELDS = Set.of("name", "description", "schema");
 
     /** The value types of target fields. */
     public enum Type {
-        STRING, INTEGER, PORT, STRINGS, TOOLS, ANY
+        STRING, INTEGER, PORT, STRINGS, TOOLS, ANY,
+        /** A whole, non-negative count no larger than {@link #MAX_COUNT}. */
+        COUNT,
+        /** A map of {@link #USAGE_FIELDS} to counts. */
+        USAGE
     }
 
     private final String key;
@@ -85,8 +103,34 @@ public enum TargetField {
                     : this == ENV ? "must be a list of variable names" : "must be a list of strings";
             case TOOLS -> tools(value);
             case ANY -> null;
+            case COUNT -> count(value) ? null : "must be a whole number from 0 to " + MAX_COUNT;
+            case USAGE -> usage(value);
         };
         return bad == null ? Optional.empty() : Optional.of("target field '" + key + "' " + bad);
+    }
+
+    /**
+     * A token count as the wire carries it: a Long in range. A double (NaN, Infinity, 1e309, a
+     * fraction, -0.0), a string or a negative number is not one: a count that could be any of
+     * those could be made to add up to less than was spent.
+     */
+    private static boolean count(Object v) {
+        return v instanceof Long n && n >= 0 && n <= MAX_COUNT;
+    }
+
+    private static String usage(Object v) {
+        if (!(v instanceof Map<?, ?> m)) {
+            return "must be a map of input, output and cached token counts";
+        }
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!USAGE_FIELDS.contains(e.getKey())) {
+                return "has unknown field '" + ValueCodec.clip(String.valueOf(e.getKey())) + "' (fields: input, output, cached)";
+            }
+            if (!count(e.getValue())) {
+                return "field '" + e.getKey() + "' must be a whole number from 0 to " + MAX_COUNT;
+            }
+        }
+        return null;
     }
 
     /**

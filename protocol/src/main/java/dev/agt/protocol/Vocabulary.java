@@ -86,6 +86,11 @@ public final class Vocabulary {
                 }
             }
             case TOOL -> r.add(Required.of(TargetField.TOOL));
+            case MODEL -> {
+                // deny rules name providers and models: a model call that cannot say both is the engine's to refuse
+                r.add(Required.of(TargetField.PROVIDER));
+                r.add(Required.of(TargetField.MODEL));
+            }
             case NET -> {
                 // a net target is ip+port, a Unix socket path, or a host to resolve: no one field
                 // is always there, and each of them is checked by its own rules' conditions

@@ -21,7 +21,8 @@ class VocabularyTest {
         for (Vocabulary.Required r : Vocabulary.required(family, action)) {
             t.put(r.field().key(), switch (r.field().type()) {
                 case STRING -> "x";
-                case INTEGER, PORT -> 1L;
+                case INTEGER, PORT, COUNT -> 1L;
+                case USAGE -> Map.of("input", 1L);
                 case STRINGS -> List.of("x");
                 case TOOLS -> List.of(Map.of("name", "t"));
                 case ANY -> r.key().map(k -> (Object) Map.of(k, "x")).orElse("x");
@@ -32,7 +33,7 @@ class VocabularyTest {
 
     @Test
     void theFamiliesAndTheirActionsAreTheDocumentedOnes() {
-        assertEquals(List.of("file", "net", "process", "native", "mcp", "tool"), Family.KEYS);
+        assertEquals(List.of("file", "net", "process", "native", "mcp", "tool", "model"), Family.KEYS);
         assertEquals(Optional.of(Family.MCP), Family.of("mcp"));
         assertEquals(Optional.empty(), Family.of("MCP"), "wire names are lower case");
         assertTrue(Family.FILE.has("stat") && Family.NET.has("listen") && Family.PROCESS.has("signal") && Family.NATIVE.has("restricted"));
@@ -50,6 +51,8 @@ class VocabularyTest {
                 "a list decided at return carries what came back");
         assertEquals(List.of("arguments.uri"), keys(Family.MCP, "read"));
         assertEquals(List.of("tool"), keys(Family.TOOL, "call"));
+        assertEquals(List.of("provider", "model"), keys(Family.MODEL, "chat"));
+        assertEquals(List.of("provider", "model"), keys(Family.MODEL, "stream"));
         assertEquals(List.of("path", "dest"), keys(Family.FILE, "rename"));
         assertEquals(List.of("executable"), keys(Family.PROCESS, "exec"));
         assertEquals(List.of(), keys(Family.NET, "connect"));
@@ -58,6 +61,25 @@ class VocabularyTest {
 
     private static List<String> keys(Family f, String action) {
         return Vocabulary.required(f, action).stream().map(Vocabulary.Required::describe).toList();
+    }
+
+    /**
+     * Token counts are whole, non-negative and bounded: NaN, infinities, 1e309 (a double that
+     * overflows to Infinity), -0.0, fractions, negatives, huge numbers and text are each refused,
+     * so no count can make spending add up to less than it was.
+     */
+    @Test
+    void tokenCountsAreWholeNonNegativeAndBounded() {
+        for (Object bad : List.of(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.parseDouble("1e309"), -0.0d, 1.5d, 3.0d,
+                -1L, TargetField.MAX_COUNT + 1, Long.MAX_VALUE, Long.MIN_VALUE, "100", "NaN", true)) {
+            assertTrue(TargetField.MAX_TOKENS.problem(bad).isPresent(), "max_tokens " + bad);
+            assertTrue(TargetField.USAGE.problem(Map.of("output", bad)).isPresent(), "usage.output " + bad);
+            assertTrue(Vocabulary.typeProblem(Map.of("provider", "openai", "model", "m", "usage", Map.of("input", bad))).isPresent(), "usage " + bad);
+        }
+        assertEquals(Optional.empty(), TargetField.MAX_TOKENS.problem(0L));
+        assertEquals(Optional.empty(), TargetField.USAGE.problem(Map.of("input", 12L, "output", TargetField.MAX_COUNT, "cached", 0L)));
+        assertTrue(TargetField.USAGE.problem(Map.of("input", 1L, "reasoning", 2L)).orElseThrow().contains("unknown field 'reasoning'"));
+        assertTrue(TargetField.USAGE.problem(List.of(1L)).isPresent());
     }
 
     @Test

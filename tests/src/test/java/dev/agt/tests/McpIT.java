@@ -46,6 +46,7 @@ class McpIT {
                 reason: tools read only the workspace
               - {id: no-run-command, effect: deny, family: mcp, tools: [run_command], reason: servers run no commands for agents}
               - {id: notes, effect: allow, family: tool, tools: [saveNote, lookup, fetchWeather]}
+              - {id: scripted-model, effect: allow, family: model, models: ["dev.agt.tests.mcp.McpClients$Scripted"]}
               - {id: no-deploys, effect: deny, family: tool, tools: [deploy], reason: agents do not deploy}
             """;
 

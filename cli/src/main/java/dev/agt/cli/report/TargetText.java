@@ -20,6 +20,9 @@ final class TargetText {
                     ? server(t) + (t.has("tools") ? " (lists " + t.path("tools").size() + " tools)" : " (asked for its tool list)")
                     : server(t) + " > " + text(t, "tool") + args(t);
             case "tool" -> text(t, "tool") + args(t);
+            case "model" -> text(t, "provider") + " " + text(t, "model") + (t.has("endpoint") ? " at " + text(t, "endpoint") : "")
+                    + (t.has("max_tokens") ? " (max " + text(t, "max_tokens") + " tokens)" : "")
+                    + (t.has("usage") ? " used " + t.path("usage").toString() : "");
             default -> t.toString();
         };
         if (s.isBlank()) {

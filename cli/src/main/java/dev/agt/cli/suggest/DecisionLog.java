@@ -43,7 +43,8 @@ final class DecisionLog {
             Family.PROCESS, Set.of(TargetField.EXECUTABLE, TargetField.ARGV),
             Family.NATIVE, Set.of(TargetField.PATH),
             Family.MCP, Set.of(TargetField.SERVER, TargetField.TOOL),
-            Family.TOOL, Set.of(TargetField.TOOL));
+            Family.TOOL, Set.of(TargetField.TOOL),
+            Family.MODEL, Set.of(TargetField.PROVIDER, TargetField.MODEL));
 
     /** The log could not be used; the message says why and what to do. */
     static final class Refused extends Exception {

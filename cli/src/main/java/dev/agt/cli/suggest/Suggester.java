@@ -114,6 +114,7 @@ final class Suggester {
             case NATIVE -> natives(list);
             case MCP -> mcp(list);
             case TOOL -> tools(list);
+            case MODEL -> models(list);
         };
     }
 
@@ -345,6 +346,33 @@ final class Suggester {
         d.notes.add("arguments are not constrained: add 'where:' tests to narrow them");
         d.from.addAll(from);
         return List.of(d);
+    }
+
+    /** One rule per provider, naming the models seen, over the actions seen. */
+    private List<Draft> models(List<Observed> list) {
+        Map<String, TreeSet<String>> modelsByProvider = new TreeMap<>();
+        Map<String, TreeSet<String>> actionsByProvider = new TreeMap<>();
+        Map<String, List<Observed>> from = new TreeMap<>();
+        for (Observed o : list) {
+            String provider = str(o, "provider");
+            String model = str(o, "model");
+            if (provider == null || provider.isEmpty() || model == null || model.isEmpty()) {
+                inexpressible.add(new Left(o, "no provider or model named"));
+                continue;
+            }
+            modelsByProvider.computeIfAbsent(provider, k -> new TreeSet<>()).add(model);
+            actionsByProvider.computeIfAbsent(provider, k -> new TreeSet<>()).add(o.action());
+            from.computeIfAbsent(provider, k -> new ArrayList<>()).add(o);
+        }
+        List<Draft> out = new ArrayList<>();
+        modelsByProvider.forEach((provider, models) -> {
+            Draft d = new Draft("model", "models", actionsByProvider.get(provider), "call these models of " + provider)
+                    .when("providers", List.of(Glob.escape(provider)))
+                    .when("models", models.stream().map(Glob::escape).toList());
+            d.from.addAll(from.get(provider));
+            out.add(d);
+        });
+        return out;
     }
 
     private static void assignIds(List<Draft> rules) {

@@ -60,6 +60,9 @@ final class Answers {
 
     /** The call as people read it in a denial. */
     static String describe(String family, Map<String, Object> t) {
+        if (family.equals("model")) {
+            return "model " + t.get("model") + " of " + t.get("provider");
+        }
         if (t.containsKey("executable")) {
             return String.valueOf(t.get("argv"));
         }

@@ -22,6 +22,7 @@ class AnswersDescribeTest {
     @Test
     void otherFamiliesAreNotTakenForMcp() {
         assertEquals("tool deploy", Answers.describe("tool", Map.of("tool", "deploy")), "a framework tool has no server");
+        assertEquals("model gpt-4o-mini of OPEN_AI", Answers.describe("model", Map.of("provider", "OPEN_AI", "model", "gpt-4o-mini", "max_tokens", 100L)));
         assertEquals("/tmp/x.sock", Answers.describe("net", Map.of("transport", "unix", "path", "/tmp/x.sock")));
         assertEquals("10.0.0.1:53", Answers.describe("net", Map.of("ip", "10.0.0.1", "port", 53L, "transport", "udp")));
         assertEquals("example.org (93.184.216.34):443", Answers.describe("net", Map.of("host", "example.org", "ip", "93.184.216.34", "port", 443L)));

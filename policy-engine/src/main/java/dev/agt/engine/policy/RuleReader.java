@@ -127,6 +127,12 @@ final class RuleReader {
         if (e.containsKey("servers")) {
             conds.add(new Condition.Strings("servers", "server", patterns(e.get("servers"), "servers", Glob.Kind.NAME, false)));
         }
+        if (e.containsKey("providers")) {
+            conds.add(new Condition.Strings("providers", "provider", patterns(e.get("providers"), "providers", Glob.Kind.NAME, false)));
+        }
+        if (e.containsKey("models")) {
+            conds.add(new Condition.Strings("models", "model", patterns(e.get("models"), "models", Glob.Kind.NAME, false)));
+        }
         if (e.containsKey("tools")) {
             conds.add(new Condition.Strings("tools", "tool", patterns(e.get("tools"), "tools", Glob.Kind.NAME, false)));
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.agt.protocol.Request;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -109,6 +110,10 @@ class PolicyValidationTest {
                         6, 12, "unknown fact 'changed' (did you mean 'mcp.tool.changed'?)"),
                 Arguments.of("built-in rule id taken", HEAD + "  - id: builtin.mcp-unknown-server\n    effect: allow\n    family: mcp\n",
                         3, 9, "rule ids starting with 'builtin.' are the engine's own"),
+                Arguments.of("models on another family", HEAD + "  - id: a\n    effect: deny\n    family: net\n    models: [gpt-4o]\n",
+                        6, 5, "'models' does not apply to family net"),
+                Arguments.of("empty providers", HEAD + "  - id: a\n    effect: allow\n    family: model\n    providers: []\n",
+                        6, 16, "empty list"),
                 Arguments.of("unknown built-in rule", "version: 1\nbuiltin_rules: {mcp-unknown-servers: off}\nrules:\n  - {id: a, effect: allow, family: net}\n",
                         2, 17, "no built-in rule named 'mcp-unknown-servers'; did you mean 'mcp-unknown-server'?"),
                 Arguments.of("bad built-in rule state", "version: 1\nbuiltin_rules: {mcp-unknown-server: allow}\nrules:\n  - {id: a, effect: allow, family: net}\n",
@@ -185,6 +190,21 @@ class PolicyValidationTest {
         assertEquals(va, PolicyLoader.loadText("p", b, null, Map.of()).version());
         assertTrue(!va.equals(PolicyLoader.loadText("p", c, null, Map.of()).version()));
         assertEquals(64, va.length());
+    }
+
+    @Test
+    void modelRulesMatchByProviderAndModel() throws Exception {
+        Policy p = PolicyLoader.loadText("p", "version: 1\nrules:\n"
+                + "  - {id: small, effect: allow, family: model, actions: [chat, stream], providers: [OPEN_AI], models: [\"gpt-4o-mini*\"]}\n"
+                + "  - {id: large, effect: deny, family: model, models: [\"o1*\"]}\n", null, Map.of());
+        Evaluator ev = new Evaluator();
+        java.util.function.Function<Request, dev.agt.protocol.Decision> decide = r -> ev.evaluate(p, r, new Agent("a", "a", "0", "local", Map.of()), java.util.Set.of()).decision();
+        assertEquals("small", decide.apply(Request.of("model", "chat", Map.of("provider", "OPEN_AI", "model", "gpt-4o-mini-2024"))).rule());
+        assertEquals("large", decide.apply(Request.of("model", "chat", Map.of("provider", "OPEN_AI", "model", "o1-preview"))).rule());
+        assertFalse(decide.apply(Request.of("model", "chat", Map.of("provider", "ANTHROPIC", "model", "gpt-4o-mini"))).allowed(),
+                "another provider's model of the same name");
+        assertFalse(decide.apply(Request.of("model", "embed", Map.of("provider", "OPEN_AI", "model", "gpt-4o-mini"))).allowed(),
+                "an action the allow does not list");
     }
 
     @Test

@@ -1,0 +1,111 @@
+package dev.agt.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.agt.tests.model.ModelClients;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Model calls as their own family: a JVM with the agent runs LangChain4j's real OpenAI client
+ * against an OpenAI-compatible server on loopback (in this test's JVM, without the agent). The
+ * policy names the models an agent may use: the allowed call reaches the server and returns; the
+ * denied one is refused before the client builds its HTTP request, so the server never sees it;
+ * both are in the log with provider, model and declared output limit.
+ */
+class ModelIT {
+    static final String COMPLETION = """
+            {"id":"chatcmpl-1","object":"chat.completion","created":1764806400,"model":"MODEL",
+             "choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the loopback model."},"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19,"prompt_tokens_details":{"cached_tokens":0}}}
+            """;
+
+    @TempDir
+    Path root;
+
+    HttpServer server;
+    final List<String> received = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void startModelServer() throws Exception {
+        root = root.toRealPath();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/chat/completions", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            received.add(body);
+            String model = body.replaceAll("(?s).*\"model\"\\s*:\\s*\"([^\"]*)\".*", "$1");
+            byte[] reply = COMPLETION.replace("MODEL", model).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stopModelServer() {
+        server.stop(0);
+    }
+
+    @Test
+    void onlyTheModelsThePolicyNamesAreCalled() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), """
+                version: 1
+                include: [jvm-runtime]
+                rules:
+                  - {id: class-path, effect: allow, family: file, actions: [read, stat, list, attr]}
+                  - {id: loopback, effect: allow, family: net, cidrs: [127.0.0.0/8]}
+                  - {id: names, effect: allow, family: net, actions: [resolve]}
+                  - {id: natives, effect: allow, family: native}
+                  - {id: small-models, effect: allow, family: model, actions: [chat], providers: [OPEN_AI], models: [gpt-4o-mini]}
+                  - {id: no-large-models, effect: deny, family: model, models: ["gpt-4o", "o1*"], reason: large models need a budget}
+                """);
+        String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+        Path out = root.resolve("out.txt");
+        try (Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
+                "--audit-dir", root.resolve("audit").toString())) {
+            e.awaitReady();
+            String cp = System.getProperty("java.class.path");
+            Process p = new ProcessBuilder(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + root.resolve("e.sock") + ",name=modeller",
+                    "-cp", cp, ModelClients.class.getName(), base).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), Files.readString(out));
+            e.terminate();
+            e.awaitExit();
+        }
+        String all = Files.readString(out);
+        assertTrue(all.contains("MODEL CLIENTS DONE"), all);
+        assertTrue(all.contains("RESULT allowed OK Hello from the loopback model."), all);
+        assertTrue(all.contains("RESULT denied DENIED") && all.contains("blocked by policy rule no-large-models (audit #"), all);
+        // the effect: the server saw the allowed call only
+        assertEquals(1, received.size(), "requests the model server received: " + received);
+        assertTrue(received.get(0).contains("\"gpt-4o-mini\""), received.get(0));
+
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"gpt-4o-mini\"") && l.contains("\"provider\":\"OPEN_AI\"")
+                && l.contains("\"max_tokens\":64") && l.contains("\"effect\":\"allow\"") && l.contains("\"rule\":\"small-models\"")), log.out());
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"gpt-4o\"") && l.contains("\"effect\":\"deny\"")), log.out());
+        assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
+
+        // learning: the suggested policy names the provider and the model that were used
+        Agt.Result suggest = Agt.run(root, "policy", "suggest", "audit", "--out", "suggested.yaml");
+        assertEquals(0, suggest.exit(), suggest.toString());
+        String suggested = Files.readString(root.resolve("suggested.yaml"));
+        assertTrue(suggested.contains("    family: model\n    actions: [chat]\n    providers:\n      - \"OPEN_AI\"\n    models:\n      - \"gpt-4o-mini\"\n"),
+                suggested);
+        assertTrue(suggested.contains("model/chat {model=gpt-4o, provider=OPEN_AI}") && suggested.contains("still denied"),
+                "the denied model is listed for review, never allowed: " + suggested);
+    }
+}

@@ -1,0 +1,42 @@
+package dev.agt.tests.model;
+
+import dev.agt.tests.catalogue.Denials;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import java.util.concurrent.Callable;
+
+/**
+ * Runs inside a JVM with the agent: LangChain4j's {@code OpenAiChatModel} talking to an
+ * OpenAI-compatible server on loopback, once with a model the policy allows and once with one
+ * it does not. Each step prints {@code RESULT name OK|DENIED|ERROR detail}.
+ *
+ * <p>Args: BASE_URL (for example http://127.0.0.1:8080/v1).
+ */
+public final class ModelClients {
+    private ModelClients() {
+    }
+
+    public static void main(String[] args) {
+        String base = args[0];
+        step("allowed", () -> model(base, "gpt-4o-mini").chat("Say hello."));
+        step("denied", () -> model(base, "gpt-4o").chat("Say hello, expensively."));
+        System.out.println("MODEL CLIENTS DONE");
+        System.exit(0);
+    }
+
+    static ChatModel model(String base, String name) {
+        return OpenAiChatModel.builder().baseUrl(base).apiKey("test-key").modelName(name).maxTokens(64).maxRetries(0).build();
+    }
+
+    static void step(String name, Callable<Object> action) {
+        String line;
+        try {
+            line = "OK " + action.call();
+        } catch (Throwable t) {
+            Throwable d = Denials.find(t);
+            line = d != null ? "DENIED " + d.getClass().getName() + " " + d.getMessage()
+                    : "ERROR " + t.getClass().getName() + " " + t.getMessage();
+        }
+        System.out.println("RESULT " + name + " " + line.replace('\n', ' '));
+    }
+}
