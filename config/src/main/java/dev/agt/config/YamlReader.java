@@ -124,6 +124,9 @@ public final class YamlReader {
                 if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
                     return new Node.Scalar(pos, p.getText());
                 }
+                if (p.getLongValue() == 0 && p.getText().startsWith("-")) {
+                    return new Node.Scalar(pos, -0.0d); // -0: kept as what it is, so a reader that refuses negative zero can
+                }
                 return new Node.Scalar(pos, p.getLongValue());
             case VALUE_NUMBER_FLOAT:
                 return new Node.Scalar(pos, p.getDoubleValue());

@@ -31,18 +31,20 @@ public final class Policy {
     private final List<Path> files;
     private final Mode mode;
     private final Map<String, String> builtinRules;
+    private final dev.agt.engine.spend.SpendPolicy spend;
     private final Map<Family, Index> index = new EnumMap<>(Family.class);
 
     Policy(List<Rule> rules, String version, List<Path> files) {
-        this(rules, version, files, Mode.ENFORCE, Map.of());
+        this(rules, version, files, Mode.ENFORCE, Map.of(), dev.agt.engine.spend.SpendPolicy.NONE);
     }
 
-    Policy(List<Rule> rules, String version, List<Path> files, Mode mode, Map<String, String> builtinRules) {
+    Policy(List<Rule> rules, String version, List<Path> files, Mode mode, Map<String, String> builtinRules, dev.agt.engine.spend.SpendPolicy spend) {
         this.rules = rules;
         this.version = version;
         this.files = files;
         this.mode = mode;
         this.builtinRules = builtinRules;
+        this.spend = spend;
         for (Family f : Family.values()) {
             index.put(f, new Index(f));
         }
@@ -62,6 +64,11 @@ public final class Policy {
     /** The policy's own mode (top-level {@code mode:}); {@code enforce} unless it says otherwise. */
     public Mode mode() {
         return mode;
+    }
+
+    /** The policy's prices and budgets ({@link dev.agt.engine.spend.SpendPolicy#NONE} when it has none). */
+    public dev.agt.engine.spend.SpendPolicy spend() {
+        return spend;
     }
 
     /** Each built-in rule ({@link #ALWAYS}) and its state in this policy: enforce, monitor or off. */

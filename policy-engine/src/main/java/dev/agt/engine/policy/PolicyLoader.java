@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
 public final class PolicyLoader {
     /** The id prefix of the engine's built-in rules; a policy's own rule may not use it. */
     static final String BUILTIN_RULE_PREFIX = "builtin.";
-    static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules", "builtin_rules");
+    static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules", "builtin_rules", "prices", "budgets");
     static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
             "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
             "providers", "models", "where", "when", "agents", "limit", "mode", "sandbox");
@@ -64,6 +64,7 @@ public final class PolicyLoader {
     private final Map<String, Rule> rulesById = new LinkedHashMap<>();
     private final Deque<String> stack = new ArrayDeque<>();
     private Mode mode = Mode.ENFORCE;
+    private dev.agt.engine.spend.SpendPolicy spend = dev.agt.engine.spend.SpendPolicy.NONE;
     /** The built-in rules every policy carries, by name, and the state the main file set: enforce, monitor or off. */
     private final Map<String, String> builtinRules = new LinkedHashMap<>(Policy.ALWAYS);
 
@@ -102,7 +103,8 @@ public final class PolicyLoader {
             throw new PolicyException(problems);
         }
         List<Rule> rules = List.copyOf(rulesById.values());
-        return new Policy(rules, version(rules, mode, builtinRules), List.copyOf(files), mode, Map.copyOf(builtinRules));
+        Object spendText = spend.isEmpty() ? null : spend.canonical();
+        return new Policy(rules, version(rules, mode, builtinRules, spendText), List.copyOf(files), mode, Map.copyOf(builtinRules), spend);
     }
 
     private void loadFile(String name, String text, Path baseDir, Map<String, String> inherited, int depth, boolean main) {
@@ -129,6 +131,16 @@ public final class PolicyLoader {
             Node modeNode = top.entries().get("mode");
             if (modeNode != null) {
                 readMode(modeNode, main, top.keys().get("mode"));
+            }
+            Node prices = top.entries().get("prices");
+            Node budgets = top.entries().get("budgets");
+            if (prices != null || budgets != null) {
+                if (!main) {
+                    problems.add(new Problem((prices != null ? prices : budgets).pos(), "'prices' and 'budgets' are set in the main policy file only,"
+                            + " not in an included file"));
+                } else {
+                    spend = new SpendReader(this).read(prices, budgets);
+                }
             }
             Node builtinNode = top.entries().get("builtin_rules");
             if (builtinNode != null) {
@@ -408,7 +420,7 @@ public final class PolicyLoader {
     }
 
     static String version(List<Rule> rules, Mode mode) {
-        return version(rules, mode, Policy.ALWAYS);
+        return version(rules, mode, Policy.ALWAYS, null);
     }
 
     /**
@@ -416,7 +428,7 @@ public final class PolicyLoader {
      * differ from the default, and the built-in rules themselves are the engine's (they come with
      * its version), so a policy that names neither keeps the version it had before they existed.
      */
-    static String version(List<Rule> rules, Mode mode, Map<String, String> builtinRules) {
+    static String version(List<Rule> rules, Mode mode, Map<String, String> builtinRules, Object spendText) {
         List<Map<String, Object>> canon = new ArrayList<>();
         rules.stream().filter(r -> !r.id().startsWith(BUILTIN_RULE_PREFIX)).sorted((a, b) -> a.id().compareTo(b.id())).forEach(r -> {
             Map<String, Object> m = new TreeMap<>();
@@ -438,6 +450,9 @@ public final class PolicyLoader {
         }
         if (!builtinRules.equals(Policy.ALWAYS)) {
             top.put("builtin_rules", new TreeMap<>(builtinRules));
+        }
+        if (spendText != null) {
+            top.put("spend", spendText); // prices and budgets as read: a change to either is a new policy version
         }
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(CanonicalJson.bytes(top)));
