@@ -15,6 +15,12 @@ public final class Reasons {
     /** The only allowing rules are over their rate limit. */
     public static final String RATE_LIMITED = "rate-limited";
     /**
+     * A budget of the policy's would be passed: a model call whose estimate does not fit under a
+     * hard limit, a model without a price under a budget, or any call of an agent over a budget
+     * that covers all its calls.
+     */
+    public static final String BUDGET_EXCEEDED = "budget-exceeded";
+    /**
      * Allowed only because of monitor mode in the policy: the rule named would have denied
      * (or {@code default-deny} / a rate limit would have). The log records the denial.
      */

@@ -29,7 +29,7 @@ class ModelIT {
     static final String COMPLETION = """
             {"id":"chatcmpl-1","object":"chat.completion","created":1764806400,"model":"MODEL",
              "choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the loopback model."},"finish_reason":"stop"}],
-             "usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19,"prompt_tokens_details":{"cached_tokens":0}}}
+             "usage":{"prompt_tokens":100,"completion_tokens":64,"total_tokens":164,"prompt_tokens_details":{"cached_tokens":0}}}
             """;
 
     @TempDir
@@ -58,6 +58,72 @@ class ModelIT {
     @AfterEach
     void stopModelServer() {
         server.stop(0);
+    }
+
+    static final String BASE_RULES = """
+                include: [jvm-runtime]
+                rules:
+                  - {id: class-path, effect: allow, family: file, actions: [read, stat, list, attr]}
+                  - {id: loopback, effect: allow, family: net, cidrs: [127.0.0.0/8]}
+                  - {id: names, effect: allow, family: net, actions: [resolve]}
+                  - {id: natives, effect: allow, family: native}
+                  - {id: small-models, effect: allow, family: model, actions: [chat], providers: [OPEN_AI], models: [gpt-4o-mini]}
+                """;
+
+    String run(String policy, String... args) throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), policy);
+        Path out = root.resolve("out.txt");
+        try (Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
+                "--audit-dir", root.resolve("audit").toString())) {
+            e.awaitReady();
+            List<String> cmd = new java.util.ArrayList<>(List.of(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + root.resolve("e.sock")
+                    + ",name=modeller", "-cp", System.getProperty("java.class.path"), ModelClients.class.getName()));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), Files.readString(out));
+            e.terminate();
+            e.awaitExit();
+        }
+        String all = Files.readString(out);
+        assertTrue(all.contains("MODEL CLIENTS DONE"), all);
+        return all;
+    }
+
+    /**
+     * A runaway loop under a budget: each call holds its estimate (the declared 64 output tokens
+     * and the policy's worst-case 100 input tokens, 0.164 USD at these prices) and settles to what
+     * the server reports it used (the same here). 0.5 USD admits three calls; the fourth would
+     * pass the limit and is denied before the client sends it.
+     */
+    @Test
+    void aBudgetStopsARunawayLoopBeforeTheCallThatWouldPassIt() throws Exception {
+        String all = run("version: 1\n" + """
+                prices:
+                  currency: USD
+                  per_million_tokens:
+                    - {provider: OPEN_AI, model: gpt-4o-mini, input: 1000, output: 1000}
+                  worst_case: {input: 100, output: 4096}
+                budgets:
+                  - {id: per-agent, per: agent, window: day, limit: 0.5}
+                """ + BASE_RULES, "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "5");
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(all.contains("RESULT call-" + i + " OK Hello from the loopback model."), all);
+        }
+        for (int i = 4; i <= 5; i++) {
+            assertTrue(all.contains("RESULT call-" + i + " DENIED") && all.contains("blocked by budget-exceeded (audit #"), all);
+        }
+        assertTrue(all.contains("budget per-agent (agent modeller, day) spent 0.492 USD"), all);
+        assertEquals(3, received.size(), "the server saw the three admitted calls only: " + received.size());
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
+        assertEquals(2, log.out().lines().filter(l -> l.contains("\"code\":\"budget-exceeded\"")).count(), log.out());
+        assertEquals(3, log.out().lines().filter(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"input\":100,\"output\":64}")).count(),
+                "each admitted call's usage came back and was settled: " + log.out());
+        // a price or budget that is a crafted number never loads: the engine refuses the policy
+        Files.writeString(root.resolve("bad.yaml"), "version: 1\nprices:\n  currency: USD\n  per_million_tokens:\n"
+                + "    - {provider: OPEN_AI, model: gpt-4o-mini, input: -0, output: 1e309}\n  worst_case: {input: 1, output: 1}\n" + BASE_RULES);
+        Agt.Result bad = Agt.run(root, "policy", "check", "bad.yaml");
+        assertEquals(1, bad.exit(), bad.toString());
+        assertTrue(bad.err().contains("'input' is negative zero") && bad.err().contains("'output' is not a finite number"), bad.toString());
     }
 
     @Test

@@ -75,7 +75,10 @@ final class DecisionPipeline {
             // stopped before the policy: killed, revoked, expired, or the kill switch unreadable
         } else if ((o = Vocabulary.incomplete(req).map(why -> failure(Reasons.INCOMPLETE_REQUEST, why, p)).orElse(null)) != null) {
             // lacks a field its rules are written against (and MCP state must not see it either)
+        } else if ((o = budgetFailure(engine.spend().overAll(p, agent), p)) != null) {
+            // over a budget that covers every call of the agent
         } else {
+            engine.spend().settle(c, p, req); // a model call's usage, reported at return
             try {
                 Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
                 if (outside != null) {
@@ -90,6 +93,10 @@ final class DecisionPipeline {
                         engine.problems.pinStoreUsable();
                     }
                     o = evaluator.evaluate(p, req, agent, facts);
+                    if (o.decision().allowed()) {
+                        Evaluator.Outcome over = budgetFailure(engine.spend().admit(c, p, agent, req), p);
+                        o = over != null ? over : o;
+                    }
                 }
             } catch (ToolPins.Unavailable e) {
                 engine.problems.pinStore(e.getMessage());
@@ -155,6 +162,10 @@ final class DecisionPipeline {
             return failure(Reasons.EXPIRED, "the delegation chain expired at " + Instant.ofEpochSecond(identity.expires()), p);
         }
         return null;
+    }
+
+    private static Evaluator.Outcome budgetFailure(String why, Policy p) {
+        return why == null ? null : failure(Reasons.BUDGET_EXCEEDED, why, p);
     }
 
     private static Evaluator.Outcome failure(String code, String reason, Policy p) {

@@ -460,6 +460,7 @@ public final class Engine implements AutoCloseable {
 
     void connectionEnded(Connection c, String why) {
         connections.remove(c.number);
+        spend.ended(c);
     }
 
     void log(String line) {
@@ -484,8 +485,15 @@ public final class Engine implements AutoCloseable {
         return kills;
     }
 
+    private final ModelSpend spend = new ModelSpend();
+
     McpFacts mcp() {
         return mcp;
+    }
+
+    /** Budgets on model calls; in memory: spending starts again from zero when the engine restarts. */
+    ModelSpend spend() {
+        return spend;
     }
 
     DecisionOwners owners() {

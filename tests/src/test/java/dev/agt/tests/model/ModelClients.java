@@ -10,7 +10,8 @@ import java.util.concurrent.Callable;
  * OpenAI-compatible server on loopback, once with a model the policy allows and once with one
  * it does not. Each step prints {@code RESULT name OK|DENIED|ERROR detail}.
  *
- * <p>Args: BASE_URL (for example http://127.0.0.1:8080/v1).
+ * <p>Args: BASE_URL (for example http://127.0.0.1:8080/v1) [CALLS: call the allowed model that
+ * many times instead].
  */
 public final class ModelClients {
     private ModelClients() {
@@ -18,6 +19,15 @@ public final class ModelClients {
 
     public static void main(String[] args) {
         String base = args[0];
+        if (args.length > 1) {
+            // a loop that keeps calling, as a runaway agent would: its budget stops it
+            ChatModel m = model(base, "gpt-4o-mini");
+            for (int i = 1; i <= Integer.parseInt(args[1]); i++) {
+                step("call-" + i, () -> m.chat("Again."));
+            }
+            System.out.println("MODEL CLIENTS DONE");
+            System.exit(0);
+        }
         step("allowed", () -> model(base, "gpt-4o-mini").chat("Say hello."));
         step("denied", () -> model(base, "gpt-4o").chat("Say hello, expensively."));
         System.out.println("MODEL CLIENTS DONE");

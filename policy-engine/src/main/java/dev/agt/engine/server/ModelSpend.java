@@ -1,0 +1,127 @@
+package dev.agt.engine.server;
+
+import dev.agt.engine.policy.Agent;
+import dev.agt.engine.policy.Policy;
+import dev.agt.engine.spend.Ledger;
+import dev.agt.engine.spend.Money;
+import dev.agt.engine.spend.SpendPolicy;
+import dev.agt.protocol.Family;
+import dev.agt.protocol.Request;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The policy's budgets applied to model calls. Before a model call: its estimate (declared
+ * output limit, or the policy's worst case, at the model's prices) is held on every budget it
+ * counts against, or the call is denied {@code budget-exceeded}. When its usage comes back (the
+ * request decided at return): the hold is settled to the actual cost; usage that is missing
+ * counts as the worst case, never as zero. Holds a session leaves unsettled (the call failed,
+ * the agent went away) are settled at their estimate when the session ends.
+ *
+ * <p>Holds are matched to their usage per session, provider and model, oldest first: calls of
+ * one model in one session have the same estimate unless they declare different limits, and
+ * every hold is settled exactly once, so the totals are exact.
+ */
+final class ModelSpend {
+    private final Ledger ledger = new Ledger();
+    private final Map<Connection, Map<String, Deque<Ledger.Hold>>> open = new ConcurrentHashMap<>();
+
+    Ledger ledger() {
+        return ledger;
+    }
+
+    /** Why a call of any family is refused because its agent is over a budget that covers all its calls, or null. */
+    String overAll(Policy p, Agent agent) {
+        SpendPolicy s = p.spend();
+        if (s.budgets().isEmpty()) {
+            return null;
+        }
+        for (Ledger.Account a : Ledger.accounts(s, agent.id(), agent.labels())) {
+            if (a.budget().allCalls() && ledger.exhausted(a)) {
+                return describe(s, a, "has reached its limit; it covers every call of the agent");
+            }
+        }
+        return null;
+    }
+
+    /** Holds the estimate of a model call about to be made; returns why it is refused, or null. */
+    String admit(Connection c, Policy p, Agent agent, Request req) {
+        SpendPolicy s = p.spend();
+        if (s.budgets().isEmpty() || !req.family().equals(Family.MODEL.key()) || req.atReturn()) {
+            return null;
+        }
+        String provider = (String) req.target().get("provider");
+        String model = (String) req.target().get("model");
+        if (s.price(provider, model).isEmpty()) {
+            return "no price for " + provider + " " + model + " in the policy: under a budget every model called needs one";
+        }
+        Long max = req.target().get("max_tokens") instanceof Long l ? l : null;
+        long estimate = s.estimate(provider, model, max);
+        List<Ledger.Account> accounts = Ledger.accounts(s, agent.id(), agent.labels());
+        Ledger.Hold h = ledger.reserve(accounts, estimate);
+        if (!h.admitted()) {
+            Ledger.Balance b = ledger.balance(h.over());
+            return describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "") + " held for calls in flight;"
+                    + " this call's estimate " + Money.format(estimate, "") + " would pass its limit of " + Money.format(h.over().budget().limit(), s.currency()));
+        }
+        open.computeIfAbsent(c, k -> new HashMap<>());
+        synchronized (open.get(c)) {
+            open.get(c).computeIfAbsent(provider + "\0" + model, k -> new ArrayDeque<>()).addLast(h);
+        }
+        return null;
+    }
+
+    /** A model call's usage, reported at return: settles the session's oldest hold for that model. */
+    void settle(Connection c, Policy p, Request req) {
+        if (!req.family().equals(Family.MODEL.key()) || !req.atReturn()) {
+            return;
+        }
+        Map<String, Deque<Ledger.Hold>> mine = open.get(c);
+        if (mine == null) {
+            return;
+        }
+        String provider = (String) req.target().get("provider");
+        String model = (String) req.target().get("model");
+        Ledger.Hold h;
+        synchronized (mine) {
+            Deque<Ledger.Hold> q = mine.get(provider + "\0" + model);
+            h = q == null ? null : q.pollFirst();
+        }
+        if (h == null) {
+            return;
+        }
+        SpendPolicy s = p.spend();
+        long cost;
+        if (req.target().get("usage") instanceof Map<?, ?> u && u.get("input") instanceof Long in && u.get("output") instanceof Long out) {
+            cost = s.actual(provider, model, in, out, u.get("cached") instanceof Long cached ? cached : 0L);
+        } else {
+            cost = Math.max(h.amount(), s.estimate(provider, model, null)); // no usage: the worst case, never zero
+        }
+        ledger.settle(h, cost);
+    }
+
+    /** A session ended: what it still holds is spent at its estimate. */
+    void ended(Connection c) {
+        Map<String, Deque<Ledger.Hold>> mine = open.remove(c);
+        if (mine == null) {
+            return;
+        }
+        synchronized (mine) {
+            mine.values().forEach(q -> q.forEach(h -> ledger.settle(h, h.amount())));
+        }
+    }
+
+    private static String describe(SpendPolicy s, Ledger.Account a, String what) {
+        String whose = switch (a.budget().per()) {
+            case AGENT -> "agent " + a.subject();
+            case LABEL -> a.budget().label() + "=" + a.subject();
+            case ORGANISATION -> "the organisation";
+        };
+        return "budget " + a.budget().id() + " (" + whose + ", " + a.budget().window().map(Object::toString).orElseGet(() -> a.budget().calendar().orElse(""))
+                + ") " + what;
+    }
+}
