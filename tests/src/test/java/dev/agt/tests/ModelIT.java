@@ -72,21 +72,76 @@ class ModelIT {
 
     String run(String policy, String... args) throws Exception {
         Files.writeString(root.resolve("policy.yaml"), policy);
-        Path out = root.resolve("out.txt");
-        try (Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
-                "--audit-dir", root.resolve("audit").toString())) {
-            e.awaitReady();
-            List<String> cmd = new java.util.ArrayList<>(List.of(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + root.resolve("e.sock")
-                    + ",name=modeller", "-cp", System.getProperty("java.class.path"), ModelClients.class.getName()));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), Files.readString(out));
+        try (Agt.EngineProcess e = engine()) {
+            String all = clients("modeller", args);
             e.terminate();
             e.awaitExit();
+            return all;
         }
+    }
+
+    Agt.EngineProcess engine() throws Exception {
+        Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", root.resolve("e.sock").toString(),
+                "--audit-dir", root.resolve("audit").toString());
+        e.awaitReady();
+        return e;
+    }
+
+    /** One agent JVM running ModelClients with {@code args}; what it printed. */
+    String clients(String name, String... args) throws Exception {
+        Path out = root.resolve("out-" + name + ".txt");
+        List<String> cmd = new java.util.ArrayList<>(List.of(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + root.resolve("e.sock")
+                + ",name=" + name, "-cp", System.getProperty("java.class.path"), ModelClients.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), Files.readString(out));
         String all = Files.readString(out);
         assertTrue(all.contains("MODEL CLIENTS DONE"), all);
         return all;
+    }
+
+    /**
+     * The organisation's budget, with kill: once it refuses a call, every agent is stopped: the
+     * one that spent it, another one started afterwards, and both again after the engine
+     * restarts, until an operator runs agt revive --all.
+     */
+    @Test
+    void theOrganisationsBudgetStopsEveryAgentAndStaysStoppedAcrossARestart() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\n" + """
+                prices:
+                  currency: USD
+                  per_million_tokens:
+                    - {provider: OPEN_AI, model: gpt-4o-mini, input: 1000, output: 1000}
+                  worst_case: {input: 100, output: 4096}
+                budgets:
+                  - {id: org, per: organisation, window: month, limit: 0.5, kill: true}
+                """ + BASE_RULES);
+        String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+        try (Agt.EngineProcess e = engine()) {
+            String first = clients("runaway", base, "5");
+            assertTrue(first.contains("RESULT call-3 OK") && first.contains("RESULT call-4 DENIED"), first);
+            assertTrue(first.contains("blocked by budget-exceeded") && first.lines().anyMatch(l -> l.startsWith("RESULT call-5 DENIED")
+                    && l.contains("blocked by killed")), "the refusal tripped the kill switch: " + first);
+            String later = clients("newcomer", base, "1");
+            assertTrue(later.contains("RESULT call-1 DENIED") && later.contains("blocked by killed"), "an agent started afterwards: " + later);
+            e.terminate();
+            e.awaitExit();
+        }
+        assertEquals(3, received.size(), "the model server saw the three calls the budget admitted: " + received.size());
+        try (Agt.EngineProcess e = engine()) {
+            String afterRestart = clients("newcomer", base, "1");
+            assertTrue(afterRestart.contains("RESULT call-1 DENIED") && afterRestart.contains("blocked by killed"), "after a restart: " + afterRestart);
+            assertEquals(3, received.size());
+            Agt.Result revive = Agt.run(root, "revive", "--all", "--socket", root.resolve("e.sock").toString());
+            assertEquals(0, revive.exit(), revive.toString());
+            String revived = clients("newcomer", base, "1");
+            assertTrue(revived.contains("RESULT call-1 OK"), "revived by an operator: " + revived);
+            e.terminate();
+            e.awaitExit();
+        }
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"event\":\"kill\"") && l.contains("budget org")), log.out());
+        assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
     }
 
     /**

@@ -485,10 +485,32 @@ public final class Engine implements AutoCloseable {
         return kills;
     }
 
-    private final ModelSpend spend = new ModelSpend();
+    private final ModelSpend spend = new ModelSpend(this::budgetKill);
 
     McpFacts mcp() {
         return mcp;
+    }
+
+    /**
+     * The organisation's budget is spent: every agent stops, as after {@code agt kill --all}, and
+     * the kill switch file keeps it so across restarts. Logged once, when the switch changes.
+     */
+    private void budgetKill(dev.agt.engine.spend.Ledger.Account account) {
+        KillSwitch.State before;
+        KillSwitch.State after;
+        try {
+            before = kills.state();
+            after = kills.change(s -> new KillSwitch.State(true, s.agents()));
+        } catch (KillSwitch.Unavailable e) {
+            problems.killSwitch(e.getMessage()); // and the next decision denies state-unavailable
+            return;
+        }
+        if (!after.equals(before)) {
+            String by = "budget " + account.budget().id();
+            record(new dev.agt.audit.entry.EngineEvent.KillSwitchChange(-1, java.time.Instant.now().toString(), true, java.util.Optional.empty(), by, true,
+                    after.toMap(), connections.size()));
+            log("kill --all by " + by + ": the organisation's budget is spent; every agent is stopped until 'agt revive --all'");
+        }
     }
 
     /** Budgets on model calls; in memory: spending starts again from zero when the engine restarts. */

@@ -25,10 +25,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Holds are matched to their usage per session, provider and model, oldest first: calls of
  * one model in one session have the same estimate unless they declare different limits, and
  * every hold is settled exactly once, so the totals are exact.
+ *
+ * <p>A budget with {@code kill: true} (the organisation's) trips the kill switch for every agent
+ * once its spending reaches the limit, or once it refuses a call: the switch is persisted, stops
+ * agents that connect later too, and only {@code agt revive --all} lifts it.
  */
 final class ModelSpend {
     private final Ledger ledger = new Ledger();
     private final Map<Connection, Map<String, Deque<Ledger.Hold>>> open = new ConcurrentHashMap<>();
+    private final java.util.function.Consumer<Ledger.Account> kill;
+
+    /** @param kill trips the kill switch for every agent: called when a {@code kill: true} budget is exhausted */
+    ModelSpend(java.util.function.Consumer<Ledger.Account> kill) {
+        this.kill = kill;
+    }
 
     Ledger ledger() {
         return ledger;
@@ -64,6 +74,9 @@ final class ModelSpend {
         List<Ledger.Account> accounts = Ledger.accounts(s, agent.id(), agent.labels());
         Ledger.Hold h = ledger.reserve(accounts, estimate);
         if (!h.admitted()) {
+            if (h.over().budget().kill()) {
+                kill.accept(h.over()); // the organisation is out of budget: every agent stops, and stays stopped
+            }
             Ledger.Balance b = ledger.balance(h.over());
             return describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "") + " held for calls in flight;"
                     + " this call's estimate " + Money.format(estimate, "") + " would pass its limit of " + Money.format(h.over().budget().limit(), s.currency()));
@@ -102,6 +115,16 @@ final class ModelSpend {
             cost = Math.max(h.amount(), s.estimate(provider, model, null)); // no usage: the worst case, never zero
         }
         ledger.settle(h, cost);
+        tripped(h);
+    }
+
+    /** After a settlement: a {@code kill: true} budget whose spending reached its limit trips the kill switch. */
+    private void tripped(Ledger.Hold h) {
+        for (Ledger.Account a : h.accounts()) {
+            if (a.budget().kill() && ledger.exhausted(a)) {
+                kill.accept(a);
+            }
+        }
     }
 
     /** A session ended: what it still holds is spent at its estimate. */
@@ -111,7 +134,10 @@ final class ModelSpend {
             return;
         }
         synchronized (mine) {
-            mine.values().forEach(q -> q.forEach(h -> ledger.settle(h, h.amount())));
+            mine.values().forEach(q -> q.forEach(h -> {
+                ledger.settle(h, h.amount());
+                tripped(h);
+            }));
         }
     }
 
