@@ -171,6 +171,14 @@ final class EngineCommand implements Callable<Integer> {
                         + ")");
             }
             System.out.println("decisions: " + s.get("allowed") + " allowed, " + s.get("denied") + " denied");
+            if (s.get("spend") instanceof List<?> spend && !spend.isEmpty()) {
+                System.out.println("spend:     " + spend.size() + " budget account(s) (agt spend shows them)");
+                for (Object o : spend) {
+                    Map<?, ?> m = (Map<?, ?>) o;
+                    System.out.println("           " + m.get("budget") + " " + m.get("subject") + ": " + SpendCommand.amount(((Number) m.get("spent_micros")).longValue())
+                            + " of " + SpendCommand.amount(((Number) m.get("limit_micros")).longValue()) + " " + m.get("currency"));
+                }
+            }
             System.out.println("audit:     " + s.get("audit_dir") + ", next seq " + s.get("audit_next_seq") + ", "
                     + s.get("audit_failures") + " write failures");
             System.out.println("reloads:   " + s.get("reloads_ok") + " loaded, " + s.get("reloads_rejected") + " rejected");

@@ -152,15 +152,27 @@ class ModelIT {
      */
     @Test
     void aBudgetStopsARunawayLoopBeforeTheCallThatWouldPassIt() throws Exception {
-        String all = run("version: 1\n" + """
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\n" + """
                 prices:
                   currency: USD
                   per_million_tokens:
                     - {provider: OPEN_AI, model: gpt-4o-mini, input: 1000, output: 1000}
                   worst_case: {input: 100, output: 4096}
                 budgets:
-                  - {id: per-agent, per: agent, window: day, limit: 0.5}
-                """ + BASE_RULES, "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "5");
+                  - {id: per-agent, per: agent, window: day, limit: 0.5, warn: 0.3}
+                """ + BASE_RULES);
+        String all;
+        Agt.Result spend;
+        try (Agt.EngineProcess e = engine()) {
+            all = clients("modeller", "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "5");
+            spend = Agt.run(root, "spend", "--socket", root.resolve("e.sock").toString());
+            e.terminate();
+            e.awaitExit();
+        }
+        // visible while it runs: spent against the limit, over the warning threshold
+        assertEquals(0, spend.exit(), spend.toString());
+        assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("modeller") && l.contains("0.492")
+                && l.contains("0.5 USD") && l.contains("over warning threshold")), spend.out());
         for (int i = 1; i <= 3; i++) {
             assertTrue(all.contains("RESULT call-" + i + " OK Hello from the loopback model."), all);
         }
@@ -173,6 +185,10 @@ class ModelIT {
         assertEquals(2, log.out().lines().filter(l -> l.contains("\"code\":\"budget-exceeded\"")).count(), log.out());
         assertEquals(3, log.out().lines().filter(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"input\":100,\"output\":64}")).count(),
                 "each admitted call's usage came back and was settled: " + log.out());
+        // the soft threshold: logged once, when the second call's settlement crossed 0.3
+        Agt.Result events = Agt.run(root, "audit", "show", "audit", "--json");
+        assertEquals(1, events.out().lines().filter(l -> l.contains("\"event\":\"budget-warning\"") && l.contains("\"budget\":\"per-agent\"")
+                && l.contains("\"spent\":328000") && l.contains("\"subject\":\"modeller\"")).count(), events.out());
         // a price or budget that is a crafted number never loads: the engine refuses the policy
         Files.writeString(root.resolve("bad.yaml"), "version: 1\nprices:\n  currency: USD\n  per_million_tokens:\n"
                 + "    - {provider: OPEN_AI, model: gpt-4o-mini, input: -0, output: 1e309}\n  worst_case: {input: 1, output: 1}\n" + BASE_RULES);

@@ -15,7 +15,7 @@ import java.util.Optional;
 public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineStart, EngineEvent.EngineStop, EngineEvent.LogRecovered,
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
-        EngineEvent.Unknown {
+        EngineEvent.BudgetWarning, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -120,6 +120,22 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
             Objects.requireNonNull(did, "did");
             chain = Json.copy(chain);
         }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code budget-warning}: a budget's spending crossed its soft threshold ({@code warn}) in its
+     * current window. Amounts are micro-units of {@code currency}.
+     *
+     * @param subject whose spending: an agent id, a label's value, or {@code *} for the organisation
+     */
+    record BudgetWarning(long seq, String time, String budget, String subject, long spent, long warn, long limit, String currency)
+            implements EngineEvent {
+        public static final String EVENT = "budget-warning";
 
         @Override
         public String event() {

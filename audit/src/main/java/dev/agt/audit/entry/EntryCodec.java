@@ -16,6 +16,7 @@ import dev.agt.audit.entry.EngineEvent.RegistryRejected;
 import dev.agt.audit.entry.EngineEvent.SessionRefused;
 import dev.agt.audit.entry.EngineEvent.SessionStart;
 import dev.agt.audit.entry.EngineEvent.StateUnavailable;
+import dev.agt.audit.entry.EngineEvent.BudgetWarning;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -188,6 +189,13 @@ public final class EntryCodec {
             }
         } else if (v instanceof StateUnavailable s) {
             e.put("problem", s.problem());
+        } else if (v instanceof BudgetWarning b) {
+            e.put("budget", b.budget());
+            e.put("subject", b.subject());
+            e.put("spent", b.spent());
+            e.put("warn", b.warn());
+            e.put("limit", b.limit());
+            e.put("currency", b.currency());
         } else if (v instanceof KillSwitchChange k) {
             if (k.agent().isPresent()) {
                 e.put("agent", k.agent().get());
@@ -307,6 +315,8 @@ public final class EntryCodec {
                     text(e, "uid"), number(e, "pid", -1), text(e, "transport"), number(e, "connection", -1), optionalText(e, "did"),
                     list(e.get("chain")));
             case StateUnavailable.EVENT -> new StateUnavailable(seq, time, text(e, "problem"));
+            case BudgetWarning.EVENT -> new BudgetWarning(seq, time, text(e, "budget"), text(e, "subject"), number(e, "spent", -1), number(e, "warn", -1),
+                    number(e, "limit", -1), text(e, "currency"));
             case KillSwitchChange.KILL, KillSwitchChange.REVIVE -> new KillSwitchChange(seq, time, kind.equals(KillSwitchChange.KILL),
                     optionalText(e, "agent"), text(e, "by"), e.path("changed").asBoolean(false), Json.map(e.get("state")).orElse(Map.of()),
                     number(e, "sessions_stopped", 0));

@@ -395,6 +395,28 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Every budget account the engine has seen in this run, against its budget: spent in the
+     * current window and held for calls in flight (micro-units), limit and threshold.
+     */
+    private List<Object> spendStatus(Policy p) {
+        List<Object> out = new ArrayList<>();
+        spend.ledger().balances().forEach((a, b) -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("budget", a.budget().id());
+            x.put("per", a.budget().per().name().toLowerCase(java.util.Locale.ROOT) + (a.budget().label().isEmpty() ? "" : ":" + a.budget().label()));
+            x.put("subject", a.subject());
+            x.put("window", a.budget().calendar().orElseGet(() -> a.budget().window().map(Object::toString).orElse("")));
+            x.put("spent_micros", b.spent());
+            x.put("held_micros", b.held());
+            x.put("limit_micros", a.budget().limit());
+            a.budget().warn().ifPresent(w -> x.put("warn_micros", w));
+            x.put("currency", p.spend().currency());
+            out.add(x);
+        });
+        return out;
+    }
+
     public Map<String, Object> status() {
         Policy p = policy.get();
         Map<String, Object> m = new LinkedHashMap<>();
@@ -412,6 +434,7 @@ public final class Engine implements AutoCloseable {
             }
         }
         m.put("agents", agents);
+        m.put("spend", spendStatus(p));
         m.put("allowed", counters.allowed.sum());
         m.put("denied", counters.denied.sum());
         m.put("outcomes", counters.outcomes.sum());
@@ -460,7 +483,7 @@ public final class Engine implements AutoCloseable {
 
     void connectionEnded(Connection c, String why) {
         connections.remove(c.number);
-        spend.ended(c);
+        spend.ended(c, policy().spend().currency());
     }
 
     void log(String line) {
@@ -485,7 +508,20 @@ public final class Engine implements AutoCloseable {
         return kills;
     }
 
-    private final ModelSpend spend = new ModelSpend(this::budgetKill);
+    private final ModelSpend spend = new ModelSpend(new ModelSpend.Events() {
+        @Override
+        public void kill(dev.agt.engine.spend.Ledger.Account account) {
+            budgetKill(account);
+        }
+
+        @Override
+        public void warn(dev.agt.engine.spend.Ledger.Account a, dev.agt.engine.spend.Ledger.Balance b, String currency) {
+            record(new dev.agt.audit.entry.EngineEvent.BudgetWarning(-1, java.time.Instant.now().toString(), a.budget().id(), a.subject(), b.spent(),
+                    a.budget().warn().orElse(0L), a.budget().limit(), currency));
+            log("budget " + a.budget().id() + " (" + a.subject() + "): spent " + dev.agt.engine.spend.Money.format(b.spent(), currency)
+                    + ", past its warning threshold");
+        }
+    });
 
     McpFacts mcp() {
         return mcp;

@@ -33,11 +33,19 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ModelSpend {
     private final Ledger ledger = new Ledger();
     private final Map<Connection, Map<String, Deque<Ledger.Hold>>> open = new ConcurrentHashMap<>();
-    private final java.util.function.Consumer<Ledger.Account> kill;
+    private final Events events;
 
-    /** @param kill trips the kill switch for every agent: called when a {@code kill: true} budget is exhausted */
-    ModelSpend(java.util.function.Consumer<Ledger.Account> kill) {
-        this.kill = kill;
+    /** What the engine does when budgets say so. */
+    interface Events {
+        /** A {@code kill: true} budget is spent: stop every agent. */
+        void kill(Ledger.Account account);
+
+        /** A budget's spending crossed its soft threshold: log it. */
+        void warn(Ledger.Account account, Ledger.Balance balance, String currency);
+    }
+
+    ModelSpend(Events events) {
+        this.events = events;
     }
 
     Ledger ledger() {
@@ -75,7 +83,7 @@ final class ModelSpend {
         Ledger.Hold h = ledger.reserve(accounts, estimate);
         if (!h.admitted()) {
             if (h.over().budget().kill()) {
-                kill.accept(h.over()); // the organisation is out of budget: every agent stops, and stays stopped
+                events.kill(h.over()); // the organisation is out of budget: every agent stops, and stays stopped
             }
             Ledger.Balance b = ledger.balance(h.over());
             return describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "") + " held for calls in flight;"
@@ -114,7 +122,11 @@ final class ModelSpend {
         } else {
             cost = Math.max(h.amount(), s.estimate(provider, model, null)); // no usage: the worst case, never zero
         }
-        ledger.settle(h, cost);
+        settle(h, cost, s.currency());
+    }
+
+    private void settle(Ledger.Hold h, long cost, String currency) {
+        ledger.settled(h, cost).crossedWarn().forEach((a, b) -> events.warn(a, b, currency));
         tripped(h);
     }
 
@@ -122,22 +134,19 @@ final class ModelSpend {
     private void tripped(Ledger.Hold h) {
         for (Ledger.Account a : h.accounts()) {
             if (a.budget().kill() && ledger.exhausted(a)) {
-                kill.accept(a);
+                events.kill(a);
             }
         }
     }
 
     /** A session ended: what it still holds is spent at its estimate. */
-    void ended(Connection c) {
+    void ended(Connection c, String currency) {
         Map<String, Deque<Ledger.Hold>> mine = open.remove(c);
         if (mine == null) {
             return;
         }
         synchronized (mine) {
-            mine.values().forEach(q -> q.forEach(h -> {
-                ledger.settle(h, h.amount());
-                tripped(h);
-            }));
+            mine.values().forEach(q -> q.forEach(h -> settle(h, h.amount(), currency)));
         }
     }
 

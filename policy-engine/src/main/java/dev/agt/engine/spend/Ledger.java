@@ -44,6 +44,7 @@ public final class Ledger {
 
     private final LongSupplier clock;
     private final Map<String, Window> windows = new HashMap<>();
+    private final Map<String, Account> accounts = new HashMap<>();
     private long seq;
 
     /** @param clock epoch milliseconds */
@@ -72,17 +73,46 @@ public final class Ledger {
     }
 
     /** Releases an admitted hold and records {@code actual} as spent now; returns the operation's sequence number. */
-    public synchronized long settle(Hold hold, long actual) {
+    public long settle(Hold hold, long actual) {
+        return settled(hold, actual).seq();
+    }
+
+    /**
+     * A settlement: its place in the ledger's order, and the accounts whose spending crossed their
+     * soft threshold ({@code warn}) with it, each with its balance after.
+     */
+    public record Settled(long seq, Map<Account, Balance> crossedWarn) {
+    }
+
+    /** As {@link #settle}, saying which soft thresholds the settlement crossed. */
+    public synchronized Settled settled(Hold hold, long actual) {
         if (!hold.admitted()) {
             throw new IllegalArgumentException("a refused hold has nothing to settle");
         }
         long now = clock.getAsLong();
+        Map<Account, Balance> crossed = new java.util.LinkedHashMap<>();
         for (Account a : hold.accounts()) {
             Window w = window(a, now);
+            long before = w.spent(now);
             w.held = Math.max(0, w.held - hold.amount());
             w.add(now, actual);
+            long after = w.spent(now);
+            if (a.budget().warn().isPresent() && before < a.budget().warn().get() && after >= a.budget().warn().get()) {
+                crossed.put(a, new Balance(after, w.held));
+            }
         }
-        return ++seq;
+        return new Settled(++seq, crossed);
+    }
+
+    /** Every account the ledger has seen, with its balance now, in a stable order. */
+    public synchronized Map<Account, Balance> balances() {
+        long now = clock.getAsLong();
+        Map<Account, Balance> out = new java.util.TreeMap<>(java.util.Comparator.comparing(Account::key));
+        accounts.forEach((k, a) -> {
+            Window w = window(a, now);
+            out.put(a, new Balance(w.spent(now), w.held));
+        });
+        return out;
     }
 
     /** Whether {@code account} has reached its hard limit with what is already spent. */
@@ -98,6 +128,7 @@ public final class Ledger {
     }
 
     private Window window(Account a, long now) {
+        accounts.putIfAbsent(a.key(), a);
         return windows.computeIfAbsent(a.key(), k -> new Window(a.budget()));
     }
 
