@@ -3,6 +3,7 @@ package dev.agt.engine.server;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Map;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +62,34 @@ final class MetricsServer implements AutoCloseable {
         b.append("# HELP agt_policy_info The policy in force.\n");
         b.append("# TYPE agt_policy_info gauge\n");
         b.append("agt_policy_info{version=\"").append(engine.policy().version()).append("\"} 1\n");
+        Map<dev.agt.engine.spend.Ledger.Account, dev.agt.engine.spend.Ledger.Balance> spend = engine.spend().ledger().balances();
+        if (!spend.isEmpty()) {
+            String currency = engine.policy().spend().currency();
+            b.append("# HELP agt_spend Spending on model calls in the budget's current window, in the policy's currency.\n");
+            b.append("# TYPE agt_spend gauge\n");
+            spend.forEach((a, bal) -> b.append("agt_spend").append(labels(a, currency)).append(' ').append(units(bal.spent())).append('\n'));
+            b.append("# HELP agt_spend_held Estimates held for model calls in flight, in the policy's currency.\n");
+            b.append("# TYPE agt_spend_held gauge\n");
+            spend.forEach((a, bal) -> b.append("agt_spend_held").append(labels(a, currency)).append(' ').append(units(bal.held())).append('\n'));
+            b.append("# HELP agt_budget_limit A budget's hard limit, in the policy's currency.\n");
+            b.append("# TYPE agt_budget_limit gauge\n");
+            spend.forEach((a, bal) -> b.append("agt_budget_limit").append(labels(a, currency)).append(' ').append(units(a.budget().limit())).append('\n'));
+        }
         return b.toString();
+    }
+
+    private static String labels(dev.agt.engine.spend.Ledger.Account a, String currency) {
+        return "{budget=\"" + escape(a.budget().id()) + "\",per=\"" + a.budget().per().name().toLowerCase(java.util.Locale.ROOT) + "\",subject=\""
+                + escape(a.subject()) + "\",currency=\"" + escape(currency) + "\"}";
+    }
+
+    private static String units(long micros) {
+        return java.math.BigDecimal.valueOf(micros, 6).stripTrailingZeros().toPlainString();
+    }
+
+    /** A label value as the Prometheus text format writes it: backslash, quote and newline escaped. */
+    static String escape(String v) {
+        return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
     @Override

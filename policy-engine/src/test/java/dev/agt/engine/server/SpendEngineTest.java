@@ -66,6 +66,10 @@ class SpendEngineTest {
         assertEquals(Reasons.BUDGET_EXCEEDED, over.code());
         assertTrue(over.reason().contains("budget daily (agent spender, day) spent 0.57 USD"), over.reason());
         assertTrue(c.decide(Request.of("file", "read", Map.of("path", "/work/x")), 5000).allowed(), "the budget covers model calls only");
+        String metrics = MetricsServer.render(f.engine());
+        assertTrue(metrics.contains("agt_spend{budget=\"daily\",per=\"agent\",subject=\"spender\",currency=\"USD\"} 0.57\n"), metrics);
+        assertTrue(metrics.contains("agt_budget_limit{budget=\"daily\",per=\"agent\",subject=\"spender\",currency=\"USD\"} 1\n"), metrics);
+        assertEquals("a\\\"b\\\\c\\n", MetricsServer.escape("a\"b\\c\n"));
     }
 
     @Test
