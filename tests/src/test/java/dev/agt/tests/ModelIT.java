@@ -234,6 +234,11 @@ class ModelIT {
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"gpt-4o-mini\"") && l.contains("\"provider\":\"OPEN_AI\"")
                 && l.contains("\"max_tokens\":64") && l.contains("\"effect\":\"allow\"") && l.contains("\"rule\":\"small-models\"")), log.out());
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"gpt-4o\"") && l.contains("\"effect\":\"deny\"")), log.out());
+        // Spring AI: the model its options name, the class as provider, denied by default before it ran
+        assertTrue(all.contains("RESULT spring-ai DENIED") && all.contains("RESULT spring-ai.ran OK 0"), all);
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"local-llm\"") && l.contains("\"max_tokens\":32")
+                && l.contains("\"provider\":\"dev.agt.tests.model.ModelClients$LocalSpringModel\"") && l.contains("\"code\":\"default-deny\"")),
+                log.out());
         assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
 
         // learning: the suggested policy names the provider and the model that were used

@@ -30,8 +30,25 @@ public final class ModelClients {
         }
         step("allowed", () -> model(base, "gpt-4o-mini").chat("Say hello."));
         step("denied", () -> model(base, "gpt-4o").chat("Say hello, expensively."));
+        // a Spring AI ChatModel of the application's own: governed like any other, by its options' model
+        LocalSpringModel local = new LocalSpringModel();
+        step("spring-ai", () -> local.call(new org.springframework.ai.chat.prompt.Prompt("Say hello.",
+                org.springframework.ai.chat.prompt.ChatOptions.builder().model("local-llm").maxTokens(32).build())).getResult().getOutput().getText());
+        System.out.println("RESULT spring-ai.ran OK " + local.ran);
         System.out.println("MODEL CLIENTS DONE");
         System.exit(0);
+    }
+
+    /** A Spring AI chat model that answers locally and counts how often it actually ran. */
+    static final class LocalSpringModel implements org.springframework.ai.chat.model.ChatModel {
+        int ran;
+
+        @Override
+        public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+            ran++;
+            return new org.springframework.ai.chat.model.ChatResponse(java.util.List.of(new org.springframework.ai.chat.model.Generation(
+                    new org.springframework.ai.chat.messages.AssistantMessage("hello from a local model"))));
+        }
     }
 
     static ChatModel model(String base, String name) {
