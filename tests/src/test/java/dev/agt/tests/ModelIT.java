@@ -189,6 +189,13 @@ class ModelIT {
         Agt.Result events = Agt.run(root, "audit", "show", "audit", "--json");
         assertEquals(1, events.out().lines().filter(l -> l.contains("\"event\":\"budget-warning\"") && l.contains("\"budget\":\"per-agent\"")
                 && l.contains("\"spent\":328000") && l.contains("\"subject\":\"modeller\"")).count(), events.out());
+        // the report's spend section: per agent and model, and the budget with its refusals and warning
+        Agt.Result report = Agt.run(root, "report", "audit", "--out", "report.md");
+        assertEquals(0, report.exit(), report.toString());
+        String md = Files.readString(root.resolve("report.md"));
+        assertTrue(md.contains("## Spend on model calls"), md);
+        assertTrue(md.contains("| modeller | OPEN\\_AI | gpt-4o-mini | 3 | 0.492 USD | 0 |"), md);
+        assertTrue(md.contains("| per-agent:modeller | 2 | 1 | 0.328 USD |"), md);
         // a price or budget that is a crafted number never loads: the engine refuses the policy
         Files.writeString(root.resolve("bad.yaml"), "version: 1\nprices:\n  currency: USD\n  per_million_tokens:\n"
                 + "    - {provider: OPEN_AI, model: gpt-4o-mini, input: -0, output: 1e309}\n  worst_case: {input: 1, output: 1}\n" + BASE_RULES);

@@ -14,6 +14,7 @@ import java.util.Optional;
  *  decision: {effect, rule, code, reason, [sandbox], [monitor: {by, rule, code, reason}],
  *             [link: {index, parent, child, scope}]},
  *  [mcp: {...what the engine established about the MCP server and tool}],
+ *  [spend: {currency, estimate | cost (micro-units), budgets, usage_reported}],
  *  policy, policy_mode}
  * </pre>
  *
@@ -29,11 +30,13 @@ import java.util.Optional;
  * @param request    the request as the agent sent it
  * @param ruling     what the engine answered
  * @param mcp        for MCP requests: what the engine established about the server and the tool
+ * @param spend      for model calls under budgets: the estimate held before the call, or the cost settled at return
  * @param policy     the version of the policy in force
  * @param policyMode the policy's mode, {@code enforce} or {@code monitor}
  */
 public record DecisionEntry(long seq, String time, Map<String, Object> agent, Map<String, Object> request, Ruling ruling,
-                            Optional<Map<String, Object>> mcp, String policy, String policyMode) implements LogEntry, AgentEntry {
+                            Optional<Map<String, Object>> mcp, Optional<Map<String, Object>> spend, String policy, String policyMode)
+        implements LogEntry, AgentEntry {
 
     public static final String TYPE = "decision";
 
@@ -43,6 +46,7 @@ public record DecisionEntry(long seq, String time, Map<String, Object> agent, Ma
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(ruling, "ruling");
         Objects.requireNonNull(mcp, "mcp");
+        Objects.requireNonNull(spend, "spend");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(policyMode, "policyMode");
     }

@@ -103,6 +103,7 @@ public final class EntryCodec {
         });
         e.put("decision", dec);
         d.mcp().ifPresent(m -> e.put("mcp", m));
+        d.spend().ifPresent(m -> e.put("spend", m));
         e.put("policy", d.policy());
         e.put("policy_mode", d.policyMode());
         return e;
@@ -288,7 +289,7 @@ public final class EntryCodec {
         Ruling ruling = new Ruling(text(d, "effect"), text(d, "rule"), text(d, "code"), text(d, "reason"), optionalText(d, "sandbox"), monitor,
                 link);
         return new DecisionEntry(seq, time, agent(e.get("agent")), Json.map(e.get("request")).orElse(Map.of()), ruling, Json.map(e.get("mcp")),
-                text(e, "policy"), text(e, "policy_mode"));
+                Json.map(e.get("spend")), text(e, "policy"), text(e, "policy_mode"));
     }
 
     private static OutcomeEntry outcome(JsonNode e, long seq, String time) {

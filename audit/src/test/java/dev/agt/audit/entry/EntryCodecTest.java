@@ -118,7 +118,8 @@ class EntryCodecTest {
                     r.nextBoolean() ? Optional.of(new Link(1 + r.nextInt(3), "did:key:p", "did:key:c", Map.of("paths", List.of("/a/**"))))
                             : Optional.empty());
             DecisionEntry d = new DecisionEntry(i, "2026-11-27T10:00:00Z", agent, request, ruling,
-                    r.nextBoolean() ? Optional.of(Map.of("tool", Map.of("status", "pinned"))) : Optional.empty(), "v" + i, "enforce");
+                    r.nextBoolean() ? Optional.of(Map.of("tool", Map.of("status", "pinned"))) : Optional.empty(),
+                    r.nextBoolean() ? Optional.of(Map.of("currency", "USD", "cost", 1200L)) : Optional.empty(), "v" + i, "enforce");
             byte[] line = stored(d, "00");
             LogEntry back = EntryCodec.read(line);
             assertEquals(d, back);

@@ -61,6 +61,7 @@ public final class HtmlReport {
         timeline(b, r);
         calls(b, r);
         local(b, r.local());
+        spend(b, r.spend());
         counts(b, r);
         monitor(b, r);
         policies(b, r);
@@ -248,6 +249,37 @@ public final class HtmlReport {
     }
 
     /** What the agents did on their own: a table of its own, outside the decision filters. */
+    private static void spend(StringBuilder b, Report.Spend s) {
+        if (s.isEmpty()) {
+            return;
+        }
+        b.append("<section id=\"spend\">\n<h2>Spend on model calls</h2>\n<p class=\"sub\">What model calls under budgets cost, as the engine "
+                + "settled them (usage at the policy's prices; a call without a usage report is charged the worst case).</p>\n");
+        if (!s.byModel().isEmpty()) {
+            b.append("<div class=\"table-wrap\"><table>\n<thead><tr><th>agent</th><th>provider</th><th>model</th><th class=\"num\">calls</th>"
+                    + "<th class=\"num\">cost</th><th class=\"num\">without usage report</th></tr></thead>\n<tbody>\n");
+            s.byModel().forEach(x -> b.append("<tr><td>").append(h(x.agent())).append("</td><td>").append(h(x.provider())).append("</td><td>")
+                    .append(h(x.model())).append("</td><td class=\"num\">").append(x.calls()).append("</td><td class=\"num\">").append(h(s.amount(x.cost())))
+                    .append("</td><td class=\"num\">").append(x.unreported()).append("</td></tr>\n"));
+            b.append("</tbody></table></div>\n");
+        }
+        if (!s.overTime().isEmpty()) {
+            b.append("<div class=\"table-wrap\"><table>\n<thead><tr><th>from</th><th class=\"num\">cost</th></tr></thead>\n<tbody>\n");
+            s.overTime().forEach(x -> b.append("<tr><td class=\"mono\">").append(h(x.startIso())).append("</td><td class=\"num\">")
+                    .append(h(s.amount(x.cost()))).append("</td></tr>\n"));
+            b.append("</tbody></table></div>\n");
+        }
+        if (!s.budgets().isEmpty()) {
+            b.append("<div class=\"table-wrap\"><table>\n<thead><tr><th>budget</th><th class=\"num\">calls refused</th><th class=\"num\">warnings</th>"
+                    + "<th class=\"num\">spent at the last warning</th></tr></thead>\n<tbody>\n");
+            s.budgets().forEach(x -> b.append("<tr><td>").append(h(x.account())).append("</td><td class=\"num\">").append(x.refused())
+                    .append("</td><td class=\"num\">").append(x.warnings()).append("</td><td class=\"num\">")
+                    .append(x.warnings() == 0 ? "" : h(s.amount(x.lastSpent()))).append("</td></tr>\n"));
+            b.append("</tbody></table></div>\n");
+        }
+        b.append("</section>\n");
+    }
+
     private static void local(StringBuilder b, Report.LocalOutcomes l) {
         b.append("<section id=\"local\">\n<h2>What the agents did on their own <span class=\"sub\">").append(l.outcomes().size())
                 .append(" outcome").append(l.outcomes().size() == 1 ? "" : "s");

@@ -99,6 +99,14 @@ public final class JsonReport {
             return x;
         }).toList());
         m.put("local_outcomes", local(r.local()));
+        Map<String, Object> spend = new LinkedHashMap<>();
+        spend.put("currency", r.spend().currency());
+        spend.put("by_model", r.spend().byModel().stream().map(x -> (Object) Map.of("agent", x.agent(), "provider", x.provider(), "model", x.model(),
+                "calls", x.calls(), "cost_micros", x.cost(), "without_usage", x.unreported())).toList());
+        spend.put("over_time", r.spend().overTime().stream().map(x -> (Object) Map.of("from", x.startIso(), "cost_micros", x.cost())).toList());
+        spend.put("budgets", r.spend().budgets().stream().map(x -> (Object) Map.of("account", x.account(), "refused", x.refused(),
+                "warnings", x.warnings(), "spent_at_last_warning_micros", x.lastSpent())).toList());
+        m.put("spend", spend);
         m.put("unreadable_lines", r.unreadable());
         return m;
     }

@@ -49,6 +49,7 @@ public final class MarkdownReport {
         }
 
         local(b, r.local());
+        spend(b, r.spend());
 
         b.append("## Counts\n\n");
         for (String dim : Report.DIMENSIONS) {
@@ -97,6 +98,31 @@ public final class MarkdownReport {
             b.append('\n');
         }
         return b.toString();
+    }
+
+    private static void spend(StringBuilder b, Report.Spend s) {
+        if (s.isEmpty()) {
+            return; // no budgets in force, or no model call under them: nothing to say
+        }
+        b.append("## Spend on model calls\n\nWhat model calls under budgets cost, as the engine settled them (their usage at the prices of the "
+                + "policy in force; a call without a usage report is charged the worst case).\n\n");
+        if (!s.byModel().isEmpty()) {
+            b.append("| agent | provider | model | calls | cost | without usage report |\n|---|---|---|---:|---:|---:|\n");
+            s.byModel().forEach(x -> b.append("| ").append(md(x.agent())).append(" | ").append(md(x.provider())).append(" | ").append(md(x.model()))
+                    .append(" | ").append(x.calls()).append(" | ").append(md(s.amount(x.cost()))).append(" | ").append(x.unreported()).append(" |\n"));
+            b.append('\n');
+        }
+        if (!s.overTime().isEmpty()) {
+            b.append("| from | cost |\n|---|---:|\n");
+            s.overTime().forEach(x -> b.append("| ").append(md(x.startIso())).append(" | ").append(md(s.amount(x.cost()))).append(" |\n"));
+            b.append('\n');
+        }
+        if (!s.budgets().isEmpty()) {
+            b.append("| budget | calls refused | warnings | spent at the last warning |\n|---|---:|---:|---:|\n");
+            s.budgets().forEach(x -> b.append("| ").append(md(x.account())).append(" | ").append(x.refused()).append(" | ").append(x.warnings())
+                    .append(" | ").append(x.warnings() == 0 ? "" : md(s.amount(x.lastSpent()))).append(" |\n"));
+            b.append('\n');
+        }
     }
 
     private static void local(StringBuilder b, Report.LocalOutcomes l) {

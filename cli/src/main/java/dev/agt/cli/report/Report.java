@@ -21,11 +21,12 @@ import java.util.Map;
  * @param events      engine and policy events in the window (start, stop, reloads, rejections, recovery)
  * @param tools       MCP tools the engine flagged (findings, changed or unknown)
  * @param local       what the agents did on their own, after or without an engine decision
+ * @param spend       spending on model calls under budgets: per agent and model, over time, per budget
  * @param unreadable  lines that could not be read (only when the log does not verify)
  */
 public record Report(String log, String generated, Window window, Check check, Tally totals, Map<String, Map<String, Tally>> counts,
                      Timeline timeline, List<Call> calls, List<MonitorPeriod> periods, List<PolicyVersion> policies,
-                     List<Event> events, List<FlaggedTool> tools, LocalOutcomes local, long unreadable) {
+                     List<Event> events, List<FlaggedTool> tools, LocalOutcomes local, Spend spend, long unreadable) {
 
     /** The dimensions of {@link #counts}, in the order they are shown. */
     public static final List<String> DIMENSIONS = List.of("agent", "family", "rule", "decision");
@@ -185,6 +186,36 @@ public record Report(String log, String generated, Window window, Check check, T
     }
 
     /** An engine or policy event: what happened, in one line. */
+    /**
+     * Spending on model calls, from the costs the engine settled and logged ({@code spend.cost}
+     * on model requests decided at return, and on holds a session left), in micro-units.
+     *
+     * @param currency the policy's currency (the last seen; empty when no spend was logged)
+     * @param byModel  per agent, provider and model: calls settled, their cost, and how many had no usage report (charged the worst case)
+     * @param overTime cost per timeline bucket (the timeline's bucket length)
+     * @param budgets  per budget account: calls refused, warnings logged
+     */
+    public record Spend(String currency, List<ModelSpend> byModel, List<SpendBucket> overTime, List<BudgetLine> budgets) {
+        public boolean isEmpty() {
+            return byModel.isEmpty() && budgets.isEmpty();
+        }
+
+        /** Micro-units for people: {@code 0.492 USD}. */
+        public String amount(long micros) {
+            return java.math.BigDecimal.valueOf(micros, 6).stripTrailingZeros().toPlainString() + (currency.isEmpty() ? "" : " " + currency);
+        }
+    }
+
+    public record ModelSpend(String agent, String provider, String model, long calls, long cost, long unreported) {
+    }
+
+    public record SpendBucket(String startIso, long cost) {
+    }
+
+    /** A budget account ({@code budget:subject}): model calls it refused and warnings it raised, with the spent amount the last warning gave. */
+    public record BudgetLine(String account, long refused, long warnings, long lastSpent) {
+    }
+
     public record Event(long seq, String time, String event, String detail) {
     }
 

@@ -122,7 +122,8 @@ public final class ReportBuilder {
         b.closePeriods();
         List<Call> proved = b.prove(dir, v);
         return new Report(dir.toString(), now.toString(), window, check, b.totals, b.counts, Timeline.of(b.perSecond), proved,
-                List.copyOf(b.periods), b.policyVersions(), List.copyOf(b.events), b.flaggedTools(), b.localOutcomes(), b.unreadable);
+                List.copyOf(b.periods), b.policyVersions(), List.copyOf(b.events), b.flaggedTools(), b.localOutcomes(), b.spend(),
+                b.unreadable);
     }
 
     private void take(byte[] line, boolean unverified) {
@@ -216,10 +217,65 @@ public final class ReportBuilder {
         return new LocalOutcomes(List.copyOf(locals), byKind, List.copyOf(lost), List.copyOf(refused));
     }
 
+    // spend: per agent/provider/model {calls, cost, unreported}; per minute-aligned second cost; per budget account
+    private final Map<List<String>, long[]> spendByModel = new TreeMap<>((a, b) -> String.join("\0", a).compareTo(String.join("\0", b)));
+    private final TreeMap<Long, Long> spendPerSecond = new TreeMap<>();
+    private final Map<String, long[]> budgetLines = new TreeMap<>();
+    private String currency = "";
+
+    private void spent(DecisionEntry d, Instant t) {
+        Map<String, Object> s = d.spend().orElse(null);
+        if (s == null) {
+            return;
+        }
+        if (s.get("currency") instanceof String c && !c.isEmpty()) {
+            currency = c;
+        }
+        if (s.get("cost") instanceof Number cost) {
+            Map<String, Object> target = d.target();
+            long[] row = spendByModel.computeIfAbsent(List.of(d.agentName(), String.valueOf(target.get("provider")), String.valueOf(target.get("model"))),
+                    k -> new long[3]);
+            row[0]++;
+            row[1] = saturating(row[1], cost.longValue());
+            row[2] += Boolean.FALSE.equals(s.get("usage_reported")) ? 1 : 0;
+            if (t != null) {
+                spendPerSecond.merge(t.getEpochSecond(), cost.longValue(), ReportBuilder::saturating);
+            }
+        }
+        if (s.get("over") instanceof String account) {
+            budgetLines.computeIfAbsent(account, k -> new long[3])[0]++;
+        }
+    }
+
+    private static long saturating(long a, long b) {
+        long x = a + b;
+        return x < 0 ? Long.MAX_VALUE : x;
+    }
+
+    private Report.Spend spend() {
+        List<Report.ModelSpend> rows = new ArrayList<>();
+        spendByModel.forEach((k, v) -> rows.add(new Report.ModelSpend(k.get(0), k.get(1), k.get(2), v[0], v[1], v[2])));
+        List<Report.SpendBucket> buckets = new ArrayList<>();
+        Report.Timeline tl = Timeline.of(perSecond);
+        long size = Math.max(1, tl.bucketSeconds());
+        TreeMap<Long, Long> byBucket = new TreeMap<>();
+        spendPerSecond.forEach((sec, cost) -> byBucket.merge(sec - Math.floorMod(sec, size), cost, ReportBuilder::saturating));
+        byBucket.forEach((start, cost) -> buckets.add(new Report.SpendBucket(Instant.ofEpochSecond(start).toString(), cost)));
+        List<Report.BudgetLine> lines = new ArrayList<>();
+        budgetLines.forEach((account, v) -> lines.add(new Report.BudgetLine(account, v[0], v[1], v[2])));
+        return new Report.Spend(currency, List.copyOf(rows), List.copyOf(buckets), List.copyOf(lines));
+    }
+
     private void event(EngineEvent e, long seq, Instant t) {
         String kind = or(e.event(), "?");
         if (e instanceof EngineEvent.SessionStart || !window.inTime(t)) {
             return;
+        }
+        if (e instanceof EngineEvent.BudgetWarning w) {
+            long[] line = budgetLines.computeIfAbsent(w.budget() + ":" + w.subject(), k -> new long[3]);
+            line[1]++;
+            line[2] = w.spent();
+            currency = w.currency().isEmpty() ? currency : w.currency();
         }
         String time = e.time();
         StringBuilder detail = new StringBuilder();
@@ -250,6 +306,7 @@ public final class ReportBuilder {
         if (!window.keeps(t, agent, family)) {
             return;
         }
+        spent(e, t);
         String time = e.time();
         String action = or(e.action(), "?");
         DecisionEntry.Ruling dec = e.ruling();

@@ -68,6 +68,7 @@ final class DecisionPipeline {
         Agent agent = who.agent();
         Evaluator.Outcome o;
         Map<String, Object> mcpFields = null;
+        Map<String, Object> spendFields = null;
         int outOfScope = -1;
         if (engine.shuttingDown()) {
             o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
@@ -78,7 +79,7 @@ final class DecisionPipeline {
         } else if ((o = budgetFailure(engine.spend().overAll(p, agent), p)) != null) {
             // over a budget that covers every call of the agent
         } else {
-            engine.spend().settle(c, p, req); // a model call's usage, reported at return
+            spendFields = engine.spend().settle(c, p, req); // a model call's usage, reported at return
             try {
                 Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
                 if (outside != null) {
@@ -94,7 +95,9 @@ final class DecisionPipeline {
                     }
                     o = evaluator.evaluate(p, req, agent, facts);
                     if (o.decision().allowed()) {
-                        Evaluator.Outcome over = budgetFailure(engine.spend().admit(c, p, agent, req), p);
+                        ModelSpend.Admission a = engine.spend().admit(c, p, agent, req);
+                        spendFields = spendFields != null ? spendFields : a.audit();
+                        Evaluator.Outcome over = budgetFailure(a.refusal(), p);
                         o = over != null ? over : o;
                     }
                 }
@@ -117,7 +120,7 @@ final class DecisionPipeline {
         DecisionEntry.Ruling ruling = new DecisionEntry.Ruling(d.allowed() ? "allow" : "deny", d.rule(), d.code(), d.reason(),
                 Optional.ofNullable(d.sandbox()), monitor(o, c, req), link);
         DecisionEntry entry = new DecisionEntry(-1, Instant.now().toString(), engine.agentFields(c, who), req.toBody(), ruling,
-                Optional.ofNullable(mcpFields), d.policyVersion(), p.mode().key());
+                Optional.ofNullable(mcpFields), Optional.ofNullable(spendFields), d.policyVersion(), p.mode().key());
         c.stage(EntryCodec.toMap(entry), (seq, err) -> {
             Decision out;
             if (err == null) {

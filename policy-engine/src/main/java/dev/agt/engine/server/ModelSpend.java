@@ -66,44 +66,62 @@ final class ModelSpend {
         return null;
     }
 
-    /** Holds the estimate of a model call about to be made; returns why it is refused, or null. */
-    String admit(Connection c, Policy p, Agent agent, Request req) {
+    /**
+     * What admission decided: {@code refusal} null when the call may go on; {@code audit} what the
+     * log entry says about it ({@code spend}), or null when budgets did not apply.
+     */
+    record Admission(String refusal, Map<String, Object> audit) {
+        static final Admission NONE = new Admission(null, null);
+    }
+
+    /** Holds the estimate of a model call about to be made, or says why it is refused. */
+    Admission admit(Connection c, Policy p, Agent agent, Request req) {
         SpendPolicy s = p.spend();
         if (s.budgets().isEmpty() || !req.family().equals(Family.MODEL.key()) || req.atReturn()) {
-            return null;
+            return Admission.NONE;
         }
         String provider = (String) req.target().get("provider");
         String model = (String) req.target().get("model");
         if (s.price(provider, model).isEmpty()) {
-            return "no price for " + provider + " " + model + " in the policy: under a budget every model called needs one";
+            return new Admission("no price for " + provider + " " + model + " in the policy: under a budget every model called needs one",
+                    Map.of("currency", s.currency()));
         }
         Long max = req.target().get("max_tokens") instanceof Long l ? l : null;
         long estimate = s.estimate(provider, model, max);
         List<Ledger.Account> accounts = Ledger.accounts(s, agent.id(), agent.labels());
         Ledger.Hold h = ledger.reserve(accounts, estimate);
+        Map<String, Object> audit = new java.util.LinkedHashMap<>();
+        audit.put("currency", s.currency());
+        audit.put("estimate", estimate);
+        audit.put("budgets", accounts.stream().map(a -> (Object) (a.budget().id() + ":" + a.subject())).toList());
         if (!h.admitted()) {
             if (h.over().budget().kill()) {
                 events.kill(h.over()); // the organisation is out of budget: every agent stops, and stays stopped
             }
             Ledger.Balance b = ledger.balance(h.over());
-            return describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "") + " held for calls in flight;"
-                    + " this call's estimate " + Money.format(estimate, "") + " would pass its limit of " + Money.format(h.over().budget().limit(), s.currency()));
+            audit.put("over", h.over().budget().id() + ":" + h.over().subject());
+            return new Admission(describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "")
+                    + " held for calls in flight; this call's estimate " + Money.format(estimate, "") + " would pass its limit of "
+                    + Money.format(h.over().budget().limit(), s.currency())), audit);
         }
         open.computeIfAbsent(c, k -> new HashMap<>());
         synchronized (open.get(c)) {
             open.get(c).computeIfAbsent(provider + "\0" + model, k -> new ArrayDeque<>()).addLast(h);
         }
-        return null;
+        return new Admission(null, audit);
     }
 
-    /** A model call's usage, reported at return: settles the session's oldest hold for that model. */
-    void settle(Connection c, Policy p, Request req) {
+    /**
+     * A model call's usage, reported at return: settles the session's oldest hold for that model.
+     * Returns what the log entry says about it ({@code spend}), or null when nothing was held.
+     */
+    Map<String, Object> settle(Connection c, Policy p, Request req) {
         if (!req.family().equals(Family.MODEL.key()) || !req.atReturn()) {
-            return;
+            return null;
         }
         Map<String, Deque<Ledger.Hold>> mine = open.get(c);
         if (mine == null) {
-            return;
+            return null;
         }
         String provider = (String) req.target().get("provider");
         String model = (String) req.target().get("model");
@@ -113,16 +131,25 @@ final class ModelSpend {
             h = q == null ? null : q.pollFirst();
         }
         if (h == null) {
-            return;
+            return null;
         }
         SpendPolicy s = p.spend();
         long cost;
-        if (req.target().get("usage") instanceof Map<?, ?> u && u.get("input") instanceof Long in && u.get("output") instanceof Long out) {
-            cost = s.actual(provider, model, in, out, u.get("cached") instanceof Long cached ? cached : 0L);
+        boolean reported = req.target().get("usage") instanceof Map<?, ?> u && u.get("input") instanceof Long && u.get("output") instanceof Long;
+        if (reported) {
+            Map<?, ?> u = (Map<?, ?>) req.target().get("usage");
+            cost = s.actual(provider, model, (Long) u.get("input"), (Long) u.get("output"), u.get("cached") instanceof Long cached ? cached : 0L);
         } else {
             cost = Math.max(h.amount(), s.estimate(provider, model, null)); // no usage: the worst case, never zero
         }
         settle(h, cost, s.currency());
+        Map<String, Object> audit = new java.util.LinkedHashMap<>();
+        audit.put("currency", s.currency());
+        audit.put("cost", cost);
+        audit.put("held", h.amount());
+        audit.put("usage_reported", reported);
+        audit.put("budgets", h.accounts().stream().map(a -> (Object) (a.budget().id() + ":" + a.subject())).toList());
+        return audit;
     }
 
     private void settle(Ledger.Hold h, long cost, String currency) {
