@@ -204,6 +204,37 @@ class ModelIT {
         assertTrue(bad.err().contains("'input' is negative zero") && bad.err().contains("'output' is not a finite number"), bad.toString());
     }
 
+    /** The official OpenAI Java SDK under the same policy and a budget: provider OPEN_AI like LangChain4j's, usage settled at return. */
+    @Test
+    void theOpenAiJavaSdkIsGovernedAndSettledLikeAnyClient() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\n" + """
+                prices:
+                  currency: USD
+                  per_million_tokens:
+                    - {provider: OPEN_AI, model: gpt-4o-mini, input: 1000, output: 1000}
+                  worst_case: {input: 100, output: 4096}
+                budgets:
+                  - {id: per-agent, per: agent, window: day, limit: 10}
+                """ + BASE_RULES + "  - {id: no-large-models, effect: deny, family: model, models: [\"gpt-4o\"]}\n");
+        String all;
+        Agt.Result spend;
+        try (Agt.EngineProcess e = engine()) {
+            all = clients("sdk-user", "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "openai");
+            spend = Agt.run(root, "spend", "--socket", root.resolve("e.sock").toString());
+            e.terminate();
+            e.awaitExit();
+        }
+        assertTrue(all.contains("RESULT openai.gpt-4o-mini OK Hello from the loopback model."), all);
+        assertTrue(all.contains("RESULT openai.gpt-4o DENIED") && all.contains("no-large-models"), all);
+        assertEquals(1, received.size(), "the denied model never reached the server: " + received);
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"provider\":\"OPEN_AI\"") && l.contains("\"model\":\"gpt-4o-mini\"")
+                && l.contains("\"max_tokens\":64") && l.contains("\"estimate\":164000")), log.out());
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"cached\":0,\"input\":100,\"output\":64}")
+                && l.contains("\"cost\":164000") && l.contains("\"usage_reported\":true")), log.out());
+        assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("sdk-user") && l.contains("0.164")), spend.out());
+    }
+
     @Test
     void onlyTheModelsThePolicyNamesAreCalled() throws Exception {
         Files.writeString(root.resolve("policy.yaml"), """

@@ -128,6 +128,17 @@ final class ModelSpend {
         Ledger.Hold h;
         synchronized (mine) {
             Deque<Ledger.Hold> q = mine.get(provider + "\0" + model);
+            if (q == null || q.isEmpty()) {
+                // the answer may name the model otherwise than the request did (a dated version of
+                // it): the provider's oldest hold in this session, priced as the request's model
+                q = mine.entrySet().stream().filter(e -> e.getKey().startsWith(provider + "\0") && !e.getValue().isEmpty())
+                        .map(Map.Entry::getValue).min(java.util.Comparator.comparingLong(d -> d.peekFirst().seq())).orElse(null);
+                for (Map.Entry<String, Deque<Ledger.Hold>> e : mine.entrySet()) {
+                    if (e.getValue() == q) {
+                        model = e.getKey().substring(provider.length() + 1);
+                    }
+                }
+            }
             h = q == null ? null : q.pollFirst();
         }
         if (h == null) {

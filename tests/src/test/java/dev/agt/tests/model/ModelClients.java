@@ -19,6 +19,17 @@ public final class ModelClients {
 
     public static void main(String[] args) {
         String base = args[0];
+        if (args.length > 1 && args[1].equals("openai")) {
+            // the official OpenAI Java SDK, twice: the usage of the first settles its hold
+            com.openai.client.OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(base).apiKey("test-key")
+                    .maxRetries(0).build();
+            for (String model : new String[] {"gpt-4o-mini", "gpt-4o"}) {
+                step("openai." + model, () -> client.chat().completions().create(com.openai.models.chat.completions.ChatCompletionCreateParams.builder()
+                        .model(model).addUserMessage("Say hello.").maxCompletionTokens(64L).build()).choices().get(0).message().content().orElse(""));
+            }
+            System.out.println("MODEL CLIENTS DONE");
+            System.exit(0);
+        }
         if (args.length > 1) {
             // a loop that keeps calling, as a runaway agent would: its budget stops it
             ChatModel m = model(base, "gpt-4o-mini");
