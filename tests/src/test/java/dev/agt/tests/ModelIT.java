@@ -196,6 +196,11 @@ class ModelIT {
         assertTrue(md.contains("## Spend on model calls"), md);
         assertTrue(md.contains("| modeller | OPEN\\_AI | gpt-4o-mini | 3 | 0.492 USD | 0 |"), md);
         assertTrue(md.contains("| per-agent:modeller | 2 | 1 | 0.328 USD |"), md);
+        // learning: the suggestion notes what the model calls cost
+        Agt.Result suggest = Agt.run(root, "policy", "suggest", "audit", "--out", "suggested.yaml");
+        assertEquals(0, suggest.exit(), suggest.toString());
+        assertTrue(Files.readString(root.resolve("suggested.yaml")).contains("#   modeller OPEN_AI gpt-4o-mini: 3 call(s), 0.492 USD"),
+                Files.readString(root.resolve("suggested.yaml")));
         // a price or budget that is a crafted number never loads: the engine refuses the policy
         Files.writeString(root.resolve("bad.yaml"), "version: 1\nprices:\n  currency: USD\n  per_million_tokens:\n"
                 + "    - {provider: OPEN_AI, model: gpt-4o-mini, input: -0, output: 1e309}\n  worst_case: {input: 1, output: 1}\n" + BASE_RULES);

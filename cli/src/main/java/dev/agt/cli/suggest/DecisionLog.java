@@ -72,6 +72,21 @@ final class DecisionLog {
     private final Set<String> agents = new TreeSet<>();
     private long decisions;
     private long unreadable;
+    /** Settled model-call costs by agent, provider and model: {calls, micro-units}. */
+    private final Map<String, long[]> spend = new java.util.TreeMap<>();
+    private String currency = "";
+
+    /** Header lines noting what model calls cost, for whoever sets budgets from this suggestion. */
+    private List<String> spendNotes() {
+        List<String> out = new ArrayList<>();
+        if (spend.isEmpty()) {
+            return out;
+        }
+        out.add("observed spend on model calls (settled costs in the log; set prices and budgets from these):");
+        spend.forEach((k, v) -> out.add("  " + k.replace('\0', ' ') + ": " + v[0] + " call(s), "
+                + java.math.BigDecimal.valueOf(v[1], 6).stripTrailingZeros().toPlainString() + (currency.isEmpty() ? "" : " " + currency)));
+        return out;
+    }
 
     private DecisionLog(String agentFilter) {
         this.agentFilter = agentFilter;
@@ -111,6 +126,7 @@ final class DecisionLog {
             });
             header.add("log " + dir + ": " + status);
             report.warnings().forEach(w -> header.add("warning: " + w));
+            header.addAll(r.spendNotes());
             return new Reading(List.copyOf(r.byKey.values()), r.decisions, r.agents, header, true);
         }
         header.add("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
@@ -128,6 +144,7 @@ final class DecisionLog {
         if (r.unreadable > 0) {
             header.add("!!! " + r.unreadable + " unreadable line(s) skipped");
         }
+        header.addAll(r.spendNotes());
         return new Reading(List.copyOf(r.byKey.values()), r.decisions, r.agents, header, report != null && report.ok());
     }
 
@@ -156,6 +173,12 @@ final class DecisionLog {
         if (family.isEmpty() || action.isEmpty()) {
             unreadable++;
             return;
+        }
+        if (e.spend().isPresent() && e.spend().get().get("cost") instanceof Number cost && cost.longValue() >= 0) {
+            long[] v = spend.computeIfAbsent(name + '\0' + e.target().get("provider") + '\0' + e.target().get("model"), k -> new long[2]);
+            v[0]++;
+            v[1] = v[1] + cost.longValue() < 0 ? Long.MAX_VALUE : v[1] + cost.longValue();
+            currency = e.spend().get().get("currency") instanceof String c ? c : currency;
         }
         Map<String, Object> target = reduce(family, JSON.valueToTree(e.target()));
         String key = name + '\0' + family + '\0' + action + '\0' + CanonicalJson.string(target);
