@@ -52,6 +52,18 @@ class ModelIT {
             exchange.getResponseBody().write(reply);
             exchange.close();
         });
+        server.createContext("/v1/messages", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            received.add(body);
+            String model = body.replaceAll("(?s).*\"model\"\\s*:\\s*\"([^\"]*)\".*", "$1");
+            byte[] reply = ("{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"" + model + "\","
+                    + "\"content\":[{\"type\":\"text\",\"text\":\"Hello from the loopback model.\"}],\"stop_reason\":\"end_turn\","
+                    + "\"stop_sequence\":null,\"usage\":{\"input_tokens\":100,\"output_tokens\":64}}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
         server.start();
     }
 
@@ -238,6 +250,19 @@ class ModelIT {
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"cached\":0,\"input\":100,\"output\":64}")
                 && l.contains("\"cost\":164000") && l.contains("\"usage_reported\":true")), log.out());
         assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("sdk-user") && l.contains("0.164")), spend.out());
+    }
+
+    /** The official Anthropic Java SDK: provider ANTHROPIC, the denied model never reaches the server. */
+    @Test
+    void theAnthropicJavaSdkIsGoverned() throws Exception {
+        String all = run("version: 1\n" + BASE_RULES + "  - {id: haiku, effect: allow, family: model, providers: [ANTHROPIC], models: [\"claude-haiku-*\"]}\n",
+                "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "anthropic");
+        assertTrue(all.contains("RESULT anthropic.claude-haiku-4-5 OK Hello from the loopback model."), all);
+        assertTrue(all.contains("RESULT anthropic.claude-opus-4-1 DENIED") && all.contains("default-deny"), all);
+        assertEquals(1, received.size(), "the denied model never reached the server: " + received);
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"provider\":\"ANTHROPIC\"") && l.contains("\"model\":\"claude-haiku-4-5\"")
+                && l.contains("\"max_tokens\":64") && l.contains("\"rule\":\"haiku\"")), log.out());
     }
 
     @Test

@@ -19,6 +19,16 @@ public final class ModelClients {
 
     public static void main(String[] args) {
         String base = args[0];
+        if (args.length > 1 && args[1].equals("anthropic")) {
+            com.anthropic.client.AnthropicClient client = com.anthropic.client.okhttp.AnthropicOkHttpClient.builder()
+                    .baseUrl(base.replaceAll("/v1$", "")).apiKey("test-key").maxRetries(0).build();
+            for (String model : new String[] {"claude-haiku-4-5", "claude-opus-4-1"}) {
+                step("anthropic." + model, () -> client.messages().create(com.anthropic.models.messages.MessageCreateParams.builder()
+                        .model(model).maxTokens(64L).addUserMessage("Say hello.").build()).content().get(0).text().map(t -> t.text()).orElse(""));
+            }
+            System.out.println("MODEL CLIENTS DONE");
+            System.exit(0);
+        }
         if (args.length > 1 && args[1].equals("openai")) {
             // the official OpenAI Java SDK, twice: the usage of the first settles its hold
             com.openai.client.OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(base).apiKey("test-key")
