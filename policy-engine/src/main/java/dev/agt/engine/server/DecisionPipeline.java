@@ -79,8 +79,8 @@ final class DecisionPipeline {
         } else if ((o = budgetFailure(engine.spend().overAll(p, agent), p)) != null) {
             // over a budget that covers every call of the agent
         } else {
-            spendFields = engine.spend().settle(c, p, req); // a model call's usage, reported at return
             try {
+                spendFields = engine.spend().settle(c, p, req); // a model call's usage, reported at return
                 Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
                 if (outside != null) {
                     o = outside.outcome();

@@ -55,8 +55,8 @@ final class ModelSpend {
     /** Why a call of any family is refused because its agent is over a budget that covers all its calls, or null. */
     String overAll(Policy p, Agent agent) {
         SpendPolicy s = p.spend();
-        if (s.budgets().isEmpty()) {
-            return null;
+        if (s.budgets().stream().noneMatch(SpendPolicy.Budget::allCalls)) {
+            return null; // the common case, on every call: no lock, no lookups
         }
         for (Ledger.Account a : Ledger.accounts(s, agent.id(), agent.labels())) {
             if (a.budget().allCalls() && ledger.exhausted(a)) {
