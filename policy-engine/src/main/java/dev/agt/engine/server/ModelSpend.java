@@ -55,8 +55,8 @@ final class ModelSpend {
     /** Why a call of any family is refused because its agent is over a budget that covers all its calls, or null. */
     String overAll(Policy p, Agent agent) {
         SpendPolicy s = p.spend();
-        if (s.budgets().stream().noneMatch(SpendPolicy.Budget::allCalls)) {
-            return null; // the common case, on every call: no lock, no lookups
+        if (!s.coversAllCalls()) {
+            return null; // the common case, on every call: a field read, no lock, no lookups
         }
         for (Ledger.Account a : Ledger.accounts(s, agent.id(), agent.labels())) {
             if (a.budget().allCalls() && ledger.exhausted(a)) {
@@ -131,10 +131,11 @@ final class ModelSpend {
             if (q == null || q.isEmpty()) {
                 // the answer may name the model otherwise than the request did (a dated version of
                 // it): the provider's oldest hold in this session, priced as the request's model
-                q = mine.entrySet().stream().filter(e -> e.getKey().startsWith(provider + "\0") && !e.getValue().isEmpty())
-                        .map(Map.Entry::getValue).min(java.util.Comparator.comparingLong(d -> d.peekFirst().seq())).orElse(null);
+                q = null;
                 for (Map.Entry<String, Deque<Ledger.Hold>> e : mine.entrySet()) {
-                    if (e.getValue() == q) {
+                    Ledger.Hold first = e.getValue().peekFirst();
+                    if (first != null && e.getKey().startsWith(provider + "\0") && (q == null || first.seq() < q.peekFirst().seq())) {
+                        q = e.getValue();
                         model = e.getKey().substring(provider.length() + 1);
                     }
                 }

@@ -15,8 +15,13 @@ import java.util.Optional;
  *                  what a call that reports no (or no valid) usage is charged: never zero
  * @param budgets   the budgets, by id
  */
-public record SpendPolicy(String currency, Map<PriceKey, Price> prices, Tokens worstCase, List<Budget> budgets) {
+public record SpendPolicy(String currency, Map<PriceKey, Price> prices, Tokens worstCase, List<Budget> budgets, boolean coversAllCalls) {
     public static final SpendPolicy NONE = new SpendPolicy("", Map.of(), new Tokens(0, 0), List.of());
+
+    /** {@code coversAllCalls}: whether any budget has {@code calls: all}, worked out once (every decision asks). */
+    public SpendPolicy(String currency, Map<PriceKey, Price> prices, Tokens worstCase, List<Budget> budgets) {
+        this(currency, prices, worstCase, budgets, budgets.stream().anyMatch(Budget::allCalls));
+    }
 
     /** Provider and model exactly as model requests carry them. */
     public record PriceKey(String provider, String model) {
