@@ -22,9 +22,20 @@ public record InterceptRule(String id, String description, ClassSelector selecto
         return places.getOrDefault(part, origin);
     }
 
-    /** When the request is made: before the method runs, or on its result (for list-style calls). */
+    /**
+     * When the request is made: before the method runs (a call about to happen); on its result
+     * (list-style calls, usage reports); or on entry of a completion callback, whose arguments are
+     * the outcome of a call made earlier (a streamed model call's final response or its error).
+     * Requests made at return or completion are about a call that already happened: the wire marks
+     * them {@code "at": "return"}, and the engine settles rather than admits them.
+     */
     public enum At {
-        ENTRY, RETURN
+        ENTRY, RETURN, COMPLETION;
+
+        /** Whether the request describes a call that already happened. */
+        public boolean afterCall() {
+            return this != ENTRY;
+        }
     }
 
     /** enforce: denials throw; monitor: denials are logged as would-be denials, the call goes on; off: not intercepted. */

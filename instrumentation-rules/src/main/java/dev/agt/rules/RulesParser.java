@@ -167,8 +167,9 @@ public final class RulesParser {
             switch (atText) {
                 case "entry" -> at = InterceptRule.At.ENTRY;
                 case "return" -> at = InterceptRule.At.RETURN;
-                default -> problem(e.get("at").pos(), "'at' is 'entry' (decide before the method runs, the default) or 'return' (decide on its result), not '"
-                        + atText + "'");
+                case "completion" -> at = InterceptRule.At.COMPLETION;
+                default -> problem(e.get("at").pos(), "'at' is 'entry' (decide before the method runs, the default), 'return' (decide on its result)"
+                        + " or 'completion' (the method is a callback that receives an earlier call's outcome), not '" + atText + "'");
             }
         }
         String family = string(m, "family", true);
@@ -201,7 +202,7 @@ public final class RulesParser {
         } else {
             target = fields(tn, params, paramCount, at, false);
             if (target != null && known != null && action != null && known.has(action)) {
-                for (Vocabulary.Required r : Vocabulary.required(known, action, at == InterceptRule.At.RETURN)) {
+                for (Vocabulary.Required r : Vocabulary.required(known, action, at.afterCall())) {
                     if (!target.containsKey(r.field().key())) {
                         // every call it governs would reach the engine without it, and be denied incomplete-request
                         problem(tn.pos(), "target has no '" + r.field().key() + "': a " + family + "/" + action + " request needs "
@@ -398,7 +399,8 @@ public final class RulesParser {
             return false;
         }
         if (p.root().equals("result") && at != InterceptRule.At.RETURN) {
-            problem(pos, "'" + p + "' reads the result: only rules with 'at: return' have one");
+            problem(pos, "'" + p + "' reads the result: only rules with 'at: return' have one"
+                    + (at == InterceptRule.At.COMPLETION ? " (a completion callback's outcome is its argument: arg0...)" : ""));
             return false;
         }
         if (params != null && arg >= 0 && !p.steps().isEmpty() && TYPE.matcher(params.get(arg)).matches()

@@ -118,7 +118,8 @@ class RulesParserTest {
                 Arguments.of("target", "target: {tools: {value: arg0, each: {name: arg0.name}}}", "arg0.name", "inside 'each', paths start"),
                 Arguments.of("target", "target: 7", "7", "'target' is a non-empty mapping"),
                 Arguments.of("target", "target: {name: arg0}", "{name", "target has no 'tool': a tool/call request needs tool"),
-                Arguments.of("action", "mode: audit", "audit", "'mode' is enforce, monitor or off"));
+                Arguments.of("action", "mode: audit", "audit", "'mode' is enforce, monitor or off"),
+                Arguments.of("action", "at: finally", "finally", "'at' is 'entry' (decide before the method runs, the default), 'return'"));
     }
 
     @Test
@@ -133,6 +134,31 @@ class RulesParserTest {
                 + " target: {tool: arg0}}\n";
         assertEquals(1, RulesParser.parse("call.yaml", noServer, false).rules().size(),
                 "a rule that reads no server is valid: the engine's builtin.mcp-unknown-server decides its calls");
+    }
+
+    @Test
+    void aCompletionCallbackReadsItsArgumentsAndIsHeldToTheRequirementsOfAFinishedCall() throws RulesException {
+        String stream = "version: 1\nrules:\n  - {id: s, class: com.acme.Handler, method: onComplete, params: [com.acme.Response],"
+                + " at: completion, family: model, action: stream, target: {provider: this.p, model: this.m,"
+                + " usage: {fields: {input: arg0.in, output: arg0.out}}}}\n";
+        InterceptRule r = RulesParser.parse("s.yaml", stream, false).rules().get(0);
+        assertEquals(InterceptRule.At.COMPLETION, r.at());
+        assertTrue(r.at().afterCall(), "its request describes a call already made, like a result");
+        assertTrue(!InterceptRule.At.ENTRY.afterCall());
+        RulesException result = assertThrows(RulesException.class, () -> RulesParser.parse("s.yaml",
+                stream.replace("input: arg0.in", "input: result.in"), false));
+        assertTrue(result.getMessage().contains("a completion callback's outcome is its argument"), result.getMessage());
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            RulesCodec.write(RulesParser.parse("s.yaml", stream, false), out);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            assertEquals(InterceptRule.At.COMPLETION, RulesCodec.read(in).rules().get(0).at(), "the compiled built-in form keeps it");
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test

@@ -32,6 +32,15 @@ class ModelIT {
              "usage":{"prompt_tokens":100,"completion_tokens":64,"total_tokens":164,"prompt_tokens_details":{"cached_tokens":0}}}
             """;
 
+    static final List<String> STREAM = List.of(
+            "{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion.chunk\",\"created\":1764806400,\"model\":\"MODEL\","
+                    + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hello\"},\"finish_reason\":null}]}",
+            "{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion.chunk\",\"created\":1764806400,\"model\":\"MODEL\","
+                    + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" from the loopback stream.\"},\"finish_reason\":\"stop\"}]}",
+            "{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion.chunk\",\"created\":1764806400,\"model\":\"MODEL\",\"choices\":[],"
+                    + "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":50,\"total_tokens\":150}}",
+            "[DONE]");
+
     @TempDir
     Path root;
 
@@ -46,9 +55,27 @@ class ModelIT {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             received.add(body);
             String model = body.replaceAll("(?s).*\"model\"\\s*:\\s*\"([^\"]*)\".*", "$1");
+            if (body.matches("(?s).*\"stream\"\\s*:\\s*true.*")) {
+                // streamed as OpenAI does: content chunks, then (stream_options.include_usage) a usage chunk
+                exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+                exchange.sendResponseHeaders(200, 0);
+                for (String chunk : STREAM) {
+                    exchange.getResponseBody().write(("data: " + chunk.replace("MODEL", model) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                    exchange.getResponseBody().flush();
+                }
+                exchange.close();
+                return;
+            }
             byte[] reply = COMPLETION.replace("MODEL", model).getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        server.createContext("/v1/broken", exchange -> {
+            received.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] reply = "{\"error\":{\"message\":\"the model is overloaded\",\"type\":\"server_error\"}}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(500, reply.length);
             exchange.getResponseBody().write(reply);
             exchange.close();
         });
@@ -219,6 +246,79 @@ class ModelIT {
         Agt.Result bad = Agt.run(root, "policy", "check", "bad.yaml");
         assertEquals(1, bad.exit(), bad.toString());
         assertTrue(bad.err().contains("'input' is negative zero") && bad.err().contains("'output' is not a finite number"), bad.toString());
+    }
+
+    /**
+     * Streamed calls are settled when their stream ends: LangChain4j's streaming client completes
+     * three streams (each settled to the 100 + 50 tokens its usage chunk reports), one fails at
+     * the server (no usage: charged the worst case, never zero) and one is cancelled by the
+     * application at its first token (no callback: charged its estimate when the session ends).
+     */
+    @Test
+    void streamedCallsAreSettledWhenTheStreamCompletesFailsOrIsCancelled() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\n" + """
+                prices:
+                  currency: USD
+                  per_million_tokens:
+                    - {provider: OPEN_AI, model: gpt-4o-mini, input: 1000, output: 1000}
+                  worst_case: {input: 100, output: 4096}
+                budgets:
+                  - {id: per-agent, per: agent, window: day, limit: 10}
+                """ + BASE_RULES + "  - {id: streams, effect: allow, family: model, actions: [stream], providers: [OPEN_AI], models: [gpt-4o-mini]}\n");
+        String all;
+        Agt.Result spend;
+        try (Agt.EngineProcess e = engine()) {
+            all = clients("streamer", "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "stream", "3");
+            spend = Agt.run(root, "spend", "--socket", root.resolve("e.sock").toString());
+            e.terminate();
+            e.awaitExit();
+        }
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(all.contains("RESULT stream-" + i + " OK Hello from the loopback stream."), all);
+        }
+        assertTrue(all.contains("RESULT stream-failed ERROR"), all);
+        assertTrue(all.contains("RESULT stream-cancelled OK cancelled after 'Hello'"), all);
+        assertEquals(5, received.size(), "every stream was admitted and sent: " + received.size());
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
+        List<String> settled = log.out().lines().filter(l -> l.contains("\"at\":\"return\"") && l.contains("\"action\":\"stream\"")).toList();
+        assertEquals(3, settled.stream().filter(l -> l.contains("\"usage\":{\"input\":100,\"output\":50}") && l.contains("\"cost\":150000")
+                && l.contains("\"usage_reported\":true")).count(), log.out());
+        assertEquals(1, settled.stream().filter(l -> l.contains("\"usage_reported\":false") && l.contains("\"cost\":4196000")).count(),
+                "the failed stream is charged the worst case: " + log.out());
+        // 3 x 0.15 + 4.196 (failed) + 0.164 (cancelled, its estimate at session end) = 4.81
+        assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("streamer") && l.contains("4.81 ")), spend.out());
+        assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
+    }
+
+    /**
+     * Spring AI's OpenAI chat model behind its ChatClient, in a loop under a budget of 0.5 USD:
+     * each call holds 0.164 USD and settles to the usage Spring AI reports; the fourth would pass
+     * the limit and is refused before Spring AI sends it.
+     */
+    @Test
+    void aSpringAiChatClientIsStoppedByItsBudget() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\n" + """
+                prices:
+                  currency: USD
+                  per_million_tokens:
+                    - {provider: org.springframework.ai.openai.OpenAiChatModel, model: gpt-4o-mini, input: 1000, output: 1000}
+                  worst_case: {input: 100, output: 4096}
+                budgets:
+                  - {id: per-agent, per: agent, window: day, limit: 0.5, warn: 0.3}
+                """ + BASE_RULES + "  - {id: spring-openai, effect: allow, family: model, providers: [org.springframework.ai.openai.OpenAiChatModel],"
+                + " models: [gpt-4o-mini]}\n");
+        String all = run(Files.readString(root.resolve("policy.yaml")), "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "spring-ai", "5");
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(all.contains("RESULT spring-" + i + " OK Hello from the loopback model."), all);
+        }
+        for (int i = 4; i <= 5; i++) {
+            assertTrue(all.lines().anyMatch(l -> l.startsWith("RESULT spring-") && l.contains("DENIED") && l.contains("budget-exceeded")), all);
+        }
+        assertEquals(3, received.size(), "the server saw the three admitted calls only: " + received.size());
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--json");
+        assertEquals(3, log.out().lines().filter(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"input\":100,\"output\":64}")
+                && l.contains("\"usage_reported\":true") && l.contains("\"cost\":164000")).count(), log.out());
+        assertEquals(1, log.out().lines().filter(l -> l.contains("\"event\":\"budget-warning\"")).count(), "the soft threshold, logged once: " + log.out());
     }
 
     /** The official OpenAI Java SDK under the same policy and a budget: provider OPEN_AI like LangChain4j's, usage settled at return. */

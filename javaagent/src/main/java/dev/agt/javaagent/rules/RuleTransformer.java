@@ -141,7 +141,9 @@ public final class RuleTransformer implements ClassFileTransformer {
                         System.err.println("agt: rule " + r.id() + " intercepts " + where + (r.mode() == InterceptRule.Mode.MONITOR ? " (monitor)" : ""));
                     }
                     boolean isStatic = (access & Opcodes.ACC_STATIC) != 0;
-                    mv = r.at() == InterceptRule.At.ENTRY ? new EntryHook(mv, i, className, isStatic, desc)
+                    // a completion callback is hooked at its entry, like a call about to happen; its
+                    // request is marked as made after the call (RuleCalls)
+                    mv = r.at() != InterceptRule.At.RETURN ? new EntryHook(mv, i, className, isStatic, desc)
                             : new ReturnHook(mv, i, isStatic, ret);
                 }
                 return mv;

@@ -24,7 +24,7 @@ final class EngineSession {
     private static final long RECONNECT_NANOS = 1_000_000_000L;
 
     private final Settings settings;
-        private final OutcomeSpool outcomes;
+    private final OutcomeSpool outcomes;
     private volatile EngineClient client;
     private volatile String lastError = "not connected yet";
     private volatile long lastAttempt;

@@ -25,7 +25,7 @@ final class RuleCalls {
     }
 
     private final Settings settings;
-        private final OutcomeSpool outcomes;
+    private final OutcomeSpool outcomes;
     private final Asker asker;
     private final Object key;
     private volatile List<InterceptRule> rules = List.of();
@@ -52,7 +52,7 @@ final class RuleCalls {
         }
         // sent as read, even without a field the vocabulary requires: the engine denies an
         // incomplete request (incomplete-request) and logs it, so a broken rule shows in the log
-        return asker.ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR, false);
+        return asker.ask(r.family(), r.action(), strings(target), r.mode() == InterceptRule.Mode.MONITOR, r.at().afterCall());
     }
 
     /** Fields the vocabulary defines as strings stay strings whatever a rule found (a command line as a list: joined). */
@@ -103,7 +103,7 @@ final class RuleCalls {
     private String[] unbuildable(InterceptRule r, RuntimeException e) {
         String reason = "interception rule " + r.id() + ": " + e.getMessage();
         Request request = new Request(r.family(), r.action(), Map.of("rule", r.id()), Thread.currentThread().getName(), settings.frames().walk(),
-                false, r.at() == InterceptRule.At.RETURN);
+                false, r.at().afterCall());
         if (settings.options().monitor() || r.mode() == InterceptRule.Mode.MONITOR) {
             System.err.println("agt: monitor mode: would deny " + r.family() + "/" + r.action() + " (rule " + r.id() + "): " + e.getMessage());
             outcomes.report(Outcome.passedMonitor(Reasons.UNBUILDABLE_REQUEST, reason, request));

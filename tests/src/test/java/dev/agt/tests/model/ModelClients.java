@@ -40,6 +40,32 @@ public final class ModelClients {
             System.out.println("MODEL CLIENTS DONE");
             System.exit(0);
         }
+        if (args.length > 2 && args[1].equals("stream")) {
+            // LangChain4j's streaming client: streams that complete (their usage settles the hold),
+            // one that fails (charged the worst case) and one the application cancels
+            dev.langchain4j.model.chat.StreamingChatModel m = streaming(base, "gpt-4o-mini");
+            for (int i = 1; i <= Integer.parseInt(args[2]); i++) {
+                step("stream-" + i, () -> stream(m, false));
+            }
+            step("stream-failed", () -> stream(streaming(base + "/broken", "gpt-4o-mini"), false));
+            step("stream-cancelled", () -> stream(m, true));
+            System.out.println("MODEL CLIENTS DONE");
+            System.exit(0);
+        }
+        if (args.length > 2 && args[1].equals("spring-ai")) {
+            // Spring AI's OpenAI chat model behind its ChatClient, called in a loop
+            org.springframework.ai.openai.OpenAiChatModel model = org.springframework.ai.openai.OpenAiChatModel.builder()
+                    .openAiApi(org.springframework.ai.openai.api.OpenAiApi.builder().baseUrl(base.replaceAll("/v1$", "")).apiKey("test-key").build())
+                    .defaultOptions(org.springframework.ai.openai.OpenAiChatOptions.builder().model("gpt-4o-mini").maxTokens(64).build())
+                    .retryTemplate(org.springframework.retry.support.RetryTemplate.builder().maxAttempts(1).build())
+                    .build();
+            org.springframework.ai.chat.client.ChatClient chat = org.springframework.ai.chat.client.ChatClient.create(model);
+            for (int i = 1; i <= Integer.parseInt(args[2]); i++) {
+                step("spring-" + i, () -> chat.prompt().user("Again.").call().content());
+            }
+            System.out.println("MODEL CLIENTS DONE");
+            System.exit(0);
+        }
         if (args.length > 1) {
             // a loop that keeps calling, as a runaway agent would: its budget stops it
             ChatModel m = model(base, "gpt-4o-mini");
@@ -74,6 +100,40 @@ public final class ModelClients {
 
     static ChatModel model(String base, String name) {
         return OpenAiChatModel.builder().baseUrl(base).apiKey("test-key").modelName(name).maxTokens(64).maxRetries(0).build();
+    }
+
+    static dev.langchain4j.model.chat.StreamingChatModel streaming(String base, String name) {
+        return dev.langchain4j.model.openai.OpenAiStreamingChatModel.builder().baseUrl(base).apiKey("test-key").modelName(name).maxTokens(64).build();
+    }
+
+    /** One streamed chat, waited for: its text, or its error; with {@code cancel}, cancelled at its first token. */
+    static String stream(dev.langchain4j.model.chat.StreamingChatModel m, boolean cancel) throws Exception {
+        java.util.concurrent.CompletableFuture<String> done = new java.util.concurrent.CompletableFuture<>();
+        m.chat("Stream it.", new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(dev.langchain4j.model.chat.response.PartialResponse partial,
+                                          dev.langchain4j.model.chat.response.PartialResponseContext context) {
+                if (cancel) {
+                    context.streamingHandle().cancel();
+                    done.complete("cancelled after '" + partial.text() + "'");
+                }
+            }
+
+            @Override
+            public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                done.complete(response.aiMessage().text());
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        try {
+            return done.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
     }
 
     static void step(String name, Callable<Object> action) {
