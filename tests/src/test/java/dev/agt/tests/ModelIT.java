@@ -287,7 +287,14 @@ class ModelIT {
                 "the failed stream is charged the worst case: " + log.out());
         // 3 x 0.15 + 4.196 (failed) + 0.164 (cancelled, its estimate at session end) = 4.81
         assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("streamer") && l.contains("4.81 ")), spend.out());
+        Agt.Result events = Agt.run(root, "audit", "show", "audit", "--json");
+        assertTrue(events.out().lines().anyMatch(l -> l.contains("\"event\":\"spend-unsettled\"") && l.contains("\"agent\":\"streamer\"")
+                && l.contains("\"calls\":1") && l.contains("\"cost\":164000")), "the cancelled stream's charge is in the log: " + events.out());
         assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
+        Agt.Result report = Agt.run(root, "report", "audit", "--out", "report.md");
+        assertEquals(0, report.exit(), report.toString());
+        String md = Files.readString(root.resolve("report.md"));
+        assertTrue(md.contains("| streamer | OPEN\\_AI | gpt-4o-mini | 5 | 4.81 USD | 2 |"), "the report adds up to what was charged: " + md);
     }
 
     /**

@@ -15,7 +15,7 @@ import java.util.Optional;
 public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineStart, EngineEvent.EngineStop, EngineEvent.LogRecovered,
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
-        EngineEvent.BudgetWarning, EngineEvent.Unknown {
+        EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -136,6 +136,28 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
     record BudgetWarning(long seq, String time, String budget, String subject, long spent, long warn, long limit, String currency)
             implements EngineEvent {
         public static final String EVENT = "budget-warning";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code spend-unsettled}: a session ended with model calls whose usage never came back (the
+     * call failed, was cancelled, or the agent went away): each is charged its estimate. One event
+     * per session, provider and model; amounts are micro-units of {@code currency}.
+     *
+     * @param agent   the agent's name, as decision entries give it
+     * @param budgets the budget accounts charged ({@code budget:subject})
+     */
+    record SpendUnsettled(long seq, String time, String agent, long session, String provider, String model, long calls, long cost,
+                          String currency, List<Object> budgets) implements EngineEvent {
+        public static final String EVENT = "spend-unsettled";
+
+        public SpendUnsettled {
+            budgets = List.copyOf(budgets);
+        }
 
         @Override
         public String event() {

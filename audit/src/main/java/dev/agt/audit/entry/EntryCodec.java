@@ -197,6 +197,15 @@ public final class EntryCodec {
             e.put("warn", b.warn());
             e.put("limit", b.limit());
             e.put("currency", b.currency());
+        } else if (v instanceof EngineEvent.SpendUnsettled u) {
+            e.put("agent", u.agent());
+            e.put("session", u.session());
+            e.put("provider", u.provider());
+            e.put("model", u.model());
+            e.put("calls", u.calls());
+            e.put("cost", u.cost());
+            e.put("currency", u.currency());
+            e.put("budgets", u.budgets());
         } else if (v instanceof KillSwitchChange k) {
             if (k.agent().isPresent()) {
                 e.put("agent", k.agent().get());
@@ -318,6 +327,8 @@ public final class EntryCodec {
             case StateUnavailable.EVENT -> new StateUnavailable(seq, time, text(e, "problem"));
             case BudgetWarning.EVENT -> new BudgetWarning(seq, time, text(e, "budget"), text(e, "subject"), number(e, "spent", -1), number(e, "warn", -1),
                     number(e, "limit", -1), text(e, "currency"));
+            case EngineEvent.SpendUnsettled.EVENT -> new EngineEvent.SpendUnsettled(seq, time, text(e, "agent"), number(e, "session", -1),
+                    text(e, "provider"), text(e, "model"), number(e, "calls", 0), number(e, "cost", 0), text(e, "currency"), list(e.get("budgets")));
             case KillSwitchChange.KILL, KillSwitchChange.REVIVE -> new KillSwitchChange(seq, time, kind.equals(KillSwitchChange.KILL),
                     optionalText(e, "agent"), text(e, "by"), e.path("changed").asBoolean(false), Json.map(e.get("state")).orElse(Map.of()),
                     number(e, "sessions_stopped", 0));

@@ -191,7 +191,8 @@ public record Report(String log, String generated, Window window, Check check, T
      * on model requests decided at return, and on holds a session left), in micro-units.
      *
      * @param currency the policy's currency (the last seen; empty when no spend was logged)
-     * @param byModel  per agent, provider and model: calls settled, their cost, and how many had no usage report (charged the worst case)
+     * @param byModel  per agent, provider and model: calls settled, their cost, and how many had no usage report (charged the worst
+     *                 case, or their estimate when their session ended first)
      * @param overTime cost per timeline bucket (the timeline's bucket length)
      * @param budgets  per budget account: calls refused, warnings logged
      */

@@ -271,6 +271,17 @@ public final class ReportBuilder {
         if (e instanceof EngineEvent.SessionStart || !window.inTime(t)) {
             return;
         }
+        if (e instanceof EngineEvent.SpendUnsettled u) {
+            // calls whose usage never came back, charged their estimates when the session ended
+            long[] row = spendByModel.computeIfAbsent(List.of(u.agent(), u.provider(), u.model()), k -> new long[3]);
+            row[0] += u.calls();
+            row[1] = saturating(row[1], u.cost());
+            row[2] += u.calls();
+            if (t != null) {
+                spendPerSecond.merge(t.getEpochSecond(), u.cost(), ReportBuilder::saturating);
+            }
+            currency = u.currency().isEmpty() ? currency : u.currency();
+        }
         if (e instanceof EngineEvent.BudgetWarning w) {
             long[] line = budgetLines.computeIfAbsent(w.budget() + ":" + w.subject(), k -> new long[3]);
             line[1]++;

@@ -97,7 +97,7 @@ final class DecisionPipeline {
                     if (o.decision().allowed()) {
                         ModelSpend.Admission a = engine.spend().admit(c, p, agent, req);
                         spendFields = spendFields != null ? spendFields : a.audit();
-                        Evaluator.Outcome over = budgetFailure(a.refusal(), p);
+                        Evaluator.Outcome over = budgetFailure(a, p);
                         o = over != null ? over : o;
                     }
                 }
@@ -167,8 +167,8 @@ final class DecisionPipeline {
         return null;
     }
 
-    private static Evaluator.Outcome budgetFailure(String why, Policy p) {
-        return why == null ? null : failure(Reasons.BUDGET_EXCEEDED, why, p);
+    private static Evaluator.Outcome budgetFailure(ModelSpend.Admission a, Policy p) {
+        return a == null || a.refusal() == null ? null : failure(a.code(), a.refusal(), p);
     }
 
     private static Evaluator.Outcome failure(String code, String reason, Policy p) {

@@ -159,6 +159,7 @@ public final class Engine implements AutoCloseable {
             }
         }
         kills = new KillSwitch(config.stateDirectory());
+        spend.open(config.stateDirectory(), p.spend());
         Optional<Map<String, Object>> killState;
         Optional<String> killProblem;
         try {
@@ -174,6 +175,9 @@ public final class Engine implements AutoCloseable {
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         if (kills.problem() != null) {
             problems.killSwitch(kills.problem());
+        }
+        if (spend.problem() != null) {
+            problems.report(spend.problem()); // model calls under budgets deny until it is usable
         }
         if (config.auth() == AuthMode.REQUIRED && reg.entries().stream().noneMatch(e -> !e.revoked())) {
             log("auth: required, and the agent registry " + config.registryFile() + " holds no active agent: no agent can connect"
@@ -331,6 +335,7 @@ public final class Engine implements AutoCloseable {
                 return result;
             }
             policy.set(next);
+            spend.policyChanged(next.spend());
             counters.reloadsOk.increment();
             record(new EngineEvent.PolicyLoaded(-1, Instant.now().toString(), trigger, next.version(), current.version(), next.rules().size(),
                     next.mode().key()));
@@ -521,6 +526,13 @@ public final class Engine implements AutoCloseable {
             log("budget " + a.budget().id() + " (" + a.subject() + "): spent " + dev.agt.engine.spend.Money.format(b.spent(), currency)
                     + ", past its warning threshold");
         }
+
+        @Override
+        public void unsettled(Connection c, String provider, String model, int calls, long cost, List<Object> budgets, String currency) {
+            Object name = agentFields(c).get("name");
+            record(new dev.agt.audit.entry.EngineEvent.SpendUnsettled(-1, java.time.Instant.now().toString(), String.valueOf(name), c.number,
+                    provider, model, calls, cost, currency, budgets));
+        }
     });
 
     McpFacts mcp() {
@@ -549,7 +561,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Budgets on model calls; in memory: spending starts again from zero when the engine restarts. */
+    /** Budgets on model calls, kept in the state directory. */
     ModelSpend spend() {
         return spend;
     }

@@ -4,9 +4,13 @@ import dev.agt.engine.policy.Agent;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.spend.Ledger;
 import dev.agt.engine.spend.Money;
+import dev.agt.engine.spend.SpendFile;
 import dev.agt.engine.spend.SpendPolicy;
+import dev.agt.engine.state.StateFile;
 import dev.agt.protocol.Family;
+import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -29,11 +33,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A budget with {@code kill: true} (the organisation's) trips the kill switch for every agent
  * once its spending reaches the limit, or once it refuses a call: the switch is persisted, stops
  * agents that connect later too, and only {@code agt revive --all} lifts it.
+ *
+ * <p>Once {@link #open opened} on the state directory, the ledger is kept in {@code spend.json}
+ * there ({@link SpendFile}): each hold is saved before its call is admitted and each settlement
+ * right after, so a restarted engine goes on from what was spent (and counts what was held as
+ * spent). While that file is unreadable or cannot be written, model calls under budgets are
+ * denied {@code state-unavailable}, and so are all calls when a budget covers all calls.
  */
 final class ModelSpend {
-    private final Ledger ledger = new Ledger();
+    private static final Ledger EMPTY = new Ledger();
     private final Map<Connection, Map<String, Deque<Ledger.Hold>>> open = new ConcurrentHashMap<>();
     private final Events events;
+    private volatile SpendFile file;
+    /** The ledger in force; null while its file is broken. */
+    private volatile Ledger ledger = new Ledger();
 
     /** What the engine does when budgets say so. */
     interface Events {
@@ -42,36 +55,91 @@ final class ModelSpend {
 
         /** A budget's spending crossed its soft threshold: log it. */
         void warn(Ledger.Account account, Ledger.Balance balance, String currency);
+
+        /** A session ended leaving {@code calls} unsettled holds of one model, charged {@code cost} (their estimates): log it. */
+        void unsettled(Connection c, String provider, String model, int calls, long cost, List<Object> budgets, String currency);
     }
 
     ModelSpend(Events events) {
         this.events = events;
     }
 
+    /** Keeps the ledger in {@code dir} from now on, starting from what is saved there. */
+    synchronized void open(Path dir, SpendPolicy policy) {
+        file = new SpendFile(dir);
+        ledger = null;
+        try {
+            usable().adopt(policy.budgets());
+        } catch (StateFile.Unavailable e) {
+            // reported by the engine (problem()); calls that need the ledger are denied meanwhile
+        }
+    }
+
+    /** Why the ledger cannot be used right now, or null. */
+    String problem() {
+        SpendFile f = file;
+        return f == null || ledger != null ? null : f.problem();
+    }
+
+    /** The ledger, for status and metrics: empty while its file is broken. */
     Ledger ledger() {
-        return ledger;
+        Ledger l = ledger;
+        return l != null ? l : EMPTY;
+    }
+
+    /** A new policy's budgets: saved spending of budgets it names shows in status from now on. */
+    void policyChanged(SpendPolicy policy) {
+        Ledger l = ledger;
+        if (l != null) {
+            l.adopt(policy.budgets());
+        }
+    }
+
+    /** The ledger in force; while its file is broken, reads it again and fails when it still is. */
+    private Ledger usable() throws StateFile.Unavailable {
+        Ledger l = ledger;
+        if (l != null) {
+            return l;
+        }
+        synchronized (this) {
+            if (ledger == null) {
+                ledger = new Ledger(System::currentTimeMillis, file.state(), file.store());
+            }
+            return ledger;
+        }
     }
 
     /** Why a call of any family is refused because its agent is over a budget that covers all its calls, or null. */
-    String overAll(Policy p, Agent agent) {
+    Admission overAll(Policy p, Agent agent) {
         SpendPolicy s = p.spend();
         if (!s.coversAllCalls()) {
             return null; // the common case, on every call: a field read, no lock, no lookups
         }
+        Ledger l;
+        try {
+            l = usable();
+        } catch (StateFile.Unavailable e) {
+            return new Admission(Reasons.STATE_UNAVAILABLE, e.getMessage(), null);
+        }
         for (Ledger.Account a : Ledger.accounts(s, agent.id(), agent.labels())) {
-            if (a.budget().allCalls() && ledger.exhausted(a)) {
-                return describe(s, a, "has reached its limit; it covers every call of the agent");
+            if (a.budget().allCalls() && l.exhausted(a)) {
+                return new Admission(Reasons.BUDGET_EXCEEDED, describe(s, a, "has reached its limit; it covers every call of the agent"), null);
             }
         }
         return null;
     }
 
     /**
-     * What admission decided: {@code refusal} null when the call may go on; {@code audit} what the
-     * log entry says about it ({@code spend}), or null when budgets did not apply.
+     * What admission decided: {@code refusal} null when the call may go on, else why, with its
+     * reason {@code code}; {@code audit} what the log entry says about it ({@code spend}), or null
+     * when budgets did not apply.
      */
-    record Admission(String refusal, Map<String, Object> audit) {
-        static final Admission NONE = new Admission(null, null);
+    record Admission(String code, String refusal, Map<String, Object> audit) {
+        static final Admission NONE = new Admission(null, null, null);
+
+        static Admission refused(String refusal, Map<String, Object> audit) {
+            return new Admission(Reasons.BUDGET_EXCEEDED, refusal, audit);
+        }
     }
 
     /** Holds the estimate of a model call about to be made, or says why it is refused. */
@@ -83,24 +151,31 @@ final class ModelSpend {
         String provider = (String) req.target().get("provider");
         String model = (String) req.target().get("model");
         if (s.price(provider, model).isEmpty()) {
-            return new Admission("no price for " + provider + " " + model + " in the policy: under a budget every model called needs one",
+            return Admission.refused("no price for " + provider + " " + model + " in the policy: under a budget every model called needs one",
                     Map.of("currency", s.currency()));
         }
         Long max = req.target().get("max_tokens") instanceof Long l ? l : null;
         long estimate = s.estimate(provider, model, max);
         List<Ledger.Account> accounts = Ledger.accounts(s, agent.id(), agent.labels());
-        Ledger.Hold h = ledger.reserve(accounts, estimate);
         Map<String, Object> audit = new java.util.LinkedHashMap<>();
         audit.put("currency", s.currency());
         audit.put("estimate", estimate);
         audit.put("budgets", accounts.stream().map(a -> (Object) (a.budget().id() + ":" + a.subject())).toList());
+        Ledger l;
+        Ledger.Hold h;
+        try {
+            l = usable();
+            h = l.reserve(accounts, estimate);
+        } catch (StateFile.Unavailable | Ledger.Unsaved e) {
+            return new Admission(Reasons.STATE_UNAVAILABLE, e.getMessage(), audit);
+        }
         if (!h.admitted()) {
             if (h.over().budget().kill()) {
                 events.kill(h.over()); // the organisation is out of budget: every agent stops, and stays stopped
             }
-            Ledger.Balance b = ledger.balance(h.over());
+            Ledger.Balance b = l.balance(h.over());
             audit.put("over", h.over().budget().id() + ":" + h.over().subject());
-            return new Admission(describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "")
+            return Admission.refused(describe(s, h.over(), "spent " + Money.format(b.spent(), s.currency()) + ", " + Money.format(b.held(), "")
                     + " held for calls in flight; this call's estimate " + Money.format(estimate, "") + " would pass its limit of "
                     + Money.format(h.over().budget().limit(), s.currency())), audit);
         }
@@ -108,7 +183,7 @@ final class ModelSpend {
         synchronized (open.get(c)) {
             open.get(c).computeIfAbsent(provider + "\0" + model, k -> new ArrayDeque<>()).addLast(h);
         }
-        return new Admission(null, audit);
+        return new Admission(null, null, audit);
     }
 
     /**
@@ -165,6 +240,7 @@ final class ModelSpend {
     }
 
     private void settle(Ledger.Hold h, long cost, String currency) {
+        Ledger ledger = ledger(); // a hold exists, so the ledger that made it is in force
         ledger.settled(h, cost).crossedWarn().forEach((a, b) -> events.warn(a, b, currency));
         tripped(h);
     }
@@ -172,7 +248,7 @@ final class ModelSpend {
     /** After a settlement: a {@code kill: true} budget whose spending reached its limit trips the kill switch. */
     private void tripped(Ledger.Hold h) {
         for (Ledger.Account a : h.accounts()) {
-            if (a.budget().kill() && ledger.exhausted(a)) {
+            if (a.budget().kill() && ledger().exhausted(a)) {
                 events.kill(a);
             }
         }
@@ -185,7 +261,19 @@ final class ModelSpend {
             return;
         }
         synchronized (mine) {
-            mine.values().forEach(q -> q.forEach(h -> settle(h, h.amount(), currency)));
+            mine.forEach((key, q) -> {
+                if (q.isEmpty()) {
+                    return;
+                }
+                long cost = 0;
+                for (Ledger.Hold h : q) {
+                    settle(h, h.amount(), currency);
+                    cost = Money.add(cost, h.amount());
+                }
+                int nul = key.indexOf('\0');
+                events.unsettled(c, key.substring(0, nul), key.substring(nul + 1), q.size(), cost,
+                        q.peekFirst().accounts().stream().map(a -> (Object) (a.budget().id() + ":" + a.subject())).toList(), currency);
+            });
         }
     }
 

@@ -53,7 +53,7 @@ final class StateProblems {
         }
     }
 
-    private void report(String problem) {
+    void report(String problem) {
         engine.log(problem);
         engine.record(new EngineEvent.StateUnavailable(-1, Instant.now().toString(), problem));
     }

@@ -1,5 +1,6 @@
 package dev.agt.engine.spend;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -23,6 +24,11 @@ import java.util.function.LongSupplier;
  * comes, with the estimate). So parallel calls cannot overspend by more than what admitted calls
  * use beyond their estimates. One lock orders every change: the ledger is small and each
  * operation is a few map lookups.
+ *
+ * <p>With a {@link Store}, every change is saved before it takes effect (a hold) or right after
+ * (a settlement, which has already happened), so spending outlives the engine: a ledger
+ * restored from a saved state counts what was held when it was saved as spent, because the calls
+ * those holds were for never settled in its life.
  */
 public final class Ledger {
     /** A budget account: the budget's id and the subject it counts for. */
@@ -40,23 +46,65 @@ public final class Ledger {
     public record Balance(long spent, long held) {
     }
 
+    /**
+     * An account as saved: its spending as {@code {start millis, amount}} pieces (a calendar
+     * window's total is one piece at its period's start) and what it held for calls in flight.
+     */
+    public record Saved(List<long[]> spent, long held) {
+        public Saved {
+            spent = List.copyOf(spent);
+        }
+    }
+
+    /** Where a ledger saves its state, by account key ({@code budget id NUL subject}). */
+    public interface Store {
+        void save(Map<String, Saved> state) throws IOException;
+    }
+
+    /** A change could not be saved: the hold was not made. */
+    public static final class Unsaved extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unsaved(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private static final int BUCKETS = 60;
 
     private final LongSupplier clock;
+    private final Store store;
     private final Map<String, Window> windows = new HashMap<>();
     private final Map<String, Account> accounts = new HashMap<>();
+    /** Saved accounts not yet seen in this run, applied when a budget first names them. */
+    private final Map<String, Saved> restored;
     private long seq;
+
+    /**
+     * @param clock    epoch milliseconds
+     * @param restored a saved state to start from (empty for none)
+     * @param store    where changes are saved, or null to keep them in memory only
+     */
+    public Ledger(LongSupplier clock, Map<String, Saved> restored, Store store) {
+        this.clock = clock;
+        this.restored = new HashMap<>(restored);
+        this.store = store;
+    }
 
     /** @param clock epoch milliseconds */
     public Ledger(LongSupplier clock) {
-        this.clock = clock;
+        this(clock, Map.of(), null);
     }
 
     public Ledger() {
         this(System::currentTimeMillis);
     }
 
-    /** Holds {@code amount} on every account if none would pass its hard limit; else holds nothing. */
+    /**
+     * Holds {@code amount} on every account if none would pass its hard limit; else holds nothing.
+     *
+     * @throws Unsaved when the hold cannot be saved (then nothing is held)
+     */
     public synchronized Hold reserve(List<Account> accounts, long amount) {
         long now = clock.getAsLong();
         for (Account a : accounts) {
@@ -65,11 +113,50 @@ public final class Ledger {
                 return new Hold(++seq, false, List.copyOf(accounts), amount, a);
             }
         }
-        for (Account a : accounts) {
-            Window w = window(a, now);
+        long[] before = new long[accounts.size()];
+        for (int i = 0; i < accounts.size(); i++) {
+            Window w = window(accounts.get(i), now);
+            before[i] = w.held;
             w.held = Money.add(w.held, amount);
         }
+        try {
+            save(now);
+        } catch (IOException e) {
+            for (int i = 0; i < accounts.size(); i++) {
+                window(accounts.get(i), now).held = before[i];
+            }
+            throw new Unsaved("the spending ledger cannot be saved (" + e.getMessage() + "); no model call is admitted until it can", e);
+        }
         return new Hold(++seq, true, List.copyOf(accounts), amount, null);
+    }
+
+    /**
+     * Makes the saved accounts of these budgets current, so that status shows them before their
+     * next call (saved accounts of budgets the policy no longer has are kept, unused).
+     */
+    public synchronized void adopt(List<SpendPolicy.Budget> budgets) {
+        long now = clock.getAsLong();
+        for (SpendPolicy.Budget b : budgets) {
+            for (String key : List.copyOf(restored.keySet())) {
+                if (key.startsWith(b.id() + "\0")) {
+                    window(new Account(b, key.substring(b.id().length() + 1)), now);
+                }
+            }
+        }
+    }
+
+    /** The state as it would be saved now. */
+    public synchronized Map<String, Saved> snapshot() {
+        long now = clock.getAsLong();
+        Map<String, Saved> out = new java.util.TreeMap<>(restored);
+        windows.forEach((k, w) -> out.put(k, new Saved(w.pieces(now), w.held)));
+        return out;
+    }
+
+    private void save(long now) throws IOException {
+        if (store != null) {
+            store.save(snapshot());
+        }
     }
 
     /** Releases an admitted hold and records {@code actual} as spent now; returns the operation's sequence number. */
@@ -101,6 +188,12 @@ public final class Ledger {
                 crossed.put(a, new Balance(after, w.held));
             }
         }
+        try {
+            save(now);
+        } catch (IOException e) {
+            // the call already happened and is counted here; the next hold will try to save again
+            // and is refused while it cannot, so nothing more is spent unrecorded
+        }
         return new Settled(++seq, crossed);
     }
 
@@ -128,8 +221,26 @@ public final class Ledger {
     }
 
     private Window window(Account a, long now) {
-        accounts.putIfAbsent(a.key(), a);
-        return windows.computeIfAbsent(a.key(), k -> new Window(a.budget()));
+        accounts.put(a.key(), a);
+        Window w = windows.get(a.key());
+        if (w == null) {
+            w = new Window(a.budget());
+            Saved saved = restored.remove(a.key());
+            if (saved != null) {
+                // what was held when the state was saved never settled in this run: spent
+                w.seed(saved.spent(), now);
+                w.add(now, saved.held());
+            }
+            windows.put(a.key(), w);
+        } else if (!w.budget.equals(a.budget())) {
+            // the policy changed this budget (its window, limit or threshold): same spending, new rules
+            Window next = new Window(a.budget());
+            next.seed(w.pieces(now), now);
+            next.held = w.held;
+            windows.put(a.key(), next);
+            w = next;
+        }
+        return w;
     }
 
     /**
@@ -184,6 +295,42 @@ public final class Ledger {
             } else {
                 buckets.addLast(new long[] {start, amount});
             }
+        }
+
+        /** The spending in the window now, as {@code {start, amount}} pieces. */
+        List<long[]> pieces(long now) {
+            long total = spent(now);
+            if (bucketMillis == 0) {
+                return total == 0 ? List.of() : List.<long[]>of(new long[] {periodStart, total});
+            }
+            List<long[]> out = new ArrayList<>();
+            buckets.forEach(b -> out.add(b.clone()));
+            return out;
+        }
+
+        /** Starts from saved pieces: those inside the window now count, at their own time. */
+        void seed(List<long[]> pieces, long now) {
+            List<long[]> sorted = new ArrayList<>(pieces);
+            sorted.sort(java.util.Comparator.comparingLong(p -> p[0]));
+            spent(now);
+            for (long[] p : sorted) {
+                if (p[0] > now) {
+                    add(now, p[1]); // saved in the future (a clock stepped back): counted now, never dropped
+                } else if (bucketMillis == 0) {
+                    if (p[0] >= periodStart) {
+                        total = Money.add(total, p[1]);
+                    }
+                } else if (p[0] > now - budget.window().orElseThrow().toMillis() - bucketMillis) {
+                    long start = p[0] - Math.floorMod(p[0], bucketMillis);
+                    long[] last = buckets.peekLast();
+                    if (last != null && last[0] == start) {
+                        last[1] = Money.add(last[1], p[1]);
+                    } else {
+                        buckets.addLast(new long[] {start, p[1]});
+                    }
+                }
+            }
+            spent(now); // drops what fell out of the window
         }
 
         private long periodStart(long now) {

@@ -80,8 +80,60 @@ class SpendEngineTest {
         assertEquals(0L, spent());
         c.close();
         EngineFixture.waitFor("the session's hold settled at its estimate", this::spent, v -> v == 400_000L);
+        EngineFixture.waitFor("the charge is logged", () -> {
+            try {
+                return f.auditLines().stream().filter(l -> l.path("event").asText().equals("spend-unsettled")).toList();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, l -> l.size() == 1 && l.get(0).path("cost").asLong() == 400_000L && l.get(0).path("calls").asLong() == 1
+                && l.get(0).path("agent").asText().equals("spender") && l.get(0).path("model").asText().equals("small"));
         EngineClient again = f.client("spender");
         assertTrue(again.decide(call("small", 400L), 5000).allowed(), "0.4 + 0.5 fits under 1");
         assertEquals(Reasons.BUDGET_EXCEEDED, again.decide(call("small", 100L), 5000).code(), "0.4 spent + 0.5 held + 0.2 does not");
+    }
+
+    /**
+     * Spending outlives the engine: a restart goes on from what was spent, and what was held for
+     * a call in flight when the engine died counts as spent. Stopping the engine must never hand
+     * an agent a fresh budget.
+     */
+    @Test
+    void spendingSurvivesARestartAndHoldsInFlightCountAsSpent() throws Exception {
+        f.start(POLICY);
+        EngineClient c = f.client("spender");
+        assertTrue(c.decide(call("small", 100L), 5000).allowed());
+        assertTrue(c.decide(usage(Map.of("input", 100L, "output", 200L)), 5000).allowed()); // 0.3 spent
+        assertTrue(c.decide(call("small", 300L), 5000).allowed()); // 0.4 held, never settled
+        String saved = java.nio.file.Files.readString(f.dir().resolve("audit.state").resolve("spend.json"));
+        assertTrue(saved.contains("\"budget\" : \"daily\"") && saved.contains("\"held\" : 400000"), saved);
+        f.closeClients();
+        f.stopEngine();
+        f.start(f.config());
+        assertEquals(700_000L, spent(), "0.3 spent and the 0.4 the unsettled call held");
+        assertTrue(f.engine().status().toString().contains("spent_micros=700000"), "shown before the agent's next call: " + f.engine().status());
+        EngineClient again = f.client("spender");
+        Decision over = again.decide(call("small", 300L), 5000);
+        assertEquals(Reasons.BUDGET_EXCEEDED, over.code(), "0.7 spent + an estimate of 0.4 passes 1.0 after the restart too: " + over);
+        assertTrue(again.decide(call("small", 100L), 5000).allowed(), "0.7 + 0.2 fits");
+    }
+
+    /** A spending ledger that cannot be read is never replaced by a fresh one: model calls under budgets deny until it is repaired. */
+    @Test
+    void anUnreadableLedgerDeniesModelCallsUntilRepairedAndIsNeverOverwritten() throws Exception {
+        java.nio.file.Path state = f.dir().resolve("audit.state");
+        java.nio.file.Files.createDirectories(state);
+        String broken = "{\"version\": 1, \"accounts\": [{\"budget\": \"daily\", \"subject\": \"spender\", \"spent\": [[0, -5]], \"held\": 0}]}";
+        java.nio.file.Files.writeString(state.resolve("spend.json"), broken);
+        f.start(POLICY);
+        EngineClient c = f.client("spender");
+        Decision d = c.decide(call("small", 100L), 5000);
+        assertEquals(Reasons.STATE_UNAVAILABLE, d.code(), d.toString());
+        assertTrue(d.reason().contains("spend.json is not valid") && d.reason().contains("an amount must be a whole number"), d.reason());
+        assertTrue(c.decide(Request.of("file", "read", Map.of("path", "/work/x")), 5000).allowed(), "other families go on");
+        assertEquals(broken, java.nio.file.Files.readString(state.resolve("spend.json")), "never overwritten");
+        assertTrue(f.output().contains("spend.json is not valid"), f.output());
+        java.nio.file.Files.writeString(state.resolve("spend.json"), "{\"version\": 1, \"accounts\": []}");
+        assertTrue(c.decide(call("small", 100L), 5000).allowed(), "read again once repaired, no restart needed");
     }
 }

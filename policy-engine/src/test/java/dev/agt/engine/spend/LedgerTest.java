@@ -45,6 +45,53 @@ class LedgerTest {
         assertEquals(30, l.balance(org).spent());
     }
 
+    /**
+     * A ledger restored from its snapshot has spent exactly what the old one had in each window
+     * (calendar and rolling), plus what the old one held; a budget the policy changed keeps its
+     * spending under its new window.
+     */
+    @Test
+    void aRestoredLedgerGoesOnFromItsSnapshot() {
+        AtomicLong now = new AtomicLong(1_764_806_400_000L + Duration.ofHours(10).toMillis());
+        Ledger.Account day = new Ledger.Account(budget("d", SpendPolicy.Per.AGENT, 1000, Optional.empty(), Optional.of("day")), "bob");
+        Ledger.Account hour = new Ledger.Account(budget("h", SpendPolicy.Per.AGENT, 1000, Optional.of(Duration.ofHours(1)), Optional.empty()), "bob");
+        Map<String, Ledger.Saved> saved = new HashMap<>();
+        Ledger old = new Ledger(now::get, Map.of(), saved::putAll);
+        old.settle(old.reserve(List.of(day, hour), 100), 100);
+        now.addAndGet(Duration.ofMinutes(40).toMillis());
+        old.settle(old.reserve(List.of(day, hour), 50), 50);
+        old.reserve(List.of(day, hour), 7); // in flight when the engine stops
+        assertEquals(old.snapshot().keySet(), saved.keySet(), "every change was saved");
+
+        Ledger restored = new Ledger(now::get, saved, null);
+        assertEquals(new Ledger.Balance(157, 0), restored.balance(day), "spent, and the hold in flight counted as spent");
+        assertEquals(new Ledger.Balance(157, 0), restored.balance(hour));
+        now.addAndGet(Duration.ofMinutes(30).toMillis());
+        assertEquals(57, restored.balance(hour).spent(), "the first call left the rolling hour at its own time");
+        assertEquals(157, restored.balance(day).spent());
+        // the policy turns the daily budget into a rolling 30 minutes: what is older drops out
+        Ledger.Account changed = new Ledger.Account(budget("d", SpendPolicy.Per.AGENT, 1000, Optional.of(Duration.ofMinutes(31)), Optional.empty()), "bob");
+        assertTrue(restored.balance(changed).spent() <= 157, "never more than it was");
+        now.addAndGet(Duration.ofHours(1).toMillis());
+        assertEquals(0, restored.balance(changed).spent(), "and the new window forgets like any rolling window");
+    }
+
+    @Test
+    void aHoldThatCannotBeSavedIsNotMade() {
+        Ledger.Account a = new Ledger.Account(budget("a", SpendPolicy.Per.AGENT, 100, Optional.empty(), Optional.of("day")), "bob");
+        boolean[] fail = {true};
+        Ledger l = new Ledger(System::currentTimeMillis, Map.of(), state -> {
+            if (fail[0]) {
+                throw new java.io.IOException("disk full");
+            }
+        });
+        Ledger.Unsaved e = org.junit.jupiter.api.Assertions.assertThrows(Ledger.Unsaved.class, () -> l.reserve(List.of(a), 60));
+        assertTrue(e.getMessage().contains("disk full"), e.getMessage());
+        assertEquals(new Ledger.Balance(0, 0), l.balance(a), "nothing held");
+        fail[0] = false;
+        assertTrue(l.reserve(List.of(a), 60).admitted());
+    }
+
     @Test
     void rollingWindowsForgetWhatIsOlderThanTheWindow() {
         AtomicLong now = new AtomicLong(1_000_000_000L);
