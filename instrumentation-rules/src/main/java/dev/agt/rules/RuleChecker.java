@@ -88,8 +88,28 @@ public final class RuleChecker {
         }
         Class<?> self = type;
         Class<?>[] params = selected.getParameterTypes();
-        Class<?> result = selected.getReturnType();
-        fields(r, r.target(), self, params, result, out);
+        fields(r, r.target(), self, params, arrives(selected), out);
+    }
+
+    /**
+     * What a rule at return reads as {@code result}: the return value, or for a future what it
+     * completes with (the agent decides when it arrives), as far as the signature says.
+     */
+    static Class<?> arrives(Method m) {
+        Class<?> ret = m.getReturnType();
+        if (!java.util.concurrent.CompletionStage.class.isAssignableFrom(ret)) {
+            return ret;
+        }
+        if (m.getGenericReturnType() instanceof java.lang.reflect.ParameterizedType pt && pt.getActualTypeArguments().length == 1) {
+            java.lang.reflect.Type t = pt.getActualTypeArguments()[0];
+            if (t instanceof Class<?> c) {
+                return c;
+            }
+            if (t instanceof java.lang.reflect.ParameterizedType inner && inner.getRawType() instanceof Class<?> c) {
+                return c;
+            }
+        }
+        return Object.class; // unknown until it arrives: checked at run time
     }
 
     /** "; did you mean 'invoke'?" for a method name one or two edits away, or nothing. */

@@ -171,6 +171,12 @@ class ModelIT {
             String afterRestart = clients("newcomer", base, "1");
             assertTrue(afterRestart.contains("RESULT call-1 DENIED") && afterRestart.contains("blocked by killed"), "after a restart: " + afterRestart);
             assertEquals(3, received.size());
+            Agt.Result spend = Agt.run(root, "spend", "--socket", root.resolve("e.sock").toString());
+            assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("org") && l.contains("0.492")), "what was spent survived the restart: " + spend.out());
+            // reviving alone would stop everyone again at the next model call: the month's budget is
+            // still spent. The operator raises it, then revives.
+            Files.writeString(root.resolve("policy.yaml"), Files.readString(root.resolve("policy.yaml")).replace("limit: 0.5", "limit: 1"));
+            assertEquals(0, Agt.run(root, "policy", "reload", "--socket", root.resolve("e.sock").toString()).exit());
             Agt.Result revive = Agt.run(root, "revive", "--all", "--socket", root.resolve("e.sock").toString());
             assertEquals(0, revive.exit(), revive.toString());
             String revived = clients("newcomer", base, "1");
@@ -339,7 +345,8 @@ class ModelIT {
                   worst_case: {input: 100, output: 4096}
                 budgets:
                   - {id: per-agent, per: agent, window: day, limit: 10}
-                """ + BASE_RULES + "  - {id: no-large-models, effect: deny, family: model, models: [\"gpt-4o\"]}\n");
+                """ + BASE_RULES + "  - {id: no-large-models, effect: deny, family: model, models: [\"gpt-4o\"]}\n"
+                + "  - {id: streams, effect: allow, family: model, actions: [stream], providers: [OPEN_AI], models: [gpt-4o-mini]}\n");
         String all;
         Agt.Result spend;
         try (Agt.EngineProcess e = engine()) {
@@ -350,13 +357,22 @@ class ModelIT {
         }
         assertTrue(all.contains("RESULT openai.gpt-4o-mini OK Hello from the loopback model."), all);
         assertTrue(all.contains("RESULT openai.gpt-4o DENIED") && all.contains("no-large-models"), all);
-        assertEquals(1, received.size(), "the denied model never reached the server: " + received);
+        for (String route : List.of("raw", "async", "stream", "responses")) {
+            assertTrue(all.lines().anyMatch(l -> l.startsWith("RESULT openai." + route + ".gpt-4o DENIED") && l.contains("no-large-models")),
+                    "the SDK's " + route + " route is decided too: " + all);
+        }
+        assertTrue(all.contains("RESULT openai.async.gpt-4o-mini OK Hello from the loopback model."), all);
+        assertTrue(all.contains("RESULT openai.stream.gpt-4o-mini OK 3 chunks"), all);
+        assertEquals(3, received.size(), "the denied model never reached the server on any route: " + received);
         Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"provider\":\"OPEN_AI\"") && l.contains("\"model\":\"gpt-4o-mini\"")
                 && l.contains("\"max_tokens\":64") && l.contains("\"estimate\":164000")), log.out());
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"cached\":0,\"input\":100,\"output\":64}")
                 && l.contains("\"cost\":164000") && l.contains("\"usage_reported\":true")), log.out());
-        assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("sdk-user") && l.contains("0.164")), spend.out());
+        assertEquals(2, log.out().lines().filter(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage_reported\":true")).count(),
+                "the blocking and the async call settled from their usage: " + log.out());
+        // 0.164 settled twice, and the stream's 0.164 estimate when the session ended
+        assertTrue(spend.out().lines().anyMatch(l -> l.startsWith("per-agent") && l.contains("sdk-user") && l.contains("0.492")), spend.out());
     }
 
     /** The official Anthropic Java SDK: provider ANTHROPIC, the denied model never reaches the server. */
@@ -366,6 +382,10 @@ class ModelIT {
                 "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "anthropic");
         assertTrue(all.contains("RESULT anthropic.claude-haiku-4-5 OK Hello from the loopback model."), all);
         assertTrue(all.contains("RESULT anthropic.claude-opus-4-1 DENIED") && all.contains("default-deny"), all);
+        for (String route : List.of("raw", "stream", "async", "beta")) {
+            assertTrue(all.lines().anyMatch(l -> l.startsWith("RESULT anthropic." + route + ".claude-opus-4-1 DENIED") && l.contains("default-deny")),
+                    "the SDK's " + route + " route is decided too: " + all);
+        }
         assertEquals(1, received.size(), "the denied model never reached the server: " + received);
         Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"provider\":\"ANTHROPIC\"") && l.contains("\"model\":\"claude-haiku-4-5\"")
@@ -410,7 +430,7 @@ class ModelIT {
                 && l.contains("\"max_tokens\":64") && l.contains("\"effect\":\"allow\"") && l.contains("\"rule\":\"small-models\"")), log.out());
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"gpt-4o\"") && l.contains("\"effect\":\"deny\"")), log.out());
         // Spring AI: the model its options name, the class as provider, denied by default before it ran
-        assertTrue(all.contains("RESULT spring-ai DENIED") && all.contains("RESULT spring-ai.ran OK 0"), all);
+        assertTrue(all.contains("RESULT spring-ai DENIED") && all.contains("RESULT spring-ai.stream DENIED") && all.contains("RESULT spring-ai.ran OK 0"), all);
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"model\":\"local-llm\"") && l.contains("\"max_tokens\":32")
                 && l.contains("\"provider\":\"dev.agt.tests.model.ModelClients$LocalSpringModel\"") && l.contains("\"code\":\"default-deny\"")),
                 log.out());

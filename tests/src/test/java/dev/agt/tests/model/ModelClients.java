@@ -26,6 +26,14 @@ public final class ModelClients {
                 step("anthropic." + model, () -> client.messages().create(com.anthropic.models.messages.MessageCreateParams.builder()
                         .model(model).maxTokens(64L).addUserMessage("Say hello.").build()).content().get(0).text().map(t -> t.text()).orElse(""));
             }
+            // every other route of the SDK to the same model: raw, streamed, async, beta
+            com.anthropic.models.messages.MessageCreateParams opus = com.anthropic.models.messages.MessageCreateParams.builder()
+                    .model("claude-opus-4-1").maxTokens(64L).addUserMessage("Say hello.").build();
+            step("anthropic.raw.claude-opus-4-1", () -> client.messages().withRawResponse().create(opus).statusCode());
+            step("anthropic.stream.claude-opus-4-1", () -> client.messages().createStreaming(opus).stream().count());
+            step("anthropic.async.claude-opus-4-1", () -> client.async().messages().create(opus).get().id());
+            step("anthropic.beta.claude-opus-4-1", () -> client.beta().messages().create(com.anthropic.models.beta.messages.MessageCreateParams.builder()
+                    .model("claude-opus-4-1").maxTokens(64L).addUserMessage("Say hello.").build()).id());
             System.out.println("MODEL CLIENTS DONE");
             System.exit(0);
         }
@@ -37,6 +45,23 @@ public final class ModelClients {
                 step("openai." + model, () -> client.chat().completions().create(com.openai.models.chat.completions.ChatCompletionCreateParams.builder()
                         .model(model).addUserMessage("Say hello.").maxCompletionTokens(64L).build()).choices().get(0).message().content().orElse(""));
             }
+            // every other route of the SDK: raw, async, streamed, the Responses API
+            java.util.function.Function<String, com.openai.models.chat.completions.ChatCompletionCreateParams> params = model ->
+                    com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model(model).addUserMessage("Say hello.")
+                            .maxCompletionTokens(64L).build();
+            step("openai.raw.gpt-4o", () -> client.chat().completions().withRawResponse().create(params.apply("gpt-4o")).statusCode());
+            step("openai.async.gpt-4o", () -> client.async().chat().completions().create(params.apply("gpt-4o")).get().id());
+            step("openai.async.gpt-4o-mini", () -> client.async().chat().completions().create(params.apply("gpt-4o-mini")).get()
+                    .choices().get(0).message().content().orElse(""));
+            step("openai.stream.gpt-4o", () -> client.chat().completions().createStreaming(params.apply("gpt-4o")).stream().count());
+            step("openai.stream.gpt-4o-mini", () -> {
+                try (com.openai.core.http.StreamResponse<com.openai.models.chat.completions.ChatCompletionChunk> chunks =
+                             client.chat().completions().createStreaming(params.apply("gpt-4o-mini"))) {
+                    return chunks.stream().count() + " chunks";
+                }
+            });
+            step("openai.responses.gpt-4o", () -> client.responses().create(com.openai.models.responses.ResponseCreateParams.builder()
+                    .model("gpt-4o").input("Say hello.").maxOutputTokens(64L).build()).id());
             System.out.println("MODEL CLIENTS DONE");
             System.exit(0);
         }
@@ -81,6 +106,8 @@ public final class ModelClients {
         LocalSpringModel local = new LocalSpringModel();
         step("spring-ai", () -> local.call(new org.springframework.ai.chat.prompt.Prompt("Say hello.",
                 org.springframework.ai.chat.prompt.ChatOptions.builder().model("local-llm").maxTokens(32).build())).getResult().getOutput().getText());
+        step("spring-ai.stream", () -> local.stream(new org.springframework.ai.chat.prompt.Prompt("Say hello.",
+                org.springframework.ai.chat.prompt.ChatOptions.builder().model("local-llm").maxTokens(32).build())).collectList().block());
         System.out.println("RESULT spring-ai.ran OK " + local.ran);
         System.out.println("MODEL CLIENTS DONE");
         System.exit(0);
@@ -95,6 +122,11 @@ public final class ModelClients {
             ran++;
             return new org.springframework.ai.chat.model.ChatResponse(java.util.List.of(new org.springframework.ai.chat.model.Generation(
                     new org.springframework.ai.chat.messages.AssistantMessage("hello from a local model"))));
+        }
+
+        @Override
+        public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+            return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(call(prompt)));
         }
     }
 
