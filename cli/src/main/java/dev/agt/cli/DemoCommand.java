@@ -81,11 +81,16 @@ final class DemoCommand implements Callable<Integer> {
             headline("agt demo: a prompt injection against real agents, governed at the JDK's choke points");
             say("workspace " + ws + (keep ? "" : " (removed at the end; --keep to explore it)"));
             say("policy    " + engineDir.resolve("policy.yaml"));
-            progress("registering the orchestrator's identity");
+            progress("registering the orchestrator's and the summarizer's identities");
             Path registry = engineDir.resolve("agents.json");
             Path orchestratorKey = ws.resolve("orchestrator.key");
             if (Main.run("identity", "create", "orchestrator", "--label", "role=orchestrator", "--registry", registry.toString(),
                     "--out", orchestratorKey.toString()) != 0) {
+                return 2;
+            }
+            Path summarizerKey = ws.resolve("summarizer.key");
+            if (Main.run("identity", "create", "nightly-summarizer", "--label", "team=nightly", "--registry", registry.toString(),
+                    "--out", summarizerKey.toString()) != 0) {
                 return 2;
             }
             done();
@@ -102,14 +107,17 @@ final class DemoCommand implements Callable<Integer> {
                 LogFollower follower = new LogFollower(engineDir.resolve("audit"), this::decisionLine);
                 follower.start();
                 String opts = "=engine=" + engineDir.resolve("e.sock") + ",timeoutMs=10000,name=";
-                headline("1/3  A LangChain4j assistant is asked to summarize a web page that hides instructions");
+                headline("1/4  A LangChain4j assistant is asked to summarize a web page that hides instructions");
                 runStory(java, agent, opts + "research-assistant", demo, ws, logs, "dev.agt.demo.story.InjectionStory", web.pageUrl(), home.toString());
-                headline("2/3  An MCP agent is offered a poisoned tool and a dangerous one");
+                headline("2/4  An MCP agent is offered a poisoned tool and a dangerous one");
                 runStory(java, agent, opts + "mcp-assistant", demo, ws, logs, "dev.agt.demo.story.McpStory", ws.toString(), demo.toString(),
                         ws.resolve("work/mcp-server-calls.jsonl").toString());
-                headline("3/3  An orchestrator with a registered identity hands work to a worker JVM, which acts on a delegated one");
+                headline("3/4  An orchestrator with a registered identity hands work to a worker JVM, which acts on a delegated one");
                 runStory(java, agent, opts + "orchestrator,identity=" + orchestratorKey, demo, ws, logs, "dev.agt.demo.story.SubAgentStory", ws.toString(), home.toString(),
                         demo.toString());
+                headline("4/4  A summarizer stuck in a loop keeps calling its model; its team has a budget");
+                runStory(java, agent, opts + "nightly-summarizer,identity=" + summarizerKey, demo, ws, logs, "dev.agt.demo.story.RunawayStory",
+                        web.modelsUrl());
                 follower.drainAndStop();
             } finally {
                 engine.destroy(); // SIGTERM: the engine answers what it took, records engine-stop, flushes
@@ -128,6 +136,13 @@ final class DemoCommand implements Callable<Integer> {
             failures += expect(decisions, "the worker, on an identity delegated by the orchestrator, wrote its index",
                     d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/index.txt") && delegate(d));
             failures += expect(decisions, "the worker's attempt at the key was blocked", d -> is(d, "file", "read", "deny") && delegate(d));
+            long admitted = decisions.stream().filter(d -> is(d, "model", "chat", "allow") && "nightly-summarizer".equals(text(d.agent(), "name"))
+                    && !"return".equals(d.request().get("at"))).count();
+            failures += expect(decisions, "the runaway loop was stopped by its team's budget before its next call",
+                    d -> is(d, "model", "chat", "deny") && "budget-exceeded".equals(d.ruling().code()));
+            boolean unseen = admitted > 0 && web.modelCalls.get() == admitted;
+            check(unseen, "the model API served the " + admitted + " calls the budget admitted, and no other (it saw " + web.modelCalls.get() + ")");
+            failures += unseen ? 0 : 1;
             boolean clean = web.collected.isEmpty();
             check(clean, "nothing reached the attacker's collector" + (clean ? "" : ": " + web.collected));
             failures += clean ? 0 : 1;
@@ -181,6 +196,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         try (var in = DemoCommand.class.getResourceAsStream("demo/demo-policy.yaml")) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@WS@", ws.toString()).replace("@DOCS_PORT@", String.valueOf(web.docsPort()))
+                    .replace("@MODEL_PORT@", String.valueOf(web.modelsPort()))
                     .replace("@JAVA@", java) + model;
         }
     }
@@ -228,6 +244,11 @@ final class DemoCommand implements Callable<Integer> {
 
     /** One readable line per decision, as the engine logs it. */
     private synchronized void decisionLine(LogEntry entry) {
+        if (entry instanceof dev.agt.audit.entry.EngineEvent.BudgetWarning w) {
+            System.out.println(yellow(String.format("%s  budget %s (%s) spent %s, past its warning threshold of %s", clipTime(w.time()), w.budget(),
+                    w.subject(), dev.agt.engine.spend.Money.format(w.spent(), w.currency()), dev.agt.engine.spend.Money.format(w.warn(), w.currency()))));
+            return;
+        }
         if (!(entry instanceof DecisionEntry e)) {
             return;
         }
@@ -241,8 +262,11 @@ final class DemoCommand implements Callable<Integer> {
         if (e.agent().containsKey("root") && !who.equals(name)) {
             who = who + " (for " + name + ")";
         }
+        if ("model".equals(e.family()) && "return".equals(e.request().get("at")) && e.ruling().effect().equals("allow")) {
+            effect = "USED"; // a report of what a model call that already happened used, not a new call
+        }
         String line = String.format("%s  %-38s %-13s %-5s %-30s %s", time, clip(who, 38), family,
-                effect, clip(e.ruling().rule(), 30), clip(what, 80));
+                effect, clip(e.ruling().rule().isEmpty() ? e.ruling().code() : e.ruling().rule(), 30), clip(what, 80));
         System.out.println(effect.equals("DENY") ? red(line) : line);
     }
 
@@ -303,6 +327,14 @@ final class DemoCommand implements Callable<Integer> {
 
     private static String clip(String s, int n) {
         return s.length() <= n ? s : s.substring(0, n - 1) + "…";
+    }
+
+    private static String clipTime(String time) {
+        return time.length() >= 19 ? time.substring(11, 19) : time;
+    }
+
+    private String yellow(String s) {
+        return color ? "\u001b[33m" + s + "\u001b[0m" : s;
     }
 
     private String red(String s) {

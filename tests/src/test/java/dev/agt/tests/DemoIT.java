@@ -35,5 +35,13 @@ class DemoIT {
         }
         assertEquals("verified", rep.path("verification").path("status").asText(), "the report says the log verified:\n" + all);
         assertTrue(rep.path("flagged_tools").toString().contains("weather"), "the poisoned tool is in the report:\n" + all);
+        // the spend story: the runaway summarizer's twelve calls, what they cost, and the budget that stopped it
+        assertTrue(r.out().contains("summarizer: stopped after 12 of 50 rounds") && r.out().contains("past its warning threshold"), r.toString());
+        JsonNode spend = rep.path("spend");
+        assertEquals("USD", spend.path("currency").asText(), spend.toString());
+        assertTrue(spend.path("by_model").toString().contains("{\"agent\":\"nightly-summarizer\",\"provider\":\"OPEN_AI\",\"model\":\"gpt-4o-mini\","
+                + "\"calls\":12,\"cost_micros\":8550,\"without_usage\":0}"), spend.toString());
+        assertTrue(spend.path("budgets").toString().contains("{\"account\":\"nightly-team:nightly\",\"refused\":1,\"warnings\":1,"
+                + "\"spent_at_last_warning_micros\":5805}"), spend.toString());
     }
 }

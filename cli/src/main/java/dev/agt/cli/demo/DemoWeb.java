@@ -10,13 +10,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The internet of the demo, on loopback: a documentation site whose release notes carry a prompt
- * injection, and the attacker's collector, which records everything that reaches it (the demo
- * checks it stayed empty).
+ * injection, the attacker's collector, which records everything that reaches it (the demo checks
+ * it stayed empty), and an OpenAI-compatible model API that answers every chat with a realistic
+ * usage block and counts the calls it served (the spend story runs on it, never on a paid API).
  */
 public final class DemoWeb implements AutoCloseable {
     private final HttpServer docs;
     private final HttpServer collector;
+    private final HttpServer models;
     public final List<String> collected = new CopyOnWriteArrayList<>();
+    public final java.util.concurrent.atomic.AtomicInteger modelCalls = new java.util.concurrent.atomic.AtomicInteger();
 
     public DemoWeb() throws IOException {
         docs = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
@@ -35,8 +38,33 @@ public final class DemoWeb implements AutoCloseable {
             ex.getResponseBody().write(body);
             ex.close();
         });
+        models = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        models.createContext("/v1/chat/completions", ex -> {
+            ex.getRequestBody().readAllBytes();
+            int n = modelCalls.incrementAndGet();
+            // each round sends the growing conversation back: more input every time
+            byte[] body = ("{\"id\":\"chatcmpl-demo-" + n + "\",\"object\":\"chat.completion\",\"created\":1764806400,\"model\":\"gpt-4o-mini\","
+                    + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Draft " + n
+                    + ": not quite there yet; another pass will fix it.\"},\"finish_reason\":\"stop\"}],"
+                    + "\"usage\":{\"prompt_tokens\":" + (1200 + 300 * n) + ",\"completion_tokens\":400,\"total_tokens\":" + (1600 + 300 * n) + "}}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
         docs.start();
         collector.start();
+        models.start();
+    }
+
+    public int modelsPort() {
+        return models.getAddress().getPort();
+    }
+
+    /** The model API's base URL, as OpenAI clients take it. */
+    public String modelsUrl() {
+        return "http://127.0.0.1:" + modelsPort() + "/v1";
     }
 
     public int docsPort() {
@@ -70,5 +98,6 @@ public final class DemoWeb implements AutoCloseable {
     public void close() {
         docs.stop(0);
         collector.stop(0);
+        models.stop(0);
     }
 }

@@ -125,6 +125,12 @@ public final class LogFollower {
             }
             return "tool list " + names;
         }
+        if (t.has("provider") && t.has("model")) {
+            JsonNode u = t.path("usage");
+            return t.path("model").asText() + " of " + t.path("provider").asText()
+                    + (u.isObject() ? ", used " + u.path("input").asText("?") + " in / " + u.path("output").asText("?") + " out"
+                    : t.has("max_tokens") ? ", up to " + t.path("max_tokens").asText() + " tokens" : "");
+        }
         if (t.has("executable")) {
             return String.join(" ", JSON.convertValue(t.path("argv"), List.class));
         }

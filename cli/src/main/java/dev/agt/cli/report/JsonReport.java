@@ -101,13 +101,22 @@ public final class JsonReport {
         m.put("local_outcomes", local(r.local()));
         Map<String, Object> spend = new LinkedHashMap<>();
         spend.put("currency", r.spend().currency());
-        spend.put("by_model", r.spend().byModel().stream().map(x -> (Object) Map.of("agent", x.agent(), "provider", x.provider(), "model", x.model(),
+        // ordered maps: the same log gives the same bytes
+        spend.put("by_model", r.spend().byModel().stream().map(x -> (Object) ordered("agent", x.agent(), "provider", x.provider(), "model", x.model(),
                 "calls", x.calls(), "cost_micros", x.cost(), "without_usage", x.unreported())).toList());
-        spend.put("over_time", r.spend().overTime().stream().map(x -> (Object) Map.of("from", x.startIso(), "cost_micros", x.cost())).toList());
-        spend.put("budgets", r.spend().budgets().stream().map(x -> (Object) Map.of("account", x.account(), "refused", x.refused(),
+        spend.put("over_time", r.spend().overTime().stream().map(x -> (Object) ordered("from", x.startIso(), "cost_micros", x.cost())).toList());
+        spend.put("budgets", r.spend().budgets().stream().map(x -> (Object) ordered("account", x.account(), "refused", x.refused(),
                 "warnings", x.warnings(), "spent_at_last_warning_micros", x.lastSpent())).toList());
         m.put("spend", spend);
         m.put("unreadable_lines", r.unreadable());
+        return m;
+    }
+
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
         return m;
     }
 

@@ -150,13 +150,16 @@ final class ModelSpend {
         }
         String provider = (String) req.target().get("provider");
         String model = (String) req.target().get("model");
+        List<Ledger.Account> accounts = Ledger.accounts(s, agent.id(), agent.labels());
+        if (accounts.isEmpty()) {
+            return Admission.NONE; // no budget counts this agent (label budgets only, and it has none of their labels)
+        }
         if (s.price(provider, model).isEmpty()) {
             return Admission.refused("no price for " + provider + " " + model + " in the policy: under a budget every model called needs one",
                     Map.of("currency", s.currency()));
         }
         Long max = req.target().get("max_tokens") instanceof Long l ? l : null;
         long estimate = s.estimate(provider, model, max);
-        List<Ledger.Account> accounts = Ledger.accounts(s, agent.id(), agent.labels());
         Map<String, Object> audit = new java.util.LinkedHashMap<>();
         audit.put("currency", s.currency());
         audit.put("estimate", estimate);

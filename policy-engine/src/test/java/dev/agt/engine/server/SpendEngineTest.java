@@ -136,4 +136,14 @@ class SpendEngineTest {
         java.nio.file.Files.writeString(state.resolve("spend.json"), "{\"version\": 1, \"accounts\": []}");
         assertTrue(c.decide(call("small", 100L), 5000).allowed(), "read again once repaired, no restart needed");
     }
+
+    /** A label budget counts only the agents with that label: others' model calls need no price and hold nothing. */
+    @Test
+    void aLabelBudgetCountsOnlyTheAgentsWithTheLabel() throws Exception {
+        f.start(POLICY.replace("- {id: daily, per: agent, window: day, limit: 1}", "- {id: team, per: \"label:team\", window: day, limit: 1}"));
+        EngineClient c = f.client("unlabelled");
+        Decision d = c.decide(call("unpriced-model", 100L), 5000);
+        assertTrue(d.allowed(), "no budget counts this agent, so no price is needed: " + d);
+        assertTrue(f.engine().spend().ledger().balances().isEmpty(), "nothing held or spent anywhere");
+    }
 }
