@@ -66,7 +66,12 @@ class ModelIT {
                 exchange.close();
                 return;
             }
-            byte[] reply = COMPLETION.replace("MODEL", model).getBytes(StandardCharsets.UTF_8);
+            String completion = COMPLETION.replace("MODEL", model);
+            if (body.contains("CRAFTED")) {
+                // a hostile or broken server: usage that would make the call cost less than nothing
+                completion = completion.replace("\"prompt_tokens\":100", "\"prompt_tokens\":-1000000").replace("\"completion_tokens\":64", "\"completion_tokens\":-5");
+            }
+            byte[] reply = completion.getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, reply.length);
             exchange.getResponseBody().write(reply);
@@ -332,6 +337,32 @@ class ModelIT {
         assertEquals(3, log.out().lines().filter(l -> l.contains("\"at\":\"return\"") && l.contains("\"usage\":{\"input\":100,\"output\":64}")
                 && l.contains("\"usage_reported\":true") && l.contains("\"cost\":164000")).count(), log.out());
         assertEquals(1, log.out().lines().filter(l -> l.contains("\"event\":\"budget-warning\"")).count(), "the soft threshold, logged once: " + log.out());
+    }
+
+    /**
+     * The advisory's attack from the other side: a model server answers with negative token
+     * counts, which would make each call cost less than nothing. The usage report is refused and
+     * each call charged the worst case, so the budget stops the loop sooner than honest usage would.
+     */
+    @Test
+    void craftedUsageIsChargedTheWorstCaseAndCannotStretchABudget() throws Exception {
+        Files.writeString(root.resolve("policy.yaml"), "version: 1\n" + """
+                prices:
+                  currency: USD
+                  per_million_tokens:
+                    - {provider: OPEN_AI, model: gpt-4o-mini, input: 1000, output: 1000}
+                  worst_case: {input: 100, output: 150}
+                budgets:
+                  - {id: per-agent, per: agent, window: day, limit: 0.5}
+                """ + BASE_RULES);
+        String all = run(Files.readString(root.resolve("policy.yaml")), "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "5", "CRAFTED");
+        // each call holds 0.164 and is charged the worst case, 0.25: two fit under 0.5 (honest usage of 0.164 would have allowed three)
+        assertTrue(all.contains("RESULT call-1 OK") && all.contains("RESULT call-2 OK"), all);
+        assertTrue(all.lines().anyMatch(l -> l.startsWith("RESULT call-3 DENIED") && l.contains("budget-exceeded")), all);
+        assertEquals(2, received.size(), "the server saw two calls: " + received.size());
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--family", "model", "--json");
+        assertEquals(2, log.out().lines().filter(l -> l.contains("\"usage_invalid\"") && l.contains("\"cost\":250000")
+                && l.contains("\"usage_reported\":false")).count(), log.out());
     }
 
     /** The official OpenAI Java SDK under the same policy and a budget: provider OPEN_AI like LangChain4j's, usage settled at return. */

@@ -51,9 +51,22 @@ final class DecisionPipeline {
             return;
         }
         Request req;
+        String usageProblem = null;
         try {
             req = Request.fromBody(f.body());
             Optional<String> bad = Vocabulary.typeProblem(req.target());
+            if (bad.isPresent() && req.atReturn() && req.family().equals(Family.MODEL.key()) && req.target().containsKey("usage")) {
+                // a model call that already happened, reporting usage that is not valid (NaN, negative,
+                // fractional, huge, text): the report is refused and the call charged the worst case,
+                // never less, so a crafted count cannot stretch a budget
+                Map<String, Object> without = new java.util.LinkedHashMap<>(req.target());
+                without.remove("usage");
+                if (Vocabulary.typeProblem(without).isEmpty()) {
+                    usageProblem = bad.get();
+                    req = new Request(req.family(), req.action(), without, req.thread(), req.frames(), req.monitor(), true);
+                    bad = Optional.empty();
+                }
+            }
             if (bad.isPresent()) {
                 throw new ProtocolException(Reasons.BAD_REQUEST, bad.get());
             }
@@ -81,6 +94,9 @@ final class DecisionPipeline {
         } else {
             try {
                 spendFields = engine.spend().settle(c, p, req); // a model call's usage, reported at return
+                if (spendFields != null && usageProblem != null) {
+                    spendFields.put("usage_invalid", usageProblem);
+                }
                 Delegated.Result outside = Delegated.outside(p, req, identity.scopes(), identity.who());
                 if (outside != null) {
                     o = outside.outcome();

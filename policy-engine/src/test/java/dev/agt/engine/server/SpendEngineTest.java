@@ -146,4 +146,26 @@ class SpendEngineTest {
         assertTrue(d.allowed(), "no budget counts this agent, so no price is needed: " + d);
         assertTrue(f.engine().spend().ledger().balances().isEmpty(), "nothing held or spent anywhere");
     }
+
+    /**
+     * The advisory's inputs as usage reports: each is refused as a count, and the call it reports
+     * is charged the worst case; none of them lets spending go on past the limit.
+     */
+    @Test
+    void invalidUsageReportsAreChargedTheWorstCase() throws Exception {
+        f.start(POLICY.replace("limit: 1}", "limit: 2.5}"));
+        EngineClient c = f.client("spender");
+        long expected = 0;
+        // what JSON can carry (NaN and the infinities cannot be written on the wire at all)
+        for (Object bad : List.of(-1L, 1.5d, "100", -0.0d, Long.MAX_VALUE)) {
+            assertTrue(c.decide(call("small", 10L), 5000).allowed(), "holds 0.11");
+            Decision d = c.decide(usage(Map.of("input", bad, "output", 10L)), 5000);
+            expected += 500_000L; // the worst case: 100 in + 400 out at 0.001, never the 0.02 the output alone would say
+            assertEquals(expected, spent(), "usage " + bad + " is charged the worst case: " + d);
+        }
+        assertEquals(2_500_000L, spent(), "five worst cases fill the budget of 2.5");
+        assertEquals(Reasons.BUDGET_EXCEEDED, c.decide(call("small", 1L), 5000).code(), "and nothing more is admitted");
+        assertTrue(f.auditLines().stream().anyMatch(l -> l.path("spend").path("usage_invalid").asText().contains("usage")
+                && !l.path("spend").path("usage_reported").asBoolean(true)), "the log says why the worst case was charged");
+    }
 }

@@ -94,8 +94,9 @@ public final class ModelClients {
         if (args.length > 1) {
             // a loop that keeps calling, as a runaway agent would: its budget stops it
             ChatModel m = model(base, "gpt-4o-mini");
+            String prompt = args.length > 2 ? args[2] + " again." : "Again.";
             for (int i = 1; i <= Integer.parseInt(args[1]); i++) {
-                step("call-" + i, () -> m.chat("Again."));
+                step("call-" + i, () -> m.chat(prompt));
             }
             System.out.println("MODEL CLIENTS DONE");
             System.exit(0);
