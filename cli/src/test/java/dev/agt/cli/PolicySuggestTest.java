@@ -240,7 +240,7 @@ class PolicySuggestTest {
         // tests: every case passes, and they cover allows and denials
         List<PolicyTests.Case> cases = PolicyTests.read(tests);
         assertTrue(cases.size() >= 15, cases.toString());
-        assertTrue(cases.stream().anyMatch(c -> c.effect().equals("deny") && "suggested-no-secrets".equals(c.rule())), cases.toString());
+        assertTrue(cases.stream().anyMatch(c -> c.steps().get(0).effect().equals("deny") && "suggested-no-secrets".equals(c.steps().get(0).rule())), cases.toString());
         PolicyTests.run(p, cases).forEach(r -> assertTrue(r.passed(), r.describe()));
         Run test = agt("policy", "test", out.toString(), tests.toString());
         assertEquals(0, test.exit(), test.out() + test.err());

@@ -71,6 +71,27 @@ public sealed interface AdminRequest {
         }
     }
 
+    /**
+     * CLEAR_LABEL {@code {lineage: ID, label: NAME}}: an operator removes a session label.
+     *
+     * @param lineage the lineage id ({@link Hello#LINEAGE}), as {@code agt engine status} lists it
+     * @param label   the label's name
+     */
+    record ClearLabel(String lineage, String label) implements AdminRequest {
+        /** A label name as policies write them. */
+        public static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,63}");
+
+        @Override
+        public FrameType type() {
+            return FrameType.CLEAR_LABEL;
+        }
+
+        @Override
+        public Map<String, Object> toBody() {
+            return Map.of("lineage", lineage, "label", label);
+        }
+    }
+
     /** Reads the body of an admin frame of {@code type}; refuses anything but the documented shape. */
     static AdminRequest parse(FrameType type, Map<String, Object> body) throws ProtocolException {
         switch (type) {
@@ -97,6 +118,14 @@ public sealed interface AdminRequest {
                     return new Switch(type == FrameType.KILL, Optional.of(a));
                 }
                 throw bad(type, "takes {agent: NAME or DID} or {all: true}, got " + ValueCodec.clip(String.valueOf(body)));
+            }
+            case CLEAR_LABEL -> {
+                only(type, body, Set.of("lineage", "label"));
+                if (body.get("lineage") instanceof String l && Hello.LINEAGE.matcher(l).matches() && body.get("label") instanceof String n
+                        && ClearLabel.LABEL.matcher(n).matches()) {
+                    return new ClearLabel(l, n);
+                }
+                throw bad(type, "takes {lineage: ID (22 characters), label: NAME}, got " + ValueCodec.clip(String.valueOf(body)));
             }
             default -> throw new ProtocolException(Reasons.UNEXPECTED_FRAME, type + " is not an admin request");
         }

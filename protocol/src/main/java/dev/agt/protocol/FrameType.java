@@ -38,7 +38,10 @@ public enum FrameType {
      */
     OUTCOME(16),
     /** engine to agent: the OUTCOME with this id is in the audit log, as entry {@code seq}. */
-    OUTCOME_ACK(17);
+    OUTCOME_ACK(17),
+    /** admin to engine: remove a session label from a lineage ({@code agt session clear-label}); logged. */
+    CLEAR_LABEL(18),
+    CLEAR_LABEL_REPLY(19);
 
     private final int code;
 

@@ -21,13 +21,22 @@ import java.util.regex.Pattern;
  * @param java  the agent JVM's {@code java.version}, for the log, or empty
  * @param did   the DID the agent will prove it holds (the handshake follows), or empty
  * @param chain the delegation tokens from the registered root down to {@code did}; only with a DID
+ * @param lineage the session-label lineage to join (a child JVM's parent's, as the engine gave it), or empty for a new one
  */
-public record Hello(String name, long pid, Mode mode, boolean admin, String java, Optional<String> did, List<String> chain) {
+public record Hello(String name, long pid, Mode mode, boolean admin, String java, Optional<String> did, List<String> chain,
+                    Optional<String> lineage) {
+    /** A lineage id as the engine hands them out: 22 base64url characters (128 random bits). */
+    public static final Pattern LINEAGE = Pattern.compile("[A-Za-z0-9_-]{22}");
     /** An agent name (or a DID, which fits it): 1-128 letters, digits or {@code _.:@/-}, starting with a letter or digit. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}");
     /** {@link #pid} of a HELLO that declared none. */
     public static final long NO_PID = -1;
-    static final Set<String> KEYS = Set.of("protocol", "name", "pid", "mode", "admin", "java", "did", "chain");
+    static final Set<String> KEYS = Set.of("protocol", "name", "pid", "mode", "admin", "java", "did", "chain", "lineage");
+
+    /** A HELLO that joins no lineage. */
+    public Hello(String name, long pid, Mode mode, boolean admin, String java, Optional<String> did, List<String> chain) {
+        this(name, pid, mode, admin, java, did, chain, Optional.empty());
+    }
 
     /** What the agent does with a denial: enforce it, or log it and let the call through. */
     public enum Mode {
@@ -49,6 +58,7 @@ public record Hello(String name, long pid, Mode mode, boolean admin, String java
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(java, "java");
         Objects.requireNonNull(did, "did");
+        Objects.requireNonNull(lineage, "lineage");
         chain = List.copyOf(chain);
     }
 
@@ -62,7 +72,7 @@ public record Hello(String name, long pid, Mode mode, boolean admin, String java
         }
         for (String k : body.keySet()) {
             if (!KEYS.contains(k)) {
-                throw bad("unknown HELLO field '" + ValueCodec.clip(k) + "' (fields: protocol, name, pid, mode, admin, java, did, chain)");
+                throw bad("unknown HELLO field '" + ValueCodec.clip(k) + "' (fields: protocol, name, pid, mode, admin, java, did, chain, lineage)");
             }
         }
         Object name = body.get("name");
@@ -108,7 +118,14 @@ public record Hello(String name, long pid, Mode mode, boolean admin, String java
         if (did != null && a) {
             throw bad("an admin session names no did (admin requests are taken from the engine's own user, not from an identity)");
         }
-        return new Hello(n, p, m, a, j, Optional.ofNullable((String) did), links);
+        Object lineage = body.get("lineage");
+        if (lineage != null && !(lineage instanceof String l && LINEAGE.matcher(l).matches())) {
+            throw bad("lineage must be the 22-character id the engine gave the parent session");
+        }
+        if (lineage != null && a) {
+            throw bad("an admin session joins no lineage");
+        }
+        return new Hello(n, p, m, a, j, Optional.ofNullable((String) did), links, Optional.ofNullable((String) lineage));
     }
 
     /** The HELLO body, which {@link #parse} reads back as this record. */
@@ -127,6 +144,7 @@ public record Hello(String name, long pid, Mode mode, boolean admin, String java
             m.put("java", java);
         }
         did.ifPresent(d -> m.put("did", d));
+        lineage.ifPresent(l -> m.put("lineage", l));
         if (!chain.isEmpty()) {
             m.put("chain", chain);
         }

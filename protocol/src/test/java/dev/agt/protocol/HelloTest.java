@@ -33,7 +33,8 @@ class HelloTest {
         List<Hello> all = List.of(
                 new Hello("research", 42, Hello.Mode.ENFORCE, false, "", Optional.empty(), List.of()),
                 new Hello("agt-cli", Hello.NO_PID, Hello.Mode.ENFORCE, true, "", Optional.empty(), List.of()),
-                new Hello("watcher", 7, Hello.Mode.MONITOR, false, "17.0.15", Optional.of(DID), List.of("t1", "t2")));
+                new Hello("watcher", 7, Hello.Mode.MONITOR, false, "17.0.15", Optional.of(DID), List.of("t1", "t2")),
+                new Hello("watcher/child", 8, Hello.Mode.ENFORCE, false, "", Optional.empty(), List.of(), Optional.of("AbCdEfGhIjKlMnOpQrStUv")));
         for (Hello h : all) {
             assertEquals(h, Hello.parse(viaCodec(FrameType.HELLO, h.toBody())));
         }
@@ -52,7 +53,12 @@ class HelloTest {
         cases.put("bad-hello: pid must be a process id (a non-negative integer)", body(m -> m.put("pid", "42")));
         cases.put("bad-hello: mode must be 'enforce' or 'monitor'", body(m -> m.put("mode", "watch")));
         cases.put("bad-hello: admin must be a boolean", body(m -> m.put("admin", "yes")));
-        cases.put("bad-hello: unknown HELLO field 'nmae' (fields: protocol, name, pid, mode, admin, java, did, chain)", body(m -> m.put("nmae", "x")));
+        cases.put("bad-hello: unknown HELLO field 'nmae' (fields: protocol, name, pid, mode, admin, java, did, chain, lineage)", body(m -> m.put("nmae", "x")));
+        cases.put("bad-hello: lineage must be the 22-character id the engine gave the parent session", body(m -> m.put("lineage", "short")));
+        cases.put("bad-hello: an admin session joins no lineage", body(m -> {
+            m.put("admin", true);
+            m.put("lineage", "AAAAAAAAAAAAAAAAAAAAAA");
+        }));
         cases.put("bad-hello: chain must be a list of at most 16 token strings", body(m -> {
             m.put("did", DID);
             m.put("chain", List.of(1L));

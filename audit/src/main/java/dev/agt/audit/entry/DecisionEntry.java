@@ -31,11 +31,14 @@ import java.util.Optional;
  * @param ruling     what the engine answered
  * @param mcp        for MCP requests: what the engine established about the server and the tool
  * @param spend      for model calls under budgets: the estimate held before the call, or the cost settled at return
+ * @param labels     under a policy that uses session labels: the labels the session held ({@code held}: name to the
+ *                   entry that set it) and those this decision set ({@code set})
  * @param policy     the version of the policy in force
  * @param policyMode the policy's mode, {@code enforce} or {@code monitor}
  */
 public record DecisionEntry(long seq, String time, Map<String, Object> agent, Map<String, Object> request, Ruling ruling,
-                            Optional<Map<String, Object>> mcp, Optional<Map<String, Object>> spend, String policy, String policyMode)
+                            Optional<Map<String, Object>> mcp, Optional<Map<String, Object>> spend, Optional<Map<String, Object>> labels,
+                            String policy, String policyMode)
         implements LogEntry, AgentEntry {
 
     public static final String TYPE = "decision";
@@ -47,6 +50,7 @@ public record DecisionEntry(long seq, String time, Map<String, Object> agent, Ma
         Objects.requireNonNull(ruling, "ruling");
         Objects.requireNonNull(mcp, "mcp");
         Objects.requireNonNull(spend, "spend");
+        Objects.requireNonNull(labels, "labels");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(policyMode, "policyMode");
     }

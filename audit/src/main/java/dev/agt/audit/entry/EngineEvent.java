@@ -15,7 +15,7 @@ import java.util.Optional;
 public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineStart, EngineEvent.EngineStop, EngineEvent.LogRecovered,
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
-        EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.Unknown {
+        EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.LabelCleared, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -158,6 +158,23 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
         public SpendUnsettled {
             budgets = List.copyOf(budgets);
         }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code label-cleared}: an operator removed a session label from a lineage
+     * ({@code agt session clear-label}).
+     *
+     * @param by      the operator (the engine user's name)
+     * @param setBy   the audit entry that had set the label (-1 when unknown)
+     * @param rule    the rule that had set it
+     */
+    record LabelCleared(long seq, String time, String lineage, String label, String by, long setBy, String rule) implements EngineEvent {
+        public static final String EVENT = "label-cleared";
 
         @Override
         public String event() {

@@ -104,6 +104,7 @@ public final class EntryCodec {
         e.put("decision", dec);
         d.mcp().ifPresent(m -> e.put("mcp", m));
         d.spend().ifPresent(m -> e.put("spend", m));
+        d.labels().ifPresent(m -> e.put("labels", m));
         e.put("policy", d.policy());
         e.put("policy_mode", d.policyMode());
         return e;
@@ -197,6 +198,12 @@ public final class EntryCodec {
             e.put("warn", b.warn());
             e.put("limit", b.limit());
             e.put("currency", b.currency());
+        } else if (v instanceof EngineEvent.LabelCleared l) {
+            e.put("lineage", l.lineage());
+            e.put("label", l.label());
+            e.put("by", l.by());
+            e.put("set_by", l.setBy());
+            e.put("rule", l.rule());
         } else if (v instanceof EngineEvent.SpendUnsettled u) {
             e.put("agent", u.agent());
             e.put("session", u.session());
@@ -298,7 +305,7 @@ public final class EntryCodec {
         Ruling ruling = new Ruling(text(d, "effect"), text(d, "rule"), text(d, "code"), text(d, "reason"), optionalText(d, "sandbox"), monitor,
                 link);
         return new DecisionEntry(seq, time, agent(e.get("agent")), Json.map(e.get("request")).orElse(Map.of()), ruling, Json.map(e.get("mcp")),
-                Json.map(e.get("spend")), text(e, "policy"), text(e, "policy_mode"));
+                Json.map(e.get("spend")), Json.map(e.get("labels")), text(e, "policy"), text(e, "policy_mode"));
     }
 
     private static OutcomeEntry outcome(JsonNode e, long seq, String time) {
@@ -327,6 +334,8 @@ public final class EntryCodec {
             case StateUnavailable.EVENT -> new StateUnavailable(seq, time, text(e, "problem"));
             case BudgetWarning.EVENT -> new BudgetWarning(seq, time, text(e, "budget"), text(e, "subject"), number(e, "spent", -1), number(e, "warn", -1),
                     number(e, "limit", -1), text(e, "currency"));
+            case EngineEvent.LabelCleared.EVENT -> new EngineEvent.LabelCleared(seq, time, text(e, "lineage"), text(e, "label"), text(e, "by"),
+                    number(e, "set_by", -1), text(e, "rule"));
             case EngineEvent.SpendUnsettled.EVENT -> new EngineEvent.SpendUnsettled(seq, time, text(e, "agent"), number(e, "session", -1),
                     text(e, "provider"), text(e, "model"), number(e, "calls", 0), number(e, "cost", 0), text(e, "currency"), list(e.get("budgets")));
             case KillSwitchChange.KILL, KillSwitchChange.REVIVE -> new KillSwitchChange(seq, time, kind.equals(KillSwitchChange.KILL),

@@ -119,7 +119,9 @@ class EntryCodecTest {
                             : Optional.empty());
             DecisionEntry d = new DecisionEntry(i, "2026-11-27T10:00:00Z", agent, request, ruling,
                     r.nextBoolean() ? Optional.of(Map.of("tool", Map.of("status", "pinned"))) : Optional.empty(),
-                    r.nextBoolean() ? Optional.of(Map.of("currency", "USD", "cost", 1200L)) : Optional.empty(), "v" + i, "enforce");
+                    r.nextBoolean() ? Optional.of(Map.of("currency", "USD", "cost", 1200L)) : Optional.empty(),
+                    r.nextBoolean() ? Optional.of(Map.of("set", List.of("secret"), "held", Map.of("secret", Map.of("seq", 3L)))) : Optional.empty(),
+                    "v" + i, "enforce");
             byte[] line = stored(d, "00");
             LogEntry back = EntryCodec.read(line);
             assertEquals(d, back);

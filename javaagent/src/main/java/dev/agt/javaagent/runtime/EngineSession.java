@@ -29,6 +29,9 @@ final class EngineSession {
     private volatile String lastError = "not connected yet";
     private volatile long lastAttempt;
     private volatile boolean closed;
+    /** The session-label lineage the engine gave this agent (or its parent), once connected; passed on to child JVMs. */
+    private volatile String lineage;
+
     /** This agent's key (identity=), or null for a declared name only. */
     private volatile AgentKey identity;
     /** The engine's refusal of the session, while it refuses it. */
@@ -54,6 +57,12 @@ final class EngineSession {
         return r == null ? Optional.empty() : Optional.of(r.code());
     }
 
+    /** The lineage to hand to child JVMs: the engine's answer, or the one this agent was started with; null before either. */
+    String lineage() {
+        String l = lineage;
+        return l != null ? l : settings.options().lineage();
+    }
+
     /** Connects; returns null on success or the reason it failed. */
     String connect() {
         lastAttempt = System.nanoTime();
@@ -62,12 +71,19 @@ final class EngineSession {
             Map<String, Object> attrs = new LinkedHashMap<>();
             attrs.put("mode", o.monitor() ? "monitor" : "enforce");
             attrs.put("java", System.getProperty("java.version"));
+            String joined = lineage != null ? lineage : o.lineage();
+            if (joined != null) {
+                attrs.put("lineage", joined); // the parent's (a child JVM), or ours again after a reconnect
+            }
             EngineAddress address = EngineAddress.parse(o.engine());
             long timeout = Math.max(o.timeoutMs(), 2000);
             AgentKey k = identity;
             client = k == null ? EngineClient.connect(address, o.name(), attrs, timeout)
                     : EngineClient.connect(address, o.name(), attrs, timeout, Authenticator.of(k.did(), k.chain(), k::sign));
             refused = null;
+            if (client.session().get("lineage") instanceof String l) {
+                lineage = l;
+            }
             settings.frames().newSession();
             outcomes.connected(client); // what was held while the engine could not be reached goes now
             return null;

@@ -239,7 +239,8 @@ final class Launches {
                 + ",mode=" + (options.monitor() ? "monitor" : "enforce") + ",frames=" + options.frames()
                 + (options.framesEvery() ? ",framesFor=every" : "")
                 + (options.exitOnEngineDown() ? ",onEngineDown=exit" : "")
-                + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()); // sub-agents follow the same rules
+                + (options.rules() == null ? "" : ",rules=" + Path.of(options.rules()).toAbsolutePath()) // sub-agents follow the same rules
+                + (session.lineage() == null ? "" : ",lineage=" + session.lineage()); // and share this agent's session labels, both ways
         for (String variable : JvmOptions.VARIABLES) {
             StringBuilder kept = new StringBuilder();
             for (String token : env.getOrDefault(variable, "").trim().split("\\s+")) {

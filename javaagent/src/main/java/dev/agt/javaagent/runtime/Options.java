@@ -10,18 +10,19 @@ import java.util.Map;
  */
 public record Options(String engine, String name, String identity, boolean failClosed, long timeoutMs, boolean monitor,
                       String rules, boolean exitOnEngineDown, boolean quiet, int frames, boolean framesEvery,
-                      long delegationTtlSeconds) {
+                      long delegationTtlSeconds, String lineage) {
 
     static final Map<String, String> ENV = Map.ofEntries(Map.entry("engine", "AGT_ENGINE"), Map.entry("name", "AGT_NAME"),
             Map.entry("identity", "AGT_IDENTITY"), Map.entry("failMode", "AGT_FAIL_MODE"), Map.entry("timeoutMs", "AGT_TIMEOUT_MS"),
             Map.entry("mode", "AGT_MODE"), Map.entry("rules", "AGT_RULES"), Map.entry("onEngineDown", "AGT_ON_ENGINE_DOWN"),
             Map.entry("quiet", "AGT_QUIET"), Map.entry("frames", "AGT_FRAMES"), Map.entry("framesFor", "AGT_FRAMES_FOR"),
-            Map.entry("delegationTtl", "AGT_DELEGATION_TTL"));
+            Map.entry("delegationTtl", "AGT_DELEGATION_TTL"), Map.entry("lineage", "AGT_LINEAGE"));
 
     public static final String DEFAULT_NAME = "java-agent";
 
     public Options withName(String n) {
-        return new Options(engine, n, identity, failClosed, timeoutMs, monitor, rules, exitOnEngineDown, quiet, frames, framesEvery, delegationTtlSeconds);
+        return new Options(engine, n, identity, failClosed, timeoutMs, monitor, rules, exitOnEngineDown, quiet, frames, framesEvery, delegationTtlSeconds,
+                lineage);
     }
 
     public static Options parse(String args, Map<String, String> env) {
@@ -93,7 +94,12 @@ public record Options(String engine, String name, String identity, boolean failC
             throw new IllegalArgumentException("delegationTtl must be between 60 seconds and 7 days");
         }
         String name = m.getOrDefault("name", DEFAULT_NAME);
+        String lineage = m.get("lineage");
+        if (lineage != null && !dev.agt.protocol.Hello.LINEAGE.matcher(lineage).matches()) {
+            // set by a parent agent for its child JVMs; anything else is a mistake, not a new lineage
+            throw new IllegalArgumentException("lineage must be the 22-character id the engine gave the parent agent");
+        }
         return new Options(engine, name, m.get("identity"), failMode.equals("closed"), timeout, mode.equals("monitor"),
-                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames, framesFor.equals("every"), ttl);
+                m.get("rules"), down.equals("exit"), "true".equals(m.get("quiet")), frames, framesFor.equals("every"), ttl, lineage);
     }
 }

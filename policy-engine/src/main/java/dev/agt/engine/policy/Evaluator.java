@@ -58,6 +58,11 @@ public final class Evaluator {
 
     /** Decides {@code request}; {@code facts} are what the engine established about it (for {@code when:}). */
     public Outcome evaluate(Policy policy, Request request, Agent agent, Set<Fact> facts) {
+        return evaluate(policy, request, agent, facts, Set.of());
+    }
+
+    /** Decides {@code request} in a session that holds {@code labels} (for {@code when: [session.X]} and {@code unless:}). */
+    public Outcome evaluate(Policy policy, Request request, Agent agent, Set<Fact> facts, Set<String> labels) {
         Family family = Family.of(request.family()).orElse(null);
         if (family == null || !family.actions().contains(request.action())) {
             // not a policy decision but a request outside the vocabulary: never monitored
@@ -76,24 +81,24 @@ public final class Evaluator {
             for (Rule r : candidates) {
                 if (r.deny()) {
                     if (policy.monitors(r)) {
-                        if ((watched == null || r.id().compareTo(watched.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
+                        if ((watched == null || r.id().compareTo(watched.id()) < 0) && r.matches(request.action(), request.target(), agent, facts, labels)) {
                             watched = r;
                         }
-                    } else if ((deny == null || r.id().compareTo(deny.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
+                    } else if ((deny == null || r.id().compareTo(deny.id()) < 0) && r.matches(request.action(), request.target(), agent, facts, labels)) {
                         deny = r;
                     }
                 } else if (r.sandbox() != null) {
                     // looked at even when a monitored deny matches: watching a deny must not drop a sandbox
                     if (deny == null && (sandboxed == null || r.id().compareTo(sandboxed.id()) < 0)
-                            && r.matches(request.action(), request.target(), agent, facts)) {
+                            && r.matches(request.action(), request.target(), agent, facts, labels)) {
                         sandboxed = r;
                     }
                 } else if (deny == null && watched == null) {
                     if (r.limit() == null) {
-                        if ((allow == null || r.id().compareTo(allow.id()) < 0) && r.matches(request.action(), request.target(), agent, facts)) {
+                        if ((allow == null || r.id().compareTo(allow.id()) < 0) && r.matches(request.action(), request.target(), agent, facts, labels)) {
                             allow = r;
                         }
-                    } else if (allow == null && r.matches(request.action(), request.target(), agent, facts)) {
+                    } else if (allow == null && r.matches(request.action(), request.target(), agent, facts, labels)) {
                         if (limited == null) {
                             limited = new ArrayList<>(2);
                         }
@@ -140,6 +145,48 @@ public final class Evaluator {
         } finally {
             candidates.clear();
         }
+    }
+
+    /**
+     * The labels a decision sets on the session: those of every rule that matches the request
+     * and stands for what happens to the call. When it goes ahead (allowed, or a monitored
+     * denial), every matching allow rule's (and a monitored deny's); when a rule denies it, every
+     * matching enforced deny rule's. So a label never depends on which of two matching rules
+     * sorts first. Defaults, limits refused and engine failures set nothing.
+     */
+    public List<SessionTerms.Setting> labelsSet(Policy policy, Request request, Agent agent, Set<Fact> facts, Set<String> labels, Decision d) {
+        String code = d.code();
+        boolean ahead = code.equals(Reasons.ALLOWED) || code.equals(Reasons.MONITORED);
+        if (!policy.usesLabels() || !ahead && !code.equals(Reasons.DENIED)) {
+            return List.of();
+        }
+        Family family = Family.of(request.family()).orElse(null);
+        if (family == null) {
+            return List.of();
+        }
+        List<Rule> candidates = new ArrayList<>();
+        policy.candidates(family, request.target(), candidates);
+        java.util.LinkedHashMap<String, SessionTerms.Setting> out = new java.util.LinkedHashMap<>();
+        candidates.sort((x, y) -> x.id().compareTo(y.id()));
+        for (Rule r : candidates) {
+            if (r.session().sets().isEmpty()) {
+                continue;
+            }
+            boolean stands = ahead ? !r.deny() || code.equals(Reasons.MONITORED) && r.id().equals(d.rule())
+                    : r.deny() && !policy.monitors(r);
+            if (stands && r.matches(request.action(), request.target(), agent, facts, labels)) {
+                for (SessionTerms.LabelSet l : r.session().sets()) {
+                    // the same label from two rules: the longer lifetime (none is longest), the first rule by id
+                    out.merge(l.label(), new SessionTerms.Setting(r.id(), l), (a, b) -> longer(a.label(), b.label()) == a.label() ? a
+                            : new SessionTerms.Setting(a.rule(), b.label()));
+                }
+            }
+        }
+        return List.copyOf(out.values());
+    }
+
+    private static SessionTerms.LabelSet longer(SessionTerms.LabelSet a, SessionTerms.LabelSet b) {
+        return a.ttl().isEmpty() || b.ttl().isPresent() && a.ttl().get().compareTo(b.ttl().get()) >= 0 ? a : b;
     }
 
     private static Decision denied(Rule r, String version) {

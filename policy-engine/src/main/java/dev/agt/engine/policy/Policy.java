@@ -33,6 +33,8 @@ public final class Policy {
     private final Map<String, String> builtinRules;
     private final dev.agt.engine.spend.SpendPolicy spend;
     private final Map<Family, Index> index = new EnumMap<>(Family.class);
+    private final Map<String, Rule> byId = new HashMap<>();
+    private final boolean usesLabels;
 
     Policy(List<Rule> rules, String version, List<Path> files) {
         this(rules, version, files, Mode.ENFORCE, Map.of(), dev.agt.engine.spend.SpendPolicy.NONE);
@@ -48,9 +50,23 @@ public final class Policy {
         for (Family f : Family.values()) {
             index.put(f, new Index(f));
         }
+        boolean labels = false;
         for (Rule r : rules) {
             index.get(r.family()).add(r);
+            byId.put(r.id(), r);
+            labels |= r.session() != SessionTerms.NONE;
         }
+        this.usesLabels = labels;
+    }
+
+    /** Whether any rule reads or sets session labels: only then does a decision look at them. */
+    public boolean usesLabels() {
+        return usesLabels;
+    }
+
+    /** The rule with this id, or null. */
+    public Rule rule(String id) {
+        return byId.get(id);
     }
 
     public List<Rule> rules() {

@@ -40,7 +40,7 @@ public final class PolicyLoader {
     static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules", "builtin_rules", "prices", "budgets");
     static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
             "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
-            "providers", "models", "where", "when", "agents", "limit", "mode", "sandbox");
+            "providers", "models", "where", "when", "unless", "labels", "agents", "limit", "mode", "sandbox");
     /** Which condition keys make sense for which family; the rest apply to all. */
     static final Map<String, Set<Family>> KEY_FAMILIES = Map.ofEntries(
             Map.entry("paths", Set.of(Family.FILE, Family.NATIVE, Family.NET)),
@@ -48,8 +48,7 @@ public final class PolicyLoader {
             Map.entry("transports", Set.of(Family.NET)), Map.entry("methods", Set.of(Family.NET)),
             Map.entry("executables", Set.of(Family.PROCESS)), Map.entry("argv", Set.of(Family.PROCESS)),
             Map.entry("servers", Set.of(Family.MCP)), Map.entry("tools", Set.of(Family.MCP, Family.TOOL)),
-            Map.entry("providers", Set.of(Family.MODEL)), Map.entry("models", Set.of(Family.MODEL)),
-            Map.entry("when", Set.of(Family.MCP)));
+            Map.entry("providers", Set.of(Family.MODEL)), Map.entry("models", Set.of(Family.MODEL)));
     static final Set<String> WHERE_KEYS = Set.of("pointer", "glob", "equals", "prefix", "regex", "host", "cidr", "present");
     static final Set<String> AGENT_KEYS = Set.of("names", "ids", "labels");
     static final Set<String> TRANSPORTS = Set.of("tcp", "udp", "unix");
@@ -295,7 +294,7 @@ public final class PolicyLoader {
                 loadFile(name, new String(in.readAllBytes(), StandardCharsets.UTF_8), null, vars, 1, false);
                 if (state.equals("monitor")) {
                     rulesById.replaceAll((id, r) -> before.contains(id) ? r : new Rule(r.id(), r.deny(), r.family(), r.actions(), r.conditions(),
-                            r.when(), r.limit(), Mode.MONITOR, r.sandbox(), r.reason(), r.pos(), r.body()));
+                            r.when(), r.limit(), Mode.MONITOR, r.sandbox(), r.reason(), r.pos(), r.body(), r.session()));
                 }
             } catch (IOException e) {
                 problems.add(new Problem(new Source.Pos(name, 1, 1), "cannot read built-in rule '" + ruleName + "': " + e.getMessage()));

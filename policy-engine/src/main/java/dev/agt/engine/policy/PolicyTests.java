@@ -32,26 +32,54 @@ import java.util.Set;
  * a request lists the facts that hold for it under {@code facts:}, e.g.
  * {@code request: {family: mcp, action: call, server: notes, tool: x, facts: [mcp.tool.changed]}}.
  * Nothing else is assumed: without {@code facts} no fact holds.
+ *
+ * <p>A case may also be a sequence: {@code steps:}, each a request with what to expect and,
+ * optionally, the session labels expected after it ({@code labels: [secret]}); the labels the
+ * deciding rules set carry from one step to the next, as they do in a session. {@code labels:} on
+ * the case gives the labels the session starts with.
+ * <pre>
+ * - name: a secret read closes the way out
+ *   steps:
+ *     - request: {family: file, action: read, path: /home/u/.config/app/token}
+ *       expect: {effect: allow}
+ *       labels: [secret]
+ *     - request: {family: net, action: connect, host: paste.example, port: 443}
+ *       expect: {effect: deny}
+ * </pre>
  */
 public final class PolicyTests {
-    static final Set<String> CASE_KEYS = Set.of("name", "agent", "request", "expect");
+    static final Set<String> CASE_KEYS = Set.of("name", "agent", "request", "expect", "steps", "labels");
+    static final Set<String> STEP_KEYS = Set.of("request", "expect", "labels");
     static final Set<String> EXPECT_KEYS = Set.of("effect", "rule", "code", "sandbox");
     static final Set<String> AGENT_KEYS = Set.of("name", "id", "labels");
 
-    /** One case as read from the file. */
-    public record Case(String name, Source.Pos pos, Agent agent, Request request, Set<Fact> facts, String effect, String rule, String code,
-                       String sandbox) {
+    /** One step: a request and what to expect of it; {@code labelsAfter} null when the step does not check them. */
+    public record Step(Source.Pos pos, Request request, Set<Fact> facts, String effect, String rule, String code, String sandbox,
+                       Set<String> labelsAfter) {
     }
 
-    /** The outcome of one case. */
-    public record Result(Case testCase, Decision actual, boolean passed) {
+    /** One case as read from the file: its steps (one for a plain case) and the session labels it starts with. */
+    public record Case(String name, Source.Pos pos, Agent agent, Set<String> labels, List<Step> steps) {
+    }
+
+    /**
+     * The outcome of one case: the first step that failed ({@code step} -1 when all passed), with
+     * what it got.
+     */
+    public record Result(Case testCase, int step, Decision actual, Set<String> labelsAfter, boolean passed) {
         public String describe() {
+            if (passed) {
+                return "PASS " + testCase.name();
+            }
+            Step s = testCase.steps().get(step);
             String got = (actual.allowed() ? "allow" : "deny") + " by " + actual.rule() + " (" + actual.code() + ")"
                     + (actual.sandbox() != null ? " in sandbox " + actual.sandbox() : "");
-            return (passed ? "PASS " : "FAIL ") + testCase.name() + (passed ? "" : ": expected " + testCase.effect()
-                    + (testCase.rule() != null ? " by " + testCase.rule() : "") + (testCase.code() != null ? " (" + testCase.code() + ")" : "")
-                    + (testCase.sandbox() != null ? " in sandbox " + testCase.sandbox() : "")
-                    + ", got " + got + "  [" + testCase.pos() + "]");
+            String where = testCase.steps().size() > 1 ? " (step " + (step + 1) + ")" : "";
+            boolean decisionOk = matches(s, actual);
+            return "FAIL " + testCase.name() + where + ": " + (decisionOk
+                    ? "expected session labels " + new java.util.TreeSet<>(s.labelsAfter()) + ", got " + new java.util.TreeSet<>(labelsAfter)
+                    : "expected " + s.effect() + (s.rule() != null ? " by " + s.rule() : "") + (s.code() != null ? " (" + s.code() + ")" : "")
+                    + (s.sandbox() != null ? " in sandbox " + s.sandbox() : "") + ", got " + got) + "  [" + s.pos() + "]";
         }
     }
 
@@ -94,12 +122,63 @@ public final class PolicyTests {
 
     private static Case readCase(Node n, int index, List<Problem> problems) {
         if (!(n instanceof Node.Map_ m)) {
-            problems.add(new Problem(n.pos(), "a test case is a mapping with request and expect"));
+            problems.add(new Problem(n.pos(), "a test case is a mapping with request and expect (or steps)"));
             return null;
         }
         int before = problems.size();
         unknown(m, CASE_KEYS, problems);
         String name = m.entries().get("name") instanceof Node.Scalar s && s.isString() ? (String) s.value() : "case " + index;
+        List<Step> steps = new ArrayList<>();
+        Node stepsNode = m.entries().get("steps");
+        if (stepsNode != null) {
+            if (m.entries().containsKey("request") || m.entries().containsKey("expect")) {
+                problems.add(new Problem(stepsNode.pos(), "a case has either 'steps' or 'request' and 'expect', not both"));
+            } else if (!(stepsNode instanceof Node.Seq seq) || seq.items().isEmpty()) {
+                problems.add(new Problem(stepsNode.pos(), "'steps' is a list of {request, expect, [labels]}"));
+            } else {
+                for (Node sn : seq.items()) {
+                    if (!(sn instanceof Node.Map_ sm)) {
+                        problems.add(new Problem(sn.pos(), "a step is a mapping with request, expect and optionally labels"));
+                        continue;
+                    }
+                    unknown(sm, STEP_KEYS, problems);
+                    Step st = readStep(sm, problems);
+                    if (st != null) {
+                        steps.add(st);
+                    }
+                }
+            }
+        } else {
+            Step st = readStep(m, problems);
+            if (st != null) {
+                steps.add(st);
+            }
+        }
+        Agent agent = Agent.named("policy-test");
+        if (m.entries().get("agent") instanceof Node.Map_ am) {
+            unknown(am, AGENT_KEYS, problems);
+            String an = str(am, "name");
+            String id = str(am, "id");
+            Map<String, String> labels = new LinkedHashMap<>();
+            if (am.entries().get("labels") instanceof Node.Map_ lm) {
+                lm.entries().forEach((k, v) -> labels.put(k, String.valueOf(plain(v))));
+            }
+            String nm = an == null ? "policy-test" : an;
+            agent = new Agent(id == null ? nm : id, nm, "", "test", labels);
+        } else if (m.entries().containsKey("agent")) {
+            problems.add(new Problem(m.entries().get("agent").pos(), "'agent' is a mapping with name, id and labels"));
+        }
+        // with steps, 'labels' are those the session starts with; on a plain case, those expected after it (read as its step's)
+        Set<String> start = stepsNode != null && m.entries().containsKey("labels") ? labelNames(m.entries().get("labels"), problems) : Set.of();
+        if (problems.size() > before || steps.isEmpty()) {
+            return null;
+        }
+        return new Case(name, m.pos(), agent, start, List.copyOf(steps));
+    }
+
+    /** A step's request, expect and (optionally) labels expected after it, from {@code m}. */
+    private static Step readStep(Node.Map_ m, List<Problem> problems) {
+        int before = problems.size();
         Node req = m.entries().get("request");
         Node exp = m.entries().get("expect");
         if (!(req instanceof Node.Map_ rm)) {
@@ -134,38 +213,57 @@ public final class PolicyTests {
         if (!"allow".equals(effect) && !"deny".equals(effect)) {
             problems.add(new Problem(em.pos(), "'expect' needs 'effect: allow' or 'effect: deny'"));
         }
-        Agent agent = Agent.named("policy-test");
-        if (m.entries().get("agent") instanceof Node.Map_ am) {
-            unknown(am, AGENT_KEYS, problems);
-            String an = str(am, "name");
-            String id = str(am, "id");
-            Map<String, String> labels = new LinkedHashMap<>();
-            if (am.entries().get("labels") instanceof Node.Map_ lm) {
-                lm.entries().forEach((k, v) -> labels.put(k, String.valueOf(plain(v))));
-            }
-            String nm = an == null ? "policy-test" : an;
-            agent = new Agent(id == null ? nm : id, nm, "", "test", labels);
-        } else if (m.entries().containsKey("agent")) {
-            problems.add(new Problem(m.entries().get("agent").pos(), "'agent' is a mapping with name, id and labels"));
-        }
+        Set<String> after = m.entries().containsKey("labels") ? labelNames(m.entries().get("labels"), problems) : null;
         if (problems.size() > before) {
             return null;
         }
-        return new Case(name, m.pos(), agent, new Request(family, action, target, "", List.of()), facts, effect, str(em, "rule"), str(em, "code"), str(em, "sandbox"));
+        return new Step(m.pos(), new Request(family, action, target, "", List.of()), facts, effect, str(em, "rule"), str(em, "code"),
+                str(em, "sandbox"), after);
     }
 
+    private static Set<String> labelNames(Node n, List<Problem> problems) {
+        if (!(n instanceof Node.Seq seq)) {
+            problems.add(new Problem(n.pos(), "'labels' is a list of session label names, e.g. [secret]"));
+            return Set.of();
+        }
+        Set<String> out = new java.util.TreeSet<>();
+        for (Node i : seq.items()) {
+            if (i instanceof Node.Scalar sc && sc.value() instanceof String str && SessionTerms.LABEL.matcher(str).matches()) {
+                out.add(str);
+            } else {
+                problems.add(new Problem(i.pos(), "a session label name is lower case letters, digits, '-' or '_', starting with a letter"));
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    /** Runs every case; each case's session starts with its own labels and carries those its steps' deciding rules set. */
     public static List<Result> run(Policy policy, List<Case> cases) {
         Evaluator ev = new Evaluator();
         List<Result> out = new ArrayList<>();
         for (Case c : cases) {
-            Decision d = ev.evaluate(policy, c.request(), c.agent(), c.facts()).decision();
-            boolean ok = (d.allowed() ? "allow" : "deny").equals(c.effect())
-                    && (c.rule() == null || c.rule().equals(d.rule()))
-                    && (c.code() == null || c.code().equals(d.code()))
-                    && (c.sandbox() == null || c.sandbox().equals(d.sandbox()));
-            out.add(new Result(c, d, ok));
+            Set<String> labels = new java.util.TreeSet<>(c.labels());
+            Result r = null;
+            for (int i = 0; i < c.steps().size() && r == null; i++) {
+                Step s = c.steps().get(i);
+                Set<String> before = Set.copyOf(labels);
+                Decision d = ev.evaluate(policy, s.request(), c.agent(), s.facts(), before).decision();
+                ev.labelsSet(policy, s.request(), c.agent(), s.facts(), before, d).forEach(l -> labels.add(l.label().label()));
+                boolean ok = matches(s, d) && (s.labelsAfter() == null || s.labelsAfter().equals(labels));
+                if (!ok || i == c.steps().size() - 1) {
+                    r = new Result(c, ok ? -1 : i, d, Set.copyOf(labels), ok);
+                }
+            }
+            out.add(r);
         }
         return out;
+    }
+
+    static boolean matches(Step s, Decision d) {
+        return (d.allowed() ? "allow" : "deny").equals(s.effect())
+                && (s.rule() == null || s.rule().equals(d.rule()))
+                && (s.code() == null || s.code().equals(d.code()))
+                && (s.sandbox() == null || s.sandbox().equals(d.sandbox()));
     }
 
     /** {@code facts: [mcp.tool.flagged, ...]}: names checked like a policy's {@code when}. */

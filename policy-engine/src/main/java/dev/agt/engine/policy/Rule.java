@@ -16,21 +16,31 @@ import java.util.Set;
  * @param sandbox   an allow rule for process launches that allows them only inside this sandbox
  *                  profile ({@code sandbox:}), or null
  * @param body      canonical JSON of everything that decides what the rule matches (not its id,
- *                  reason or mode): two rules with the same body match exactly the same requests
+ *                  reason or mode) and the labels it sets: two rules with the same body match
+ *                  exactly the same requests
+ * @param session   the session labels it needs, must not find, and sets ({@link SessionTerms})
  */
 public record Rule(String id, boolean deny, Family family, Set<String> actions, List<Condition> conditions, Set<Fact> when,
-                   RateLimit limit, Mode mode, String sandbox, String reason, Source.Pos pos, String body) {
+                   RateLimit limit, Mode mode, String sandbox, String reason, Source.Pos pos, String body, SessionTerms session) {
 
-    /** Matches with no facts established (requests outside the engine: tests, tools). */
+    /** Matches with no facts established and no session labels (requests outside the engine: tests, tools). */
     public boolean matches(String action, Map<String, Object> target, Agent agent) {
-        return matches(action, target, agent, Set.of());
+        return matches(action, target, agent, Set.of(), Set.of());
     }
 
     public boolean matches(String action, Map<String, Object> target, Agent agent, Set<Fact> facts) {
+        return matches(action, target, agent, facts, Set.of());
+    }
+
+    /** Whether it matches a request with these {@code facts}, in a session with these {@code labels}. */
+    public boolean matches(String action, Map<String, Object> target, Agent agent, Set<Fact> facts, Set<String> labels) {
         if (!actions.isEmpty() && !actions.contains(action) && !coversStat(action)) {
             return false;
         }
         if (!when.isEmpty() && !facts.containsAll(when)) {
+            return false;
+        }
+        if (session != SessionTerms.NONE && !session.admit(facts, labels)) {
             return false;
         }
         for (Condition c : conditions) {

@@ -140,9 +140,26 @@ final class RuleReader {
             where(e.get("where"), conds);
         }
         Set<Fact> when = Set.of();
+        Set<String> whenLabels = new TreeSet<>();
         if (e.containsKey("when")) {
-            when = when(e.get("when"), actions);
+            when = facts(e.get("when"), "when", family, actions, whenLabels);
         }
+        Set<Fact> unlessFacts = Set.of();
+        Set<String> unlessLabels = new TreeSet<>();
+        if (e.containsKey("unless")) {
+            unlessFacts = facts(e.get("unless"), "unless", family, actions, unlessLabels);
+            for (String l : unlessLabels) {
+                if (whenLabels.contains(l)) {
+                    fail(e.get("unless").pos(), "label '" + l + "' is both required (when) and forbidden (unless): the rule could never match");
+                }
+            }
+        }
+        List<SessionTerms.LabelSet> sets = List.of();
+        if (e.containsKey("labels")) {
+            sets = labels(e.get("labels"));
+        }
+        SessionTerms session = whenLabels.isEmpty() && unlessLabels.isEmpty() && unlessFacts.isEmpty() && sets.isEmpty() ? SessionTerms.NONE
+                : new SessionTerms(whenLabels, unlessLabels, unlessFacts, sets);
         if (e.containsKey("agents")) {
             Condition a = agents(e.get("agents"));
             if (a != null) {
@@ -178,7 +195,7 @@ final class RuleReader {
             return null;
         }
         return new Rule(id, deny, family, actions, List.copyOf(conds), when, limit, mode, sandbox, reason == null ? "" : reason, m.pos(),
-                PolicyLoader.canonical(body));
+                PolicyLoader.canonical(body), session);
     }
 
     private static String families(Set<Family> fs) {
@@ -633,27 +650,111 @@ final class RuleReader {
         return new Condition.Agents(List.copyOf(names), ids, labels);
     }
 
-    /** {@code when: [mcp.tool.flagged, ...]}: facts that must all hold. */
-    private Set<Fact> when(Node n, Set<String> actions) {
+    /**
+     * The facts of a {@code when:} or {@code unless:} list; its {@code session.NAME} entries go to
+     * {@code labels}. Both enter the canonical body.
+     */
+    private Set<Fact> facts(Node n, String key, Family family, Set<String> actions, Set<String> labels) {
         EnumSet<Fact> facts = EnumSet.noneOf(Fact.class);
-        for (Node.Scalar s : loader.stringList(n, "when")) {
+        for (Node.Scalar s : loader.stringList(n, key)) {
             String name = (String) s.value();
+            if (name.startsWith(SessionTerms.PREFIX)) {
+                String label = name.substring(SessionTerms.PREFIX.length());
+                if (!SessionTerms.LABEL.matcher(label).matches()) {
+                    fail(s.pos(), "'" + name + "': a session label is lower case letters, digits, '-' or '_' (at most 64), starting with a letter");
+                } else if (!labels.add(label)) {
+                    fail(s.pos(), "'" + name + "' is listed twice");
+                }
+                continue;
+            }
             Fact f = Fact.of(name);
             if (f == null) {
-                fail(s.pos(), "unknown fact '" + name + "'" + suggestFact(name));
+                fail(s.pos(), "unknown fact '" + name + "'" + suggestFact(name) + "; session labels are written session.NAME");
+            } else if (family != null && family != Family.MCP) {
+                fail(s.pos(), "fact '" + name + "' is about MCP requests (family mcp); rules of family " + family.key()
+                        + " test session labels (session.NAME)");
             } else if (!facts.add(f)) {
                 fail(s.pos(), "fact '" + name + "' is listed twice");
             } else if (f == Fact.MCP_TOOL_UNKNOWN && actions.equals(Set.of("list"))) {
                 fail(s.pos(), "'mcp.tool.unknown' never holds for action list (a listed tool is seen by that list); it is a fact about calls");
             }
         }
-        if (facts.isEmpty()) {
+        if (facts.isEmpty() && labels.isEmpty()) {
             ok = false; // the problem is already reported
         }
         TreeSet<String> canon = new TreeSet<>();
         facts.forEach(f -> canon.add(f.key()));
-        body.put("when", List.copyOf(canon));
+        labels.forEach(l -> canon.add(SessionTerms.PREFIX + l));
+        body.put(key, List.copyOf(canon));
         return Set.copyOf(facts);
+    }
+
+    /** {@code labels: [secret, {label: untrusted, for: 30m}]}: what the rule sets on the session when it decides a call. */
+    private List<SessionTerms.LabelSet> labels(Node n) {
+        if (!(n instanceof Node.Seq seq) || seq.items().isEmpty()) {
+            fail(n.pos(), "'labels' is a list of labels the rule sets on the session, e.g. [secret, {label: untrusted, for: 30m}]");
+            return List.of();
+        }
+        List<SessionTerms.LabelSet> out = new ArrayList<>();
+        Set<String> seen = new TreeSet<>();
+        List<Object> canon = new ArrayList<>();
+        for (Node item : seq.items()) {
+            String label = null;
+            java.util.Optional<java.time.Duration> ttl = java.util.Optional.empty();
+            if (item instanceof Node.Scalar sc && sc.value() instanceof String str) {
+                label = str;
+            } else if (item instanceof Node.Map_ im) {
+                loader.unknownKeys(im, Set.of("label", "for"));
+                label = im.entries().get("label") instanceof Node.Scalar ls && ls.value() instanceof String str ? str : null;
+                if (label == null) {
+                    fail(im.pos(), "a label with a lifetime is written {label: NAME, for: 30m}");
+                    continue;
+                }
+                Node f = im.entries().get("for");
+                if (f != null) {
+                    ttl = duration(f);
+                    if (ttl.isEmpty()) {
+                        continue;
+                    }
+                }
+            } else {
+                fail(item.pos(), "a label is a NAME or {label: NAME, for: 30m}, not " + describe(item));
+                continue;
+            }
+            if (!SessionTerms.LABEL.matcher(label).matches()) {
+                fail(item.pos(), "'" + label + "' is not a label name: lower case letters, digits, '-' or '_' (at most 64), starting with a letter");
+                continue;
+            }
+            if (!seen.add(label)) {
+                fail(item.pos(), "label '" + label + "' is listed twice");
+                continue;
+            }
+            out.add(new SessionTerms.LabelSet(label, ttl));
+            canon.add(ttl.isEmpty() ? label : Map.of("label", label, "for", ttl.get().toSeconds()));
+        }
+        body.put("labels", canon);
+        return List.copyOf(out);
+    }
+
+    private static final Pattern DURATION = Pattern.compile("([1-9][0-9]{0,5})([smhd])");
+
+    /** A lifetime such as 45s, 30m, 12h or 7d (at most 366 days). */
+    private java.util.Optional<java.time.Duration> duration(Node n) {
+        Matcher mm = n instanceof Node.Scalar s && s.value() instanceof String str ? DURATION.matcher(str) : null;
+        if (mm != null && mm.matches()) {
+            long k = Long.parseLong(mm.group(1));
+            java.time.Duration d = switch (mm.group(2)) {
+                case "s" -> java.time.Duration.ofSeconds(k);
+                case "m" -> java.time.Duration.ofMinutes(k);
+                case "h" -> java.time.Duration.ofHours(k);
+                default -> java.time.Duration.ofDays(k);
+            };
+            if (d.compareTo(java.time.Duration.ofDays(366)) <= 0) {
+                return java.util.Optional.of(d);
+            }
+        }
+        fail(n.pos(), "'for' is a lifetime such as 45s, 30m, 12h or 7d (at most 366 days), not " + describe(n));
+        return java.util.Optional.empty();
     }
 
     /** " (did you mean 'x'?)" for a near or partial fact name, else the list of facts. */

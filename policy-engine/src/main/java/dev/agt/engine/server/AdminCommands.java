@@ -42,6 +42,8 @@ final class AdminCommands {
             c.send(new Frame(FrameType.RELOAD_REPLY, f.id(), r.registry() ? engine.reloadRegistry("admin") : engine.reload("admin")));
         } else if (request instanceof AdminRequest.Switch k) {
             kill(c, f, k);
+        } else if (request instanceof AdminRequest.ClearLabel cl) {
+            clearLabel(c, f, cl);
         } else {
             c.send(new Frame(FrameType.STATUS_REPLY, f.id(), engine.status()));
         }
@@ -98,5 +100,22 @@ final class AdminCommands {
         reply.put("sessions_stopped", stopped);
         reply.put("known", known);
         c.send(new Frame(replyType, f.id(), reply));
+    }
+
+    /** CLEAR_LABEL: an operator's act, written, then in force, then logged (with the entry that had set it), then answered. */
+    private void clearLabel(Connection c, Frame f, AdminRequest.ClearLabel request) {
+        dev.agt.engine.session.SessionLabels.Label gone;
+        try {
+            gone = engine.labels().clear(request.lineage(), request.label());
+        } catch (dev.agt.engine.state.StateFile.Unavailable e) {
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.STATE_UNAVAILABLE, "message", e.getMessage())));
+            return;
+        }
+        if (gone != null) {
+            engine.record(new EngineEvent.LabelCleared(-1, Instant.now().toString(), request.lineage(), request.label(), c.peerUser, gone.seq(),
+                    gone.rule()));
+            engine.log("label " + request.label() + " cleared from lineage " + request.lineage() + " by " + c.peerUser);
+        }
+        c.send(new Frame(FrameType.CLEAR_LABEL_REPLY, f.id(), Map.of("result", gone != null ? "cleared" : "not set")));
     }
 }

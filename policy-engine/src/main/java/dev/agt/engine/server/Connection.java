@@ -51,6 +51,8 @@ final class Connection {
     private SessionAdmission.Pending pending;
     private volatile long declaredPid = -1;
     private volatile String mode = "enforce";
+    /** The session-label lineage this session belongs to (its own, or its parent process's). */
+    private volatile String lineage;
     /** The agent process this session speaks for, as its decisions are recorded (DecisionOwners); set with the session. */
     private volatile DecisionOwners.Owner owner;
     /** Outcomes of this session whose decision had to be read back from the log; this connection's thread only. */
@@ -121,6 +123,14 @@ final class Connection {
     }
 
     /** The agent's declared enforcement mode: in monitor mode its denials are logged but not enforced. */
+    String lineage() {
+        return lineage;
+    }
+
+    void lineage(String l) {
+        lineage = l;
+    }
+
     String mode() {
         return mode;
     }

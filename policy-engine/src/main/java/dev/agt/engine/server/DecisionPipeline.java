@@ -10,6 +10,7 @@ import dev.agt.engine.policy.Evaluator;
 import dev.agt.engine.policy.Fact;
 import dev.agt.engine.policy.Policy;
 import dev.agt.engine.policy.RateLimiter;
+import dev.agt.engine.session.SessionLabels;
 import dev.agt.protocol.Family;
 import dev.agt.protocol.Vocabulary;
 import dev.agt.engine.session.KillSwitch;
@@ -22,6 +23,7 @@ import dev.agt.protocol.ProtocolException;
 import dev.agt.protocol.Reasons;
 import dev.agt.protocol.Request;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -82,6 +84,8 @@ final class DecisionPipeline {
         Evaluator.Outcome o;
         Map<String, Object> mcpFields = null;
         Map<String, Object> spendFields = null;
+        Map<String, Object> labelFields = null;
+        List<SessionLabels.Label> labelsSet = List.of();
         int outOfScope = -1;
         if (engine.shuttingDown()) {
             o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
@@ -109,17 +113,29 @@ final class DecisionPipeline {
                         mcpFields = r.audit();
                         engine.problems.pinStoreUsable();
                     }
-                    o = evaluator.evaluate(p, req, agent, facts);
-                    if (o.decision().allowed()) {
-                        ModelSpend.Admission a = engine.spend().admit(c, p, agent, req);
-                        spendFields = spendFields != null ? spendFields : a.audit();
-                        Evaluator.Outcome over = budgetFailure(a, p);
-                        o = over != null ? over : o;
+                    if (p.usesLabels() && c.lineage() != null) {
+                        synchronized (engine.lineageLock(c.lineage())) {
+                            // read, evaluate, admit and set as one step per process tree
+                            Labelled l = inSession(c, p, req, agent, facts, spendFields);
+                            o = l.outcome();
+                            spendFields = l.spend();
+                            labelFields = l.audit();
+                            labelsSet = l.set();
+                        }
+                    } else {
+                        o = evaluator.evaluate(p, req, agent, facts);
+                        if (o.decision().allowed()) {
+                            ModelSpend.Admission a = engine.spend().admit(c, p, agent, req);
+                            spendFields = spendFields != null ? spendFields : a.audit();
+                            Evaluator.Outcome over = budgetFailure(a, p);
+                            o = over != null ? over : o;
+                        }
                     }
                 }
             } catch (ToolPins.Unavailable e) {
                 engine.problems.pinStore(e.getMessage());
                 o = failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
+
             } catch (RuntimeException e) {
                 engine.counters.evaluationErrors.increment();
                 o = failure(Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p);
@@ -136,12 +152,17 @@ final class DecisionPipeline {
         DecisionEntry.Ruling ruling = new DecisionEntry.Ruling(d.allowed() ? "allow" : "deny", d.rule(), d.code(), d.reason(),
                 Optional.ofNullable(d.sandbox()), monitor(o, c, req), link);
         DecisionEntry entry = new DecisionEntry(-1, Instant.now().toString(), engine.agentFields(c, who), req.toBody(), ruling,
-                Optional.ofNullable(mcpFields), Optional.ofNullable(spendFields), d.policyVersion(), p.mode().key());
+                Optional.ofNullable(mcpFields), Optional.ofNullable(spendFields), Optional.ofNullable(labelFields), d.policyVersion(), p.mode().key());
+        List<SessionLabels.Label> setHere = labelsSet;
+        String lineage = c.lineage();
         c.stage(EntryCodec.toMap(entry), (seq, err) -> {
             Decision out;
             if (err == null) {
                 out = decided.withAuditSeq(seq);
                 engine.owners().decided(seq, c.owner()); // before the agent can name it in an outcome
+                if (!setHere.isEmpty()) {
+                    engine.labels().origin(lineage, setHere, seq); // each label points at the entry that set it
+                }
             } else {
                 engine.counters.auditFailures.increment();
                 out = new Decision(Decision.Effect.DENY, "", Reasons.AUDIT_UNAVAILABLE,
@@ -181,6 +202,52 @@ final class DecisionPipeline {
             return failure(Reasons.EXPIRED, "the delegation chain expired at " + Instant.ofEpochSecond(identity.expires()), p);
         }
         return null;
+    }
+
+    /** A decision under a policy that uses session labels: the outcome, and what the entry says about spend and labels. */
+    private record Labelled(Evaluator.Outcome outcome, Map<String, Object> spend, Map<String, Object> audit, List<SessionLabels.Label> set) {
+    }
+
+    /**
+     * Decides with the session's labels (its lineage's, in force now); when the rule that decided
+     * sets labels, sets them before the answer, so the next call of any process of the lineage
+     * sees them. Called under the lineage's lock.
+     */
+    private Labelled inSession(Connection c, Policy p, Request req, Agent agent, Set<Fact> facts, Map<String, Object> spendFields) {
+        try {
+            return labelled(c, p, req, agent, facts, spendFields);
+        } catch (dev.agt.engine.state.StateFile.Unavailable e) {
+            // the labels cannot be read or the ones this call sets cannot be kept: fail closed
+            engine.problems.labelStore(e.getMessage());
+            return new Labelled(failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p), spendFields, null, List.of());
+        }
+    }
+
+    private Labelled labelled(Connection c, Policy p, Request req, Agent agent, Set<Fact> facts, Map<String, Object> spendFields)
+            throws dev.agt.engine.state.StateFile.Unavailable {
+        long now = System.currentTimeMillis();
+        Map<String, SessionLabels.Label> held = engine.labels().of(c.lineage(), now);
+        Evaluator.Outcome o = evaluator.evaluate(p, req, agent, facts, held.keySet());
+        Map<String, Object> spend = spendFields;
+        if (o.decision().allowed()) {
+            ModelSpend.Admission a = engine.spend().admit(c, p, agent, req);
+            spend = spend != null ? spend : a.audit();
+            Evaluator.Outcome over = budgetFailure(a, p);
+            o = over != null ? over : o;
+        }
+        List<SessionLabels.Label> set = List.of();
+        List<dev.agt.engine.policy.SessionTerms.Setting> sets = evaluator.labelsSet(p, req, agent, facts, held.keySet(), o.decision());
+        if (!sets.isEmpty()) {
+            set = engine.labels().set(c.lineage(), sets, agent.name(), now);
+        }
+        Map<String, Object> audit = new java.util.LinkedHashMap<>();
+        Map<String, Object> h = new java.util.TreeMap<>();
+        held.forEach((name, l) -> h.put(name, l.toMap()));
+        audit.put("held", h);
+        if (!set.isEmpty()) {
+            audit.put("set", set.stream().map(l -> (Object) l.name()).toList());
+        }
+        return new Labelled(o, spend, audit, set);
     }
 
     private static Evaluator.Outcome budgetFailure(ModelSpend.Admission a, Policy p) {

@@ -160,6 +160,7 @@ public final class Engine implements AutoCloseable {
         }
         kills = new KillSwitch(config.stateDirectory());
         spend.open(config.stateDirectory(), p.spend());
+        labels = new dev.agt.engine.session.SessionLabels(config.stateDirectory());
         Optional<Map<String, Object>> killState;
         Optional<String> killProblem;
         try {
@@ -175,6 +176,9 @@ public final class Engine implements AutoCloseable {
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         if (kills.problem() != null) {
             problems.killSwitch(kills.problem());
+        }
+        if (labels.problem() != null) {
+            problems.report(labels.problem()); // decisions that need labels deny until it is usable
         }
         if (spend.problem() != null) {
             problems.report(spend.problem()); // model calls under budgets deny until it is usable
@@ -284,7 +288,7 @@ public final class Engine implements AutoCloseable {
             case AUTH -> admission.auth(c, f);
             case DECIDE -> decisions.decide(c, f);
             case OUTCOME -> outcomes.outcome(c, f);
-            case STATUS, RELOAD, KILL, REVIVE -> admin.handle(c, f);
+            case STATUS, RELOAD, KILL, REVIVE, CLEAR_LABEL -> admin.handle(c, f);
             default -> c.refuse(f.id(), Reasons.UNEXPECTED_FRAME, "a peer does not send " + f.type());
         }
     }
@@ -312,6 +316,9 @@ public final class Engine implements AutoCloseable {
         m.put("pid", c.declaredPid());
         m.put("auth", a.how());
         m.put("session", c.number);
+        if (c.lineage() != null) {
+            m.put("lineage", c.lineage()); // the process tree whose session labels it shares
+        }
         m.put("mode", c.mode()); // monitor: this agent's denials were logged, not enforced
         if (who != null) {
             m.putAll(c.identity().auditFields(who));
@@ -400,6 +407,26 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Every lineage holding labels now: its labels with the entries that set them, and the sessions connected in it. */
+    private List<Object> labelStatus() {
+        List<Object> out = new ArrayList<>();
+        try {
+            labels.all(System.currentTimeMillis()).forEach((lineage, held) -> {
+                Map<String, Object> x = new LinkedHashMap<>();
+                x.put("lineage", lineage);
+                x.put("sessions", connections.values().stream().filter(c -> lineage.equals(c.lineage()))
+                        .map(c -> (Object) (c.agent() == null ? "?" : c.agent().name()) + " #" + c.number).toList());
+                Map<String, Object> l = new LinkedHashMap<>();
+                held.forEach((name, label) -> l.put(name, label.toMap()));
+                x.put("labels", l);
+                out.add(x);
+            });
+        } catch (dev.agt.engine.state.StateFile.Unavailable e) {
+            out.add(Map.of("problem", e.getMessage()));
+        }
+        return out;
+    }
+
     /**
      * Every budget account the engine has seen in this run, against its budget: spent in the
      * current window and held for calls in flight (micro-units), limit and threshold.
@@ -440,6 +467,7 @@ public final class Engine implements AutoCloseable {
         }
         m.put("agents", agents);
         m.put("spend", spendStatus(p));
+        m.put("labels", labelStatus());
         m.put("allowed", counters.allowed.sum());
         m.put("denied", counters.denied.sum());
         m.put("outcomes", counters.outcomes.sum());
@@ -511,6 +539,30 @@ public final class Engine implements AutoCloseable {
 
     KillSwitch kills() {
         return kills;
+    }
+
+    dev.agt.engine.session.SessionLabels labels() {
+        return labels;
+    }
+
+    /**
+     * The lock under which a decision in {@code lineage} reads and sets labels: evaluation and the
+     * labels it sets are one step, so concurrent calls of a process tree are decided as if one
+     * after the other (striped: lineages share a lock only by hash).
+     */
+    Object lineageLock(String lineage) {
+        return lineageLocks[Math.floorMod(lineage.hashCode(), lineageLocks.length)];
+    }
+
+    private volatile dev.agt.engine.session.SessionLabels labels;
+    private final Object[] lineageLocks = newLocks(64);
+
+    private static Object[] newLocks(int n) {
+        Object[] locks = new Object[n];
+        for (int i = 0; i < n; i++) {
+            locks[i] = new Object();
+        }
+        return locks;
     }
 
     private final ModelSpend spend = new ModelSpend(new ModelSpend.Events() {

@@ -40,7 +40,7 @@ final class SessionAdmission {
     }
 
     /** A HELLO that named a DID, waiting for the AUTH that answers its challenge. */
-    record Pending(String name, long pid, String mode, String did, List<String> chain, String nonce) {
+    record Pending(String name, long pid, String mode, String did, List<String> chain, String nonce, java.util.Optional<String> lineage) {
     }
 
     void hello(Connection c, Frame f) {
@@ -68,7 +68,7 @@ final class SessionAdmission {
                 refuseSession(c, f.id(), e.code(), e.getMessage(), n, declaredPid, null, h.chain());
                 return;
             }
-            Pending p = new Pending(n, declaredPid, mode, d, h.chain(), nonces.issue());
+            Pending p = new Pending(n, declaredPid, mode, d, h.chain(), nonces.issue(), h.lineage());
             c.pending(p);
             c.send(new Frame(FrameType.CHALLENGE, f.id(), Map.of("nonce", p.nonce(), "engine", engine.engineId)));
             return;
@@ -80,7 +80,7 @@ final class SessionAdmission {
             return;
         }
         SessionIdentity id = SessionIdentity.declared(c.unix ? "local-peercred" : "tcp-declared", n);
-        established(c, f, id, declaredPid, mode, admin);
+        established(c, f, id, declaredPid, mode, admin, h.lineage());
     }
 
     /** The AUTH that answers this connection's CHALLENGE: the signature, then the identity and its chain. */
@@ -143,11 +143,14 @@ final class SessionAdmission {
                     p.name(), p.pid(), p.did(), p.chain());
             return;
         }
-        established(c, f, id, p.pid(), p.mode(), false);
+        established(c, f, id, p.pid(), p.mode(), false, p.lineage());
     }
 
-    private void established(Connection c, Frame f, SessionIdentity id, long pid, String mode, boolean admin) {
+    private void established(Connection c, Frame f, SessionIdentity id, long pid, String mode, boolean admin, java.util.Optional<String> lineage) {
         SessionIdentity.Resolved r = id.resolve(engine.registry(), c.peerUser);
+        // a child JVM joins the lineage its parent was given, so labels hold across both; anyone
+        // else starts a new one (an id is 128 random bits: a lineage is joined only by being told it)
+        c.lineage(admin ? null : lineage.orElseGet(dev.agt.engine.session.SessionLabels::newLineage));
         c.hello(id, r.agent(), pid, mode, admin);
         Map<String, Object> agent = engine.agentFields(c);
         c.owner(new DecisionOwners.Owner(c.number, DecisionOwners.principal(agent), r.agent().name()));
@@ -157,6 +160,9 @@ final class SessionAdmission {
         ok.put("policy", engine.policy().version());
         ok.put("session", c.number);
         ok.put("auth", id.how());
+        if (c.lineage() != null) {
+            ok.put("lineage", c.lineage());
+        }
         id.verified().ifPresent(v -> {
             ok.put("did", v.presented());
             ok.put("root", v.root());

@@ -37,6 +37,17 @@ final class StateProblems {
         }
     }
 
+    /** The last session label store problem reported. */
+    private volatile String labelStore;
+
+    /** The session label store cannot be used: decisions under a policy with labels are denied until it can. */
+    void labelStore(String problem) {
+        if (!problem.equals(labelStore)) {
+            labelStore = problem;
+            report(problem);
+        }
+    }
+
     /** The tool pin store cannot be used: MCP requests are denied until it can. */
     void pinStore(String problem) {
         if (!problem.equals(pinStore)) {

@@ -42,6 +42,18 @@ class PolicyValidationTest {
                 Arguments.of("sandbox not a profile", HEAD + "  - id: a\n    effect: allow\n    family: process\n    sandbox: ../x\n", 6, 14,
                         "'../x' is not a sandbox profile"),
                 Arguments.of("bad effect", HEAD + "  - id: a\n    effect: permit\n    family: file\n", 4, 13, "effect must be 'allow' or 'deny'"),
+                Arguments.of("bad label", HEAD + "  - id: a\n    effect: allow\n    family: file\n    labels: [Secret]\n", 6, 14,
+                        "'Secret' is not a label name"),
+                Arguments.of("bad label lifetime", HEAD + "  - id: a\n    effect: allow\n    family: file\n    labels: [{label: s, for: 2y}]\n", 6, 30,
+                        "'for' is a lifetime such as 45s, 30m, 12h or 7d"),
+                Arguments.of("label twice", HEAD + "  - id: a\n    effect: allow\n    family: file\n    labels: [s, s]\n", 6, 17,
+                        "label 's' is listed twice"),
+                Arguments.of("bad session label", HEAD + "  - id: a\n    effect: allow\n    family: file\n    when: [session.Secret]\n", 6, 12,
+                        "a session label is lower case"),
+                Arguments.of("unknown fact says how labels are written", HEAD + "  - id: a\n    effect: allow\n    family: file\n    unless: [secret]\n",
+                        6, 14, "session labels are written session.NAME"),
+                Arguments.of("required and forbidden", HEAD + "  - id: a\n    effect: allow\n    family: file\n    when: [session.s]\n    unless: [session.s]\n",
+                        7, 13, "both required (when) and forbidden (unless)"),
                 Arguments.of("bad family", HEAD + "  - id: a\n    effect: allow\n    family: fiel\n", 5, 13, "unknown family 'fiel' (did you mean 'file'?)"),
                 Arguments.of("bad action", HEAD + "  - id: a\n    effect: allow\n    family: file\n    actions: [read, exec]\n",
                         6, 21, "family file has no action 'exec'"),
@@ -124,8 +136,8 @@ class PolicyValidationTest {
                         6, 12, "unknown fact 'net.host.evil' (facts: mcp.tool.flagged, mcp.tool.changed, mcp.tool.unknown, mcp.server.unknown)"),
                 Arguments.of("fact twice", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [mcp.tool.changed, mcp.tool.changed]\n",
                         6, 30, "fact 'mcp.tool.changed' is listed twice"),
-                Arguments.of("when outside mcp", HEAD + "  - id: a\n    effect: deny\n    family: file\n    when: [mcp.tool.flagged]\n",
-                        6, 5, "'when' does not apply to family file (it applies to mcp)"),
+                Arguments.of("mcp fact outside mcp", HEAD + "  - id: a\n    effect: deny\n    family: file\n    when: [mcp.tool.flagged]\n",
+                        6, 12, "fact 'mcp.tool.flagged' is about MCP requests (family mcp); rules of family file test session labels"),
                 Arguments.of("empty when", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: []\n",
                         6, 11, "'when' is an empty list"),
                 Arguments.of("unknown tool on lists", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    actions: [list]\n"
@@ -277,8 +289,8 @@ class PolicyValidationTest {
         assertEquals("t.yaml:1:48: unknown fact 'mcp.tool.flaged' (did you mean 'mcp.tool.flagged'?)", e.problems().get(0).toString());
         List<PolicyTests.Case> cases = PolicyTests.parse("t.yaml",
                 "- request: {family: mcp, action: call, tool: t, facts: [mcp.tool.unknown]}\n  expect: {effect: deny}\n");
-        assertEquals(java.util.Set.of(Fact.MCP_TOOL_UNKNOWN), cases.get(0).facts());
-        assertEquals(Map.of("tool", "t"), cases.get(0).request().target(), "facts are not a target field");
+        assertEquals(java.util.Set.of(Fact.MCP_TOOL_UNKNOWN), cases.get(0).steps().get(0).facts());
+        assertEquals(Map.of("tool", "t"), cases.get(0).steps().get(0).request().target(), "facts are not a target field");
     }
 
     @Test
