@@ -373,7 +373,7 @@ public final class HtmlReport {
         b.append("</td><td><span class=\"badge ").append(c.outcome().key).append("\">").append(would ? "would block" : "blocked")
                 .append("</span><br>").append(h(c.call())).append("</td>");
         b.append("<td class=\"target\" data-key=\"").append(h(c.targetText())).append("\"><code>").append(h(c.targetText())).append("</code>");
-        c.mcpFlags().forEach(f -> b.append(" <span class=\"badge flag\">").append(h(f)).append("</span>"));
+        c.notes().forEach(f -> b.append(" <span class=\"badge flag\">").append(h(f)).append("</span>"));
         b.append("<details><summary class=\"sub\">request</summary><pre>").append(h(pretty(c.target())));
         if (!c.thread().isEmpty()) {
             b.append("\nthread: ").append(h(c.thread()));

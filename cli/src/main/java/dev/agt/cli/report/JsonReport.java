@@ -214,7 +214,7 @@ public final class JsonReport {
         m.put("thread", c.thread());
         m.put("policy", c.policy());
         m.put("policy_mode", c.policyMode());
-        m.put("mcp", c.mcpFlags());
+        m.put("notes", c.notes());
         m.put("after_break", c.afterBreak());
         m.put("proof", c.proof());
         m.put("proof_note", c.proofNote());

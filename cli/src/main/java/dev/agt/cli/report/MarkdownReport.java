@@ -182,7 +182,7 @@ public final class MarkdownReport {
         for (Call c : rows) {
             b.append("| ").append(c.seq()).append(c.afterBreak() ? " (after the break)" : "").append(" | ").append(md(c.time())).append(" | ")
                     .append(md(c.agent())).append(c.agentMode().equals("monitor") ? " (monitor)" : "").append(" | ").append(md(c.call()))
-                    .append(" | ").append(md(c.targetText())).append(c.mcpFlags().isEmpty() ? "" : " [" + md(String.join("; ", c.mcpFlags())) + "]")
+                    .append(" | ").append(md(c.targetText())).append(c.notes().isEmpty() ? "" : " [" + md(String.join("; ", c.notes())) + "]")
                     .append(" | ").append(md(Report.ruleText(c.rule()))).append(" (").append(md(c.code())).append(") | ").append(md(c.reason())).append(" | ");
             if (would) {
                 Map<String, Object> m = c.monitor();

@@ -87,7 +87,8 @@ public record Report(String log, String generated, Window window, Check check, T
      * @param target     the request's target fields as logged
      * @param targetText the target in one line, for people
      * @param monitor    {@code decision.monitor} for a would-be block (by, rule, code, reason), else null
-     * @param mcpFlags   what the engine noted about the MCP tool (status other than pinned, finding codes)
+     * @param notes      what the engine noted: about the MCP tool (status other than pinned, finding codes) and the
+     *                   session labels the session held (each with the entry that set it)
      * @param afterBreak the entry is at or after the first bad entry of a log that does not verify
      * @param proof      the inclusion proof document ({@code agt audit prove}), or null
      * @param proofNote  why there is no proof, when there is none
@@ -95,7 +96,7 @@ public record Report(String log, String generated, Window window, Check check, T
     public record Call(long seq, String time, Outcome outcome, String agent, String agentMode, long session, String family,
                        String action, Map<String, Object> target, String targetText, String rule, String code, String reason,
                        Map<String, Object> monitor, List<String> frames, String thread, String policy, String policyMode,
-                       List<String> mcpFlags, boolean afterBreak, Map<String, Object> proof, String proofNote) {
+                       List<String> notes, boolean afterBreak, Map<String, Object> proof, String proofNote) {
 
         /** {@code family/action}. */
         public String call() {

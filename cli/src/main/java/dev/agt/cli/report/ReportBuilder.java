@@ -369,7 +369,8 @@ public final class ReportBuilder {
             interceptionPeriods.computeIfAbsent(agent, k -> new Period("interception-rule", time).named(k)).add(time, true);
         }
 
-        List<String> mcpFlags = mcp(e, seq, time, agent);
+        List<String> notes = new ArrayList<>(mcp(e, seq, time, agent));
+        labels(e, seq, time, agent, notes);
         if (outcome == Outcome.ALLOWED) {
             return;
         }
@@ -388,11 +389,30 @@ public final class ReportBuilder {
         }
         calls.add(new Call(seq, time, outcome, agent, agentMode, session, family, action, target,
                 TargetText.of(family, action, request.path("target")), rule, code, dec.reason(), mon, List.copyOf(frames),
-                request.path("thread").asText(""), policy, policyMode, mcpFlags, afterBreak, null, null));
+                request.path("thread").asText(""), policy, policyMode, notes, afterBreak, null, null));
     }
 
     private void tally(String dimension, String key, Outcome o) {
         counts.get(dimension).merge(key, Tally.ZERO.plus(o), (a, b) -> a.plus(o));
+    }
+
+    /**
+     * The session labels the entry's session held (for its row: each with the entry that set it),
+     * and the labels it set (on the timeline, as events).
+     */
+    private void labels(DecisionEntry e, long seq, String time, String agent, List<String> notes) {
+        if (e.labels().isEmpty()) {
+            return;
+        }
+        JsonNode l = JSON.valueToTree(e.labels().get());
+        l.path("held").properties().forEach(h -> notes.add("session held " + h.getKey() + " (set by #" + h.getValue().path("seq").asLong(-1)
+                + ", rule " + h.getValue().path("rule").asText("?") + ", agent " + h.getValue().path("agent").asText("?") + ")"));
+        List<String> set = new ArrayList<>();
+        l.path("set").forEach(x -> set.add(x.asText()));
+        if (!set.isEmpty()) {
+            events.add(new Report.Event(seq, time, "label-set", "labels " + set + " set on " + agent + "'s lineage by " + e.family() + "/" + e.action()
+                    + " " + TargetText.of(e.family(), e.action(), JSON.valueToTree(e.target()))));
+        }
     }
 
     /** The entry's MCP notes for its row; records flagged tools on the way. */
@@ -511,7 +531,7 @@ public final class ReportBuilder {
     private static Call with(Call c, Map<String, Object> proof, String note) {
         return new Call(c.seq(), c.time(), c.outcome(), c.agent(), c.agentMode(), c.session(), c.family(), c.action(), c.target(),
                 c.targetText(), c.rule(), c.code(), c.reason(), c.monitor(), c.frames(), c.thread(), c.policy(), c.policyMode(),
-                c.mcpFlags(), c.afterBreak(), proof, note);
+                c.notes(), c.afterBreak(), proof, note);
     }
 
     private static final class Period {
