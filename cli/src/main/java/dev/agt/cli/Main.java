@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "agt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runtime governance for JVM-based AI agents.",
         subcommands = {EngineCommand.class, PolicyCommand.class, AuditCommand.class, ReportCommand.class, RulesCommand.class,
-                IdentityCommand.class, KillCommand.class, KillCommand.Revive.class, SpendCommand.class, SessionCommand.class, RunCommand.class, DemoCommand.class,
+                IdentityCommand.class, KillCommand.class, KillCommand.Revive.class, SpendCommand.class, SessionCommand.class, ApprovalsCommand.class, RunCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -92,6 +92,28 @@ public sealed interface AdminRequest {
         }
     }
 
+    /**
+     * APPROVALS {@code {}}: the calls held for approval; {@code {id, approve: true|false, reason}}:
+     * a person decides one.
+     */
+    record Approvals(Optional<String> id, boolean approve, String reason) implements AdminRequest {
+        public static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("ap-[0-9a-f]{16}");
+
+        public static Approvals list() {
+            return new Approvals(Optional.empty(), false, "");
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.APPROVALS;
+        }
+
+        @Override
+        public Map<String, Object> toBody() {
+            return id.<Map<String, Object>>map(i -> Map.of("id", i, "approve", approve, "reason", reason)).orElse(Map.of());
+        }
+    }
+
     /** Reads the body of an admin frame of {@code type}; refuses anything but the documented shape. */
     static AdminRequest parse(FrameType type, Map<String, Object> body) throws ProtocolException {
         switch (type) {
@@ -118,6 +140,17 @@ public sealed interface AdminRequest {
                     return new Switch(type == FrameType.KILL, Optional.of(a));
                 }
                 throw bad(type, "takes {agent: NAME or DID} or {all: true}, got " + ValueCodec.clip(String.valueOf(body)));
+            }
+            case APPROVALS -> {
+                only(type, body, Set.of("id", "approve", "reason"));
+                if (body.isEmpty()) {
+                    return Approvals.list();
+                }
+                if (body.get("id") instanceof String i && Approvals.ID.matcher(i).matches() && body.get("approve") instanceof Boolean a
+                        && body.getOrDefault("reason", "") instanceof String r && r.length() <= 1000) {
+                    return new Approvals(Optional.of(i), a, r);
+                }
+                throw bad(type, "takes {} or {id: ap-..., approve: true|false, reason: text}, got " + ValueCodec.clip(String.valueOf(body)));
             }
             case CLEAR_LABEL -> {
                 only(type, body, Set.of("lineage", "label"));

@@ -71,9 +71,21 @@ public final class EngineClient implements AutoCloseable {
      * while no other caller does, so a reply is only ever awaited through them (dependent
      * stages such as {@code thenApply} complete once some caller has read it).
      */
+    /** The longest an agent waits for a call held for approval, whatever the engine says: one hour. */
+    public static final long MAX_HOLD_MS = 3_600_000L;
+
     public final class Reply extends CompletableFuture<Frame> {
         /** The thread waiting for this reply, to unpark when it completes. */
         private volatile Thread waiter;
+        /** Epoch millis until which the engine holds this call for an approval (a HELD frame), or 0. */
+        private volatile long heldUntil;
+        /** The approval a HELD frame named, or null. */
+        private volatile String approval;
+
+        /** The approval this call was held for, or null when it was not held. */
+        public String approval() {
+            return approval;
+        }
 
         @Override
         public boolean complete(Frame value) {
@@ -90,7 +102,20 @@ public final class EngineClient implements AutoCloseable {
         }
         @Override
         public Frame get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-            await(this, System.nanoTime() + unit.toNanos(timeout));
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            while (true) {
+                await(this, deadline);
+                long held = heldUntil;
+                if (isDone() || held == 0) {
+                    break;
+                }
+                // held for a person: wait until the engine's deadline for it (and a little for the DECISION to travel)
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(held - System.currentTimeMillis() + 5000);
+                if (until <= deadline) {
+                    break;
+                }
+                deadline = until;
+            }
             return super.get(0, TimeUnit.NANOSECONDS);
         }
 
@@ -380,6 +405,14 @@ public final class EngineClient implements AutoCloseable {
     }
 
     private void dispatch(Frame frame) throws IOException {
+        if (frame.type() == FrameType.HELD) {
+            Reply held = pending.get(frame.id());
+            if (held != null && frame.body().get("until") instanceof Long until) {
+                held.approval = frame.body().get("approval") instanceof String a ? a : null;
+                held.heldUntil = Math.min(until, System.currentTimeMillis() + MAX_HOLD_MS); // a bound the engine cannot stretch
+            }
+            return;
+        }
         Reply f = pending.remove(frame.id());
         if (f != null) {
             f.complete(frame); // unparks its caller

@@ -41,7 +41,15 @@ public enum FrameType {
     OUTCOME_ACK(17),
     /** admin to engine: remove a session label from a lineage ({@code agt session clear-label}); logged. */
     CLEAR_LABEL(18),
-    CLEAR_LABEL_REPLY(19);
+    CLEAR_LABEL_REPLY(19),
+    /**
+     * engine to agent, an interim reply to a DECIDE (same id): the call is held for a person's
+     * approval {@code {approval: ID, until: epoch ms}}; the DECISION follows, by then at the latest.
+     */
+    HELD(20),
+    /** admin to engine: list pending approvals {@code {}}, or decide one {@code {id, approve: bool, reason}}. */
+    APPROVALS(21),
+    APPROVALS_REPLY(22);
 
     private final int code;
 

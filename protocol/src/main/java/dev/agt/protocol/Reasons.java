@@ -25,6 +25,14 @@ public final class Reasons {
      * (or {@code default-deny} / a rate limit would have). The log records the denial.
      */
     public static final String MONITORED = "monitored";
+    /** A rule with {@code effect: ask} matched and no person approved the call: it was not held (a policy test, an old agent). */
+    public static final String APPROVAL_REQUIRED = "approval-required";
+    /** The call was held for approval and no one decided before the rule's timeout. */
+    public static final String APPROVAL_TIMEOUT = "approval-timeout";
+    /** The call was held for approval and a person denied it (or the engine stopped while it was held). */
+    public static final String APPROVAL_DENIED = "approval-denied";
+    /** The call was held for approval and a person approved exactly this call (or one identical to it, remembered). */
+    public static final String APPROVED = "approved";
     /** The decision could not be written to the audit log, so it was not granted. */
     public static final String AUDIT_UNAVAILABLE = "audit-unavailable";
     /** The engine's own state (MCP tool pins) could not be read or written, so the request was not granted. */

@@ -121,7 +121,7 @@ class EngineProcessIT {
         try (Agt.EngineProcess e = engine(POLICY.replace("effect: deny", "effect: dney").replace("paths: [\"**/.env\"]", "pahts: [\"**/.env\"]"))) {
             assertEquals(1, e.awaitExit());
             String err = e.stderr.toString();
-            assertTrue(err.contains("policy.yaml:11:13: effect must be 'allow' or 'deny', not 'dney'"), err);
+            assertTrue(err.contains("policy.yaml:11:13: effect must be 'allow', 'deny' or 'ask', not 'dney'"), err);
             assertTrue(err.contains("policy.yaml:13:5: unknown key 'pahts' (did you mean 'paths'?)"), err);
             assertFalse(Files.exists(dir.resolve("e.sock")), "no socket for a refused policy");
         }

@@ -15,7 +15,8 @@ import java.util.Optional;
 public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineStart, EngineEvent.EngineStop, EngineEvent.LogRecovered,
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
-        EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.LabelCleared, EngineEvent.Unknown {
+        EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.LabelCleared, EngineEvent.ApprovalRequested,
+        EngineEvent.ApprovalDecided, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -175,6 +176,37 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
      */
     record LabelCleared(long seq, String time, String lineage, String label, String by, long setBy, String rule) implements EngineEvent {
         public static final String EVENT = "label-cleared";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code approval-requested}: a rule with {@code effect: ask} holds a call for a person.
+     *
+     * @param digest  SHA-256 over the call (agent, rule, family, action, target): an approval lets only this call through
+     * @param expires when the call is denied {@code approval-timeout} if no one decides (epoch ms)
+     */
+    record ApprovalRequested(long seq, String time, String id, String agent, long session, String rule, String digest,
+                             Map<String, Object> request, long expires) implements EngineEvent {
+        public static final String EVENT = "approval-requested";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code approval-decided}: how a held call ended.
+     *
+     * @param result approved, denied, timeout, stopped (the engine stopped) or restarted (found pending at start: denied)
+     * @param by     who decided: the operator's user name, or {@code engine}
+     */
+    record ApprovalDecided(long seq, String time, String id, String result, String by, String reason) implements EngineEvent {
+        public static final String EVENT = "approval-decided";
 
         @Override
         public String event() {

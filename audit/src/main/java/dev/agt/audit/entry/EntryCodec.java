@@ -198,6 +198,19 @@ public final class EntryCodec {
             e.put("warn", b.warn());
             e.put("limit", b.limit());
             e.put("currency", b.currency());
+        } else if (v instanceof EngineEvent.ApprovalRequested a) {
+            e.put("id", a.id());
+            e.put("agent", a.agent());
+            e.put("session", a.session());
+            e.put("rule", a.rule());
+            e.put("digest", a.digest());
+            e.put("request", a.request());
+            e.put("expires", a.expires());
+        } else if (v instanceof EngineEvent.ApprovalDecided a) {
+            e.put("id", a.id());
+            e.put("result", a.result());
+            e.put("by", a.by());
+            e.put("reason", a.reason());
         } else if (v instanceof EngineEvent.LabelCleared l) {
             e.put("lineage", l.lineage());
             e.put("label", l.label());
@@ -334,6 +347,10 @@ public final class EntryCodec {
             case StateUnavailable.EVENT -> new StateUnavailable(seq, time, text(e, "problem"));
             case BudgetWarning.EVENT -> new BudgetWarning(seq, time, text(e, "budget"), text(e, "subject"), number(e, "spent", -1), number(e, "warn", -1),
                     number(e, "limit", -1), text(e, "currency"));
+            case EngineEvent.ApprovalRequested.EVENT -> new EngineEvent.ApprovalRequested(seq, time, text(e, "id"), text(e, "agent"),
+                    number(e, "session", -1), text(e, "rule"), text(e, "digest"), Json.map(e.get("request")).orElse(Map.of()), number(e, "expires", -1));
+            case EngineEvent.ApprovalDecided.EVENT -> new EngineEvent.ApprovalDecided(seq, time, text(e, "id"), text(e, "result"), text(e, "by"),
+                    text(e, "reason"));
             case EngineEvent.LabelCleared.EVENT -> new EngineEvent.LabelCleared(seq, time, text(e, "lineage"), text(e, "label"), text(e, "by"),
                     number(e, "set_by", -1), text(e, "rule"));
             case EngineEvent.SpendUnsettled.EVENT -> new EngineEvent.SpendUnsettled(seq, time, text(e, "agent"), number(e, "session", -1),

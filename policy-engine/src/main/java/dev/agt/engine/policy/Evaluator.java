@@ -39,7 +39,10 @@ public final class Evaluator {
      * @param monitoredBy where the monitor mode came from: {@code rule} (the deny rule's own
      *                    {@code mode:}) or {@code policy} (the policy's top-level {@code mode:}); else null
      */
-    public record Outcome(Decision decision, Decision monitored, String monitoredBy) {
+    public record Outcome(Decision decision, Decision monitored, String monitoredBy, Rule ask) {
+        public Outcome(Decision decision, Decision monitored, String monitoredBy) {
+            this(decision, monitored, monitoredBy, null);
+        }
     }
 
     public Evaluator(RateLimiter limiter) {
@@ -75,6 +78,7 @@ public final class Evaluator {
             policy.candidates(family, request.target(), candidates);
             Rule deny = null;
             Rule watched = null;
+            Rule asking = null;
             Rule allow = null;
             Rule sandboxed = null;
             List<Rule> limited = null;
@@ -92,6 +96,12 @@ public final class Evaluator {
                     if (deny == null && (sandboxed == null || r.id().compareTo(sandboxed.id()) < 0)
                             && r.matches(request.action(), request.target(), agent, facts, labels)) {
                         sandboxed = r;
+                    }
+                } else if (r.ask() != null) {
+                    // looked at even when an allow matches: asking is stricter than allowing
+                    if (deny == null && (asking == null || r.id().compareTo(asking.id()) < 0)
+                            && r.matches(request.action(), request.target(), agent, facts, labels)) {
+                        asking = r;
                     }
                 } else if (deny == null && watched == null) {
                     if (r.limit() == null) {
@@ -115,6 +125,11 @@ public final class Evaluator {
             if (watched != null) {
                 // only monitor-mode denies match: a monitor rule never hides an enforced deny
                 return monitored(denied(watched, version), watched.mode() != null ? "rule" : "policy", sandboxed);
+            }
+            if (asking != null) {
+                // deny > ask > allow: the call waits for a person (the engine holds it; anywhere else it is refused)
+                return new Outcome(new Decision(Decision.Effect.DENY, asking.id(), Reasons.APPROVAL_REQUIRED, "rule " + asking.id()
+                        + " needs a person's approval" + (asking.reason().isEmpty() ? "" : ": " + asking.reason()), version, -1), null, null, asking);
             }
             if (sandboxed != null) {
                 // a launch allowed only inside a sandbox stays sandboxed even where a bare allow also matches

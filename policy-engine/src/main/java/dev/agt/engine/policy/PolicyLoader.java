@@ -40,7 +40,7 @@ public final class PolicyLoader {
     static final Set<String> TOP_KEYS = Set.of("version", "mode", "include", "vars", "rules", "builtin_rules", "prices", "budgets");
     static final Set<String> RULE_KEYS = Set.of("id", "effect", "family", "actions", "reason", "description",
             "paths", "hosts", "cidrs", "ports", "transports", "methods", "executables", "argv", "servers", "tools",
-            "providers", "models", "where", "when", "unless", "labels", "agents", "limit", "mode", "sandbox");
+            "providers", "models", "where", "when", "unless", "labels", "agents", "limit", "mode", "sandbox", "timeout", "remember");
     /** Which condition keys make sense for which family; the rest apply to all. */
     static final Map<String, Set<Family>> KEY_FAMILIES = Map.ofEntries(
             Map.entry("paths", Set.of(Family.FILE, Family.NATIVE, Family.NET)),
@@ -294,7 +294,7 @@ public final class PolicyLoader {
                 loadFile(name, new String(in.readAllBytes(), StandardCharsets.UTF_8), null, vars, 1, false);
                 if (state.equals("monitor")) {
                     rulesById.replaceAll((id, r) -> before.contains(id) ? r : new Rule(r.id(), r.deny(), r.family(), r.actions(), r.conditions(),
-                            r.when(), r.limit(), Mode.MONITOR, r.sandbox(), r.reason(), r.pos(), r.body(), r.session()));
+                            r.when(), r.limit(), Mode.MONITOR, r.sandbox(), r.reason(), r.pos(), r.body(), r.session(), r.ask()));
                 }
             } catch (IOException e) {
                 problems.add(new Problem(new Source.Pos(name, 1, 1), "cannot read built-in rule '" + ruleName + "': " + e.getMessage()));
@@ -432,7 +432,10 @@ public final class PolicyLoader {
         rules.stream().filter(r -> !r.id().startsWith(BUILTIN_RULE_PREFIX)).sorted((a, b) -> a.id().compareTo(b.id())).forEach(r -> {
             Map<String, Object> m = new TreeMap<>();
             m.put("id", r.id());
-            m.put("effect", r.deny() ? "deny" : "allow");
+            m.put("effect", r.deny() ? "deny" : r.ask() != null ? "ask" : "allow");
+            if (r.ask() != null) {
+                m.put("ask", r.ask().timeout().toSeconds() + "/" + r.ask().remember().toSeconds());
+            }
             m.put("match", r.body());
             m.put("reason", r.reason());
             m.put("limit", r.limit() == null ? "" : r.limit().text());

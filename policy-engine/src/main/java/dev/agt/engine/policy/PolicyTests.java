@@ -72,7 +72,7 @@ public final class PolicyTests {
                 return "PASS " + testCase.name();
             }
             Step s = testCase.steps().get(step);
-            String got = (actual.allowed() ? "allow" : "deny") + " by " + actual.rule() + " (" + actual.code() + ")"
+            String got = effect(actual) + " by " + actual.rule() + " (" + actual.code() + ")"
                     + (actual.sandbox() != null ? " in sandbox " + actual.sandbox() : "");
             String where = testCase.steps().size() > 1 ? " (step " + (step + 1) + ")" : "";
             boolean decisionOk = matches(s, actual);
@@ -210,8 +210,8 @@ public final class PolicyTests {
             problems.add(new Problem(rm.pos(), "the request needs 'family' and 'action' strings"));
         }
         String effect = str(em, "effect");
-        if (!"allow".equals(effect) && !"deny".equals(effect)) {
-            problems.add(new Problem(em.pos(), "'expect' needs 'effect: allow' or 'effect: deny'"));
+        if (!"allow".equals(effect) && !"deny".equals(effect) && !"ask".equals(effect)) {
+            problems.add(new Problem(em.pos(), "'expect' needs 'effect: allow', 'effect: deny' or 'effect: ask'"));
         }
         Set<String> after = m.entries().containsKey("labels") ? labelNames(m.entries().get("labels"), problems) : null;
         if (problems.size() > before) {
@@ -237,6 +237,11 @@ public final class PolicyTests {
         return Set.copyOf(out);
     }
 
+    /** {@code ask} for a call a rule holds for approval (a test has no one to approve it). */
+    static String effect(Decision d) {
+        return d.code().equals(dev.agt.protocol.Reasons.APPROVAL_REQUIRED) ? "ask" : d.allowed() ? "allow" : "deny";
+    }
+
     /** Runs every case; each case's session starts with its own labels and carries those its steps' deciding rules set. */
     public static List<Result> run(Policy policy, List<Case> cases) {
         Evaluator ev = new Evaluator();
@@ -260,7 +265,7 @@ public final class PolicyTests {
     }
 
     static boolean matches(Step s, Decision d) {
-        return (d.allowed() ? "allow" : "deny").equals(s.effect())
+        return effect(d).equals(s.effect())
                 && (s.rule() == null || s.rule().equals(d.rule()))
                 && (s.code() == null || s.code().equals(d.code()))
                 && (s.sandbox() == null || s.sandbox().equals(d.sandbox()));

@@ -19,9 +19,15 @@ import java.util.Set;
  *                  reason or mode) and the labels it sets: two rules with the same body match
  *                  exactly the same requests
  * @param session   the session labels it needs, must not find, and sets ({@link SessionTerms})
+ * @param ask       for {@code effect: ask}: how long a call waits for a person and how long an approval is remembered; else null
  */
 public record Rule(String id, boolean deny, Family family, Set<String> actions, List<Condition> conditions, Set<Fact> when,
-                   RateLimit limit, Mode mode, String sandbox, String reason, Source.Pos pos, String body, SessionTerms session) {
+                   RateLimit limit, Mode mode, String sandbox, String reason, Source.Pos pos, String body, SessionTerms session, Ask ask) {
+
+    /** {@code effect: ask}: hold the call until a person approves or denies it, at most {@code timeout}; {@code remember} 0 for never. */
+    public record Ask(java.time.Duration timeout, java.time.Duration remember) {
+        public static final java.time.Duration DEFAULT_TIMEOUT = java.time.Duration.ofMinutes(5);
+    }
 
     /** Matches with no facts established and no session labels (requests outside the engine: tests, tools). */
     public boolean matches(String action, Map<String, Object> target, Agent agent) {

@@ -47,11 +47,14 @@ final class RuleReader {
         }
         String effect = requiredString(m, "effect");
         boolean deny = false;
+        boolean ask = false;
         if (effect != null) {
             if (effect.equals("deny")) {
                 deny = true;
+            } else if (effect.equals("ask")) {
+                ask = true;
             } else if (!effect.equals("allow")) {
-                fail(e.get("effect").pos(), "effect must be 'allow' or 'deny', not '" + effect + "'");
+                fail(e.get("effect").pos(), "effect must be 'allow', 'deny' or 'ask', not '" + effect + "'");
             }
         }
         Family family = null;
@@ -189,13 +192,41 @@ final class RuleReader {
             }
             body.put("sandbox", sandbox);
         }
+        Rule.Ask asking = null;
+        if (ask) {
+            java.time.Duration timeout = Rule.Ask.DEFAULT_TIMEOUT;
+            java.time.Duration remember = java.time.Duration.ZERO;
+            if (e.containsKey("timeout")) {
+                timeout = duration(e.get("timeout")).orElse(Rule.Ask.DEFAULT_TIMEOUT);
+                if (timeout.compareTo(java.time.Duration.ofHours(1)) > 0) {
+                    fail(e.get("timeout").pos(), "'timeout' is at most 1h: a held call keeps its thread waiting");
+                }
+            }
+            if (e.containsKey("remember")) {
+                remember = duration(e.get("remember")).orElse(java.time.Duration.ZERO);
+            }
+            if (limit != null || sandbox != null || mode != null) {
+                fail(m.pos(), "an ask rule takes no 'limit', 'sandbox' or 'mode'");
+            }
+            if (!sets.isEmpty()) {
+                fail(e.get("labels").pos(), "'labels' go on allow and deny rules; an ask rule's call goes ahead only once a person approves it");
+            }
+            asking = new Rule.Ask(timeout, remember);
+            body.put("ask", timeout.toSeconds() + "/" + remember.toSeconds());
+        } else {
+            for (String k : List.of("timeout", "remember")) {
+                if (e.containsKey(k)) {
+                    fail(e.get(k).pos(), "'" + k + "' applies to rules with effect: ask");
+                }
+            }
+        }
         String reason = optionalString(m, "reason");
         optionalString(m, "description");
         if (!ok || id == null || family == null || effect == null) {
             return null;
         }
         return new Rule(id, deny, family, actions, List.copyOf(conds), when, limit, mode, sandbox, reason == null ? "" : reason, m.pos(),
-                PolicyLoader.canonical(body), session);
+                PolicyLoader.canonical(body), session, asking);
     }
 
     private static String families(Set<Family> fs) {

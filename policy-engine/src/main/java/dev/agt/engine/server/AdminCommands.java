@@ -44,6 +44,8 @@ final class AdminCommands {
             kill(c, f, k);
         } else if (request instanceof AdminRequest.ClearLabel cl) {
             clearLabel(c, f, cl);
+        } else if (request instanceof AdminRequest.Approvals a) {
+            approvals(c, f, a);
         } else {
             c.send(new Frame(FrameType.STATUS_REPLY, f.id(), engine.status()));
         }
@@ -117,5 +119,24 @@ final class AdminCommands {
             engine.log("label " + request.label() + " cleared from lineage " + request.lineage() + " by " + c.peerUser);
         }
         c.send(new Frame(FrameType.CLEAR_LABEL_REPLY, f.id(), Map.of("result", gone != null ? "cleared" : "not set")));
+    }
+
+    /**
+     * APPROVALS: the held calls, or a person's decision on one. The approver is the operator's
+     * user name (admin frames come only from the engine's own user); the decision and who made it
+     * are logged before the held call is answered.
+     */
+    private void approvals(Connection c, Frame f, AdminRequest.Approvals request) {
+        if (request.id().isEmpty()) {
+            java.util.List<Object> pending = new java.util.ArrayList<>();
+            engine.approvals().list().forEach(p -> pending.add(p.toMap()));
+            c.send(new Frame(FrameType.APPROVALS_REPLY, f.id(), Map.of("pending", pending)));
+            return;
+        }
+        String id = request.id().get();
+        boolean done = engine.approvals().resolve(id, new Approvals.Resolution(request.approve() ? "approved" : "denied", c.peerUser,
+                request.reason()));
+        c.send(new Frame(FrameType.APPROVALS_REPLY, f.id(), Map.of("result", done ? (request.approve() ? "approved" : "denied")
+                : "not pending (already decided, timed out, or unknown)")));
     }
 }

@@ -197,8 +197,25 @@ final class Connection {
         }
     }
 
-    /** Writes every queued reply (this connection's thread only). */
+    /**
+     * Writes one decision's entry and sends its reply from another thread than this connection's
+     * (a call held for approval, decided later): written, then answered, like every decision.
+     */
+    void decideLater(Map<String, Object> entry, AuditSink.Completion done) {
+        engine.commit(List.of(entry), List.of(done)); // returns once the entry is written and its reply queued
+        flush();
+    }
+
+    private final Object writeLock = new Object();
+
+    /** Writes every queued reply (this connection's thread, or a held call's decision). */
     private void flush() {
+        synchronized (writeLock) {
+            flushLocked();
+        }
+    }
+
+    private void flushLocked() {
         ByteBuffer buf;
         synchronized (outLock) {
             if (out.size() == 0) {

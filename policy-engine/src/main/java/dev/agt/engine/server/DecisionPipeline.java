@@ -1,5 +1,6 @@
 package dev.agt.engine.server;
 
+import dev.agt.audit.AuditSink;
 import dev.agt.audit.entry.DecisionEntry;
 import dev.agt.audit.entry.EntryCodec;
 import dev.agt.engine.mcp.McpFacts;
@@ -141,6 +142,66 @@ final class DecisionPipeline {
                 o = failure(Reasons.EVALUATION_ERROR, "evaluation failed: " + e.getMessage(), p);
             }
         }
+        if (o.ask() != null && o.decision().code().equals(Reasons.APPROVAL_REQUIRED)) {
+            Evaluator.Outcome now = approval(c, f, req, who, identity, p, o, mcpFields, spendFields, labelFields);
+            if (now == null) {
+                return; // held: the DECISION follows when a person decides or the rule's timeout passes
+            }
+            o = now;
+        }
+        finish(c, f, req, who, p, o, outOfScope, identity, mcpFields, spendFields, labelFields, labelsSet, false);
+    }
+
+    /**
+     * A call a rule holds for a person: allowed at once when an identical call's approval is
+     * remembered; else held (null returned): the approval is recorded and logged, the agent told
+     * to wait (HELD), and the decision made when it is approved, denied or times out. A kill
+     * that comes while the call waits wins over an approval.
+     */
+    private Evaluator.Outcome approval(Connection c, Frame f, Request req, SessionIdentity.Resolved who, SessionIdentity identity, Policy p,
+                                       Evaluator.Outcome o, Map<String, Object> mcpFields, Map<String, Object> spendFields,
+                                       Map<String, Object> labelFields) {
+        dev.agt.engine.policy.Rule rule = o.ask();
+        String digest = Approvals.digest(who.agent().id(), rule.id(), req);
+        Long until = engine.approvals().rememberedUntil(digest);
+        if (until != null) {
+            return new Evaluator.Outcome(new Decision(Decision.Effect.ALLOW, rule.id(), Reasons.APPROVED, "an identical call was approved; remembered until "
+                    + Instant.ofEpochMilli(until), p.version(), -1), null, null);
+        }
+        Approvals.Pending held;
+        try {
+            held = engine.approvals().hold(digest, who.agent().name(), rule.id(), req.toBody(), rule.ask().timeout().toMillis(),
+                    rule.ask().remember().toMillis(), r -> {
+                        Policy now = engine.policy();
+                        Evaluator.Outcome later = gate(identity, identity.resolve(engine.registry(), c.peerUser), now);
+                        if (later == null) {
+                            later = new Evaluator.Outcome(r.approved()
+                                    ? new Decision(Decision.Effect.ALLOW, rule.id(), Reasons.APPROVED, "approved by " + r.by()
+                                            + (r.reason().isEmpty() ? "" : ": " + r.reason()), p.version(), -1)
+                                    : new Decision(Decision.Effect.DENY, rule.id(), r.result().equals("timeout") ? Reasons.APPROVAL_TIMEOUT
+                                            : Reasons.APPROVAL_DENIED, (r.result().equals("timeout") ? "" : "denied by " + r.by() + ": ")
+                                            + r.reason(), p.version(), -1), null, null);
+                        }
+                        engine.record(new dev.agt.audit.entry.EngineEvent.ApprovalDecided(-1, Instant.now().toString(), r.id(), r.result(), r.by(),
+                                r.reason()));
+                        finish(c, f, req, who, p, later, -1, identity, mcpFields, spendFields, labelFields, List.of(), true);
+                    });
+        } catch (dev.agt.engine.state.StateFile.Unavailable e) {
+            engine.problems.report(e.getMessage());
+            return failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
+        }
+        engine.record(new dev.agt.audit.entry.EngineEvent.ApprovalRequested(-1, Instant.now().toString(), held.id(), who.agent().name(), c.number,
+                rule.id(), digest, req.toBody(), held.expires()));
+        engine.log("call held for approval " + held.id() + ": " + who.agent().name() + " " + req.family() + "/" + req.action()
+                + " (rule " + rule.id() + "); agt approvals approve|deny " + held.id());
+        c.send(new Frame(FrameType.HELD, f.id(), Map.of("approval", held.id(), "until", held.expires())));
+        return null;
+    }
+
+    /** Logs the decision and answers the agent once it is written. */
+    private void finish(Connection c, Frame f, Request req, SessionIdentity.Resolved who, Policy p, Evaluator.Outcome o, int outOfScope,
+                        SessionIdentity identity, Map<String, Object> mcpFields, Map<String, Object> spendFields, Map<String, Object> labelFields,
+                        List<SessionLabels.Label> labelsSet, boolean later) {
         Decision d = o.decision();
         Decision decided = d;
         Optional<DecisionEntry.Link> link = Optional.empty();
@@ -155,7 +216,7 @@ final class DecisionPipeline {
                 Optional.ofNullable(mcpFields), Optional.ofNullable(spendFields), Optional.ofNullable(labelFields), d.policyVersion(), p.mode().key());
         List<SessionLabels.Label> setHere = labelsSet;
         String lineage = c.lineage();
-        c.stage(EntryCodec.toMap(entry), (seq, err) -> {
+        AuditSink.Completion answer = (seq, err) -> {
             Decision out;
             if (err == null) {
                 out = decided.withAuditSeq(seq);
@@ -171,7 +232,12 @@ final class DecisionPipeline {
             (out.allowed() ? engine.counters.allowed : engine.counters.denied).increment();
             c.queue(new Frame(FrameType.DECISION, f.id(), out.toBody()));
             engine.inFlight.decrementAndGet();
-        });
+        };
+        if (later) {
+            c.decideLater(EntryCodec.toMap(entry), answer);
+        } else {
+            c.stage(EntryCodec.toMap(entry), answer);
+        }
     }
 
     /**

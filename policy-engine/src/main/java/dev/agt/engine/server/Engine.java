@@ -161,6 +161,7 @@ public final class Engine implements AutoCloseable {
         kills = new KillSwitch(config.stateDirectory());
         spend.open(config.stateDirectory(), p.spend());
         labels = new dev.agt.engine.session.SessionLabels(config.stateDirectory());
+        approvals = new Approvals(config.stateDirectory());
         Optional<Map<String, Object>> killState;
         Optional<String> killProblem;
         try {
@@ -174,6 +175,15 @@ public final class Engine implements AutoCloseable {
                 config.policy().toString(), p.rules().size(), p.mode().key(), config.stateDirectory().toString(), config.auth().key(),
                 config.registryFile().toString(), reg.entries().size(), killState, killProblem)));
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
+        try {
+            // calls an earlier run held when it stopped: their agents were never answered; denied, never approved
+            for (Map<String, Object> left : approvals.leftByEarlierRun()) {
+                record(new EngineEvent.ApprovalDecided(-1, Instant.now().toString(), String.valueOf(left.get("id")), "restarted", "engine",
+                        "the engine stopped while the call was held; it was denied"));
+            }
+        } catch (dev.agt.engine.state.StateFile.Unavailable e) {
+            problems.report(e.getMessage());
+        }
         if (kills.problem() != null) {
             problems.killSwitch(kills.problem());
         }
@@ -288,7 +298,7 @@ public final class Engine implements AutoCloseable {
             case AUTH -> admission.auth(c, f);
             case DECIDE -> decisions.decide(c, f);
             case OUTCOME -> outcomes.outcome(c, f);
-            case STATUS, RELOAD, KILL, REVIVE, CLEAR_LABEL -> admin.handle(c, f);
+            case STATUS, RELOAD, KILL, REVIVE, CLEAR_LABEL, APPROVALS -> admin.handle(c, f);
             default -> c.refuse(f.id(), Reasons.UNEXPECTED_FRAME, "a peer does not send " + f.type());
         }
     }
@@ -541,6 +551,10 @@ public final class Engine implements AutoCloseable {
         return kills;
     }
 
+    Approvals approvals() {
+        return approvals;
+    }
+
     dev.agt.engine.session.SessionLabels labels() {
         return labels;
     }
@@ -555,6 +569,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private volatile dev.agt.engine.session.SessionLabels labels;
+    private volatile Approvals approvals;
     private final Object[] lineageLocks = newLocks(64);
 
     private static Object[] newLocks(int n) {
@@ -692,6 +707,9 @@ public final class Engine implements AutoCloseable {
         // logged and answered, so that the stop event is the last entry.
         for (Connection c : connections.values()) {
             c.stopReading();
+        }
+        if (approvals != null) {
+            approvals.stopAll(); // held calls are denied, logged and answered like the rest
         }
         try {
             for (Connection c : connections.values()) {

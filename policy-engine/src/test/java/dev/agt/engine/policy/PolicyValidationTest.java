@@ -41,7 +41,7 @@ class PolicyValidationTest {
                         "'sandbox' applies to allow rules of family process"),
                 Arguments.of("sandbox not a profile", HEAD + "  - id: a\n    effect: allow\n    family: process\n    sandbox: ../x\n", 6, 14,
                         "'../x' is not a sandbox profile"),
-                Arguments.of("bad effect", HEAD + "  - id: a\n    effect: permit\n    family: file\n", 4, 13, "effect must be 'allow' or 'deny'"),
+                Arguments.of("bad effect", HEAD + "  - id: a\n    effect: permit\n    family: file\n", 4, 13, "effect must be 'allow', 'deny' or 'ask'"),
                 Arguments.of("bad label", HEAD + "  - id: a\n    effect: allow\n    family: file\n    labels: [Secret]\n", 6, 14,
                         "'Secret' is not a label name"),
                 Arguments.of("bad label lifetime", HEAD + "  - id: a\n    effect: allow\n    family: file\n    labels: [{label: s, for: 2y}]\n", 6, 30,

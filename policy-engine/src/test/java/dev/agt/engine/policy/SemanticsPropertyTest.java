@@ -243,7 +243,7 @@ class SemanticsPropertyTest {
             List<Rule> renamed = new ArrayList<>(p.rules());
             for (Rule x : p.rules()) {
                 renamed.add(new Rule(x.id() + "-copy", x.deny(), x.family(), x.actions(), x.conditions(), x.when(), x.limit(), x.mode(), x.sandbox(), x.reason(),
-                        x.pos(), x.body(), x.session()));
+                        x.pos(), x.body(), x.session(), x.ask()));
             }
             Policy withRenamedCopies = new Policy(renamed, p.version(), List.of());
 

@@ -342,7 +342,7 @@ class EngineTest {
         assertTrue(c.decide(read("/data/x"), 5000).allowed());
         Map<String, Object> r = f.engine().reload("admin");
         assertEquals("rejected", r.get("result"));
-        assertTrue(r.get("problems").toString().contains("policy.yaml:3:26: effect must be 'allow' or 'deny'"), r.toString());
+        assertTrue(r.get("problems").toString().contains("policy.yaml:3:26: effect must be 'allow', 'deny' or 'ask'"), r.toString());
 
         List<String> events = f.auditLines().stream().filter(n -> n.has("event")).map(n -> n.get("event").asText()).toList();
         assertTrue(events.contains("policy-loaded"), events.toString());
