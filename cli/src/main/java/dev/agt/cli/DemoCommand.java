@@ -127,7 +127,12 @@ final class DemoCommand implements Callable<Integer> {
             List<DecisionEntry> decisions = LogFollower.readAll(engineDir.resolve("audit"));
             failures += expect(decisions, "the page was fetched", d -> is(d, "net", "connect", "allow") && port(d) == web.docsPort());
             failures += expect(decisions, "reading ~/.ssh/id_rsa was blocked", d -> is(d, "file", "read", "deny") && target(d, "path").endsWith("/.ssh/id_rsa"));
-            failures += expect(decisions, "the POST to the collector was blocked", d -> is(d, "net", "connect", "deny") && port(d) == web.collectorPort());
+            failures += expect(decisions, "the team notes were read, and the session labelled internal",
+                    d -> is(d, "file", "read", "allow") && target(d, "path").endsWith("work/notes.md")
+                            && d.labels().map(l -> String.valueOf(l.get("set")).contains("internal")).orElse(false));
+            failures += expect(decisions, "the POST to the collector was blocked because the session held internal text",
+                    d -> is(d, "net", "connect", "deny") && port(d) == web.collectorPort()
+                            && d.labels().map(l -> l.get("held") instanceof Map<?, ?> h && h.containsKey("internal")).orElse(false));
             failures += expect(decisions, "curl | sh was blocked", d -> is(d, "process", "exec", "deny") && target(d, "argv").contains("| sh"));
             failures += expect(decisions, "the summary was written", d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/summary.md"));
             failures += expect(decisions, "the poisoned MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "weather".equals(target(d, "tool")));

@@ -35,6 +35,8 @@ class DemoIT {
         }
         assertEquals("verified", rep.path("verification").path("status").asText(), "the report says the log verified:\n" + all);
         assertTrue(rep.path("flagged_tools").toString().contains("weather"), "the poisoned tool is in the report:\n" + all);
+        // the label story: the exfiltration after the notes were read is refused because of that read, and the report says so
+        assertTrue(all.contains("session held internal (set by #") && all.contains("rule team-notes"), "the label's origin is in the report:\n" + all);
         // the spend story: the runaway summarizer's twelve calls, what they cost, and the budget that stopped it
         assertTrue(r.out().contains("summarizer: stopped after 12 of 50 rounds") && r.out().contains("past its warning threshold"), r.toString());
         JsonNode spend = rep.path("spend");

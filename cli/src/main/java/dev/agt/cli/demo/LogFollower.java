@@ -128,7 +128,8 @@ public final class LogFollower {
         if (t.has("provider") && t.has("model")) {
             JsonNode u = t.path("usage");
             return t.path("model").asText() + " of " + t.path("provider").asText()
-                    + (u.isObject() ? ", used " + u.path("input").asText("?") + " in / " + u.path("output").asText("?") + " out"
+                    + (u.isObject() && u.has("input") && u.has("output") ? ", used " + u.path("input").asText() + " in / " + u.path("output").asText() + " out"
+                    : u.isObject() ? ", no usage reported"
                     : t.has("max_tokens") ? ", up to " + t.path("max_tokens").asText() + " tokens" : "");
         }
         if (t.has("executable")) {
