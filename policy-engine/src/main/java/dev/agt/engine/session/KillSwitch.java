@@ -116,20 +116,8 @@ public final class KillSwitch extends StateFile<KillSwitch.State> {
         } catch (NoSuchFileException e) {
             return State.NONE;
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new Invalid("not JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (root == null || !root.isObject()) {
-            throw new Invalid("not a JSON object");
-        }
-        for (Map.Entry<String, JsonNode> e : root.properties()) {
-            if (!Set.of("version", "all", "agents").contains(e.getKey())) {
-                throw new Invalid("unknown field '" + e.getKey() + "'");
-            }
-        }
+        JsonNode root = jsonObject(bytes);
+        onlyFields(root, Set.of("version", "all", "agents"), "the file");
         if (!root.path("version").isInt() || root.path("version").intValue() != FORMAT) {
             throw new Invalid("'version' must be " + FORMAT + ", found " + root.path("version"));
         }

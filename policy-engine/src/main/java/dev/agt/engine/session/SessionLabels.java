@@ -194,16 +194,8 @@ public final class SessionLabels extends StateFile<SessionLabels.State> {
         } catch (NoSuchFileException e) {
             return State.EMPTY;
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new Invalid("not JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (root == null || !root.isObject()) {
-            throw new Invalid("not a JSON object");
-        }
-        only(root, Set.of("version", "lineages"), "the file");
+        JsonNode root = jsonObject(bytes);
+        onlyFields(root, Set.of("version", "lineages"), "the file");
         if (!root.path("version").isInt() || root.path("version").intValue() != FORMAT) {
             throw new Invalid("'version' must be " + FORMAT + ", found " + root.path("version"));
         }
@@ -222,7 +214,7 @@ public final class SessionLabels extends StateFile<SessionLabels.State> {
                     throw new Invalid(where + ": not a label name with an object");
                 }
                 JsonNode v = e.getValue();
-                only(v, Set.of("seq", "rule", "agent", "set", "expires"), where);
+                onlyFields(v, Set.of("seq", "rule", "agent", "set", "expires"), where);
                 if (!v.path("seq").isIntegralNumber() || v.path("seq").asLong() < -1 || !v.path("rule").isTextual() || !v.path("agent").isTextual()
                         || !v.path("set").isIntegralNumber() || v.path("set").asLong() < 0 || !v.path("expires").isIntegralNumber()
                         || v.path("expires").asLong() < 0) {
@@ -234,14 +226,6 @@ public final class SessionLabels extends StateFile<SessionLabels.State> {
             lineages.put(l.getKey(), labels);
         }
         return new State(lineages);
-    }
-
-    private static void only(JsonNode node, Set<String> keys, String where) throws Invalid {
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            if (!keys.contains(e.getKey())) {
-                throw new Invalid(where + " has an unknown field '" + e.getKey() + "'");
-            }
-        }
     }
 
     @Override

@@ -74,16 +74,8 @@ public final class SpendFile extends StateFile<Map<String, Ledger.Saved>> {
     }
 
     static Map<String, Ledger.Saved> parse(byte[] bytes) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new Invalid("not JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (root == null || !root.isObject()) {
-            throw new Invalid("not a JSON object");
-        }
-        only(root, Set.of("version", "accounts"), "the file");
+        JsonNode root = jsonObject(bytes);
+        onlyFields(root, Set.of("version", "accounts"), "the file");
         if (!root.path("version").isInt() || root.path("version").intValue() != FORMAT) {
             throw new Invalid("'version' must be " + FORMAT + ", found " + root.path("version"));
         }
@@ -97,7 +89,7 @@ public final class SpendFile extends StateFile<Map<String, Ledger.Saved>> {
             if (!a.isObject()) {
                 throw new Invalid(where + " must be an object");
             }
-            only(a, Set.of("budget", "subject", "spent", "held"), where);
+            onlyFields(a, Set.of("budget", "subject", "spent", "held"), where);
             if (!a.path("budget").isTextual() || a.path("budget").textValue().isEmpty() || !a.path("subject").isTextual()
                     || a.path("subject").textValue().isEmpty()) {
                 throw new Invalid(where + ": 'budget' and 'subject' must be non-empty text");
@@ -118,14 +110,6 @@ public final class SpendFile extends StateFile<Map<String, Ledger.Saved>> {
             }
         }
         return out;
-    }
-
-    private static void only(JsonNode node, Set<String> keys, String where) throws Invalid {
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            if (!keys.contains(e.getKey())) {
-                throw new Invalid(where + " has an unknown field '" + e.getKey() + "'");
-            }
-        }
     }
 
     /** A whole number from 0 to {@code max}, written as an integer (never 1.0, 1e3, "1" or -0). */

@@ -33,6 +33,33 @@ public abstract class StateFile<T> {
         }
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper STRICT = new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    /** A state file's bytes as a JSON object (duplicate keys refused), or {@link Invalid} saying why not. */
+    protected static com.fasterxml.jackson.databind.JsonNode jsonObject(byte[] bytes) throws Invalid {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = STRICT.readTree(bytes);
+        } catch (IOException e) {
+            throw new Invalid("not JSON (" + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    : e.getMessage()) + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw new Invalid("not a JSON object");
+        }
+        return root;
+    }
+
+    /** Refuses a field of {@code node} outside {@code keys}: an unknown field is a file written by something else. */
+    protected static void onlyFields(com.fasterxml.jackson.databind.JsonNode node, java.util.Set<String> keys, String where) throws Invalid {
+        for (java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : node.properties()) {
+            if (!keys.contains(e.getKey())) {
+                throw new Invalid(where + " has an unknown field '" + e.getKey() + "'");
+            }
+        }
+    }
+
     private final Path dir;
     private final Path file;
     private final String what;
