@@ -233,4 +233,38 @@ class LabelsEngineTest {
             f.closeClients();
         }
     }
+
+    /**
+     * Random process trees: each new session is a child of a random earlier one (joins its
+     * lineage) or a new agent; random sessions read the secret. Afterwards every session's egress
+     * is denied exactly when some process of its tree read it: a label reaches every process of
+     * the tree, whichever set it, and no other tree. Fixed seeds.
+     */
+    @Test
+    void aLabelReachesEveryProcessOfItsTreeAndNoOther() throws Exception {
+        f.start(POLICY);
+        for (long seed = 1; seed <= 4; seed++) {
+            Random r = new Random(seed);
+            List<EngineClient> sessions = new ArrayList<>();
+            List<Integer> tree = new ArrayList<>();
+            java.util.Set<Integer> read = new java.util.HashSet<>();
+            for (int i = 0; i < 10; i++) {
+                boolean child = !sessions.isEmpty() && r.nextInt(3) > 0;
+                int parent = child ? r.nextInt(sessions.size()) : -1;
+                EngineClient c = in("s" + seed + "-" + i, child ? lineage(sessions.get(parent)) : null);
+                sessions.add(c);
+                tree.add(child ? tree.get(parent) : i);
+                if (r.nextInt(4) == 0) {
+                    assertTrue(c.decide(read(), 5000).allowed());
+                    read.add(tree.get(i));
+                }
+            }
+            for (int i = 0; i < sessions.size(); i++) {
+                boolean tainted = read.contains(tree.get(i));
+                assertEquals(!tainted, sessions.get(i).decide(connect("paste.example"), 5000).allowed(),
+                        "seed " + seed + ", session " + i + " of tree " + tree.get(i) + " (trees that read: " + read + ")");
+            }
+            f.closeClients();
+        }
+    }
 }
