@@ -40,6 +40,8 @@ public enum TargetField {
     TOOLS("tools", Type.TOOLS),
     /** A call's arguments, as JSON values ({@code where:} reads them by pointer). */
     ARGUMENTS("arguments", Type.ANY),
+    /** What a tool call returned, reported at return: scanned by the engine before the application gets it. */
+    RESULT("result", Type.ANY),
     /** The model provider a model call goes to ({@code openai}, {@code anthropic}...). */
     PROVIDER("provider", Type.STRING),
     /** The model a model call asks for, as the client names it. */

@@ -437,6 +437,7 @@ public final class ReportBuilder {
                 flag(seq, time, agent, server, target.path("tool").asText(""), status, findings);
             }
         }
+        m.path("result").path("findings").forEach(f -> notes.add("result finding: " + (f.isObject() ? finding(f) : f.asText())));
         int flagged = 0;
         for (JsonNode tool : m.path("tools")) {
             String status = tool.path("status").asText("");

@@ -156,6 +156,21 @@ public final class ToolScanner {
         return List.copyOf(s.findings);
     }
 
+    /**
+     * Every finding in what a tool call returned (text, or JSON whose strings are scanned by
+     * pointer), at most one per code and place, at most {@value #MAX_FINDINGS}: the same patterns
+     * as tool lists, since a result reaches the model the same way a description does.
+     */
+    public static List<Finding> scanResult(Object result) {
+        Scan s = new Scan();
+        if (result instanceof String text) {
+            s.text("result", text);
+        } else if (result != null) {
+            s.json("result#", result);
+        }
+        return List.copyOf(s.findings);
+    }
+
     /** The text phrases are matched on; see the class comment. */
     static String normalize(String raw) {
         StringBuilder b = new StringBuilder(raw.length());

@@ -23,7 +23,12 @@ public enum Fact {
      * The request names no server: the client's transport is one the interception rules could
      * not read a server from. The built-in rule {@code builtin.mcp-unknown-server} denies these.
      */
-    MCP_SERVER_UNKNOWN("mcp.server.unknown");
+    MCP_SERVER_UNKNOWN("mcp.server.unknown"),
+    /**
+     * A tool call's result (reported at return) has signs of poisoning: instructions aimed at the
+     * model, hidden characters, exfiltration instructions, secret paths. For tool and mcp calls.
+     */
+    TOOL_RESULT_FLAGGED("tool.result.flagged");
 
     private static final Map<String, Fact> BY_NAME = new LinkedHashMap<>();
 
@@ -37,6 +42,12 @@ public enum Fact {
 
     Fact(String name) {
         this.name = name;
+    }
+
+    /** The families whose requests this fact is about. */
+    public java.util.Set<dev.agt.protocol.Family> families() {
+        return this == TOOL_RESULT_FLAGGED ? java.util.Set.of(dev.agt.protocol.Family.MCP, dev.agt.protocol.Family.TOOL)
+                : java.util.Set.of(dev.agt.protocol.Family.MCP);
     }
 
     /** The name rules and tests write. */

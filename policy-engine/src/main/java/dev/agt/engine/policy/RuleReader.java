@@ -701,7 +701,7 @@ final class RuleReader {
             Fact f = Fact.of(name);
             if (f == null) {
                 fail(s.pos(), "unknown fact '" + name + "'" + suggestFact(name) + "; session labels are written session.NAME");
-            } else if (family != null && family != Family.MCP) {
+            } else if (family != null && !f.families().contains(family)) {
                 fail(s.pos(), "fact '" + name + "' is about MCP requests (family mcp); rules of family " + family.key()
                         + " test session labels (session.NAME)");
             } else if (!facts.add(f)) {

@@ -114,6 +114,17 @@ final class DecisionPipeline {
                         mcpFields = r.audit();
                         engine.problems.pinStoreUsable();
                     }
+                    if (isResult(req)) {
+                        // what a tool returned, before the application (and its model) gets it
+                        List<dev.agt.engine.mcp.Finding> findings = dev.agt.engine.mcp.ToolScanner.scanResult(req.target().get("result"));
+                        if (!findings.isEmpty()) {
+                            java.util.EnumSet<Fact> more = java.util.EnumSet.of(Fact.TOOL_RESULT_FLAGGED);
+                            more.addAll(facts);
+                            facts = Set.copyOf(more);
+                        }
+                        mcpFields = mcpFields == null ? new java.util.LinkedHashMap<>() : new java.util.LinkedHashMap<>(mcpFields);
+                        mcpFields.put("result", Map.of("findings", findings.stream().map(x -> (Object) x.toMap()).toList()));
+                    }
                     if (p.usesLabels() && c.lineage() != null) {
                         synchronized (engine.lineageLock(c.lineage())) {
                             // read, evaluate, admit and set as one step per process tree
@@ -132,6 +143,7 @@ final class DecisionPipeline {
                             o = over != null ? over : o;
                         }
                     }
+                    o = resultDefault(req, o, p);
                 }
             } catch (ToolPins.Unavailable e) {
                 engine.problems.pinStore(e.getMessage());
@@ -268,6 +280,25 @@ final class DecisionPipeline {
             return failure(Reasons.EXPIRED, "the delegation chain expired at " + Instant.ofEpochSecond(identity.expires()), p);
         }
         return null;
+    }
+
+    /** A tool or MCP call's result, reported at return with what it returned. */
+    private static boolean isResult(Request req) {
+        return req.atReturn() && req.action().equals("call") && (req.family().equals(Family.TOOL.key()) || req.family().equals(Family.MCP.key()))
+                && req.target().containsKey("result");
+    }
+
+    /**
+     * The result of a call that was allowed when it was made goes to the application unless a
+     * rule decides it (a deny with {@code when: [tool.result.flagged]}, an allow that labels the
+     * session): no rule deciding it is not a reason to withhold it.
+     */
+    private static Evaluator.Outcome resultDefault(Request req, Evaluator.Outcome o, Policy p) {
+        if (!isResult(req) || !o.decision().rule().equals(Reasons.DEFAULT_DENY)) {
+            return o;
+        }
+        return new Evaluator.Outcome(new Decision(Decision.Effect.ALLOW, "", Reasons.ALLOWED,
+                "the result of a call allowed when it was made; no rule decides it", p.version(), -1), null, null);
     }
 
     /** A decision under a policy that uses session labels: the outcome, and what the entry says about spend and labels. */

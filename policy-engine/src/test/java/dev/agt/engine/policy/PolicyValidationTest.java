@@ -133,7 +133,7 @@ class PolicyValidationTest {
                 Arguments.of("built-in rules not a map", "version: 1\nbuiltin_rules: [mcp-unknown-server]\nrules:\n  - {id: a, effect: allow, family: net}\n",
                         2, 16, "'builtin_rules' must be a mapping"),
                 Arguments.of("unknown fact", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [net.host.evil]\n",
-                        6, 12, "unknown fact 'net.host.evil' (facts: mcp.tool.flagged, mcp.tool.changed, mcp.tool.unknown, mcp.server.unknown)"),
+                        6, 12, "unknown fact 'net.host.evil' (facts: mcp.tool.flagged, mcp.tool.changed, mcp.tool.unknown, mcp.server.unknown, tool.result.flagged)"),
                 Arguments.of("fact twice", HEAD + "  - id: a\n    effect: deny\n    family: mcp\n    when: [mcp.tool.changed, mcp.tool.changed]\n",
                         6, 30, "fact 'mcp.tool.changed' is listed twice"),
                 Arguments.of("mcp fact outside mcp", HEAD + "  - id: a\n    effect: deny\n    family: file\n    when: [mcp.tool.flagged]\n",

@@ -86,6 +86,18 @@ public final class ExfilClients {
             step("child-jvm", () -> get(args[1]));
             System.exit(0);
         }
+        if (args[0].equals("poisoned")) {
+            // the assistant fetches a page whose text is aimed at the model; then the app launches curl
+            Assistant a = AiServices.builder(Assistant.class).chatModel(new Scripted(null, args[1])).tools(new Tools()).build();
+            step("assistant", () -> a.chat("Check the status page."));
+            step("curl", () -> {
+                Process p = new ProcessBuilder("curl", "-s", "-m", "5", args[1] + "?d=curl").redirectErrorStream(true).start();
+                p.waitFor(30, TimeUnit.SECONDS);
+                return "exit " + p.exitValue();
+            });
+            System.out.println("EXFIL CLIENTS DONE");
+            System.exit(0);
+        }
         String file = args[0].equals("-") ? null : args[0];
         String collector = args[1];
         Assistant a = AiServices.builder(Assistant.class).chatModel(new Scripted(file, collector)).tools(new Tools()).build();
