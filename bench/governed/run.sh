@@ -3,7 +3,9 @@
 # echo thread, unixSocketRoundTrip, measured in the same JVM and run): GovernedCallBench without an agent, with the agt agent
 # (engine on a Unix socket, fsync interval; toolCall governed by an interception rule) and, on
 # JDK 17, under the SecurityManager.
-# Usage: bench/governed/run.sh   (needs the built bench, agent and cli jars)
+# Usage: bench/governed/run.sh [labels]   (needs the built bench, agent and cli jars)
+#   labels: compare the agt agent under this policy with the same policy whose rules read session
+#   labels (unless: [session.secret]), so every decision takes the lineage's lock and reads its labels
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -48,6 +50,16 @@ run() { # label, extra jvm args
     | grep -E "^GovernedCallBench\.[a-zA-Z]+(:p0\.(50|99) | )" | grep -E "p0.50|p0.99 " || true
 }
 "$JAVA" -version 2>&1 | head -1
+if [ "${1:-}" = labels ]; then
+  sed -e 's/}$/, unless: [session.secret]}/' "$work/policy.yaml" > "$work/labelled.yaml"
+  "$JAVA" -jar "$repo/cli/target/agt.jar" engine --policy "$work/labelled.yaml" --socket "$work/l.sock" --audit-dir "$work/laudit" > "$work/lengine.out" 2>&1 &
+  lengine_pid=$!
+  trap 'kill $engine_pid $lengine_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do grep -q ready "$work/lengine.out" 2>/dev/null && break; sleep 0.1; done
+  run "agt agent" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/e.sock,name=bench,quiet=true,rules=$work/rules.yaml"
+  run "agt agent, rules that read session labels" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/l.sock,name=bench,quiet=true,rules=$work/rules.yaml"
+  exit 0
+fi
 run "no agent" ""
 run "agt agent" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/e.sock,name=bench,quiet=true,rules=$work/rules.yaml"
 if "$JAVA" -version 2>&1 | grep -q '"17'; then
