@@ -113,8 +113,10 @@ final class DemoCommand implements Callable<Integer> {
                 runStory(java, agent, opts + "mcp-assistant", demo, ws, logs, "dev.agt.demo.story.McpStory", ws.toString(), demo.toString(),
                         ws.resolve("work/mcp-server-calls.jsonl").toString());
                 headline("3/4  An orchestrator with a registered identity hands work to a worker JVM, which acts on a delegated one");
+                Thread person = approver(engineDir.resolve("e.sock").toString());
                 runStory(java, agent, opts + "orchestrator,identity=" + orchestratorKey, demo, ws, logs, "dev.agt.demo.story.SubAgentStory", ws.toString(), home.toString(),
                         demo.toString());
+                person.interrupt();
                 headline("4/4  A summarizer stuck in a loop keeps calling its model; its team has a budget");
                 runStory(java, agent, opts + "nightly-summarizer,identity=" + summarizerKey, demo, ws, logs, "dev.agt.demo.story.RunawayStory",
                         web.modelsUrl());
@@ -138,6 +140,8 @@ final class DemoCommand implements Callable<Integer> {
             failures += expect(decisions, "the poisoned MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "weather".equals(target(d, "tool")));
             failures += expect(decisions, "the dangerous MCP tool was blocked", d -> is(d, "mcp", "call", "deny") && "run_command".equals(target(d, "tool")));
             failures += expect(decisions, "the harmless MCP tool worked", d -> is(d, "mcp", "call", "allow") && "echo".equals(target(d, "tool")));
+            failures += expect(decisions, "the worker JVM started once a person approved its launch",
+                    d -> is(d, "process", "exec", "allow") && "approved".equals(d.ruling().code()));
             failures += expect(decisions, "the worker, on an identity delegated by the orchestrator, wrote its index",
                     d -> is(d, "file", "write", "allow") && target(d, "path").endsWith("work/index.txt") && delegate(d));
             failures += expect(decisions, "the worker's attempt at the key was blocked", d -> is(d, "file", "read", "deny") && delegate(d));
@@ -177,6 +181,40 @@ final class DemoCommand implements Callable<Integer> {
         headline(failures == 0 ? "The attack was blocked at every step, the work got done, and the log proves it."
                 : failures + " expectation(s) not met: see above" + (keep ? "" : " (run with --keep to look closer)"));
         return failures == 0 ? 0 : 1;
+    }
+
+    /**
+     * Stands in for the person at the approval queue: reviews each held call as it appears and
+     * approves it, exactly as 'agt approvals approve ID' does, so the story can run unattended.
+     */
+    private Thread approver(String socket) {
+        Thread t = new Thread(() -> {
+            java.util.Set<Object> seen = new java.util.HashSet<>();
+            while (!Thread.currentThread().isInterrupted()) {
+                Map<String, Object> r = Admin.call(socket, dev.agt.protocol.AdminRequest.Approvals.list());
+                if (r != null && r.get("pending") instanceof List<?> pending) {
+                    for (Object o : pending) {
+                        Map<?, ?> p = (Map<?, ?>) o;
+                        if (seen.add(p.get("id"))) {
+                            synchronized (this) {
+                                System.out.println(dim("   a person reviews held call " + p.get("id") + " (rule " + p.get("rule") + ") and approves it:"
+                                        + " agt approvals approve " + p.get("id")));
+                            }
+                            Admin.call(socket, new dev.agt.protocol.AdminRequest.Approvals(java.util.Optional.of((String) p.get("id")), true,
+                                    "reviewed in the demo"));
+                        }
+                    }
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "agt-demo-approver");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private static Path jar(Path given, String env, Path self, String relative) {

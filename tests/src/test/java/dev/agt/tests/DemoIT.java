@@ -37,6 +37,9 @@ class DemoIT {
         assertTrue(rep.path("flagged_tools").toString().contains("weather"), "the poisoned tool is in the report:\n" + all);
         // the label story: the exfiltration after the notes were read is refused because of that read, and the report says so
         assertTrue(all.contains("session held internal (set by #") && all.contains("rule team-notes"), "the label's origin is in the report:\n" + all);
+        // the approval: the worker's launch waited for a person, and the report says who approved it
+        assertTrue(r.out().contains("a person reviews held call ap-"), r.toString());
+        assertTrue(all.contains("approval-decided") && all.contains("reviewed in the demo"), "the approval is on the report's timeline:\n" + all);
         // the spend story: the runaway summarizer's twelve calls, what they cost, and the budget that stopped it
         assertTrue(r.out().contains("summarizer: stopped after 12 of 50 rounds") && r.out().contains("past its warning threshold"), r.toString());
         JsonNode spend = rep.path("spend");
