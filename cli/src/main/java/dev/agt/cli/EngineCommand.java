@@ -41,6 +41,10 @@ final class EngineCommand implements Callable<Integer> {
             description = "When log writes reach the disk: always, interval (default, at most every 100 ms) or never.")
     String fsync;
 
+    @Option(names = "--approvals-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Serve the approval page on 127.0.0.1:PORT (-1: any free port); the engine prints its address with the page's token.")
+    int approvalsPort;
+
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
             description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
     int metricsPort;
@@ -94,7 +98,7 @@ final class EngineCommand implements Callable<Integer> {
             return 2;
         }
         Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
-                .withIdentity(authMode, registry), err);
+                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort), err);
         try {
             engine.start();
         } catch (PolicyException e) {

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * hostile text from the log stayed text, and that a tampered log shows the red banner. The
  * reports and screenshots stay in {@code target/chromium-report/} for people to look at.
  */
-class ReportChromiumIT {
+public class ReportChromiumIT {
     static final Path OUT = Path.of("target", "chromium-report").toAbsolutePath();
     static Path chromium;
     static ReportFixture log;
@@ -72,7 +72,7 @@ class ReportChromiumIT {
         }
     }
 
-    static Optional<Path> findChromium() {
+    public static Optional<Path> findChromium() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             for (String name : List.of("chromium", "chromium-browser")) {
                 Path p = Path.of(dir, name);

@@ -215,6 +215,10 @@ public final class Engine implements AutoCloseable {
         if (config.metricsPort() > 0) {
             metrics = new MetricsServer(this, config.metricsPort());
         }
+        if (config.approvalsPort() != 0) {
+            approvalPage = new ApprovalPage(this, Math.max(0, config.approvalsPort()), config.stateDirectory());
+            log("approval page: open " + approvalPage.url() + " (also in " + config.stateDirectory().resolve("approvals-page.token") + ")");
+        }
         if (config.watch()) {
             watcher = new PolicyWatcher(this);
             watcher.watch(p.files());
@@ -570,6 +574,12 @@ public final class Engine implements AutoCloseable {
 
     private volatile dev.agt.engine.session.SessionLabels labels;
     private volatile Approvals approvals;
+    private volatile ApprovalPage approvalPage;
+
+    /** The approval page's address with its token, or null when it is not served. */
+    String approvalPageUrl() {
+        return approvalPage == null ? null : approvalPage.url();
+    }
     private final Object[] lineageLocks = newLocks(64);
 
     private static Object[] newLocks(int n) {
@@ -702,6 +712,9 @@ public final class Engine implements AutoCloseable {
         }
         if (metrics != null) {
             metrics.close();
+        }
+        if (approvalPage != null) {
+            approvalPage.close();
         }
         // Take no new requests, then wait until every request already taken has been decided,
         // logged and answered, so that the stop event is the last entry.

@@ -17,10 +17,11 @@ import java.util.Map;
  *                    null for {@code AUDIT_DIR.state} beside the audit directory
  * @param auth        how agents establish who they are; null for {@link AuthMode#LOCAL}
  * @param registry    the agent registry file, or null for {@code AUDIT_DIR.agents.json} beside the audit directory
+ * @param approvalsPort loopback port for the approval page, or 0 for none
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                            FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
-                           AuthMode auth, Path registry) {
+                           AuthMode auth, Path registry, int approvalsPort) {
     public EngineConfig {
         vars = vars == null ? Map.of() : Map.copyOf(vars);
         fsync = fsync == null ? FsyncPolicy.INTERVAL : fsync;
@@ -30,12 +31,18 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** With local auth and the default registry. */
     public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                         FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
-        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null);
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0);
     }
 
     /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
     public EngineConfig withIdentity(AuthMode auth, Path registry) {
-        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry);
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
+                approvalsPort);
+    }
+
+    /** This configuration with the approval page on loopback port {@code port} (0: none). */
+    public EngineConfig withApprovalsPort(int port) {
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port);
     }
 
     /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */
