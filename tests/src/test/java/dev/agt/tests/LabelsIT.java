@@ -168,6 +168,15 @@ class LabelsIT {
         String md = Files.readString(root.resolve("report.md"));
         assertTrue(md.contains("session held secret (set by #") && md.contains("rule app-secrets"), md);
         assertTrue(md.contains("label-set"), "the label's setting is on the timeline: " + md);
+        assertTrue(md.contains("## Where the session labels came from") && md.contains("| secret | app-secrets | reader | checkpoint "), md);
+        // the entry that set the label comes with its inclusion proof, which checks offline with the public key alone
+        assertEquals(0, Agt.run(root, "report", "audit", "--out", "report.json").exit());
+        com.fasterxml.jackson.databind.JsonNode origin = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Files.readString(root.resolve("report.json"))).path("label_origins").path(0);
+        assertEquals("secret", origin.path("label").asText(), origin.toString());
+        Files.writeString(root.resolve("origin-proof.json"), origin.path("proof").toString());
+        Agt.Result check = Agt.run(root, "audit", "check-proof", "origin-proof.json", "--pubkey", "audit.pub");
+        assertEquals(0, check.exit(), check.toString());
         assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
     }
 }

@@ -62,6 +62,7 @@ public final class HtmlReport {
         calls(b, r);
         local(b, r.local());
         spend(b, r.spend());
+        labelOrigins(b, r.labelOrigins());
         counts(b, r);
         monitor(b, r);
         policies(b, r);
@@ -249,6 +250,28 @@ public final class HtmlReport {
     }
 
     /** What the agents did on their own: a table of its own, outside the decision filters. */
+    /** The entries that set the session labels blocked calls depended on, each with its proof. */
+    private static void labelOrigins(StringBuilder b, List<Report.LabelOrigin> origins) {
+        if (origins.isEmpty()) {
+            return;
+        }
+        b.append("<section id=\"label-origins\"><h2>Where the session labels came from</h2>\n<table><thead><tr><th>#</th><th>label</th>"
+                + "<th>set by rule</th><th>agent</th><th>proof</th></tr></thead>\n<tbody>\n");
+        for (Report.LabelOrigin o : origins) {
+            b.append("<tr><td>").append(o.seq()).append("</td><td>").append(h(o.label())).append("</td><td>").append(h(o.rule()))
+                    .append("</td><td>").append(h(o.agent())).append("</td><td>");
+            if (o.proof() != null) {
+                b.append("<a class=\"proof\" download=\"agt-proof-").append(o.seq()).append(".json\" href=\"data:application/json;base64,")
+                        .append(Base64.getEncoder().encodeToString(ReportBuilder.proofText(o.proof()).getBytes(StandardCharsets.UTF_8)))
+                        .append("\">proof-").append(o.seq()).append(".json</a>");
+            } else {
+                b.append("<span class=\"sub\">").append(h(String.valueOf(o.proofNote()))).append("</span>");
+            }
+            b.append("</td></tr>\n");
+        }
+        b.append("</tbody></table></section>\n");
+    }
+
     private static void spend(StringBuilder b, Report.Spend s) {
         if (s.isEmpty()) {
             return;

@@ -108,6 +108,16 @@ public final class JsonReport {
         spend.put("budgets", r.spend().budgets().stream().map(x -> (Object) ordered("account", x.account(), "refused", x.refused(),
                 "warnings", x.warnings(), "spent_at_last_warning_micros", x.lastSpent())).toList());
         m.put("spend", spend);
+        m.put("label_origins", r.labelOrigins().stream().map(x -> {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("seq", x.seq());
+            o.put("label", x.label());
+            o.put("rule", x.rule());
+            o.put("agent", x.agent());
+            o.put("proof", x.proof());
+            o.put("proof_note", x.proofNote());
+            return (Object) o;
+        }).toList());
         m.put("unreadable_lines", r.unreadable());
         return m;
     }

@@ -50,6 +50,13 @@ public final class MarkdownReport {
 
         local(b, r.local());
         spend(b, r.spend());
+        if (!r.labelOrigins().isEmpty()) {
+            b.append("## Where the session labels came from\n\n| # | label | set by rule | agent | proof |\n|---|---|---|---|---|\n");
+            r.labelOrigins().forEach(o -> b.append("| ").append(o.seq()).append(" | ").append(md(o.label())).append(" | ").append(md(o.rule()))
+                    .append(" | ").append(md(o.agent())).append(" | ").append(o.proof() != null ? "checkpoint " + o.proof().get("tree_size")
+                    : md(String.valueOf(o.proofNote()))).append(" |\n"));
+            b.append("\n");
+        }
 
         b.append("## Counts\n\n");
         for (String dim : Report.DIMENSIONS) {

@@ -23,10 +23,19 @@ import java.util.Map;
  * @param local       what the agents did on their own, after or without an engine decision
  * @param spend       spending on model calls under budgets: per agent and model, over time, per budget
  * @param unreadable  lines that could not be read (only when the log does not verify)
+ * @param labelOrigins the entries that set the session labels blocked calls' sessions held, with their inclusion proofs
  */
 public record Report(String log, String generated, Window window, Check check, Tally totals, Map<String, Map<String, Tally>> counts,
                      Timeline timeline, List<Call> calls, List<MonitorPeriod> periods, List<PolicyVersion> policies,
-                     List<Event> events, List<FlaggedTool> tools, LocalOutcomes local, Spend spend, long unreadable) {
+                     List<Event> events, List<FlaggedTool> tools, LocalOutcomes local, Spend spend, long unreadable,
+                     List<LabelOrigin> labelOrigins) {
+
+    /**
+     * An entry that set a session label a blocked call's session held: the decision the blocking
+     * depended on, with its inclusion proof (or why there is none).
+     */
+    public record LabelOrigin(long seq, String label, String rule, String agent, Map<String, Object> proof, String proofNote) {
+    }
 
     /** The dimensions of {@link #counts}, in the order they are shown. */
     public static final List<String> DIMENSIONS = List.of("agent", "family", "rule", "decision");

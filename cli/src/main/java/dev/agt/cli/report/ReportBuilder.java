@@ -67,6 +67,9 @@ public final class ReportBuilder {
     private Period policyRun;
     private final Map<String, Version> versions = new LinkedHashMap<>();
     private final List<Event> events = new ArrayList<>();
+    /** Label-origin entries of blocked calls: seq to {label, rule, agent}. */
+    private final java.util.TreeMap<Long, String[]> originSeqs = new java.util.TreeMap<>();
+    private List<Report.LabelOrigin> origins = List.of();
     private final Map<String, Flag> flags = new LinkedHashMap<>();
     private final List<Local> locals = new ArrayList<>();
     private final Map<String, Long> localKinds = new LinkedHashMap<>();
@@ -123,7 +126,7 @@ public final class ReportBuilder {
         List<Call> proved = b.prove(dir, v);
         return new Report(dir.toString(), now.toString(), window, check, b.totals, b.counts, Timeline.of(b.perSecond), proved,
                 List.copyOf(b.periods), b.policyVersions(), List.copyOf(b.events), b.flaggedTools(), b.localOutcomes(), b.spend(),
-                b.unreadable);
+                b.unreadable, b.origins);
     }
 
     private void take(byte[] line, boolean unverified) {
@@ -374,6 +377,13 @@ public final class ReportBuilder {
         if (outcome == Outcome.ALLOWED) {
             return;
         }
+        // the entries that set the labels this blocked call's session held: their proofs go in the report too
+        e.labels().ifPresent(l -> JSON.valueToTree(l).path("held").properties().forEach(h -> {
+            long origin = h.getValue().path("seq").asLong(-1);
+            if (origin >= 0) {
+                originSeqs.putIfAbsent(origin, new String[] {h.getKey(), h.getValue().path("rule").asText(""), h.getValue().path("agent").asText("")});
+            }
+        }));
         JsonNode request = JSON.valueToTree(e.request());
         List<String> frames = new ArrayList<>();
         request.path("frames").forEach(f -> frames.add(f.asText()));
@@ -485,7 +495,7 @@ public final class ReportBuilder {
                 List.copyOf(v.loaded))).toList();
     }
 
-    /** Adds inclusion proofs (verified logs only, entries a checkpoint covers). */
+    /** Adds inclusion proofs (verified logs only, entries a checkpoint covers), to blocked calls and to the entries that set their labels. */
     private List<Call> prove(Path dir, Verifier.Report v) {
         if (calls.isEmpty()) {
             return List.of();
@@ -495,12 +505,20 @@ public final class ReportBuilder {
             for (Call c : calls) {
                 out.add(with(c, null, "none: the log does not verify"));
             }
+            List<Report.LabelOrigin> o = new ArrayList<>();
+            originSeqs.forEach((seq, x) -> o.add(new Report.LabelOrigin(seq, x[0], x[1], x[2], null, "none: the log does not verify")));
+            origins = List.copyOf(o);
             return out;
         }
         Set<Long> covered = new HashSet<>();
         calls.forEach(c -> {
             if (c.seq() < v.signedSize()) {
                 covered.add(c.seq());
+            }
+        });
+        originSeqs.keySet().forEach(seq -> {
+            if (seq < v.signedSize()) {
+                covered.add(seq);
             }
         });
         ProofFiles.Prover prover = null;
@@ -526,6 +544,25 @@ public final class ReportBuilder {
                 }
             }
         }
+        List<Report.LabelOrigin> o = new ArrayList<>();
+        for (Map.Entry<Long, String[]> x : originSeqs.entrySet()) {
+            long seq = x.getKey();
+            Map<String, Object> proof = null;
+            String note = null;
+            if (!covered.contains(seq)) {
+                note = "none yet: not covered by a signed checkpoint";
+            } else if (prover == null) {
+                note = problem;
+            } else {
+                try {
+                    proof = prover.inclusion(seq, -1);
+                } catch (ProofFiles.BadProofException | IOException | RuntimeException e) {
+                    note = "none: " + e.getMessage();
+                }
+            }
+            o.add(new Report.LabelOrigin(seq, x.getValue()[0], x.getValue()[1], x.getValue()[2], proof, note));
+        }
+        origins = List.copyOf(o);
         return out;
     }
 
