@@ -194,13 +194,9 @@ final class Approvals {
             } catch (NoSuchFileException e) {
                 return List.of();
             }
-            JsonNode root;
-            try {
-                root = JSON.readTree(bytes);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new Invalid("not JSON (" + e.getOriginalMessage() + ")");
-            }
-            if (root == null || !root.isObject() || root.path("version").asInt() != 1 || !root.path("pending").isArray()) {
+            JsonNode root = jsonObject(bytes); // the state files' one strict reader (duplicate keys refused)
+            onlyFields(root, java.util.Set.of("version", "pending"), "the file");
+            if (root.path("version").asInt() != 1 || !root.path("pending").isArray()) {
                 throw new Invalid("expected {\"version\": 1, \"pending\": [...]}");
             }
             List<Map<String, Object>> out = new ArrayList<>();
