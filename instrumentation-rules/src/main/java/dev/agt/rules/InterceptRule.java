@@ -43,6 +43,29 @@ public record InterceptRule(String id, String description, ClassSelector selecto
         ENFORCE, MONITOR, OFF
     }
 
+    /**
+     * Whether the target reads the call's arguments ({@code argN}): an at-return rule that does
+     * needs them kept from the method's entry, since the method's own code may reuse their slots.
+     */
+    public boolean readsArguments() {
+        return readsArguments(target);
+    }
+
+    private static boolean readsArguments(Map<String, Field> fields) {
+        for (Field f : fields.values()) {
+            for (Expr e : f.alternatives()) {
+                if (Expr.paths(e).stream().anyMatch(p -> p.argIndex() >= 0)) {
+                    return true;
+                }
+            }
+            // an 'each' reads list elements (this.x), never the call's arguments
+            if (f.fields() != null && readsArguments(f.fields())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether a method with this name and these parameter types (Java names) is selected. */
     public boolean matchesMethod(String name, List<String> paramTypes) {
         if (!method.equals(name)) {

@@ -166,8 +166,12 @@ public final class Dispatcher {
         return d == null ? null : new AgtSecurityException(message(d), d[0], d[1], d[2], seq(d));
     }
 
-    /** Before a return of a method an at-return rule selected: what to return instead, or a thrown denial. */
-    public static Object result(Object result, int rule, Object self) {
+    /**
+     * Before a return of a method an at-return rule selected: what to return instead, or a thrown
+     * denial. {@code args}: the arguments as they were on entry, kept by the rewritten method for
+     * a rule that reads them (null otherwise).
+     */
+    public static Object result(Object result, int rule, Object self, Object[] args) {
         if (!armed || DEPTH.get()[0] > 0) {
             return result;
         }
@@ -179,7 +183,7 @@ public final class Dispatcher {
         }
         depth[0]++;
         try {
-            return h.result(rule, self, result);
+            return h.result(rule, self, args, result);
         } finally {
             depth[0]--;
         }

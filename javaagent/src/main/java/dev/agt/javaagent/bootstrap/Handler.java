@@ -31,9 +31,10 @@ public interface Handler {
     /**
      * Decides a call selected by an interception rule on its result: returns the result to hand
      * to the caller (for a reactive or future result, one that decides when the value arrives),
-     * or throws the denial.
+     * or throws the denial. {@code args} are the call's arguments as they were on entry, for a
+     * rule whose target reads them (otherwise null).
      */
-    Object result(int rule, Object self, Object result);
+    Object result(int rule, Object self, Object[] args, Object result);
 
     /** The resolver answered {@code addresses} for {@code host} in this JVM (no decision: a fact for later connects). */
     void resolved(String host, java.net.InetAddress[] addresses);

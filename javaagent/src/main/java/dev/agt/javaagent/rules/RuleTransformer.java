@@ -23,7 +23,8 @@ import org.objectweb.asm.Type;
  * its entry, a call to {@link Dispatcher#intercept} with its receiver and arguments; a denial is
  * thrown, or for a method returning {@code Mono}/{@code Flux}/a future, returned as a failed one,
  * which is how such clients fail. At-return rules pass every returned value through
- * {@link Dispatcher#result}.
+ * {@link Dispatcher#result}; one whose target reads the arguments gets them as they were on
+ * entry, kept in a local of its own (the method's code may reuse the parameters' slots).
  *
  * <p>Frames: the class is read with expanded frames and the one frame the inserted branch needs
  * is written by hand (the method's parameters, as declared), so no class is ever loaded to
@@ -111,6 +112,8 @@ public final class RuleTransformer implements ClassFileTransformer {
         if ((reader.getAccess() & Opcodes.ACC_INTERFACE) != 0 && candidates.stream().allMatch(i -> rules.get(i).selector().kind() != ClassSelector.Kind.EXACT)) {
             return null; // an interface is not its own implementation
         }
+        Map<String, Integer> maxLocals = candidates.stream().anyMatch(i -> rules.get(i).at() == InterceptRule.At.RETURN && rules.get(i).readsArguments())
+                ? maxLocals(reader) : Map.of();
         ClassWriter writer = new ClassWriter(reader, 0);
         boolean[] changed = {false};
         reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
@@ -120,6 +123,7 @@ public final class RuleTransformer implements ClassFileTransformer {
                 if ((access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE | Opcodes.ACC_BRIDGE)) != 0 || name.startsWith("<")) {
                     return mv;
                 }
+                int nextLocal = maxLocals.getOrDefault(name + desc, -1);
                 List<String> params = new ArrayList<>();
                 for (Type t : Type.getArgumentTypes(desc)) {
                     params.add(t.getClassName());
@@ -143,13 +147,33 @@ public final class RuleTransformer implements ClassFileTransformer {
                     boolean isStatic = (access & Opcodes.ACC_STATIC) != 0;
                     // a completion callback is hooked at its entry, like a call about to happen; its
                     // request is marked as made after the call (RuleCalls)
-                    mv = r.at() != InterceptRule.At.RETURN ? new EntryHook(mv, i, className, isStatic, desc)
-                            : new ReturnHook(mv, i, isStatic, ret);
+                    if (r.at() != InterceptRule.At.RETURN) {
+                        mv = new EntryHook(mv, i, className, isStatic, desc);
+                    } else {
+                        mv = new ReturnHook(mv, i, isStatic, desc, r.readsArguments() ? nextLocal++ : -1);
+                    }
                 }
                 return mv;
             }
         }, ClassReader.EXPAND_FRAMES);
         return changed[0] ? writer.toByteArray() : null;
+    }
+
+    /** Each method's number of local slots ("name" + descriptor), from a first reading of the class. */
+    private static Map<String, Integer> maxLocals(ClassReader reader) {
+        Map<String, Integer> out = new java.util.HashMap<>();
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMaxs(int maxStack, int locals) {
+                        out.put(name + desc, locals);
+                    }
+                };
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        return out;
     }
 
     /** Pushes the receiver (or null) and the arguments as an Object[] (primitives boxed). */
@@ -159,6 +183,11 @@ public final class RuleTransformer implements ClassFileTransformer {
         } else {
             mv.visitVarInsn(Opcodes.ALOAD, 0);
         }
+        pushArgs(mv, isStatic, desc);
+    }
+
+    /** Pushes the arguments as an Object[] (primitives boxed). */
+    static void pushArgs(MethodVisitor mv, boolean isStatic, String desc) {
         Type[] args = Type.getArgumentTypes(desc);
         push(mv, args.length);
         mv.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/Object");
@@ -262,17 +291,46 @@ public final class RuleTransformer implements ClassFileTransformer {
         }
     }
 
-    /** Every reference return passes through the dispatcher, which may decide now or on arrival. */
+    /**
+     * Every reference return passes through the dispatcher, which may decide now or on arrival.
+     * With a slot, the arguments are kept there from the entry on (the slot lies past the
+     * method's own locals, and every frame the method declares is told it holds an Object[]).
+     */
     static final class ReturnHook extends MethodVisitor {
+        private static final String ARGS = "[Ljava/lang/Object;";
         private final int rule;
         private final boolean isStatic;
+        private final String desc;
         private final Type ret;
+        private final int slot;
 
-        ReturnHook(MethodVisitor mv, int rule, boolean isStatic, Type ret) {
+        ReturnHook(MethodVisitor mv, int rule, boolean isStatic, String desc, int slot) {
             super(Opcodes.ASM9, mv);
             this.rule = rule;
             this.isStatic = isStatic;
-            this.ret = ret;
+            this.desc = desc;
+            this.ret = Type.getReturnType(desc);
+            this.slot = slot;
+        }
+
+        @Override
+        public void visitCode() {
+            super.visitCode();
+            // after the code of hooks visited before this one: a frame they wrote precedes the store
+            if (slot >= 0) {
+                pushArgs(mv, isStatic, desc);
+                mv.visitVarInsn(Opcodes.ASTORE, slot);
+            }
+        }
+
+        @Override
+        public void visitFrame(int type, int nLocal, Object[] local, int nStack, Object[] stack) {
+            if (slot < 0 || type != Opcodes.F_NEW) {
+                super.visitFrame(type, nLocal, local, nStack, stack);
+                return;
+            }
+            Object[] withArgs = withLocal(local, nLocal, slot, ARGS);
+            super.visitFrame(type, withArgs.length, withArgs, nStack, stack);
         }
 
         @Override
@@ -284,7 +342,12 @@ public final class RuleTransformer implements ClassFileTransformer {
                 } else {
                     mv.visitVarInsn(Opcodes.ALOAD, 0);
                 }
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, "result", "(Ljava/lang/Object;ILjava/lang/Object;)Ljava/lang/Object;", false);
+                if (slot >= 0) {
+                    mv.visitVarInsn(Opcodes.ALOAD, slot);
+                } else {
+                    mv.visitInsn(Opcodes.ACONST_NULL);
+                }
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, DISPATCHER, "result", "(Ljava/lang/Object;ILjava/lang/Object;[Ljava/lang/Object;)Ljava/lang/Object;", false);
                 mv.visitTypeInsn(Opcodes.CHECKCAST, ret.getInternalName());
             }
             super.visitInsn(opcode);
@@ -292,7 +355,33 @@ public final class RuleTransformer implements ClassFileTransformer {
 
         @Override
         public void visitMaxs(int maxStack, int maxLocals) {
-            super.visitMaxs(maxStack + 2, maxLocals);
+            // the store: array, array, index, a long or double (5); a return: rule, receiver, arguments (3)
+            super.visitMaxs(maxStack + 5, slot >= 0 ? Math.max(maxLocals, slot + 1) : maxLocals);
         }
+    }
+
+    /**
+     * A frame's locals (as ASM writes them: a long or double is one entry covering two slots) with
+     * {@code slot} holding {@code type}, the slots between filled with TOP.
+     */
+    static Object[] withLocal(Object[] local, int nLocal, int slot, Object type) {
+        List<Object> slots = new ArrayList<>();
+        for (int i = 0; i < nLocal; i++) {
+            slots.add(local[i]);
+            if (local[i] == Opcodes.LONG || local[i] == Opcodes.DOUBLE) {
+                slots.add(null); // its second slot
+            }
+        }
+        while (slots.size() <= slot) {
+            slots.add(Opcodes.TOP);
+        }
+        slots.set(slot, type);
+        List<Object> out = new ArrayList<>();
+        for (Object t : slots) {
+            if (t != null) {
+                out.add(t);
+            }
+        }
+        return out.toArray();
     }
 }

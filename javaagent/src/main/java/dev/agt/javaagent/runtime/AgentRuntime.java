@@ -141,8 +141,8 @@ public final class AgentRuntime implements Handler, Settings {
     }
 
     @Override
-    public Object result(int index, Object self, Object result) {
-        return ruleCalls.result(index, self, result);
+    public Object result(int index, Object self, Object[] args, Object result) {
+        return ruleCalls.result(index, self, args, result);
     }
 
     @Override
