@@ -15,7 +15,11 @@ import java.util.Set;
  *
  * <p>Rate limits: when every matching allow rule has a limit, the request is allowed by the
  * first of them (by id) with room left for this agent, and denied {@code rate-limited} when none
- * has. An unlimited matching allow rule always wins over limited ones.
+ * has. An unlimited matching allow rule always wins over limited ones. A request about a call
+ * already made (at return: a result, a model's usage) takes no token: its call took one.
+ *
+ * <p>Approvals: a matching ask rule holds a call for a person (deny > ask > allow). About a call
+ * already made, only an ask rule that tests the result ({@code tool.result.flagged}) applies.
  *
  * <p>Monitor mode: a matching deny rule in monitor mode (its own {@code mode:}, else the policy's)
  * does not deny; the answer is allow with code {@code monitored}, naming that rule, and the
@@ -98,8 +102,10 @@ public final class Evaluator {
                         sandboxed = r;
                     }
                 } else if (r.ask() != null) {
-                    // looked at even when an allow matches: asking is stricter than allowing
-                    if (deny == null && (asking == null || r.id().compareTo(asking.id()) < 0)
+                    // looked at even when an allow matches: asking is stricter than allowing. About a
+                    // call already made (its result, its usage) only a rule about results asks: the
+                    // person was asked about the call itself
+                    if (deny == null && (!request.atReturn() || r.when().contains(Fact.TOOL_RESULT_FLAGGED)) && (asking == null || r.id().compareTo(asking.id()) < 0)
                             && r.matches(request.action(), request.target(), agent, facts, labels)) {
                         asking = r;
                     }
@@ -144,7 +150,8 @@ public final class Evaluator {
             if (limited != null) {
                 limited.sort((x, y) -> x.id().compareTo(y.id()));
                 for (Rule r : limited) {
-                    if (limiter.tryAcquire(r, agent.id())) {
+                    // a call already made was counted when it was admitted: its result is not another call
+                    if (request.atReturn() || limiter.tryAcquire(r, agent.id())) {
                         return new Outcome(new Decision(Decision.Effect.ALLOW, r.id(), Reasons.ALLOWED,
                                 "allowed by rule " + r.id() + " (limit " + r.limit().text() + ")", version, -1), null, null);
                     }
