@@ -96,6 +96,8 @@ class McpIT {
         Files.createDirectories(root.resolve("work"));
         Files.writeString(root.resolve("secret/secret.txt"), "the secret");
         Files.writeString(root.resolve("work/notes.txt"), "workspace notes");
+        Files.writeString(root.resolve("work/large.txt"), "a long report line\n".repeat(11_000)); // 209,000 characters
+        Files.writeString(root.resolve("work/huge.txt"), "a longer report line\n".repeat(15_000)); // 315,000: more than agt scans
         Files.writeString(root.resolve("rules.yaml"), RULES);
     }
 
@@ -148,6 +150,8 @@ class McpIT {
         want.put("sdk-sync.echo", "OK hello");
         want.put("sdk-sync.read_file.workspace", "OK workspace notes");
         want.put("sdk-sync.read_file.secret", "DENIED");
+        want.put("sdk-sync.read_file.large", "OK 209000 chars"); // scanned in pieces, handed over whole
+        want.put("sdk-sync.read_file.huge", "DENIED");
         want.put("sdk-sync.weather.poisoned", "DENIED");
         want.put("sdk-sync.resource.allowed", "OK 1 contents");
         want.put("sdk-sync.resource.denied", "DENIED");
@@ -178,6 +182,7 @@ class McpIT {
         assertTrue(run.results().get("sdk-sync.run_command").contains("blocked by policy rule no-run-command (audit #"), all);
         assertTrue(run.results().get("sdk-sync.read_file.secret").contains("no-reading-secrets-through-tools"), all);
         assertTrue(run.results().get("sdk-sync.weather.poisoned").contains("no-poisoned-tools"), all);
+        assertTrue(run.results().get("sdk-sync.read_file.huge").contains("more than agt scans"), all);
 
         // the effect: the servers never received a denied call; they did receive the allowed ones
         String sync = recorded("record-sync.jsonl");
@@ -231,6 +236,12 @@ class McpIT {
         assertEquals(0, log.exit(), log.toString());
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"tool\":\"run_command\"") && l.contains("\"effect\":\"deny\"")
                 && l.contains("McpDemoServer") && l.contains("rm -rf ~")), log.out());
+        // the results of the allowed calls were scanned as they arrived, in each client; their text is not in the log
+        for (String said : List.of("\"hello\"", "\"async hello\"", "\"lc hello\"")) {
+            assertTrue(log.out().lines().anyMatch(l -> l.contains("\"at\":\"return\"") && l.contains("\"tool\":\"echo\"") && l.contains(said)
+                    && l.contains("\"findings\":[]") && l.contains("\"sha256\":")), said + ": " + log.out());
+        }
+        assertFalse(log.out().contains("workspace notes"), "a result's text is not copied into the log");
         // the tool list was scanned: the poisoned description is flagged in the log, the others are not
         assertTrue(log.out().lines().anyMatch(l -> l.contains("\"action\":\"list\"") && l.contains("\"weather\"")
                 && l.contains("hidden-markup")), log.out());

@@ -65,13 +65,13 @@ final class RuleCalls {
         return target;
     }
 
-    Object result(int index, Object self, Object result) {
+    Object result(int index, Object self, Object[] args, Object result) {
         InterceptRule r = rules.get(index);
         if (result == null) {
             return null;
         }
         java.util.function.Function<Object, Object> check = value -> {
-            String[] d = decideResult(r, self, value);
+            String[] d = decideResult(r, self, args, value);
             if (d != null) {
                 throw Dispatcher.denial(d);
             }
@@ -81,12 +81,15 @@ final class RuleCalls {
         return deferred != null ? deferred : check.apply(result);
     }
 
-    private String[] decideResult(InterceptRule r, Object self, Object value) {
+    private String[] decideResult(InterceptRule r, Object self, Object[] args, Object value) {
         Dispatcher.enter(key);
         try {
             Map<String, Object> target;
             try {
-                target = Accessors.target(r.target(), self, new Object[0], value);
+                target = Accessors.target(r.target(), self, args == null ? new Object[0] : args, value);
+                if (target.containsKey("result")) {
+                    target.put("result", ResultText.fit(target.get("result")));
+                }
             } catch (RuntimeException e) {
                 return unbuildable(r, e);
             }

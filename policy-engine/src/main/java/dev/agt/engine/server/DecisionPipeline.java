@@ -203,7 +203,7 @@ final class DecisionPipeline {
             return failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p);
         }
         engine.record(new dev.agt.audit.entry.EngineEvent.ApprovalRequested(-1, Instant.now().toString(), held.id(), who.agent().name(), c.number,
-                rule.id(), digest, req.toBody(), held.expires()));
+                rule.id(), digest, logged(req), held.expires()));
         engine.log("call held for approval " + held.id() + ": " + who.agent().name() + " " + req.family() + "/" + req.action()
                 + " (rule " + rule.id() + "); agt approvals approve|deny " + held.id());
         c.send(new Frame(FrameType.HELD, f.id(), Map.of("approval", held.id(), "until", held.expires())));
@@ -224,7 +224,7 @@ final class DecisionPipeline {
         // sandbox: the launch runs inside this profile
         DecisionEntry.Ruling ruling = new DecisionEntry.Ruling(d.allowed() ? "allow" : "deny", d.rule(), d.code(), d.reason(),
                 Optional.ofNullable(d.sandbox()), monitor(o, c, req), link);
-        DecisionEntry entry = new DecisionEntry(-1, Instant.now().toString(), engine.agentFields(c, who), req.toBody(), ruling,
+        DecisionEntry entry = new DecisionEntry(-1, Instant.now().toString(), engine.agentFields(c, who), logged(req), ruling,
                 Optional.ofNullable(mcpFields), Optional.ofNullable(spendFields), Optional.ofNullable(labelFields), d.policyVersion(), p.mode().key());
         List<SessionLabels.Label> setHere = labelsSet;
         String lineage = c.lineage();
@@ -283,6 +283,29 @@ final class DecisionPipeline {
     }
 
     /** A tool or MCP call's result, reported at return with what it returned. */
+    /**
+     * The request as the log keeps it. A tool's result is not copied into the log: it is what the
+     * tool read or fetched (a secret, a customer's record) and may be large; the entry keeps its
+     * SHA-256 and size, and the findings of its scan say what was wrong with it.
+     */
+    static Map<String, Object> logged(Request req) {
+        Map<String, Object> body = req.toBody();
+        if (!isResult(req)) {
+            return body;
+        }
+        Map<String, Object> target = new java.util.LinkedHashMap<>(req.target());
+        Object result = target.get("result");
+        byte[] bytes = result instanceof String s ? s.getBytes(java.nio.charset.StandardCharsets.UTF_8) : dev.agt.identity.CanonicalJson.bytes(result);
+        try {
+            target.put("result", Map.of("sha256", java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes)),
+                    "bytes", (long) bytes.length));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        body.put("target", target);
+        return body;
+    }
+
     private static boolean isResult(Request req) {
         return req.atReturn() && req.action().equals("call") && (req.family().equals(Family.TOOL.key()) || req.family().equals(Family.MCP.key()))
                 && req.target().containsKey("result");

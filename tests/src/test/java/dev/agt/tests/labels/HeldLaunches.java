@@ -15,19 +15,24 @@ public final class HeldLaunches {
 
     public static void main(String[] args) {
         for (String file : args) {
-            String line;
-            try {
-                Process p = new ProcessBuilder("/usr/bin/touch", file).start();
-                p.waitFor(30, TimeUnit.SECONDS);
-                line = "OK exit " + p.exitValue();
-            } catch (Throwable t) {
-                Throwable d = Denials.find(t);
-                line = d != null ? "DENIED " + d.getMessage() : "ERROR " + t;
-            }
-            System.out.println("RESULT touch:" + Path.of(file).getFileName() + " " + line.replace('\n', ' '));
-            System.out.flush();
+            touch(file);
         }
         System.out.println("HELD LAUNCHES DONE");
         System.exit(0);
+    }
+
+    /** One launch of {@code touch FILE}, waiting as long as a person takes; prints its RESULT line. */
+    static void touch(String file) {
+        String line;
+        try {
+            Process p = new ProcessBuilder("/usr/bin/touch", file).start();
+            p.waitFor(30, TimeUnit.SECONDS);
+            line = "OK exit " + p.exitValue();
+        } catch (Throwable t) {
+            Throwable d = Denials.find(t);
+            line = d != null ? "DENIED " + d.getMessage() : "ERROR " + t;
+        }
+        System.out.println("RESULT touch:" + Path.of(file).getFileName() + " " + line.replace('\n', ' '));
+        System.out.flush();
     }
 }

@@ -58,6 +58,10 @@ public final class McpClients {
                     Map.of("path", root.resolve("work/notes.txt").toString())))));
             step("sdk-sync.read_file.secret", () -> text(c.callTool(new McpSchema.CallToolRequest("read_file",
                     Map.of("path", root.resolve("secret/secret.txt").toString())))));
+            step("sdk-sync.read_file.large", () -> text(c.callTool(new McpSchema.CallToolRequest("read_file",
+                    Map.of("path", root.resolve("work/large.txt").toString())))).length() + " chars");
+            step("sdk-sync.read_file.huge", () -> text(c.callTool(new McpSchema.CallToolRequest("read_file",
+                    Map.of("path", root.resolve("work/huge.txt").toString())))).length() + " chars");
             step("sdk-sync.weather.poisoned", () -> text(c.callTool(new McpSchema.CallToolRequest("weather", Map.of("city", "Oslo")))));
             step("sdk-sync.resource.allowed", () -> c.readResource(new McpSchema.ReadResourceRequest("notes://team")).contents().size() + " contents");
             step("sdk-sync.resource.denied", () -> c.readResource(new McpSchema.ReadResourceRequest("file:///etc/hostname")).contents().size() + " contents");
