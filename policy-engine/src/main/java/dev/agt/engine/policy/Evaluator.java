@@ -171,14 +171,14 @@ public final class Evaluator {
 
     /**
      * The labels a decision sets on the session: those of every rule that matches the request
-     * and stands for what happens to the call. When it goes ahead (allowed, or a monitored
-     * denial), every matching allow rule's (and a monitored deny's); when a rule denies it, every
+     * and stands for what happens to the call. When it goes ahead (allowed, approved by a person,
+     * or a monitored denial), every matching allow and ask rule's (and a monitored deny's); when a rule denies it, every
      * matching enforced deny rule's. So a label never depends on which of two matching rules
      * sorts first. Defaults, limits refused and engine failures set nothing.
      */
     public List<SessionTerms.Setting> labelsSet(Policy policy, Request request, Agent agent, Set<Fact> facts, Set<String> labels, Decision d) {
         String code = d.code();
-        boolean ahead = code.equals(Reasons.ALLOWED) || code.equals(Reasons.MONITORED);
+        boolean ahead = code.equals(Reasons.ALLOWED) || code.equals(Reasons.MONITORED) || code.equals(Reasons.APPROVED);
         if (!policy.usesLabels() || !ahead && !code.equals(Reasons.DENIED)) {
             return List.of();
         }

@@ -208,9 +208,7 @@ final class RuleReader {
             if (limit != null || sandbox != null || mode != null) {
                 fail(m.pos(), "an ask rule takes no 'limit', 'sandbox' or 'mode'");
             }
-            if (!sets.isEmpty()) {
-                fail(e.get("labels").pos(), "'labels' go on allow and deny rules; an ask rule's call goes ahead only once a person approves it");
-            }
+            // labels: set when a person approves the call (it then goes ahead like an allowed one)
             asking = new Rule.Ask(timeout, remember);
             body.put("ask", timeout.toSeconds() + "/" + remember.toSeconds());
         } else {

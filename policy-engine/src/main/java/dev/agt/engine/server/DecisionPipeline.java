@@ -87,6 +87,7 @@ final class DecisionPipeline {
         Map<String, Object> spendFields = null;
         Map<String, Object> labelFields = null;
         List<SessionLabels.Label> labelsSet = List.of();
+        Set<Fact> facts = Set.of();
         int outOfScope = -1;
         if (engine.shuttingDown()) {
             o = failure(Reasons.SHUTTING_DOWN, "the engine is shutting down", p);
@@ -107,7 +108,6 @@ final class DecisionPipeline {
                     o = outside.outcome();
                     outOfScope = outside.link();
                 } else {
-                    Set<Fact> facts = Set.of();
                     if (req.family().equals(Family.MCP.key())) {
                         McpFacts.Result r = engine.mcp().establish(req);
                         facts = r.facts();
@@ -155,11 +155,14 @@ final class DecisionPipeline {
             }
         }
         if (o.ask() != null && o.decision().code().equals(Reasons.APPROVAL_REQUIRED)) {
-            Evaluator.Outcome now = approval(c, f, req, who, identity, p, o, mcpFields, spendFields, labelFields);
+            Evaluator.Outcome now = approval(c, f, req, who, identity, p, o, facts, mcpFields, spendFields, labelFields);
             if (now == null) {
                 return; // held: the DECISION follows when a person decides or the rule's timeout passes
             }
-            o = now;
+            Approved a = approved(c, p, req, agent, facts, now, labelFields);
+            o = a.outcome();
+            labelFields = a.audit();
+            labelsSet = a.set();
         }
         finish(c, f, req, who, p, o, outOfScope, identity, mcpFields, spendFields, labelFields, labelsSet, false);
     }
@@ -171,7 +174,7 @@ final class DecisionPipeline {
      * that comes while the call waits wins over an approval.
      */
     private Evaluator.Outcome approval(Connection c, Frame f, Request req, SessionIdentity.Resolved who, SessionIdentity identity, Policy p,
-                                       Evaluator.Outcome o, Map<String, Object> mcpFields, Map<String, Object> spendFields,
+                                       Evaluator.Outcome o, Set<Fact> facts, Map<String, Object> mcpFields, Map<String, Object> spendFields,
                                        Map<String, Object> labelFields) {
         dev.agt.engine.policy.Rule rule = o.ask();
         String digest = Approvals.digest(who.agent().id(), rule.id(), req);
@@ -196,7 +199,8 @@ final class DecisionPipeline {
                         }
                         engine.record(new dev.agt.audit.entry.EngineEvent.ApprovalDecided(-1, Instant.now().toString(), r.id(), r.result(), r.by(),
                                 r.reason()));
-                        finish(c, f, req, who, p, later, -1, identity, mcpFields, spendFields, labelFields, List.of(), true);
+                        Approved a = approved(c, p, req, who.agent(), facts, later, labelFields);
+                        finish(c, f, req, who, p, a.outcome(), -1, identity, mcpFields, spendFields, a.audit(), a.set(), true);
                     });
         } catch (dev.agt.engine.state.StateFile.Unavailable e) {
             engine.problems.report(e.getMessage());
@@ -322,6 +326,40 @@ final class DecisionPipeline {
         }
         return new Evaluator.Outcome(new Decision(Decision.Effect.ALLOW, "", Reasons.ALLOWED,
                 "the result of a call allowed when it was made; no rule decides it", p.version(), -1), null, null);
+    }
+
+    /** A call a person approved (now or earlier, remembered): the outcome, and the labels it set. */
+    private record Approved(Evaluator.Outcome outcome, Map<String, Object> audit, List<SessionLabels.Label> set) {
+    }
+
+    /**
+     * An approved call goes ahead like an allowed one: it sets the labels of the rules that match
+     * it (the ask rule's and every allow rule's), under its lineage's lock, before the answer. A
+     * label that cannot be kept denies the call ({@code state-unavailable}).
+     */
+    private Approved approved(Connection c, Policy p, Request req, Agent agent, Set<Fact> facts, Evaluator.Outcome o, Map<String, Object> labelFields) {
+        if (!o.decision().code().equals(Reasons.APPROVED) || !p.usesLabels() || c.lineage() == null) {
+            return new Approved(o, labelFields, List.of());
+        }
+        synchronized (engine.lineageLock(c.lineage())) {
+            long now = System.currentTimeMillis();
+            try {
+                Map<String, SessionLabels.Label> held = engine.labels().of(c.lineage(), now);
+                List<dev.agt.engine.policy.SessionTerms.Setting> sets = evaluator.labelsSet(p, req, agent, facts, held.keySet(), o.decision());
+                List<SessionLabels.Label> set = sets.isEmpty() ? List.of() : engine.labels().set(c.lineage(), sets, agent.name(), now);
+                Map<String, Object> audit = new java.util.LinkedHashMap<>();
+                Map<String, Object> h = new java.util.TreeMap<>();
+                held.forEach((name, l) -> h.put(name, l.toMap()));
+                audit.put("held", h);
+                if (!set.isEmpty()) {
+                    audit.put("set", set.stream().map(l -> (Object) l.name()).toList());
+                }
+                return new Approved(o, audit, set);
+            } catch (dev.agt.engine.state.StateFile.Unavailable e) {
+                engine.problems.labelStore(e.getMessage());
+                return new Approved(failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p), labelFields, List.of());
+            }
+        }
     }
 
     /** A decision under a policy that uses session labels: the outcome, and what the entry says about spend and labels. */

@@ -126,4 +126,38 @@ class ApprovalsEngineTest {
         assertTrue(f.auditLines().stream().anyMatch(l -> "approval-decided".equals(l.path("event").asText()) && l.path("id").asText().equals(id)
                 && !l.path("result").asText().equals("approved")), "logged as denied");
     }
+
+    /**
+     * An approved call is a call that went ahead: it sets the labels an allowed one would (the
+     * ask rule's own and every matching allow rule's), so approving the read of a secret closes
+     * the ways out as an allowed read does; a remembered approval sets them again.
+     */
+    @Test
+    void anApprovedCallSetsTheLabelsAnAllowedOneWould() throws Exception {
+        f.start("""
+                version: 1
+                rules:
+                  - {id: vault, effect: ask, family: file, actions: [read], paths: ["/srv/vault/**"], labels: [secret], remember: 10m}
+                  - {id: vault-read, effect: allow, family: file, actions: [read], paths: ["/srv/vault/**"], labels: [vault]}
+                  - {id: anywhere, effect: allow, family: net, actions: [connect], hosts: ["**"], unless: [session.secret]}
+                """);
+        EngineClient agent = f.client("reader", Map.of());
+        String lineage = (String) agent.session().get("lineage");
+        Request connect = Request.of("net", "connect", Map.of("host", "paste.example", "port", 443L));
+        Request read = Request.of("file", "read", Map.of("path", "/srv/vault/key"));
+        assertTrue(agent.decide(connect, 2000).allowed());
+        CompletableFuture<Decision> held = CompletableFuture.supplyAsync(() -> agent.decide(read, 2000));
+        decide(waitForHeld(), true, "needed for the migration");
+        Decision approved = held.get(10, TimeUnit.SECONDS);
+        assertEquals(Reasons.APPROVED, approved.code(), approved.toString());
+        assertEquals(Reasons.DEFAULT_DENY, agent.decide(connect, 2000).code(), "the approved read labelled the session secret");
+        JsonNode entry = f.auditLines().stream().filter(l -> l.path("seq").asLong() == approved.auditSeq()).findFirst().orElseThrow();
+        assertEquals("[\"secret\",\"vault\"]", entry.path("labels").path("set").toString(), entry.toString());
+        // an operator clears it; the remembered approval of the same read sets it again
+        f.admin().call(FrameType.CLEAR_LABEL, new AdminRequest.ClearLabel(lineage, "secret").toBody()).get(5, TimeUnit.SECONDS);
+        assertTrue(agent.decide(connect, 2000).allowed());
+        Decision remembered = agent.decide(read, 2000);
+        assertTrue(remembered.reason().contains("remembered"), remembered.toString());
+        assertEquals(Reasons.DEFAULT_DENY, agent.decide(connect, 2000).code(), "the remembered approval labelled it again");
+    }
 }
