@@ -45,6 +45,11 @@ final class EngineCommand implements Callable<Integer> {
             description = "Serve the approval page on 127.0.0.1:PORT (-1: any free port); the engine prints its address with the page's token.")
     int approvalsPort;
 
+    @Option(names = "--approvers", paramLabel = "GROUP",
+            description = "Members of this group (primary group, or listed in /etc/group) may list, approve and deny held calls over the socket"
+                    + " (which they must be able to open: see --group); nothing else an admin may do.")
+    String approvers;
+
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
             description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
     int metricsPort;
@@ -98,7 +103,7 @@ final class EngineCommand implements Callable<Integer> {
             return 2;
         }
         Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
-                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort), err);
+                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers), err);
         try {
             engine.start();
         } catch (PolicyException e) {

@@ -131,6 +131,86 @@ class ApprovalsIT {
         assertEquals(0, Agt.run(root, "audit", "verify", "audit").exit());
     }
 
+    /**
+     * An approvers group: a person who is not the engine's user but belongs to the group (here a
+     * uid with no account at all, primary group staff) lists and decides held calls, and is
+     * logged as the approver; someone outside the group, who can open the socket, cannot; and an
+     * approver can do nothing else an admin can (the kill switch stays shut to them).
+     */
+    @Test
+    void aMemberOfTheApproversGroupDecidesHeldCallsAndNothingElse() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "runs people as other users with setpriv, which takes root");
+        root = root.toRealPath();
+        Files.writeString(root.resolve("policy.yaml"), """
+                version: 1
+                include: [jvm-runtime]
+                rules:
+                  - {id: class-path, effect: allow, family: file, actions: [read, stat, list, attr]}
+                  - {id: natives, effect: allow, family: native}
+                  - {id: touching, effect: ask, family: process, executables: [/usr/bin/touch], timeout: 60s}
+                """);
+        // a socket directory others may pass through; the socket itself is root:users 0660
+        Path sockDir = Files.createTempDirectory("agt-approvers-");
+        Files.setPosixFilePermissions(sockDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        String sock = sockDir.resolve("e.sock").toString();
+        Path out = root.resolve("out.txt");
+        try (Agt.EngineProcess e = new Agt.EngineProcess(root, "--policy", "policy.yaml", "--socket", sock, "--audit-dir", root.resolve("audit").toString(),
+                "--group", "users", "--approvers", "staff")) {
+            e.awaitReady();
+            Process agent = new ProcessBuilder(Agt.java(), "-javaagent:" + JavaagentIT.AGENT + "=engine=" + sock + ",name=builder",
+                    "-cp", System.getProperty("java.class.path"), HeldLaunches.class.getName(),
+                    root.resolve("approved").toString(), root.resolve("refused").toString())
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            String first = heldId(sock, null);
+            Agt.Result listed = as(sockDir, "4242", "staff", "approvals", "list", "--socket", sock);
+            assertTrue(listed.exit() == 0 && listed.out().contains(first), "an approver sees the held call: " + listed);
+            Agt.Result outsider = as(sockDir, "4243", null, "approvals", "approve", first, "--socket", sock);
+            assertEquals(2, outsider.exit(), "someone outside the group cannot decide: " + outsider);
+            assertTrue(outsider.err().contains("members of group staff may list and decide approvals"), outsider.toString());
+            Agt.Result kill = as(sockDir, "4242", "staff", "kill", "--all", "--socket", sock);
+            assertEquals(2, kill.exit(), "an approver cannot use the kill switch: " + kill);
+            assertFalse(Files.exists(root.resolve("approved")), "nothing ran while it was held");
+            Agt.Result approve = as(sockDir, "4242", "staff", "approvals", "approve", first, "--reason", "on call", "--socket", sock);
+            assertEquals(0, approve.exit(), approve.toString());
+            String second = heldId(sock, first);
+            assertEquals(0, as(sockDir, "4242", "staff", "approvals", "deny", second, "--reason", "not this one", "--socket", sock).exit());
+            assertTrue(agent.waitFor(90, TimeUnit.SECONDS), Files.readString(out));
+            e.terminate();
+            e.awaitExit();
+        } finally {
+            Files.deleteIfExists(sockDir.resolve("e.sock"));
+            Files.deleteIfExists(sockDir);
+        }
+        String all = Files.readString(out);
+        assertTrue(all.contains("RESULT touch:approved OK exit 0") && Files.exists(root.resolve("approved")), all);
+        assertTrue(all.lines().anyMatch(l -> l.startsWith("RESULT touch:refused DENIED") && l.contains("not this one")), all);
+        assertFalse(Files.exists(root.resolve("refused")));
+        Agt.Result log = Agt.run(root, "audit", "show", "audit", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"event\":\"approval-decided\"") && l.contains("\"result\":\"approved\"")
+                && l.contains("\"by\":\"4242\"") && l.contains("on call")), "the approver is logged: " + log.out());
+        assertTrue(log.out().lines().noneMatch(l -> l.contains("\"event\":\"kill\"")), "no kill happened");
+    }
+
+    /** {@code agt ARGS} run as uid {@code uid} (no account), with primary group {@code group} (null: users) and users as a further group. */
+    static Agt.Result as(Path dir, String uid, String group, String... args) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("/usr/bin/setpriv", "--reuid=" + uid,
+                "--regid=" + (group == null ? "users" : group), "--groups=users", Agt.java(), "-XX:-UsePerfData", "-jar", Agt.JAR.toString()));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).start();
+        p.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getErrorStream().readAllBytes());
+            } catch (java.io.IOException e) {
+                return e.toString();
+            }
+        });
+        String stdout = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return new Agt.Result(p.exitValue(), stdout, err.get());
+    }
+
     /** What a person's browser does on the engine's page: sign in with the printed address, then press Approve on the held call. */
     static void approveOnThePage(Agt.EngineProcess e, String id) throws Exception {
         java.util.regex.Matcher url = java.util.regex.Pattern.compile("(http://127\\.0\\.0\\.1:(\\d+))/\\?token=[0-9a-f]+").matcher(e.stderr);

@@ -26,9 +26,14 @@ final class AdminCommands {
     }
 
     void handle(Connection c, Frame f) {
-        if (!c.unix || !engine.engineUser.equals(c.peerUser)) {
+        boolean owner = c.unix && engine.engineUser.equals(c.peerUser);
+        // an approver may list and decide held calls, and nothing else
+        boolean approver = !owner && c.unix && f.type() == FrameType.APPROVALS && engine.approvers != null
+                && engine.approvers.admits(c.peerUser, c.peerGroup);
+        if (!owner && !approver) {
             c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.NOT_PERMITTED,
-                    "message", "admin requests are taken only over the Unix socket from user " + engine.engineUser)));
+                    "message", "admin requests are taken only over the Unix socket from user " + engine.engineUser
+                            + (engine.approvers == null ? "" : "; members of group " + engine.approvers.group() + " may list and decide approvals"))));
             return;
         }
         AdminRequest request;
@@ -122,9 +127,9 @@ final class AdminCommands {
     }
 
     /**
-     * APPROVALS: the held calls, or a person's decision on one. The approver is the operator's
-     * user name (admin frames come only from the engine's own user); the decision and who made it
-     * are logged before the held call is answered.
+     * APPROVALS: the held calls, or a person's decision on one. The approver is the peer's user
+     * name as the kernel gives it (the engine's own user, or a member of the approvers group);
+     * the decision and who made it are logged before the held call is answered.
      */
     private void approvals(Connection c, Frame f, AdminRequest.Approvals request) {
         if (request.id().isEmpty()) {

@@ -36,6 +36,8 @@ final class Connection {
     final long number;
     final SocketChannel channel;
     final String peerUser;
+    /** The peer's primary group as SO_PEERCRED names it ("" over TCP). */
+    final String peerGroup;
     final boolean unix;
     private final Engine engine;
     private final FrameAccumulator frames = new FrameAccumulator(Limits.DEFAULT);
@@ -61,11 +63,12 @@ final class Connection {
     private volatile boolean closed;
     private Thread thread;
 
-    Connection(Engine engine, long number, SocketChannel channel, String peerUser, boolean unix) {
+    Connection(Engine engine, long number, SocketChannel channel, String peerUser, String peerGroup, boolean unix) {
         this.engine = engine;
         this.number = number;
         this.channel = channel;
         this.peerUser = peerUser;
+        this.peerGroup = peerGroup;
         this.unix = unix;
     }
 

@@ -64,6 +64,8 @@ public final class Engine implements AutoCloseable {
     final String engineId;
     /** The user this engine runs as: the only one whose admin frames it takes. */
     final String engineUser = System.getProperty("user.name");
+    /** Who besides the engine's user may decide held calls, or null. */
+    final Approvers approvers;
     private final AtomicReference<Policy> policy = new AtomicReference<>();
     final Counters counters = new Counters();
     final Map<Long, Connection> connections = new ConcurrentHashMap<>();
@@ -124,6 +126,7 @@ public final class Engine implements AutoCloseable {
         this.sinkFactory = sinkFactory;
         this.config = config;
         this.log = log;
+        this.approvers = config.approvers() == null ? null : new Approvers(config.approvers(), Approvers.GROUP_FILE);
         byte[] id = new byte[8];
         new SecureRandom().nextBytes(id);
         this.engineId = "agt-engine-" + HexFormat.of().formatHex(id);
@@ -137,6 +140,9 @@ public final class Engine implements AutoCloseable {
      */
     public void start() throws PolicyException, IOException, IdentityException {
         Policy p = PolicyLoader.load(config.policy(), config.vars());
+        if (approvers != null && approvers.entry().isEmpty()) {
+            throw new IOException("--approvers " + approvers.group() + ": no such group in " + Approvers.GROUP_FILE);
+        }
         // Before anything is created or written: one engine per audit directory (two would
         // interleave sequence numbers and break the chain), and no start on a socket in use.
         if (config.socket() != null) {
@@ -271,13 +277,16 @@ public final class Engine implements AutoCloseable {
                         continue;
                     }
                     String user = "";
+                    String group = "";
                     if (unix) {
-                        user = ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
+                        jdk.net.UnixDomainPrincipal peer = ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
+                        user = peer.user().getName();
+                        group = peer.group().getName();
                     } else {
                         ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
                     }
                     long n = connectionIds.incrementAndGet();
-                    Connection c = new Connection(this, n, ch, user, unix);
+                    Connection c = new Connection(this, n, ch, user, group, unix);
                     connections.put(n, c);
                     counters.connectionsTotal.increment();
                     c.start();

@@ -18,10 +18,12 @@ import java.util.Map;
  * @param auth        how agents establish who they are; null for {@link AuthMode#LOCAL}
  * @param registry    the agent registry file, or null for {@code AUDIT_DIR.agents.json} beside the audit directory
  * @param approvalsPort loopback port for the approval page, or 0 for none
+ * @param approvers   a group whose members may list and decide held calls over the Unix socket
+ *                    (and nothing else an admin may do), or null for the engine's own user only
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                            FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
-                           AuthMode auth, Path registry, int approvalsPort) {
+                           AuthMode auth, Path registry, int approvalsPort, String approvers) {
     public EngineConfig {
         vars = vars == null ? Map.of() : Map.copyOf(vars);
         fsync = fsync == null ? FsyncPolicy.INTERVAL : fsync;
@@ -31,18 +33,25 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** With local auth and the default registry. */
     public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                         FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
-        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0);
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null);
     }
 
     /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
     public EngineConfig withIdentity(AuthMode auth, Path registry) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort);
+                approvalsPort, approvers);
     }
 
     /** This configuration with the approval page on loopback port {@code port} (0: none). */
     public EngineConfig withApprovalsPort(int port) {
-        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port);
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port,
+                approvers);
+    }
+
+    /** This configuration with an approvers group (null: the engine's own user only). */
+    public EngineConfig withApprovers(String group) {
+        return new EngineConfig(policy, vars, socket, tcp, this.group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
+                approvalsPort, group);
     }
 
     /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */

@@ -160,4 +160,13 @@ class ApprovalsEngineTest {
         assertTrue(remembered.reason().contains("remembered"), remembered.toString());
         assertEquals(Reasons.DEFAULT_DENY, agent.decide(connect, 2000).code(), "the remembered approval labelled it again");
     }
+
+    @Test
+    void anApproversGroupThatDoesNotExistStopsTheEngineFromStarting() throws Exception {
+        f.writePolicy(POLICY);
+        Engine e = new Engine(f.config().withApprovers("agt-no-such-group"), System.err);
+        java.io.IOException refused = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, e::start);
+        assertTrue(refused.getMessage().contains("--approvers agt-no-such-group: no such group"), refused.getMessage());
+        e.close();
+    }
 }
