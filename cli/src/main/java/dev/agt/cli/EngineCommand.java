@@ -73,6 +73,18 @@ final class EngineCommand implements Callable<Integer> {
             description = "The agent registry (from 'agt identity create'). Default: AUDIT_DIR.agents.json beside the audit directory.")
     Path registry;
 
+    @Option(names = "--bundle", paramLabel = "URL|FILE",
+            description = "Take the policy from a signed bundle ('agt policy bundle build'), fetched over http(s) or read from a file,"
+                    + " at start and every --bundle-interval; needs --bundle-key. Replaces --policy.")
+    String bundle;
+
+    @Option(names = "--bundle-key", paramLabel = "PUB", description = "The public key a bundle's signature must verify with.")
+    Path bundleKey;
+
+    @Option(names = "--bundle-interval", paramLabel = "DURATION", defaultValue = "60s",
+            description = "How often the bundle is fetched again (e.g. 30s, 5m; at least 1s). Default: 60s.")
+    String bundleInterval;
+
     @Mixin
     Vars vars;
 
@@ -80,9 +92,27 @@ final class EngineCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream err = System.err;
         // not picocli-required: that would demand them for 'engine status' too
-        if (policy == null || auditDir == null) {
-            err.println("agt: engine needs --policy FILE and --audit-dir DIR (see 'agt engine --help')");
+        if ((policy == null) == (bundle == null) || auditDir == null) {
+            err.println("agt: engine needs --policy FILE (or --bundle URL|FILE with --bundle-key PUB) and --audit-dir DIR (see 'agt engine --help')");
             return 2;
+        }
+        EngineConfig.Bundled bundled = null;
+        if (bundle != null) {
+            if (bundleKey == null) {
+                err.println("agt: --bundle needs --bundle-key PUB: a bundle is activated only when its signature verifies");
+                return 2;
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([1-9][0-9]{0,5})(s|m|h)").matcher(bundleInterval);
+            if (!m.matches()) {
+                err.println("agt: --bundle-interval: '" + bundleInterval + "' is not a duration such as 30s, 5m or 1h");
+                return 2;
+            }
+            long ms = Long.parseLong(m.group(1)) * switch (m.group(2)) {
+                case "s" -> 1000L;
+                case "m" -> 60_000L;
+                default -> 3_600_000L;
+            };
+            bundled = new EngineConfig.Bundled(bundle, bundleKey, ms);
         }
         if (socket == null && tcp == null) {
             err.println("agt: engine needs --socket PATH (or --tcp HOST:PORT)");
@@ -103,7 +133,7 @@ final class EngineCommand implements Callable<Integer> {
             return 2;
         }
         Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
-                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers), err);
+                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers).withBundle(bundled), err);
         try {
             engine.start();
         } catch (PolicyException e) {
@@ -161,6 +191,13 @@ final class EngineCommand implements Callable<Integer> {
             }
             System.out.println("engine:    " + s.get("engine"));
             System.out.println("policy:    " + s.get("policy") + " (" + s.get("rules") + " rules, " + s.get("policy_file") + ")");
+            if (s.get("bundle") instanceof Map<?, ?> b && !b.isEmpty()) {
+                System.out.println("bundle:    version " + b.get("version") + ", " + b.get("hash") + " (signed by " + b.get("signed_by") + ", from "
+                        + b.get("source") + ", since " + b.get("activated") + ")");
+                if (b.get("refused") != null) {
+                    System.out.println("           the newest fetch was REFUSED: " + b.get("refused"));
+                }
+            }
             System.out.println("uptime:    " + Admin.duration((Long) s.get("uptime_ms")) + " (since " + s.get("started") + ")");
             System.out.println("auth:      " + s.get("auth") + ", registry " + s.get("registry") + " (" + s.get("registry_agents") + " agents)");
             if (s.get("kill") instanceof Map<?, ?> k) {

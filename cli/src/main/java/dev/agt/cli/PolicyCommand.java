@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code agt policy}: check, test, reload and suggest policies. */
 @Command(name = "policy", mixinStandardHelpOptions = true, description = "Check, test, reload and suggest policies.",
-        subcommands = {PolicyCommand.Check.class, PolicyCommand.Test.class, PolicyCommand.Reload.class, PolicySuggest.class})
+        subcommands = {PolicyCommand.Check.class, PolicyCommand.Test.class, PolicyCommand.Reload.class, PolicySuggest.class, PolicyBundle.class})
 final class PolicyCommand {
 
     static void printProblems(PolicyException e) {

@@ -16,7 +16,7 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
         EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.LabelCleared, EngineEvent.ApprovalRequested,
-        EngineEvent.ApprovalDecided, EngineEvent.Unknown {
+        EngineEvent.ApprovalDecided, EngineEvent.BundleActivated, EngineEvent.BundleRefused, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -273,6 +273,35 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
         public PolicyRejected {
             problems = Json.copy(problems);
         }
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code bundle-activated}: a signed policy bundle was verified and its policy put in force.
+     * {@code hash}: SHA-256 of its canonical manifest; {@code previous}: the bundle it replaced ("" for none).
+     */
+    record BundleActivated(long seq, String time, String trigger, String source, String hash, long version, String signedBy, String policy,
+                           String previous) implements EngineEvent {
+        public static final String EVENT = "bundle-activated";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code bundle-refused}: a fetched bundle was not activated (unsigned, a bad or foreign
+     * signature, a changed file, a downgrade, an invalid policy, unreachable); {@code kept} is the
+     * hash of the bundle still in force. {@code hash} and {@code version}: "" and -1 when unknown.
+     */
+    record BundleRefused(long seq, String time, String trigger, String source, String hash, long version, String reason, String kept)
+            implements EngineEvent {
+        public static final String EVENT = "bundle-refused";
 
         @Override
         public String event() {

@@ -246,6 +246,21 @@ public final class EntryCodec {
             e.put("trigger", p.trigger());
             e.put("kept", p.kept());
             e.put("problems", p.problems());
+        } else if (v instanceof EngineEvent.BundleActivated b) {
+            e.put("trigger", b.trigger());
+            e.put("source", b.source());
+            e.put("hash", b.hash());
+            e.put("version", b.version());
+            e.put("signed_by", b.signedBy());
+            e.put("policy", b.policy());
+            e.put("previous", b.previous());
+        } else if (v instanceof EngineEvent.BundleRefused b) {
+            e.put("trigger", b.trigger());
+            e.put("source", b.source());
+            e.put("hash", b.hash());
+            e.put("version", b.version());
+            e.put("reason", b.reason());
+            e.put("kept", b.kept());
         } else if (v instanceof RegistryLoaded r) {
             e.put("trigger", r.trigger());
             e.put("registry", r.registry());
@@ -361,6 +376,10 @@ public final class EntryCodec {
             case PolicyLoaded.EVENT -> new PolicyLoaded(seq, time, text(e, "trigger"), text(e, "policy"), text(e, "previous"),
                     number(e, "rules", -1), text(e, "policy_mode"));
             case PolicyRejected.EVENT -> new PolicyRejected(seq, time, text(e, "trigger"), text(e, "kept"), texts(e.get("problems")));
+            case EngineEvent.BundleActivated.EVENT -> new EngineEvent.BundleActivated(seq, time, text(e, "trigger"), text(e, "source"), text(e, "hash"),
+                    number(e, "version", -1), text(e, "signed_by"), text(e, "policy"), text(e, "previous"));
+            case EngineEvent.BundleRefused.EVENT -> new EngineEvent.BundleRefused(seq, time, text(e, "trigger"), text(e, "source"), text(e, "hash"),
+                    number(e, "version", -1), text(e, "reason"), text(e, "kept"));
             case RegistryLoaded.EVENT -> new RegistryLoaded(seq, time, text(e, "trigger"), text(e, "registry"), number(e, "agents", -1),
                     number(e, "revoked", -1));
             case RegistryRejected.EVENT -> new RegistryRejected(seq, time, text(e, "trigger"), text(e, "registry"), text(e, "problem"),

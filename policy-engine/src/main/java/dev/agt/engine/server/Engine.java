@@ -139,7 +139,9 @@ public final class Engine implements AutoCloseable {
      * @throws IdentityException when the agent registry is invalid: the engine refuses to start
      */
     public void start() throws PolicyException, IOException, IdentityException {
-        Policy p = PolicyLoader.load(config.policy(), config.vars());
+        // a policy file is checked before anything else; a bundle once this engine holds its directories
+        Policy p = config.bundle() == null ? PolicyLoader.load(config.policy(), config.vars()) : null;
+        policyFile = config.policy();
         if (approvers != null && approvers.entry().isEmpty()) {
             throw new IOException("--approvers " + approvers.group() + ": no such group in " + Approvers.GROUP_FILE);
         }
@@ -149,6 +151,11 @@ public final class Engine implements AutoCloseable {
             SocketBinder.refuseIfServed(config.socket());
         }
         lockAuditDir();
+        if (p == null) {
+            bundles = new Bundles(this, config.bundle(), config.stateDirectory());
+            p = bundles.start();
+            policyFile = bundles.active().entry();
+        }
         policy.set(p);
         Registry reg = Registry.read(config.registryFile());
         registry.set(reg);
@@ -178,9 +185,13 @@ public final class Engine implements AutoCloseable {
             killProblem = Optional.of(e.getMessage());
         }
         audit.appendAndWait(EntryCodec.toMap(new EngineEvent.EngineStart(-1, Instant.now().toString(), engineId, p.version(),
-                config.policy().toString(), p.rules().size(), p.mode().key(), config.stateDirectory().toString(), config.auth().key(),
+                policyFile.toString(), p.rules().size(), p.mode().key(), config.stateDirectory().toString(), config.auth().key(),
                 config.registryFile().toString(), reg.entries().size(), killState, killProblem)));
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
+        logReady = true;
+        if (bundles != null) {
+            bundles.drainEarly().forEach(this::record); // the start's activation (or refusal and fallback)
+        }
         try {
             // calls an earlier run held when it stopped: their agents were never answered; denied, never approved
             for (Map<String, Object> left : approvals.leftByEarlierRun()) {
@@ -224,6 +235,21 @@ public final class Engine implements AutoCloseable {
         if (config.approvalsPort() != 0) {
             approvalPage = new ApprovalPage(this, Math.max(0, config.approvalsPort()), config.stateDirectory());
             log("approval page: open " + approvalPage.url() + " (also in " + config.stateDirectory().resolve("approvals-page.token") + ")");
+        }
+        if (bundles != null) {
+            long every = Math.max(1000, config.bundle().intervalMs());
+            bundlePoller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "agt-bundle-poll");
+                t.setDaemon(true);
+                return t;
+            });
+            bundlePoller.scheduleWithFixedDelay(() -> {
+                try {
+                    bundles.poll("interval");
+                } catch (RuntimeException e) {
+                    log("bundle poll failed: " + e); // the bundle in force stays
+                }
+            }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         if (config.watch()) {
             watcher = new PolicyWatcher(this);
@@ -354,7 +380,16 @@ public final class Engine implements AutoCloseable {
      * invalid one is rejected with its problems and the last good policy stays in force. Both
      * outcomes are recorded in the audit log.
      */
-    public synchronized Map<String, Object> reload(String trigger) {
+    public Map<String, Object> reload(String trigger) {
+        Bundles b = bundles;
+        if (b != null) {
+            // the policy comes as a bundle: fetch it again (its own lock, then the engine's: never the other way round)
+            return b.poll(trigger);
+        }
+        return reloadFile(trigger);
+    }
+
+    private synchronized Map<String, Object> reloadFile(String trigger) {
         Map<String, Object> result = new LinkedHashMap<>();
         Policy current = policy.get();
         try {
@@ -477,7 +512,10 @@ public final class Engine implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("engine", engineId);
         m.put("policy", p.version());
-        m.put("policy_file", config.policy().toString());
+        m.put("policy_file", policyFile.toString());
+        if (bundles != null) {
+            m.put("bundle", bundles.status());
+        }
         m.put("rules", (long) p.rules().size());
         m.put("policy_mode", p.mode().key());
         m.put("started", startedAt.toString());
@@ -584,6 +622,32 @@ public final class Engine implements AutoCloseable {
     private volatile dev.agt.engine.session.SessionLabels labels;
     private volatile Approvals approvals;
     private volatile ApprovalPage approvalPage;
+    /** The policy as a signed bundle, or null for a policy file. */
+    private volatile Bundles bundles;
+    private java.util.concurrent.ScheduledExecutorService bundlePoller;
+    /** The policy's file: the configured one, or the entry of the bundle in force. */
+    private volatile Path policyFile;
+    private volatile boolean logReady;
+
+    /** Whether the audit log is open for events. */
+    boolean logOpen() {
+        return logReady;
+    }
+
+    /** The bundle in force, or null. */
+    Bundles.Active bundle() {
+        Bundles b = bundles;
+        return b == null ? null : b.active();
+    }
+
+    /** A verified bundle's policy goes in force, and its activation is logged. */
+    synchronized void bundleActivated(Policy next, EngineEvent activated, Path entry) {
+        policy.set(next);
+        spend.policyChanged(next.spend());
+        policyFile = entry;
+        counters.reloadsOk.increment();
+        record(activated);
+    }
 
     /** The approval page's address with its token, or null when it is not served. */
     String approvalPageUrl() {
@@ -718,6 +782,9 @@ public final class Engine implements AutoCloseable {
         }
         if (watcher != null) {
             watcher.close();
+        }
+        if (bundlePoller != null) {
+            bundlePoller.shutdownNow();
         }
         if (metrics != null) {
             metrics.close();

@@ -20,10 +20,18 @@ import java.util.Map;
  * @param approvalsPort loopback port for the approval page, or 0 for none
  * @param approvers   a group whose members may list and decide held calls over the Unix socket
  *                    (and nothing else an admin may do), or null for the engine's own user only
+ * @param bundle      where the policy comes from as a signed bundle, or null for {@code policy}
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                            FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
-                           AuthMode auth, Path registry, int approvalsPort, String approvers) {
+                           AuthMode auth, Path registry, int approvalsPort, String approvers, Bundled bundle) {
+    /**
+     * A policy that comes as a signed bundle: {@code source} a URL (http, https) or a file,
+     * {@code key} the public key its signature must verify with, re-fetched every {@code intervalMs}.
+     */
+    public record Bundled(String source, Path key, long intervalMs) {
+    }
+
     public EngineConfig {
         vars = vars == null ? Map.of() : Map.copyOf(vars);
         fsync = fsync == null ? FsyncPolicy.INTERVAL : fsync;
@@ -33,25 +41,31 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** With local auth and the default registry. */
     public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                         FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
-        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null);
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null);
     }
 
     /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
     public EngineConfig withIdentity(AuthMode auth, Path registry) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, approvers);
+                approvalsPort, approvers, bundle);
     }
 
     /** This configuration with the approval page on loopback port {@code port} (0: none). */
     public EngineConfig withApprovalsPort(int port) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port,
-                approvers);
+                approvers, bundle);
     }
 
     /** This configuration with an approvers group (null: the engine's own user only). */
     public EngineConfig withApprovers(String group) {
         return new EngineConfig(policy, vars, socket, tcp, this.group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, group);
+                approvalsPort, group, bundle);
+    }
+
+    /** This configuration with its policy from a signed bundle (the policy file is then where the bundle's entry is extracted). */
+    public EngineConfig withBundle(Bundled b) {
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, b != null ? false : watch, key, witness, stateDir, auth,
+                registry, approvalsPort, approvers, b);
     }
 
     /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */

@@ -62,6 +62,15 @@ final class MetricsServer implements AutoCloseable {
         b.append("# HELP agt_policy_info The policy in force.\n");
         b.append("# TYPE agt_policy_info gauge\n");
         b.append("agt_policy_info{version=\"").append(engine.policy().version()).append("\"} 1\n");
+        Bundles.Active bundle = engine.bundle();
+        if (bundle != null) {
+            b.append("# HELP agt_bundle_info The signed policy bundle in force.\n");
+            b.append("# TYPE agt_bundle_info gauge\n");
+            b.append("agt_bundle_info{hash=\"").append(bundle.hash()).append("\",signed_by=\"").append(bundle.signedBy()).append("\"} 1\n");
+            b.append("# HELP agt_bundle_version The version of the signed policy bundle in force.\n");
+            b.append("# TYPE agt_bundle_version gauge\n");
+            b.append("agt_bundle_version ").append(bundle.version()).append('\n');
+        }
         Map<dev.agt.engine.spend.Ledger.Account, dev.agt.engine.spend.Ledger.Balance> spend = engine.spend().ledger().balances();
         if (!spend.isEmpty()) {
             String currency = engine.policy().spend().currency();
