@@ -79,7 +79,7 @@ final class AuditCommand {
         @Option(names = "--pubkey", paramLabel = "FILE", description = "The engine's public key (default: DIR.pub).")
         Path pubkey;
 
-        @Option(names = "--witness", paramLabel = "DIR", description = "A witness copy of the checkpoints to check the log against.")
+        @Option(names = "--checkpoint-copy", paramLabel = "DIR", description = "A copy of the checkpoints (the engine's --checkpoint-copy) to check the log against.")
         Path witness;
 
         @Option(names = "--json", description = "Print the report as JSON.")
@@ -97,7 +97,7 @@ final class AuditCommand {
             } else if (r.ok()) {
                 System.out.println("verified: " + r.entries() + " entries, " + r.checkpoints() + " checkpoints (signed up to size "
                         + r.signedSize() + "), signer key " + r.keyId() + (r.firstTime() != null ? ", " + r.firstTime() + " .. " + r.lastTime() : "")
-                        + (witness != null ? ", consistent with the witness" : ""));
+                        + (witness != null ? ", consistent with the checkpoint copy" : ""));
             } else {
                 System.out.println("TAMPERED at #" + r.firstBad() + ": " + r.kind() + ": " + r.message());
             }

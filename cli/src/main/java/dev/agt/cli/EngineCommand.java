@@ -61,7 +61,8 @@ final class EngineCommand implements Callable<Integer> {
             description = "The log signing key (from 'agt audit keygen'; mode 0600). Default: AUDIT_DIR.key beside the audit directory, created on first start.")
     Path key;
 
-    @Option(names = "--witness", paramLabel = "DIR", description = "Also copy every signed checkpoint to this directory.")
+    @Option(names = "--checkpoint-copy", paramLabel = "DIR",
+            description = "Also copy every signed checkpoint to this directory (kept where this host cannot rewrite it, it catches a log cut back or replaced).")
     Path witness;
 
     @Option(names = "--auth", paramLabel = "MODE", defaultValue = "local",

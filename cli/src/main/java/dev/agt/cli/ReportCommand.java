@@ -36,7 +36,7 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--pubkey", paramLabel = "FILE", description = "The engine's public key to verify the log with (default: AUDIT_DIR.pub).")
     Path pubkey;
 
-    @Option(names = "--witness", paramLabel = "DIR", description = "A witness copy of the checkpoints to verify the log against.")
+    @Option(names = "--checkpoint-copy", paramLabel = "DIR", description = "A copy of the checkpoints (the engine's --checkpoint-copy) to verify the log against.")
     Path witness;
 
     @Option(names = "--since", paramLabel = "TIME", description = "Decisions from this time on (ISO-8601, e.g. 2026-11-27T10:00:00Z or 2026-11-27).")

@@ -30,7 +30,7 @@ class AuditCliIT {
         List<String> args = new ArrayList<>(List.of("--policy", "policy.yaml", "--socket", dir.resolve("e.sock").toString(),
                 "--audit-dir", "audit", "--key", "keys/engine.key"));
         if (witness != null) {
-            args.addAll(List.of("--witness", witness.toString()));
+            args.addAll(List.of("--checkpoint-copy", witness.toString()));
         }
         try (Agt.EngineProcess e = new Agt.EngineProcess(dir, args.toArray(String[]::new))) {
             e.awaitReady();
@@ -54,9 +54,9 @@ class AuditCliIT {
         assertEquals(2, again.exit(), "never overwrites a key: " + again);
 
         runEngineWithTraffic(dir.resolve("witness"));
-        Agt.Result ok = Agt.run(dir, "audit", "verify", "audit", "--pubkey", "keys/engine.pub", "--witness", "witness");
+        Agt.Result ok = Agt.run(dir, "audit", "verify", "audit", "--pubkey", "keys/engine.pub", "--checkpoint-copy", "witness");
         assertEquals(0, ok.exit(), ok.toString());
-        assertTrue(ok.out().contains("consistent with the witness"), ok.toString());
+        assertTrue(ok.out().contains("consistent with the checkpoint copy"), ok.toString());
         Agt.Result json = Agt.run(dir, "audit", "verify", "audit", "--pubkey", "keys/engine.pub", "--json");
         assertTrue(json.out().contains("\"ok\" : true"), json.toString());
 

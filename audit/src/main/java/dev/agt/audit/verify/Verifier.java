@@ -81,11 +81,11 @@ public final class Verifier {
                     witnessed.put(c.size(), c);
                     sizes.add(c.size());
                 } catch (Checkpoint.NoteException e) {
-                    warnings.add("witness checkpoint " + f.getFileName() + " ignored: " + e.getMessage());
+                    warnings.add("copied checkpoint " + f.getFileName() + " ignored: " + e.getMessage());
                 }
             }
             if (witnessed.isEmpty()) {
-                warnings.add("the witness directory holds no checkpoint signed by the pinned key");
+                warnings.add("the checkpoint copy holds no checkpoint signed by the pinned key");
             }
         }
         // 2. the log itself
@@ -106,7 +106,7 @@ public final class Verifier {
         for (Map<Long, Checkpoint> set : List.of(cps, witnessed)) {
             boolean isWitness = set == witnessed;
             for (Checkpoint c : set.values()) {
-                String what = (isWitness ? "witnessed checkpoint " : "checkpoint ") + c.size();
+                String what = (isWitness ? "copied checkpoint " : "checkpoint ") + c.size();
                 if (c.size() > scan.entries()) {
                     return fail(scan.entries(), cps.size(), keyId, scan.entries(), "truncated",
                             "the log ends at #" + (scan.entries() - 1) + " but " + what + " was signed over " + c.size()
