@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 /** {@code agt audit}: keys, verification, proofs and reading of the signed decision log. */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify and read the signed decision log.",
         subcommands = {AuditCommand.Keygen.class, AuditCommand.Verify.class, AuditCommand.Prove.class,
-                AuditCommand.CheckProof.class, AuditCommand.Show.class, AuditCommand.Tail.class})
+                AuditCommand.CheckProof.class, AuditCommand.Show.class, AuditCommand.Tail.class, AuditCosign.class})
 final class AuditCommand {
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -82,6 +82,15 @@ final class AuditCommand {
         @Option(names = "--checkpoint-copy", paramLabel = "DIR", description = "A copy of the checkpoints (the engine's --checkpoint-copy) to check the log against.")
         Path witness;
 
+        @Option(names = "--cosigned", paramLabel = "DIR", description = "Checkpoints cosigned by witnesses ('agt audit cosign'; default DIR.cosigned with --witness-key).")
+        Path cosigned;
+
+        @Option(names = "--witness-key", paramLabel = "PUB", description = "A witness's public key (repeatable): checkpoints it cosigned must match the log.")
+        java.util.List<Path> witnessKeys = new java.util.ArrayList<>();
+
+        @Option(names = "--witnesses", paramLabel = "N", description = "Cosignatures a checkpoint needs to count (default: every --witness-key).")
+        Integer witnesses;
+
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
@@ -91,13 +100,23 @@ final class AuditCommand {
                 System.err.println("agt: " + dir + " is not a directory");
                 return 2;
             }
-            Verifier.Report r = Verifier.verify(dir, pubkey(pubkey, dir), witness);
+            Verifier.Cosigned co = null;
+            if (!witnessKeys.isEmpty()) {
+                java.util.List<NoteKeys.Verifier> ws = new java.util.ArrayList<>();
+                for (Path p : witnessKeys) {
+                    ws.add(NoteKeys.readVerifier(p));
+                }
+                Path cd = cosigned != null ? cosigned : dir.resolveSibling(dir.getFileName() + ".cosigned");
+                co = new Verifier.Cosigned(cd, ws, witnesses != null ? witnesses : ws.size());
+            }
+            Verifier.Report r = Verifier.verify(dir, pubkey(pubkey, dir), witness, co);
             if (json) {
                 System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.toMap()));
             } else if (r.ok()) {
                 System.out.println("verified: " + r.entries() + " entries, " + r.checkpoints() + " checkpoints (signed up to size "
                         + r.signedSize() + "), signer key " + r.keyId() + (r.firstTime() != null ? ", " + r.firstTime() + " .. " + r.lastTime() : "")
-                        + (witness != null ? ", consistent with the checkpoint copy" : ""));
+                        + (witness != null ? ", consistent with the checkpoint copy" : "")
+                        + (co != null ? ", consistent with the checkpoints " + co.required() + " of " + co.witnesses().size() + " witnesses cosigned" : ""));
             } else {
                 System.out.println("TAMPERED at #" + r.firstBad() + ": " + r.kind() + ": " + r.message());
             }

@@ -11,11 +11,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /** The leaf hashes of the first lines of a log, taken as they stand, without checking the chain. */
-final class RawLeaves {
+public final class RawLeaves {
     private RawLeaves() {
     }
 
-    static List<byte[]> read(Path dir, long max) throws IOException {
+    public static List<byte[]> read(Path dir, long max) throws IOException {
         List<byte[]> out = new ArrayList<>();
         for (Path seg : LogFiles.segments(dir)) {
             byte[] all;

@@ -49,7 +49,18 @@ public final class Verifier {
     private Verifier() {
     }
 
+    /**
+     * Checkpoints cosigned by witnesses ({@code agt audit cosign}): the notes in {@code dir}, each
+     * counted when at least {@code required} of {@code witnesses} cosigned it.
+     */
+    public record Cosigned(Path dir, List<NoteKeys.Verifier> witnesses, int required) {
+    }
+
     public static Report verify(Path dir, NoteKeys.Verifier key, Path witness) throws IOException {
+        return verify(dir, key, witness, null);
+    }
+
+    public static Report verify(Path dir, NoteKeys.Verifier key, Path witness, Cosigned cosigned) throws IOException {
         List<String> warnings = new ArrayList<>();
         Map<Long, Checkpoint> cps = new LinkedHashMap<>();
         Set<Long> sizes = new HashSet<>();
@@ -88,6 +99,39 @@ public final class Verifier {
                 warnings.add("the checkpoint copy holds no checkpoint signed by the pinned key");
             }
         }
+        Map<Long, Checkpoint> countersigned = new LinkedHashMap<>();
+        Map<Long, String> cosignedBy = new LinkedHashMap<>();
+        if (cosigned != null) {
+            for (Path f : LogFiles.list(cosigned.dir(), "[0-9]{13}\\.note")) {
+                String note = Files.readString(f, StandardCharsets.UTF_8);
+                Checkpoint c;
+                try {
+                    c = Checkpoint.open(note, key);
+                } catch (Checkpoint.NoteException e) {
+                    warnings.add("cosigned checkpoint " + f.getFileName() + " ignored: " + e.getMessage());
+                    continue;
+                }
+                List<String> by = new ArrayList<>();
+                for (NoteKeys.Verifier w : cosigned.witnesses()) {
+                    java.util.OptionalLong t = dev.agt.audit.note.Cosignature.verify(note, c, w);
+                    if (t.isPresent()) {
+                        by.add(w.name() + " at " + java.time.Instant.ofEpochSecond(t.getAsLong()));
+                    }
+                }
+                if (by.size() < cosigned.required()) {
+                    warnings.add("checkpoint " + c.size() + " (" + f + ") has " + by.size() + " of the " + cosigned.required()
+                            + " cosignatures required; not counted");
+                    continue;
+                }
+                countersigned.put(c.size(), c);
+                cosignedBy.put(c.size(), f + ", cosigned by " + String.join(", ", by));
+                sizes.add(c.size());
+            }
+            if (countersigned.isEmpty()) {
+                return fail(0, cps.size(), keyId, 0, "unwitnessed", "no checkpoint in " + cosigned.dir() + " carries " + cosigned.required()
+                        + " valid cosignature(s) by the witness keys given", warnings);
+            }
+        }
         // 2. the log itself
         LogScan.Result scan = LogScan.scan(dir, sizes);
         if (scan.broken() != null) {
@@ -103,10 +147,11 @@ public final class Verifier {
         }
         // 3. every checkpoint and witnessed checkpoint against the recomputed roots
         long signed = 0;
-        for (Map<Long, Checkpoint> set : List.of(cps, witnessed)) {
-            boolean isWitness = set == witnessed;
+        for (Map<Long, Checkpoint> set : List.of(cps, witnessed, countersigned)) {
+            boolean isWitness = set != cps;
             for (Checkpoint c : set.values()) {
-                String what = (isWitness ? "copied checkpoint " : "checkpoint ") + c.size();
+                String what = set == countersigned ? "the checkpoint of size " + c.size() + " (" + cosignedBy.get(c.size()) + ")"
+                        : (isWitness ? "copied checkpoint " : "checkpoint ") + c.size();
                 if (c.size() > scan.entries()) {
                     return fail(scan.entries(), cps.size(), keyId, scan.entries(), "truncated",
                             "the log ends at #" + (scan.entries() - 1) + " but " + what + " was signed over " + c.size()
