@@ -1,24 +1,10 @@
 package dev.agt.cli;
 
-import dev.agt.audit.log.LogFiles;
-import dev.agt.audit.merkle.Proofs;
-import dev.agt.audit.note.Checkpoint;
-import dev.agt.audit.note.Cosignature;
 import dev.agt.audit.note.NoteKeys;
-import dev.agt.audit.verify.RawLeaves;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.agt.audit.witness.WitnessClient;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,14 +13,11 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code agt audit cosign DIR --witness URL --witness-key PUB}: has witnesses cosign the log's
  * latest checkpoint and keeps the cosigned note in {@code DIR.cosigned/} (by default), where
- * {@code agt audit verify --cosigned} checks it. Run it from a host that can read the log, as often
- * as a rollback must be caught (a timer). Each witness is sent the consistency proof from the
- * size it last cosigned (remembered in {@code witnesses.json}; a witness that answers 409 names its
- * own, and the proof is made from that).
+ * {@code agt audit verify --witness-key} checks it ({@link WitnessClient}).
  */
 @Command(name = "cosign", mixinStandardHelpOptions = true,
-        description = {"Have witnesses cosign the log's latest checkpoint (C2SP tlog-witness); keep the cosigned note for 'agt audit verify --cosigned'.",
-                "Exit 0 when at least --witnesses of them cosigned; 1 when fewer did (a witness refusing a fork says why)."})
+        description = {"Have witnesses cosign the log's latest checkpoint (C2SP tlog-witness); keep the cosigned note for 'agt audit verify --witness-key'.",
+                "--witness and --witness-key pair up in order. Exit 0 when at least --witnesses of them cosigned; 1 when fewer did (each refusal says why)."})
 final class AuditCosign implements Callable<Integer> {
     @Parameters(paramLabel = "DIR")
     Path dir;
@@ -45,7 +28,7 @@ final class AuditCosign implements Callable<Integer> {
     @Option(names = "--witness", required = true, paramLabel = "URL", description = "A witness's base URL (repeatable).")
     List<String> witnesses = new ArrayList<>();
 
-    @Option(names = "--witness-key", required = true, paramLabel = "PUB", description = "A witness's public key (repeatable), to check what it returns.")
+    @Option(names = "--witness-key", required = true, paramLabel = "PUB", description = "That witness's public key (repeatable, in the same order).")
     List<Path> witnessKeys = new ArrayList<>();
 
     @Option(names = "--witnesses", paramLabel = "N", description = "How many cosignatures are needed (default: every witness given).")
@@ -56,74 +39,24 @@ final class AuditCosign implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        NoteKeys.Verifier logKey = AuditCommand.pubkey(pubkey, dir);
-        List<NoteKeys.Verifier> keys = new ArrayList<>();
-        for (Path p : witnessKeys) {
-            keys.add(NoteKeys.readVerifier(p));
+        if (witnesses.size() != witnessKeys.size()) {
+            System.err.println("agt: give one --witness-key per --witness, in the same order");
+            return 2;
         }
-        List<Path> cps = LogFiles.checkpoints(dir);
-        if (cps.isEmpty()) {
+        List<WitnessClient.Target> targets = new ArrayList<>();
+        for (int i = 0; i < witnesses.size(); i++) {
+            targets.add(new WitnessClient.Target(witnesses.get(i), NoteKeys.readVerifier(witnessKeys.get(i))));
+        }
+        WitnessClient client = new WitnessClient(dir, AuditCommand.pubkey(pubkey, dir), targets, out != null ? out : WitnessClient.defaultOut(dir));
+        WitnessClient.Round r = client.submit();
+        if (r == null) {
             System.err.println("agt: " + dir + " has no signed checkpoint yet");
             return 2;
         }
-        String note = Files.readString(cps.get(cps.size() - 1), StandardCharsets.UTF_8);
-        Checkpoint c = Checkpoint.open(note, logKey);
-        Path outDir = out != null ? out : dir.resolveSibling(dir.getFileName() + ".cosigned");
-        Files.createDirectories(outDir);
-        Path sizesFile = outDir.resolve("witnesses.json");
-        @SuppressWarnings("unchecked")
-        Map<String, Object> sizes = Files.exists(sizesFile) ? AuditCommand.JSON.readValue(sizesFile.toFile(), TreeMap.class) : new TreeMap<>();
-        List<byte[]> leaves = RawLeaves.read(dir, c.size());
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        StringBuilder cosignatures = new StringBuilder();
-        int got = 0;
-        for (String url : witnesses) {
-            long old = sizes.get(url) instanceof Number n ? n.longValue() : 0;
-            String line = null;
-            for (int attempt = 0; attempt < 2 && line == null; attempt++) {
-                if (old > c.size()) {
-                    System.err.println("agt: " + url + " has cosigned size " + old + ", more than this log's " + c.size() + ": the log was cut back (a rollback)");
-                    break;
-                }
-                StringBuilder body = new StringBuilder("old " + old + "\n");
-                if (old > 0 && old < c.size()) {
-                    for (byte[] h : Proofs.consistency(old, c.size(), i -> leaves.get((int) i))) {
-                        body.append(Base64.getEncoder().encodeToString(h)).append('\n');
-                    }
-                }
-                body.append('\n').append(note);
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + "/add-checkpoint"))
-                        .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    line = r.body();
-                } else if (r.statusCode() == 409 && r.body().strip().matches("[0-9]{1,19}") && Long.parseLong(r.body().strip()) != old) {
-                    old = Long.parseLong(r.body().strip()); // the witness holds another size: prove from that one
-                } else {
-                    System.err.println("agt: " + url + " refused checkpoint " + c.size() + ": HTTP " + r.statusCode() + " " + r.body().strip());
-                    break;
-                }
-            }
-            if (line == null) {
-                continue;
-            }
-            String cosigned = note + line;
-            boolean checked = keys.stream().anyMatch(k -> Cosignature.verify(cosigned, c, k).isPresent());
-            if (!checked) {
-                System.err.println("agt: " + url + " answered with no valid cosignature by the witness keys given");
-                continue;
-            }
-            cosignatures.append(line.endsWith("\n") ? line : line + "\n");
-            sizes.put(url, c.size());
-            got++;
+        r.refusals().forEach(x -> System.err.println("agt: " + x));
+        if (r.note() != null) {
+            System.out.println("checkpoint " + r.size() + ": " + r.cosignedBy().size() + " of " + witnesses.size() + " witnesses cosigned; kept in " + r.note());
         }
-        Files.write(sizesFile, AuditCommand.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(sizes));
-        int need = required != null ? required : witnesses.size();
-        if (got > 0) {
-            Path f = outDir.resolve(LogFiles.checkpointName(c.size()));
-            Files.writeString(f, note + cosignatures, StandardCharsets.UTF_8);
-            System.out.println("checkpoint " + c.size() + ": " + got + " of " + witnesses.size() + " witnesses cosigned; kept in " + f);
-        }
-        return got >= need ? 0 : 1;
+        return r.cosignedBy().size() >= (required != null ? required : witnesses.size()) ? 0 : 1;
     }
 }

@@ -86,8 +86,35 @@ final class EngineCommand implements Callable<Integer> {
             description = "How often the bundle is fetched again (e.g. 30s, 5m; at least 1s). Default: 60s.")
     String bundleInterval;
 
+    @Option(names = "--witness", paramLabel = "URL",
+            description = "A witness ('agt witness') to cosign the log's checkpoints (repeatable; pair each with a --witness-key, in order).")
+    java.util.List<String> witnessUrls = new java.util.ArrayList<>();
+
+    @Option(names = "--witness-key", paramLabel = "PUB", description = "That witness's public key (repeatable).")
+    java.util.List<Path> witnessKeys = new java.util.ArrayList<>();
+
+    @Option(names = "--witnesses", paramLabel = "N", description = "Cosignatures that make a checkpoint witnessed (default: every witness).")
+    Integer witnessesRequired;
+
+    @Option(names = "--witness-interval", paramLabel = "DURATION", defaultValue = "30s",
+            description = "How often the latest checkpoint goes to the witnesses (e.g. 30s, 5m; at least 1s). Default: 30s.")
+    String witnessInterval;
+
     @Mixin
     Vars vars;
+
+    /** Milliseconds in "30s", "5m", "1h", or null. */
+    static Long duration(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([1-9][0-9]{0,5})(s|m|h)").matcher(text);
+        if (!m.matches()) {
+            return null;
+        }
+        return Long.parseLong(m.group(1)) * switch (m.group(2)) {
+            case "s" -> 1000L;
+            case "m" -> 60_000L;
+            default -> 3_600_000L;
+        };
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -97,22 +124,41 @@ final class EngineCommand implements Callable<Integer> {
             err.println("agt: engine needs --policy FILE (or --bundle URL|FILE with --bundle-key PUB) and --audit-dir DIR (see 'agt engine --help')");
             return 2;
         }
+        EngineConfig.Witnessing witnessing = null;
+        if (!witnessUrls.isEmpty() || !witnessKeys.isEmpty()) {
+            if (witnessUrls.size() != witnessKeys.size()) {
+                err.println("agt: give one --witness-key per --witness, in the same order");
+                return 2;
+            }
+            for (String u : witnessUrls) {
+                if (!u.startsWith("http://") && !u.startsWith("https://")) {
+                    err.println("agt: --witness takes a witness's URL ('" + u + "' is not one); to copy checkpoints to a directory, use --checkpoint-copy DIR");
+                    return 2;
+                }
+            }
+            int need = witnessesRequired != null ? witnessesRequired : witnessUrls.size();
+            if (need < 1 || need > witnessUrls.size()) {
+                err.println("agt: --witnesses must be between 1 and the number of witnesses (" + witnessUrls.size() + ")");
+                return 2;
+            }
+            Long every = duration(witnessInterval);
+            if (every == null) {
+                err.println("agt: --witness-interval: '" + witnessInterval + "' is not a duration such as 30s, 5m or 1h");
+                return 2;
+            }
+            witnessing = new EngineConfig.Witnessing(witnessUrls, witnessKeys, need, every);
+        }
         EngineConfig.Bundled bundled = null;
         if (bundle != null) {
             if (bundleKey == null) {
                 err.println("agt: --bundle needs --bundle-key PUB: a bundle is activated only when its signature verifies");
                 return 2;
             }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([1-9][0-9]{0,5})(s|m|h)").matcher(bundleInterval);
-            if (!m.matches()) {
+            Long ms = duration(bundleInterval);
+            if (ms == null) {
                 err.println("agt: --bundle-interval: '" + bundleInterval + "' is not a duration such as 30s, 5m or 1h");
                 return 2;
             }
-            long ms = Long.parseLong(m.group(1)) * switch (m.group(2)) {
-                case "s" -> 1000L;
-                case "m" -> 60_000L;
-                default -> 3_600_000L;
-            };
             bundled = new EngineConfig.Bundled(bundle, bundleKey, ms);
         }
         if (socket == null && tcp == null) {
@@ -134,7 +180,7 @@ final class EngineCommand implements Callable<Integer> {
             return 2;
         }
         Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
-                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers).withBundle(bundled), err);
+                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers).withBundle(bundled).withWitnessing(witnessing), err);
         try {
             engine.start();
         } catch (PolicyException e) {
@@ -192,6 +238,10 @@ final class EngineCommand implements Callable<Integer> {
             }
             System.out.println("engine:    " + s.get("engine"));
             System.out.println("policy:    " + s.get("policy") + " (" + s.get("rules") + " rules, " + s.get("policy_file") + ")");
+            if (s.get("witnessing") instanceof Map<?, ?> w) {
+                System.out.println("witnessed: up to size " + w.get("witnessed_size") + " by " + w.get("required") + " of " + w.get("witnesses")
+                        + " witnesses (last round " + w.get("last_round") + ", cosigned by " + w.get("last_cosigned_by") + ")");
+            }
             if (s.get("bundle") instanceof Map<?, ?> b && !b.isEmpty()) {
                 System.out.println("bundle:    version " + b.get("version") + ", " + b.get("hash") + " (signed by " + b.get("signed_by") + ", from "
                         + b.get("source") + ", since " + b.get("activated") + ")");

@@ -125,6 +125,55 @@ class WitnessIT {
         }
     }
 
+    /**
+     * The engine itself sends its checkpoints to the witnesses as it runs: status says up to which
+     * size 2 of its 3 witnesses cosigned, the one that cannot be reached is logged as
+     * witness-refused, and the log verifies with the witnesses' keys afterwards. Decisions never
+     * waited for a witness.
+     */
+    @Test
+    void anEngineHasItsCheckpointsCosignedAsItRuns() throws Exception {
+        Files.createDirectories(dir.resolve("keys"));
+        for (String k : List.of("engine", "w1", "w2", "w3")) {
+            assertEquals(0, Agt.run(dir, "audit", "keygen", "--out", "keys/" + k, "--name", "agt-" + k).exit());
+        }
+        Files.writeString(dir.resolve("policy.yaml"), "version: 1\nrules:\n  - {id: work, effect: allow, family: file, paths: [\"/work/**\"]}\n");
+        int dead;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            dead = s.getLocalPort();
+        }
+        String sock = dir.resolve("e.sock").toString();
+        try (WitnessProcess w1 = witness("w1"); WitnessProcess w2 = witness("w2");
+             Agt.EngineProcess e = new Agt.EngineProcess(dir, "--policy", "policy.yaml", "--socket", sock, "--audit-dir", "audit",
+                     "--key", "keys/engine.key", "--witness", w1.url(), "--witness-key", "keys/w1.pub", "--witness", w2.url(), "--witness-key", "keys/w2.pub",
+                     "--witness", "http://127.0.0.1:" + dead, "--witness-key", "keys/w3.pub", "--witnesses", "2", "--witness-interval", "1s")) {
+            e.awaitReady();
+            try (EngineClient c = EngineClient.connect(EngineAddress.parse(sock), "worker", Map.of(), 5000)) {
+                for (int i = 0; i < 50; i++) {
+                    assertTrue(c.decide(Request.of("file", "read", Map.of("path", "/work/f" + i)), 5000).allowed());
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String status = "";
+            while (System.nanoTime() < deadline) {
+                status = Agt.run(dir, "engine", "status", "--socket", sock).out();
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("witnessed: up to size ([0-9]+) by 2 of 3").matcher(status);
+                if (m.find() && Long.parseLong(m.group(1)) >= 50) {
+                    break;
+                }
+                Thread.sleep(300);
+            }
+            assertTrue(status.contains("witnessed: up to size") && !status.contains("up to size -1"), status);
+            e.terminate();
+            assertEquals(0, e.awaitExit(), e.stderr.toString());
+        }
+        Agt.Result ok = Agt.run(dir, "audit", "verify", "audit", "--pubkey", "keys/engine.pub", "--witness-key", "keys/w1.pub", "--witness-key", "keys/w2.pub");
+        assertEquals(0, ok.exit(), ok.toString());
+        Agt.Result log = Agt.run(dir, "audit", "show", "audit", "--json");
+        assertTrue(log.out().lines().anyMatch(l -> l.contains("\"event\":\"witness-refused\"") && l.contains(String.valueOf(dead))
+                && l.contains("unreachable")), log.out());
+    }
+
     static void copy(Path from, Path to) throws Exception {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {

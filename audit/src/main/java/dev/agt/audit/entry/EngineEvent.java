@@ -16,7 +16,7 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
         EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.LabelCleared, EngineEvent.ApprovalRequested,
-        EngineEvent.ApprovalDecided, EngineEvent.BundleActivated, EngineEvent.BundleRefused, EngineEvent.Unknown {
+        EngineEvent.ApprovalDecided, EngineEvent.BundleActivated, EngineEvent.BundleRefused, EngineEvent.WitnessRefused, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -302,6 +302,19 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
     record BundleRefused(long seq, String time, String trigger, String source, String hash, long version, String reason, String kept)
             implements EngineEvent {
         public static final String EVENT = "bundle-refused";
+
+        @Override
+        public String event() {
+            return EVENT;
+        }
+    }
+
+    /**
+     * {@code witness-refused}: a witness did not cosign checkpoint {@code size}: unreachable, or
+     * refusing it (a fork or a rollback shows here first).
+     */
+    record WitnessRefused(long seq, String time, String witness, long size, String reason) implements EngineEvent {
+        public static final String EVENT = "witness-refused";
 
         @Override
         public String event() {

@@ -254,6 +254,10 @@ public final class EntryCodec {
             e.put("signed_by", b.signedBy());
             e.put("policy", b.policy());
             e.put("previous", b.previous());
+        } else if (v instanceof EngineEvent.WitnessRefused w) {
+            e.put("witness", w.witness());
+            e.put("size", w.size());
+            e.put("reason", w.reason());
         } else if (v instanceof EngineEvent.BundleRefused b) {
             e.put("trigger", b.trigger());
             e.put("source", b.source());
@@ -378,6 +382,7 @@ public final class EntryCodec {
             case PolicyRejected.EVENT -> new PolicyRejected(seq, time, text(e, "trigger"), text(e, "kept"), texts(e.get("problems")));
             case EngineEvent.BundleActivated.EVENT -> new EngineEvent.BundleActivated(seq, time, text(e, "trigger"), text(e, "source"), text(e, "hash"),
                     number(e, "version", -1), text(e, "signed_by"), text(e, "policy"), text(e, "previous"));
+            case EngineEvent.WitnessRefused.EVENT -> new EngineEvent.WitnessRefused(seq, time, text(e, "witness"), number(e, "size", -1), text(e, "reason"));
             case EngineEvent.BundleRefused.EVENT -> new EngineEvent.BundleRefused(seq, time, text(e, "trigger"), text(e, "source"), text(e, "hash"),
                     number(e, "version", -1), text(e, "reason"), text(e, "kept"));
             case RegistryLoaded.EVENT -> new RegistryLoaded(seq, time, text(e, "trigger"), text(e, "registry"), number(e, "agents", -1),

@@ -236,6 +236,16 @@ public final class Engine implements AutoCloseable {
             approvalPage = new ApprovalPage(this, Math.max(0, config.approvalsPort()), config.stateDirectory());
             log("approval page: open " + approvalPage.url() + " (also in " + config.stateDirectory().resolve("approvals-page.token") + ")");
         }
+        if (config.witnessing() != null) {
+            witnessing = new Witnessing(this, config.witnessing(), config.auditDir(), logVerifier());
+            witnessPoller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "agt-witnessing");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = Math.max(1000, config.witnessing().intervalMs());
+            witnessPoller.scheduleWithFixedDelay(witnessing::round, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         if (bundles != null) {
             long every = Math.max(1000, config.bundle().intervalMs());
             bundlePoller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -516,6 +526,9 @@ public final class Engine implements AutoCloseable {
         if (bundles != null) {
             m.put("bundle", bundles.status());
         }
+        if (witnessing != null) {
+            m.put("witnessing", witnessing.status());
+        }
         m.put("rules", (long) p.rules().size());
         m.put("policy_mode", p.mode().key());
         m.put("started", startedAt.toString());
@@ -625,6 +638,18 @@ public final class Engine implements AutoCloseable {
     /** The policy as a signed bundle, or null for a policy file. */
     private volatile Bundles bundles;
     private java.util.concurrent.ScheduledExecutorService bundlePoller;
+    private volatile Witnessing witnessing;
+    private java.util.concurrent.ScheduledExecutorService witnessPoller;
+
+    /** The log's public key (from its signing key): what witnesses check the checkpoints with. */
+    private NoteKeys.Verifier logVerifier() throws IOException {
+        return NoteKeys.readSigner(config.keyFile()).verifier();
+    }
+
+    /** The witnesses, or null. */
+    Witnessing witnessing() {
+        return witnessing;
+    }
     /** The policy's file: the configured one, or the entry of the bundle in force. */
     private volatile Path policyFile;
     private volatile boolean logReady;
@@ -785,6 +810,9 @@ public final class Engine implements AutoCloseable {
         }
         if (bundlePoller != null) {
             bundlePoller.shutdownNow();
+        }
+        if (witnessPoller != null) {
+            witnessPoller.shutdownNow();
         }
         if (metrics != null) {
             metrics.close();

@@ -21,10 +21,19 @@ import java.util.Map;
  * @param approvers   a group whose members may list and decide held calls over the Unix socket
  *                    (and nothing else an admin may do), or null for the engine's own user only
  * @param bundle      where the policy comes from as a signed bundle, or null for {@code policy}
+ * @param witnessing  witnesses the engine has cosign its checkpoints, or null for none
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                            FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
-                           AuthMode auth, Path registry, int approvalsPort, String approvers, Bundled bundle) {
+                           AuthMode auth, Path registry, int approvalsPort, String approvers, Bundled bundle, Witnessing witnessing) {
+    /**
+     * Witnesses ({@code agt witness}) the engine sends its latest checkpoint to every
+     * {@code intervalMs}: {@code urls} and {@code keys} pair up in order; {@code required}
+     * cosignatures make a checkpoint witnessed.
+     */
+    public record Witnessing(java.util.List<String> urls, java.util.List<Path> keys, int required, long intervalMs) {
+    }
+
     /**
      * A policy that comes as a signed bundle: {@code source} a URL (http, https) or a file,
      * {@code key} the public key its signature must verify with, re-fetched every {@code intervalMs}.
@@ -41,31 +50,37 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** With local auth and the default registry. */
     public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                         FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
-        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null);
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null, null);
     }
 
     /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
     public EngineConfig withIdentity(AuthMode auth, Path registry) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, approvers, bundle);
+                approvalsPort, approvers, bundle, witnessing);
     }
 
     /** This configuration with the approval page on loopback port {@code port} (0: none). */
     public EngineConfig withApprovalsPort(int port) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port,
-                approvers, bundle);
+                approvers, bundle, witnessing);
     }
 
     /** This configuration with an approvers group (null: the engine's own user only). */
     public EngineConfig withApprovers(String group) {
         return new EngineConfig(policy, vars, socket, tcp, this.group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, group, bundle);
+                approvalsPort, group, bundle, witnessing);
+    }
+
+    /** This configuration with witnesses (null: none). */
+    public EngineConfig withWitnessing(Witnessing w) {
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth,
+                registry, approvalsPort, approvers, bundle, w);
     }
 
     /** This configuration with its policy from a signed bundle (the policy file is then where the bundle's entry is extracted). */
     public EngineConfig withBundle(Bundled b) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, b != null ? false : watch, key, witness, stateDir, auth,
-                registry, approvalsPort, approvers, b);
+                registry, approvalsPort, approvers, b, witnessing);
     }
 
     /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */

@@ -62,6 +62,12 @@ final class MetricsServer implements AutoCloseable {
         b.append("# HELP agt_policy_info The policy in force.\n");
         b.append("# TYPE agt_policy_info gauge\n");
         b.append("agt_policy_info{version=\"").append(engine.policy().version()).append("\"} 1\n");
+        Witnessing witnessing = engine.witnessing();
+        if (witnessing != null) {
+            b.append("# HELP agt_witnessed_size The largest checkpoint size cosigned by the required number of witnesses (-1: none yet).\n");
+            b.append("# TYPE agt_witnessed_size gauge\n");
+            b.append("agt_witnessed_size ").append(witnessing.witnessedSize()).append('\n');
+        }
         Bundles.Active bundle = engine.bundle();
         if (bundle != null) {
             b.append("# HELP agt_bundle_info The signed policy bundle in force.\n");
