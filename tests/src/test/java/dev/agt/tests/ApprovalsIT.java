@@ -176,11 +176,29 @@ class ApprovalsIT {
             String second = heldId(sock, first);
             assertEquals(0, as(sockDir, "4242", "staff", "approvals", "deny", second, "--reason", "not this one", "--socket", sock).exit());
             assertTrue(agent.waitFor(90, TimeUnit.SECONDS), Files.readString(out));
+
+            // an approver whose own process made the call cannot decide it; another approver can
+            Path shared = Files.createDirectories(sockDir.resolve("shared"));
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            String testClasses = Path.of(HeldLaunches.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+            Process own = new ProcessBuilder("/usr/bin/setpriv", "--reuid=4242", "--regid=staff", "--groups=users", Agt.java(), "-XX:-UsePerfData",
+                    "-javaagent:" + JavaagentIT.AGENT + "=engine=" + sock + ",name=approvers-own", "-cp", testClasses, HeldLaunches.class.getName(),
+                    shared.resolve("own").toString()).directory(sockDir.toFile()).redirectErrorStream(true).redirectOutput(root.resolve("own.txt").toFile()).start();
+            String third = heldId(sock, second);
+            Agt.Result self = as(sockDir, "4242", "staff", "approvals", "approve", third, "--socket", sock);
+            assertEquals(2, self.exit(), "approving a call of one's own user: " + self);
+            assertTrue(self.err().contains("user 4242 made this call"), self.toString());
+            assertEquals(0, as(sockDir, "4244", "staff", "approvals", "approve", third, "--reason", "four eyes", "--socket", sock).exit());
+            assertTrue(own.waitFor(90, TimeUnit.SECONDS), Files.readString(root.resolve("own.txt")));
+            assertTrue(Files.readString(root.resolve("own.txt")).contains("RESULT touch:own OK exit 0"), Files.readString(root.resolve("own.txt")));
             e.terminate();
             e.awaitExit();
         } finally {
-            Files.deleteIfExists(sockDir.resolve("e.sock"));
-            Files.deleteIfExists(sockDir);
+            try (java.util.stream.Stream<Path> left = Files.walk(sockDir)) {
+                for (Path p : left.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
         String all = Files.readString(out);
         assertTrue(all.contains("RESULT touch:approved OK exit 0") && Files.exists(root.resolve("approved")), all);

@@ -119,9 +119,17 @@ public record Bundle(long version, String created, String entry, Map<String, byt
         if (manifestNode == null || !manifestNode.isObject()) {
             throw new Refused("no manifest");
         }
-        Map<String, Object> manifest = STRICT.convertValue(manifestNode, MAP);
-        byte[] message = signed(manifest);
-        String hash = sha256(CanonicalJson.bytes(manifest));
+        Map<String, Object> manifest;
+        byte[] message;
+        String hash;
+        try {
+            // numbers canonical JSON cannot carry (1e400, 2^70) are refused here, before anything trusts them
+            manifest = STRICT.convertValue(manifestNode, MAP);
+            message = signed(manifest);
+            hash = sha256(CanonicalJson.bytes(manifest));
+        } catch (RuntimeException e) {
+            throw new Refused("the manifest cannot be read as canonical JSON: " + e.getMessage());
+        }
         // the signature first: nothing of an unsigned bundle is looked at further
         JsonNode sigs = root.get("signatures");
         if (sigs == null || !sigs.isArray() || sigs.isEmpty()) {

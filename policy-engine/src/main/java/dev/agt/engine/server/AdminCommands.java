@@ -139,6 +139,13 @@ final class AdminCommands {
             return;
         }
         String id = request.id().get();
+        Approvals.Pending held = engine.approvals().get(id);
+        if (held != null && !(c.unix && engine.engineUser.equals(c.peerUser)) && c.peerUser.equals(held.user())) {
+            // an approver who runs agents too never decides a call their own processes made
+            c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.NOT_PERMITTED,
+                    "message", "user " + c.peerUser + " made this call (" + id + "); another approver decides it")));
+            return;
+        }
         boolean done = engine.approvals().resolve(id, new Approvals.Resolution(request.approve() ? "approved" : "denied", c.peerUser,
                 request.reason()));
         c.send(new Frame(FrameType.APPROVALS_REPLY, f.id(), Map.of("result", done ? (request.approve() ? "approved" : "denied")

@@ -35,13 +35,14 @@ import java.util.function.Consumer;
  */
 final class Approvals {
     /** A held call. */
-    record Pending(String id, String digest, String agent, String rule, Map<String, Object> request, long created, long expires,
+    record Pending(String id, String digest, String agent, String user, String rule, Map<String, Object> request, long created, long expires,
                    long rememberMillis, Consumer<Resolution> then) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", id);
             m.put("digest", digest);
             m.put("agent", agent);
+            m.put("user", user); // the OS user of the process that made the call: never its own approver
             m.put("rule", rule);
             m.put("request", request);
             m.put("created", created);
@@ -110,12 +111,12 @@ final class Approvals {
     }
 
     /** Holds a call; {@code then} runs once, when it is approved, denied, timed out or the engine stops. */
-    Pending hold(String digest, String agent, String rule, Map<String, Object> request, long timeoutMillis, long rememberMillis,
+    Pending hold(String digest, String agent, String user, String rule, Map<String, Object> request, long timeoutMillis, long rememberMillis,
                  Consumer<Resolution> then) throws StateFile.Unavailable {
         byte[] b = new byte[8];
         RANDOM.nextBytes(b);
         long now = System.currentTimeMillis();
-        Pending p = new Pending("ap-" + HexFormat.of().formatHex(b), digest, agent, rule, request, now, now + timeoutMillis, rememberMillis, then);
+        Pending p = new Pending("ap-" + HexFormat.of().formatHex(b), digest, agent, user, rule, request, now, now + timeoutMillis, rememberMillis, then);
         synchronized (this) {
             List<Map<String, Object>> all = new ArrayList<>(store.state());
             all.add(p.toMap());

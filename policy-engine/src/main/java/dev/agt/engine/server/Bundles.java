@@ -85,7 +85,6 @@ final class Bundles {
         String why;
         try {
             byte[] bytes = fetch();
-            lastFetched = Bundle.sha256(bytes);
             Bundle b = Bundle.open(bytes, key);
             String older = older(b, floor);
             if (older != null) {
@@ -95,7 +94,7 @@ final class Bundles {
             Policy p = PolicyLoader.load(entry, engine.config.vars());
             becomes(b, entry, "start", floor == null ? "" : floor.hash(), p);
             return p;
-        } catch (Bundle.Refused | IOException e) {
+        } catch (Bundle.Refused | IOException | RuntimeException e) {
             why = e.getMessage();
         } catch (PolicyException e) {
             why = "invalid policy: " + String.join("; ", e.problems().stream().map(Problem::toString).toList());
@@ -137,15 +136,19 @@ final class Bundles {
         }
         String raw = Bundle.sha256(bytes);
         if (raw.equals(lastFetched)) {
-            result.put("result", "unchanged");
+            // the same bytes as the last fetch, already activated or refused for good
+            result.put("result", refusedNow.isEmpty() ? "unchanged" : "rejected");
             result.put("bundle", cur.hash());
+            if (!refusedNow.isEmpty()) {
+                result.put("problems", List.of(refusedNow));
+            }
             return result;
         }
-        lastFetched = raw;
         Bundle b;
         try {
             b = Bundle.open(bytes, key);
-        } catch (Bundle.Refused e) {
+        } catch (Bundle.Refused | RuntimeException e) {
+            lastFetched = raw; // refused for what it is: the same bytes are refused again without a new entry
             return refused(trigger, "", -1, e.getMessage(), cur.hash());
         }
         if (b.hash().equals(cur.hash())) {
@@ -156,6 +159,7 @@ final class Bundles {
         }
         String older = older(b, new Floor(cur.version(), cur.hash()));
         if (older != null) {
+            lastFetched = raw;
             return refused(trigger, b.hash(), b.version(), older, cur.hash());
         }
         Path entry;
@@ -166,14 +170,17 @@ final class Bundles {
         } catch (IOException e) {
             return refused(trigger, b.hash(), b.version(), "cannot keep it: " + e.getMessage(), cur.hash());
         } catch (PolicyException e) {
+            lastFetched = raw;
             return refused(trigger, b.hash(), b.version(), "invalid policy: "
                     + String.join("; ", e.problems().stream().map(Problem::toString).toList()), cur.hash());
         }
         try {
             becomes(b, entry, trigger, cur.hash(), next);
         } catch (IOException e) {
+            // not for good (a full disk): the same bytes are tried again at the next poll
             return refused(trigger, b.hash(), b.version(), "cannot record it as the newest: " + e.getMessage(), cur.hash());
         }
+        lastFetched = raw;
         result.put("result", "loaded");
         result.put("bundle", b.hash());
         result.put("version", b.version());
@@ -200,9 +207,6 @@ final class Bundles {
         Path tmp = dir.resolve("active.json.tmp");
         Files.writeString(tmp, "{\"version\":" + b.version() + ",\"hash\":\"" + b.hash() + "\"}\n", StandardCharsets.UTF_8);
         Files.move(tmp, dir.resolve("active.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        active = new Active(b.version(), b.hash(), b.signedBy(), settings.source(), Instant.now().toString(), entry);
-        refusedNow = "";
-        lastRefusal = "";
         EngineEvent e = new EngineEvent.BundleActivated(-1, Instant.now().toString(), trigger, settings.source(), b.hash(), b.version(), b.signedBy(),
                 p.version(), previous);
         if (engine.logOpen()) {
@@ -210,6 +214,10 @@ final class Bundles {
         } else {
             beforeTheLog.add(e);
         }
+        // in force (and shown as such) once its policy is and its activation is logged
+        active = new Active(b.version(), b.hash(), b.signedBy(), settings.source(), Instant.now().toString(), entry);
+        refusedNow = "";
+        lastRefusal = "";
         engine.log("bundle " + b.hash().substring(0, 12) + " (version " + b.version() + ", signed by " + b.signedBy() + ") activated (" + trigger + ")");
     }
 
@@ -262,6 +270,16 @@ final class Bundles {
     private Floor floor() throws IOException {
         Path f = dir.resolve("active.json");
         if (!Files.exists(f)) {
+            if (Files.isDirectory(dir)) {
+                try (var kept = Files.list(dir)) {
+                    if (kept.anyMatch(p -> p.getFileName().toString().endsWith(".bundle"))) {
+                        // bundles were activated here, but the record of the highest version is gone:
+                        // starting from nothing would accept any older signed bundle
+                        throw new IOException(f + " is missing although " + dir + " holds activated bundles; restore it, or remove "
+                                + dir + " to start over deliberately");
+                    }
+                }
+            }
             return null;
         }
         try {
@@ -280,18 +298,37 @@ final class Bundles {
         String s = settings.source();
         if (s.startsWith("http://") || s.startsWith("https://")) {
             HttpRequest req = HttpRequest.newBuilder(URI.create(s)).timeout(Duration.ofSeconds(30)).GET().build();
-            try {
-                HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            // one deadline for headers and body together: a server that trickles cannot hold the engine
+            java.util.concurrent.CompletableFuture<HttpResponse<InputStream>> pending = http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream());
+            java.util.concurrent.CompletableFuture<byte[]> body = pending.thenApply(r -> {
                 try (InputStream in = r.body()) {
                     if (r.statusCode() != 200) {
-                        throw new IOException(s + " answered HTTP " + r.statusCode());
+                        throw new java.io.UncheckedIOException(new IOException(s + " answered HTTP " + r.statusCode()));
                     }
                     byte[] bytes = in.readNBytes(Bundle.MAX_BYTES + 1);
                     if (bytes.length > Bundle.MAX_BYTES) {
-                        throw new IOException(s + " is larger than " + Bundle.MAX_BYTES + " bytes");
+                        throw new java.io.UncheckedIOException(new IOException(s + " is larger than " + Bundle.MAX_BYTES + " bytes"));
                     }
                     return bytes;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
+            });
+            try {
+                return body.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                pending.thenAccept(r -> {
+                    try {
+                        r.body().close();
+                    } catch (IOException ignored) {
+                        // giving up on it anyway
+                    }
+                });
+                body.cancel(true);
+                throw new IOException(s + " did not deliver the bundle within 60 s");
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+                throw new IOException(c.getMessage(), c);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while fetching " + s);

@@ -185,7 +185,7 @@ final class DecisionPipeline {
         }
         Approvals.Pending held;
         try {
-            held = engine.approvals().hold(digest, who.agent().name(), rule.id(), req.toBody(), rule.ask().timeout().toMillis(),
+            held = engine.approvals().hold(digest, who.agent().name(), c.peerUser, rule.id(), logged(req), rule.ask().timeout().toMillis(),
                     rule.ask().remember().toMillis(), r -> {
                         Policy now = engine.policy();
                         Evaluator.Outcome later = gate(identity, identity.resolve(engine.registry(), c.peerUser), now);

@@ -99,7 +99,7 @@ final class OutcomeIntake {
             return;
         }
         OutcomeEntry entry = new OutcomeEntry(-1, now, agent, o.kind().key(), o.kind().effect() == Decision.Effect.ALLOW ? "allow" : "deny",
-                o.code(), o.reason(), Instant.ofEpochMilli(o.time()).toString(), o.follows(), link.session(), o.request().map(Request::toBody),
+                o.code(), o.reason(), Instant.ofEpochMilli(o.time()).toString(), o.follows(), link.session(), o.request().map(DecisionPipeline::logged), // a tool result's text stays out of the log here too
                 d.spooled(), d.gap().map(g -> new OutcomeEntry.Gap(g.held(), g.dropped(), Instant.ofEpochMilli(g.since()).toString(),
                 g.droppedKinds())));
         c.stage(EntryCodec.toMap(entry), (seq, err) -> {
