@@ -109,7 +109,13 @@ final class AuditCommand {
                 Path cd = cosigned != null ? cosigned : dir.resolveSibling(dir.getFileName() + ".cosigned");
                 co = new Verifier.Cosigned(cd, ws, witnesses != null ? witnesses : ws.size());
             }
-            Verifier.Report r = Verifier.verify(dir, pubkey(pubkey, dir), witness, co);
+            Verifier.Report r;
+            try {
+                r = Verifier.verify(dir, pubkey(pubkey, dir), witness, co);
+            } catch (IllegalArgumentException e) {
+                System.err.println("agt: " + e.getMessage());
+                return 2;
+            }
             if (json) {
                 System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.toMap()));
             } else if (r.ok()) {

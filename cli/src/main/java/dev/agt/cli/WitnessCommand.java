@@ -38,7 +38,13 @@ final class WitnessCommand implements Callable<Integer> {
         for (Path p : logKeys) {
             logs.add(NoteKeys.readVerifier(p));
         }
-        Witness w = new Witness(NoteKeys.readSigner(key), state, logs, () -> System.currentTimeMillis() / 1000);
+        Witness w;
+        try {
+            w = new Witness(NoteKeys.readSigner(key), state, logs, () -> System.currentTimeMillis() / 1000);
+        } catch (java.io.IOException e) {
+            System.err.println("agt: " + e.getMessage());
+            return 2;
+        }
         int colon = listen.lastIndexOf(':');
         if (colon < 0) {
             System.err.println("agt: --listen takes HOST:PORT");

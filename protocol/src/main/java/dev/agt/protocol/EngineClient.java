@@ -482,6 +482,11 @@ public final class EngineClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             return Decision.failure(Reasons.ENGINE_UNREACHABLE, "interrupted while waiting for the engine");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof IllegalArgumentException tooBig) {
+                // the request could not be put in a frame (too large, too many fields): the engine is
+                // fine, so this is no reason for fail-open to let the call through
+                return Decision.failure(Reasons.UNBUILDABLE_REQUEST, "the request cannot be sent: " + tooBig.getMessage());
+            }
             return Decision.failure(Reasons.ENGINE_UNREACHABLE, "engine connection failed: " + e.getCause().getMessage());
         }
     }

@@ -28,7 +28,7 @@ public final class FrameCodec {
         sink.put((byte) Frame.VERSION);
         sink.put((byte) frame.type().code());
         sink.putLong(frame.id());
-        ValueCodec.encode(frame.body(), sink);
+        ValueCodec.encode(frame.body(), sink, limits);
         int length = sink.size() - start - 4;
         if (length > limits.maxFrameBytes()) {
             throw new IllegalArgumentException("frame of " + length + " bytes exceeds the limit of " + limits.maxFrameBytes());

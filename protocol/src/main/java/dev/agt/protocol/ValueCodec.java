@@ -24,6 +24,58 @@ public final class ValueCodec {
     private ValueCodec() {
     }
 
+    /**
+     * Appends the encoding of {@code value} to {@code out}, refusing (IllegalArgumentException)
+     * what a reader with {@code limits} would refuse: a sender learns it here, before the frame
+     * leaves, instead of from a closed connection.
+     */
+    public static void encode(Object value, ByteSink out, Limits limits) {
+        check(value, limits, new int[1], 1);
+        encode(value, out);
+    }
+
+    private static void check(Object value, Limits limits, int[] fields, int depth) {
+        if (value instanceof CharSequence s) {
+            checkString(s, limits);
+        } else if (value instanceof List<?> list) {
+            if (depth > limits.maxDepth()) {
+                throw new IllegalArgumentException("nesting deeper than " + limits.maxDepth());
+            }
+            fields[0] += list.size();
+            if (fields[0] > limits.maxFields()) {
+                throw new IllegalArgumentException("more than " + limits.maxFields() + " fields");
+            }
+            for (Object item : list) {
+                check(item, limits, fields, depth + 1);
+            }
+        } else if (value instanceof Map<?, ?> map) {
+            if (depth > limits.maxDepth()) {
+                throw new IllegalArgumentException("nesting deeper than " + limits.maxDepth());
+            }
+            fields[0] += map.size();
+            if (fields[0] > limits.maxFields()) {
+                throw new IllegalArgumentException("more than " + limits.maxFields() + " fields");
+            }
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (e.getKey() instanceof CharSequence k) {
+                    checkString(k, limits);
+                }
+                check(e.getValue(), limits, fields, depth + 1);
+            }
+        }
+    }
+
+    private static void checkString(CharSequence s, Limits limits) {
+        int n = s.length();
+        if ((long) n * 3 <= limits.maxStringBytes()) {
+            return; // at most 3 UTF-8 bytes per char: short enough whatever it holds
+        }
+        long bytes = s.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > limits.maxStringBytes()) {
+            throw new IllegalArgumentException("a string of " + bytes + " bytes exceeds " + limits.maxStringBytes());
+        }
+    }
+
     /** Appends the encoding of {@code value} to {@code out}. */
     public static void encode(Object value, ByteSink out) {
         if (value == null) {

@@ -121,6 +121,22 @@ class EngineClientTest {
         assertEquals(8 * 150, engine.decided.get());
     }
 
+    /**
+     * A request too large for a frame is the request's fault, not the engine's: it is refused as
+     * unbuildable (which fail-open never lets through), never as engine-unreachable, and the
+     * connection goes on serving.
+     */
+    @Test
+    void aRequestTooLargeForAFrameIsUnbuildableNotAnUnreachableEngine() throws Exception {
+        new Scripted();
+        EngineClient c = client();
+        Decision big = c.decide(read("/" + "x".repeat(70_000)), 5000);
+        assertEquals(Reasons.UNBUILDABLE_REQUEST, big.code(), big.reason());
+        assertEquals(Decision.Effect.DENY, big.effect());
+        Decision next = c.decide(read("/after"), 5000);
+        assertTrue(next.allowed(), next.reason());
+    }
+
     @Test
     void aSilentEngineIsATimeoutAndTheConnectionGoesOnServing() throws Exception {
         new Scripted();

@@ -30,6 +30,12 @@ class FrameCodecTest {
         return FrameCodec.read(channel(b.array(), b.limit()), L);
     }
 
+    /** Sent by a peer that ignores the limits (the encoder would refuse it), read with them. */
+    static Frame sentCarelessly(Frame f) throws IOException {
+        ByteBuffer b = FrameCodec.encode(f, new Limits(1 << 24, 1 << 20, 1 << 24, 64));
+        return FrameCodec.read(channel(b.array(), b.limit()), L);
+    }
+
     static ReadableByteChannel channel(byte[] bytes, int len) {
         return Channels.newChannel(new ByteArrayInputStream(bytes, 0, len));
     }
@@ -146,23 +152,33 @@ class FrameCodecTest {
     }
 
     @Test
-    void limitsOnDepthFieldsAndStrings() {
+    void limitsOnDepthFieldsAndStrings() throws Exception {
         Object deep = "x";
         for (int i = 0; i < L.maxDepth() + 1; i++) {
             deep = List.of(deep);
         }
         Frame tooDeep = new Frame(FrameType.DECIDE, 1, Map.of("d", deep));
-        assertEquals("too-deep", assertThrows(ProtocolException.class, () -> roundTrip(tooDeep)).code());
+        assertEquals("too-deep", assertThrows(ProtocolException.class, () -> sentCarelessly(tooDeep)).code());
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.encode(tooDeep, L), "the encoder refuses it before it leaves");
 
         List<Object> many = new ArrayList<>();
         for (int i = 0; i < L.maxFields() + 1; i++) {
             many.add(null);
         }
         Frame tooMany = new Frame(FrameType.DECIDE, 1, Map.of("m", many));
-        assertEquals("too-many-fields", assertThrows(ProtocolException.class, () -> roundTrip(tooMany)).code());
+        assertEquals("too-many-fields", assertThrows(ProtocolException.class, () -> sentCarelessly(tooMany)).code());
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.encode(tooMany, L));
 
         Frame longString = new Frame(FrameType.DECIDE, 1, Map.of("s", "a".repeat(L.maxStringBytes() + 1)));
-        assertEquals("string-too-long", assertThrows(ProtocolException.class, () -> roundTrip(longString)).code());
+        assertEquals("string-too-long", assertThrows(ProtocolException.class, () -> sentCarelessly(longString)).code());
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.encode(longString, L));
+        // at the limits exactly, both sides agree it is fine
+        Object atDepth = "x";
+        for (int i = 0; i < L.maxDepth() - 1; i++) {
+            atDepth = List.of(atDepth);
+        }
+        assertEquals(Map.of("d", atDepth), roundTrip(new Frame(FrameType.DECIDE, 1, Map.of("d", atDepth))).body());
+        assertEquals(L.maxStringBytes(), ((String) roundTrip(new Frame(FrameType.DECIDE, 1, Map.of("s", "a".repeat(L.maxStringBytes())))).body().get("s")).length());
     }
 
     @Test

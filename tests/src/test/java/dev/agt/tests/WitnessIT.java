@@ -91,6 +91,11 @@ class WitnessIT {
             Agt.Result ok = verify("audit");
             assertEquals(0, ok.exit(), ok.toString());
             assertTrue(ok.out().contains("consistent with the checkpoints 2 of 2 witnesses cosigned"), ok.out());
+            // one witness's key given twice does not make two witnesses
+            Agt.Result twice = Agt.run(dir, "audit", "verify", "audit", "--pubkey", "keys/engine.pub", "--witness-key", "keys/w1.pub",
+                    "--witness-key", "keys/w1.pub", "--witnesses", "2");
+            assertEquals(2, twice.exit(), twice.toString());
+            assertTrue(twice.err().contains("give each witness key once"), twice.toString());
             // the log grows; the witnesses cosign again, from the size each holds, through a consistency proof
             Path before = dir.resolve("audit-before");
             copy(dir.resolve("audit"), before);

@@ -102,6 +102,13 @@ public final class Verifier {
         Map<Long, Checkpoint> countersigned = new LinkedHashMap<>();
         Map<Long, String> cosignedBy = new LinkedHashMap<>();
         if (cosigned != null) {
+            java.util.Set<String> distinct = new java.util.HashSet<>();
+            for (NoteKeys.Verifier w : cosigned.witnesses()) {
+                distinct.add(w.keyIdHex() + w.name());
+            }
+            if (distinct.size() != cosigned.witnesses().size() || cosigned.required() < 1 || cosigned.required() > distinct.size()) {
+                throw new IllegalArgumentException("give each witness key once, and require from 1 to " + distinct.size() + " cosignatures");
+            }
             for (Path f : LogFiles.list(cosigned.dir(), "[0-9]{13}\\.note")) {
                 String note = Files.readString(f, StandardCharsets.UTF_8);
                 Checkpoint c;

@@ -59,6 +59,28 @@ public final class Witness {
         }
         Files.createDirectories(state.resolve("logs"));
         Files.createDirectories(state.resolve("forks"));
+        // one witness per state directory: two sharing it could each cosign one side of a fork
+        lockChannel = java.nio.channels.FileChannel.open(state.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        java.nio.channels.FileLock l;
+        try {
+            l = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            l = null;
+        }
+        if (l == null) {
+            lockChannel.close();
+            throw new IOException("another witness holds " + state);
+        }
+        lock = l;
+    }
+
+    private final java.nio.channels.FileChannel lockChannel;
+    private final java.nio.channels.FileLock lock;
+
+    /** Lets the state directory go (a witness that stops). */
+    public void close() throws IOException {
+        lock.release();
+        lockChannel.close();
     }
 
     public NoteKeys.Verifier verifier() {
@@ -174,6 +196,10 @@ public final class Witness {
             ch.force(true);
         }
         Files.move(tmp, file(origin), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // and the rename itself: after a power loss the witness must not wake up holding an older size
+        try (var dir = java.nio.channels.FileChannel.open(file(origin).getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
     }
 
     private void evidence(String origin, String cosigned, String offered) throws IOException {

@@ -84,9 +84,10 @@ public final class WitnessClient {
             long old = sizes.get(w.url()) instanceof Number n ? n.longValue() : 0;
             if (old == c.size() && Files.exists(out.resolve(LogFiles.checkpointName(c.size())))) {
                 String kept = Files.readString(out.resolve(LogFiles.checkpointName(c.size())), StandardCharsets.UTF_8);
-                if (Cosignature.verify(kept, c, w.key()).isPresent()) {
+                String earlier = lineBy(kept, w.key().name());
+                if (!earlier.isEmpty() && Cosignature.verify(note + earlier, c, w.key()).isPresent()) {
                     by.add(w.key().name()); // cosigned in an earlier round: carried over
-                    cosignatures.append(lineBy(kept, w.key().name()));
+                    cosignatures.append(earlier);
                     continue;
                 }
             }
@@ -122,7 +123,7 @@ public final class WitnessClient {
                 }
                 String answer = r.body() == null ? "" : r.body().strip();
                 if (r.statusCode() == 200) {
-                    line = r.body().endsWith("\n") ? r.body() : r.body() + "\n";
+                    line = r.body();
                 } else if (r.statusCode() == 409 && answer.matches("[0-9]{1,19}") && Long.parseLong(answer) != old) {
                     old = Long.parseLong(answer); // the witness holds another size: prove from that one
                 } else {
@@ -133,11 +134,20 @@ public final class WitnessClient {
                 refusals.add(w.url() + " refused checkpoint " + c.size() + ": " + (why != null ? why : "no answer"));
                 continue;
             }
-            if (Cosignature.verify(note + line, c, w.key()).isEmpty()) {
+            // only the one line that is this witness's valid cosignature goes into the note: anything
+            // else it sent could spoil the note for the other witnesses
+            String valid = null;
+            for (String l : line.split("\n")) {
+                if (!l.isEmpty() && Cosignature.verify(note + l + "\n", c, w.key()).isPresent()) {
+                    valid = l + "\n";
+                    break;
+                }
+            }
+            if (valid == null) {
                 refusals.add(w.url() + " answered with no valid cosignature by " + w.key().name());
                 continue;
             }
-            cosignatures.append(line);
+            cosignatures.append(valid);
             sizes.put(w.url(), c.size());
             by.add(w.key().name());
         }

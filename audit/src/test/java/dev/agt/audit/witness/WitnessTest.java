@@ -73,7 +73,11 @@ class WitnessTest {
         assertEquals(409, stale.status());
         assertEquals("12\n", stale.body());
         assertEquals("text/x.tlog.size", stale.contentType());
+        // one witness per state directory: a second could cosign the other side of a fork
+        java.io.IOException taken = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, this::witness);
+        assertTrue(taken.getMessage().contains("another witness holds"), taken.getMessage());
         // a witness that restarts keeps what it cosigned
+        w.close();
         Witness again = witness();
         assertEquals(200, again.add(log.request(12, 20, LOG)).status());
     }

@@ -56,5 +56,14 @@ class ResultTextTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ResultText.fit(List.of("y".repeat(200_000), "z".repeat(100_000))));
         assertTrue(e.getMessage().contains("withheld whole"), e.getMessage());
+        // what the frame could not carry is refused here, never sent to be refused by the engine
+        java.util.List<Object> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            many.add(java.util.List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L));
+        }
+        assertThrows(IllegalArgumentException.class, () -> ResultText.fit(Map.of("structured", many)), "10,000 values");
+        assertThrows(IllegalArgumentException.class, () -> ResultText.fit(Map.of("k".repeat(70_000), "v")), "a key longer than a frame string");
+        assertThrows(IllegalArgumentException.class, () -> ResultText.fit(java.util.List.of(Double.NaN)), "NaN");
+        assertEquals(java.util.List.of(1L, 2.5), ResultText.fit(java.util.List.of(1L, 2.5)));
     }
 }
