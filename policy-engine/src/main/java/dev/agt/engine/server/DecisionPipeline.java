@@ -345,16 +345,8 @@ final class DecisionPipeline {
             long now = System.currentTimeMillis();
             try {
                 Map<String, SessionLabels.Label> held = engine.labels().of(c.lineage(), now);
-                List<dev.agt.engine.policy.SessionTerms.Setting> sets = evaluator.labelsSet(p, req, agent, facts, held.keySet(), o.decision());
-                List<SessionLabels.Label> set = sets.isEmpty() ? List.of() : engine.labels().set(c.lineage(), sets, agent.name(), now);
-                Map<String, Object> audit = new java.util.LinkedHashMap<>();
-                Map<String, Object> h = new java.util.TreeMap<>();
-                held.forEach((name, l) -> h.put(name, l.toMap()));
-                audit.put("held", h);
-                if (!set.isEmpty()) {
-                    audit.put("set", set.stream().map(l -> (Object) l.name()).toList());
-                }
-                return new Approved(o, audit, set);
+                Labelled l = setLabels(c, p, req, agent, facts, held, o, null, now);
+                return new Approved(o, l.audit(), l.set());
             } catch (dev.agt.engine.state.StateFile.Unavailable e) {
                 engine.problems.labelStore(e.getMessage());
                 return new Approved(failure(Reasons.STATE_UNAVAILABLE, e.getMessage(), p), labelFields, List.of());
@@ -393,11 +385,17 @@ final class DecisionPipeline {
             Evaluator.Outcome over = budgetFailure(a, p);
             o = over != null ? over : o;
         }
-        List<SessionLabels.Label> set = List.of();
+        return setLabels(c, p, req, agent, facts, held, o, spend, now);
+    }
+
+    /**
+     * Sets the labels the decision {@code o} sets (none unless the call goes ahead or a rule
+     * denies it) and says for the log what the session held and what was set.
+     */
+    private Labelled setLabels(Connection c, Policy p, Request req, Agent agent, Set<Fact> facts, Map<String, SessionLabels.Label> held,
+                               Evaluator.Outcome o, Map<String, Object> spend, long now) throws dev.agt.engine.state.StateFile.Unavailable {
         List<dev.agt.engine.policy.SessionTerms.Setting> sets = evaluator.labelsSet(p, req, agent, facts, held.keySet(), o.decision());
-        if (!sets.isEmpty()) {
-            set = engine.labels().set(c.lineage(), sets, agent.name(), now);
-        }
+        List<SessionLabels.Label> set = sets.isEmpty() ? List.of() : engine.labels().set(c.lineage(), sets, agent.name(), now);
         Map<String, Object> audit = new java.util.LinkedHashMap<>();
         Map<String, Object> h = new java.util.TreeMap<>();
         held.forEach((name, l) -> h.put(name, l.toMap()));
