@@ -73,10 +73,17 @@ final class AuditCommand {
             description = {"Recompute every entry hash, the chain, the Merkle root at each checkpoint, every signature, and "
                     + "consistency between checkpoints. Exit 0 when intact; 1 naming the first bad sequence number."})
     static final class Verify implements Callable<Integer> {
-        @Parameters(paramLabel = "DIR")
+        @Parameters(paramLabel = "DIR", arity = "0..1", description = "The audit directory (or give --store).")
         Path dir;
 
-        @Option(names = "--pubkey", paramLabel = "FILE", description = "The engine's public key (default: DIR.pub).")
+        @Option(names = "--store", paramLabel = "URL",
+                description = "Verify the log an engine shipped to the shared store (postgresql://...) instead of a directory: from the store alone.")
+        String store;
+
+        @Option(names = "--engine", paramLabel = "NAME", description = "With --store: the engine whose log to verify (its --engine-name; needed when the store holds several).")
+        String engine;
+
+        @Option(names = "--pubkey", paramLabel = "FILE", description = "The engine's public key (default: DIR.pub; needed with --store).")
         Path pubkey;
 
         @Option(names = "--checkpoint-copy", paramLabel = "DIR", description = "A copy of the checkpoints (the engine's --checkpoint-copy) to check the log against.")
@@ -96,10 +103,74 @@ final class AuditCommand {
 
         @Override
         public Integer call() throws Exception {
+            if ((dir == null) == (store == null)) {
+                System.err.println("agt: audit verify takes an audit directory DIR or --store URL (one of them)");
+                return 2;
+            }
+            if (store != null) {
+                return fromStore();
+            }
+            if (engine != null) {
+                System.err.println("agt: --engine goes with --store");
+                return 2;
+            }
             if (!Files.isDirectory(dir)) {
                 System.err.println("agt: " + dir + " is not a directory");
                 return 2;
             }
+            return verify();
+        }
+
+        /** Reads the engine's entries and checkpoints out of the store into a scratch directory, and verifies that like any log. */
+        private Integer fromStore() throws Exception {
+            if (pubkey == null) {
+                System.err.println("agt: --store needs --pubkey FILE: the engine's public key, which the store's checkpoints must verify with");
+                return 2;
+            }
+            if (!witnessKeys.isEmpty() && cosigned == null) {
+                System.err.println("agt: with --store, --witness-key needs --cosigned DIR");
+                return 2;
+            }
+            dev.agt.engine.shared.Database db;
+            try {
+                db = dev.agt.engine.shared.Database.of(store);
+            } catch (dev.agt.engine.shared.Database.BadUrl e) {
+                System.err.println("agt: --store: " + e.getMessage());
+                return 2;
+            }
+            Path scratch = Files.createTempDirectory("agt-store-verify");
+            try {
+                String name = engine;
+                if (name == null) {
+                    java.util.List<String> names = dev.agt.engine.shared.LogStore.engines(db);
+                    if (names.size() != 1) {
+                        System.err.println("agt: the store holds " + (names.isEmpty() ? "no engine's log" : "the logs of " + String.join(", ", names))
+                                + "; name one with --engine NAME");
+                        return 2;
+                    }
+                    name = names.get(0);
+                }
+                long n = dev.agt.engine.shared.LogStore.export(db, name, scratch);
+                if (n == 0) {
+                    System.err.println("agt: the store holds no entries for engine '" + name + "'");
+                    return 1;
+                }
+                dir = scratch;
+                if (!json) {
+                    System.out.println("store " + db.display() + ", engine " + name + ": " + n + " entries");
+                }
+                return verify();
+            } catch (java.sql.SQLException e) {
+                System.err.println("agt: cannot read the store " + db.display() + ": " + dev.agt.engine.shared.Database.describe(e));
+                return 2;
+            } finally {
+                try (java.util.stream.Stream<Path> w = Files.walk(scratch)) {
+                    w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+
+        private Integer verify() throws Exception {
             Verifier.Cosigned co = null;
             if (!witnessKeys.isEmpty()) {
                 java.util.List<NoteKeys.Verifier> ws = new java.util.ArrayList<>();

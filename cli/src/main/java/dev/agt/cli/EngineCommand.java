@@ -100,6 +100,24 @@ final class EngineCommand implements Callable<Integer> {
             description = "How often the latest checkpoint goes to the witnesses (e.g. 30s, 5m; at least 1s). Default: 30s.")
     String witnessInterval;
 
+    @Option(names = "--state", paramLabel = "URL",
+            description = "Keep the kill switch, fleet-wide revocations and rate-limit buckets in PostgreSQL (postgresql://USER@HOST:PORT/DB;"
+                    + " password from PGPASSWORD), shared by every engine given the same URL, and ship this engine's log there."
+                    + " The database must be at this agt's schema ('agt state migrate').")
+    String state;
+
+    @Option(names = "--engine-name", paramLabel = "NAME",
+            description = "This engine's name in the shared log store and in shared-state changes (default: the host name). Unique per engine.")
+    String engineName;
+
+    @Option(names = "--state-grace", paramLabel = "DURATION", defaultValue = "5s",
+            description = "How long the last read of the shared state is trusted while the database cannot be reached;"
+                    + " after that every call is denied (state-unavailable) until it can. Default: 5s.")
+    String stateGrace;
+
+    @Option(names = "--no-log-store", description = "With --state: do not ship the log to the shared store.")
+    boolean noLogStore;
+
     @Mixin
     Vars vars;
 
@@ -161,6 +179,28 @@ final class EngineCommand implements Callable<Integer> {
             }
             bundled = new EngineConfig.Bundled(bundle, bundleKey, ms);
         }
+        EngineConfig.Shared sharedState = null;
+        if (state != null) {
+            try {
+                dev.agt.engine.shared.Database.of(state);
+            } catch (dev.agt.engine.shared.Database.BadUrl e) {
+                err.println("agt: --state: " + e.getMessage());
+                return 2;
+            }
+            Long grace = duration(stateGrace);
+            if (grace == null) {
+                err.println("agt: --state-grace: '" + stateGrace + "' is not a duration such as 5s or 1m");
+                return 2;
+            }
+            if (engineName != null && !engineName.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+                err.println("agt: --engine-name: '" + engineName + "' must be letters, digits, '.', '_' or '-' (at most 128)");
+                return 2;
+            }
+            sharedState = new EngineConfig.Shared(state, engineName, 1000, grace, !noLogStore);
+        } else if (engineName != null || noLogStore) {
+            err.println("agt: --engine-name and --no-log-store go with --state URL");
+            return 2;
+        }
         if (socket == null && tcp == null) {
             err.println("agt: engine needs --socket PATH (or --tcp HOST:PORT)");
             return 2;
@@ -180,7 +220,8 @@ final class EngineCommand implements Callable<Integer> {
             return 2;
         }
         Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
-                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers).withBundle(bundled).withWitnessing(witnessing), err);
+                .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers).withBundle(bundled).withWitnessing(witnessing)
+                .withShared(sharedState), err);
         try {
             engine.start();
         } catch (PolicyException e) {

@@ -474,6 +474,11 @@ public final class AuditLog implements AuditSink {
         return Optional.empty();
     }
 
+    /** The tree size of the latest checkpoint on disk (its note is {@code checkpoints/} + {@link LogFiles#checkpointName}). */
+    public long checkpointed() {
+        return checkpointed;
+    }
+
     @Override
     public long nextSeq() {
         lock.lock();

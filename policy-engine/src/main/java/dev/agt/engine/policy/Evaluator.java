@@ -149,16 +149,23 @@ public final class Evaluator {
             Decision refused;
             if (limited != null) {
                 limited.sort((x, y) -> x.id().compareTo(y.id()));
-                for (Rule r : limited) {
-                    // a call already made was counted when it was admitted: its result is not another call
-                    if (request.atReturn() || limiter.tryAcquire(r, agent.id())) {
-                        return new Outcome(new Decision(Decision.Effect.ALLOW, r.id(), Reasons.ALLOWED,
-                                "allowed by rule " + r.id() + " (limit " + r.limit().text() + ")", version, -1), null, null);
+                try {
+                    for (Rule r : limited) {
+                        // a call already made was counted when it was admitted: its result is not another call
+                        if (request.atReturn() || limiter.tryAcquire(r, agent.id())) {
+                            return new Outcome(new Decision(Decision.Effect.ALLOW, r.id(), Reasons.ALLOWED,
+                                    "allowed by rule " + r.id() + " (limit " + r.limit().text() + ")", version, -1), null, null);
+                        }
                     }
+                    Rule first = limited.get(0);
+                    refused = new Decision(Decision.Effect.DENY, first.id(), Reasons.RATE_LIMITED,
+                            "rate limit " + first.limit().text() + " of rule " + first.id() + " reached for agent " + agent.id(), version, -1);
+                } catch (RateLimiter.Uncountable e) {
+                    // fail closed, and never in monitor mode: the policy did not refuse this call, the state did
+                    return new Outcome(new Decision(Decision.Effect.DENY, limited.get(0).id(), Reasons.STATE_UNAVAILABLE,
+                            "rate limit " + limited.get(0).limit().text() + " of rule " + limited.get(0).id() + " cannot be counted: " + e.getMessage(),
+                            version, -1), null, null);
                 }
-                Rule first = limited.get(0);
-                refused = new Decision(Decision.Effect.DENY, first.id(), Reasons.RATE_LIMITED,
-                        "rate limit " + first.limit().text() + " of rule " + first.id() + " reached for agent " + agent.id(), version, -1);
             } else {
                 refused = new Decision(Decision.Effect.DENY, Reasons.DEFAULT_DENY, Reasons.DEFAULT_DENY,
                         "no rule allows " + request.family() + "/" + request.action(), version, -1);

@@ -12,19 +12,46 @@ import java.util.function.LongSupplier;
  */
 public final class RateLimiter {
     public static final int DEFAULT_MAX_BUCKETS = 100_000;
+
+    /** Buckets kept elsewhere, shared by many engines (PostgreSQL): the same semantics, counted on one clock. */
+    public interface Shared {
+        /** Takes one token from bucket {@code key}; throws {@link Uncountable} when the buckets cannot be reached. */
+        boolean take(String key, long capacity, long nanosPerToken);
+    }
+
+    /** The bucket cannot be counted (shared buckets out of reach): the call is denied as state-unavailable, not rate-limited. */
+    public static final class Uncountable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public Uncountable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final int maxBuckets;
     private final LongSupplier clock;
+    private volatile Shared shared;
 
     public RateLimiter(int maxBuckets, LongSupplier nanoClock) {
         this.maxBuckets = maxBuckets;
         this.clock = nanoClock;
     }
 
+    /** Counts in {@code s} from now on (null: in this process). */
+    public void share(Shared s) {
+        this.shared = s;
+    }
+
+    /** Takes a token for {@code agentId} under {@code rule}'s limit; throws {@link Uncountable} when shared buckets are out of reach. */
     public boolean tryAcquire(Rule rule, String agentId) {
         Rule.RateLimit limit = rule.limit();
         // the limit text is part of the key, so a reload that changes a limit starts afresh
         String key = rule.id() + '\0' + limit.text() + '\0' + agentId;
+        Shared s = shared;
+        if (s != null) {
+            return s.take(key, limit.count(), Math.max(1, limit.periodNanos() / limit.count()));
+        }
         Bucket b = buckets.get(key);
         if (b == null) {
             if (buckets.size() >= maxBuckets) {

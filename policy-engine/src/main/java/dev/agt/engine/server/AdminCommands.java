@@ -80,7 +80,7 @@ final class AdminCommands {
                 }
                 agents.remove(target);
                 return new KillSwitch.State(s.all(), agents);
-            });
+            }, c.peerUser + "@" + engine.name());
         } catch (KillSwitch.Unavailable e) {
             c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.STATE_UNAVAILABLE, "message", e.getMessage())));
             return;

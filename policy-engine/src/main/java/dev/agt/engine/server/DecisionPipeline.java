@@ -42,7 +42,8 @@ import java.util.Set;
  */
 final class DecisionPipeline {
     private final Engine engine;
-    private final Evaluator evaluator = new Evaluator(new RateLimiter(RateLimiter.DEFAULT_MAX_BUCKETS, System::nanoTime));
+    final RateLimiter limiter = new RateLimiter(RateLimiter.DEFAULT_MAX_BUCKETS, System::nanoTime);
+    private final Evaluator evaluator = new Evaluator(limiter);
 
     DecisionPipeline(Engine engine) {
         this.engine = engine;
@@ -276,6 +277,12 @@ final class DecisionPipeline {
             return failure(Reasons.KILLED, stopped.equals("*") ? "every agent was stopped with 'agt kill --all'"
                     : "agent " + stopped + " was stopped with 'agt kill'" + (stopped.equals(identity.declaredName())
                     || identity.verified().map(v -> v.presented().equals(stopped)).orElse(false) ? "" : " (this agent acts for it)"), p);
+        }
+        String revoked = engine.kills().revoked(who.handles());
+        if (revoked != null) {
+            return failure(Reasons.REVOKED, revoked + " was revoked for the whole fleet in " + engine.kills().where()
+                    + (revoked.equals(identity.declaredName()) || identity.verified().map(v -> v.presented().equals(revoked)).orElse(false)
+                    ? "" : " (this agent acts for it)"), p);
         }
         if (who.code() != null) {
             return failure(who.code(), who.reason(), p);

@@ -15,6 +15,10 @@ import dev.agt.config.Problem;
 import dev.agt.engine.session.AuthMode;
 import dev.agt.engine.session.DecisionOwners;
 import dev.agt.engine.session.KillSwitch;
+import dev.agt.engine.session.Kills;
+import dev.agt.engine.shared.Database;
+import dev.agt.engine.shared.LogShipper;
+import dev.agt.engine.shared.SharedState;
 import dev.agt.engine.session.SessionIdentity;
 import dev.agt.identity.IdentityException;
 import dev.agt.identity.Registry;
@@ -87,7 +91,10 @@ public final class Engine implements AutoCloseable {
     private McpFacts mcp;
     /** Whose each recent decision is: an outcome may follow only its own agent's decisions. */
     private DecisionOwners owners;
-    private KillSwitch kills;
+    private Kills kills;
+    /** The fleet's shared state, or null when the kill switch is a file on this host. */
+    private SharedState shared;
+    private volatile LogShipper shipper;
     private PolicyWatcher watcher;
     private MetricsServer metrics;
     private volatile boolean shuttingDown;
@@ -171,7 +178,18 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
-        kills = new KillSwitch(config.stateDirectory());
+        if (config.shared() != null) {
+            try {
+                shared = new SharedState(Database.of(config.shared().url()), config.shared().periodMs(), config.shared().graceMs(), this::remoteKill);
+            } catch (java.sql.SQLException e) {
+                throw new IOException("cannot use the shared state: " + Database.describe(e));
+            }
+            kills = shared;
+            decisions.limiter.share(shared.buckets());
+            log("shared state: " + shared.where() + " (kill switch, fleet-wide revocations, rate limits)");
+        } else {
+            kills = new KillSwitch(config.stateDirectory());
+        }
         spend.open(config.stateDirectory(), p.spend());
         labels = new dev.agt.engine.session.SessionLabels(config.stateDirectory());
         approvals = new Approvals(config.stateDirectory());
@@ -185,7 +203,7 @@ public final class Engine implements AutoCloseable {
             killProblem = Optional.of(e.getMessage());
         }
         audit.appendAndWait(EntryCodec.toMap(new EngineEvent.EngineStart(-1, Instant.now().toString(), engineId, p.version(),
-                policyFile.toString(), p.rules().size(), p.mode().key(), config.stateDirectory().toString(), config.auth().key(),
+                policyFile.toString(), p.rules().size(), p.mode().key(), shared != null ? shared.where() : config.stateDirectory().toString(), config.auth().key(),
                 config.registryFile().toString(), reg.entries().size(), killState, killProblem)));
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         logReady = true;
@@ -203,6 +221,10 @@ public final class Engine implements AutoCloseable {
         }
         if (kills.problem() != null) {
             problems.killSwitch(kills.problem());
+        }
+        if (config.shared() != null && config.shared().ship()) {
+            shipper = new LogShipper(shared.database(), name(), config.auditDir(),
+                    () -> audit instanceof dev.agt.audit.log.AuditLog l ? l.checkpointed() : 0, 200, this::log);
         }
         if (labels.problem() != null) {
             problems.report(labels.problem()); // decisions that need labels deny until it is usable
@@ -526,6 +548,12 @@ public final class Engine implements AutoCloseable {
         if (bundles != null) {
             m.put("bundle", bundles.status());
         }
+        if (shared != null) {
+            m.put("shared_state", shared.status());
+        }
+        if (shipper != null) {
+            m.put("log_store", shipper.status());
+        }
         if (witnessing != null) {
             m.put("witnessing", witnessing.status());
         }
@@ -611,8 +639,42 @@ public final class Engine implements AutoCloseable {
         return audit;
     }
 
-    KillSwitch kills() {
+    Kills kills() {
         return kills;
+    }
+
+    /** The name this engine's log goes under in the shared log store, and its changes to shared state are signed with. */
+    String name() {
+        if (config.shared() != null && config.shared().name() != null) {
+            return config.shared().name();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return engineId;
+        }
+    }
+
+    /**
+     * A kill or revive made through another engine (or in the database) is in force here: this
+     * engine's log says when it learned of it, so each host's log tells what stopped its agents.
+     */
+    private void remoteKill(SharedState.RemoteChange change) {
+        long stopped = 0;
+        for (Connection x : connections.values()) {
+            SessionIdentity id = x.identity();
+            if (id != null && !x.adminOnly() && change.after().stops(id.resolve(registry(), x.peerUser).handles())) {
+                stopped++;
+            }
+        }
+        if (!logReady) {
+            return;
+        }
+        String by = change.by().isEmpty() ? "the shared state" : change.by();
+        record(new EngineEvent.KillSwitchChange(-1, Instant.now().toString(), change.kill(), Optional.ofNullable(change.agent()), by, true,
+                change.after().toMap(), stopped));
+        log((change.kill() ? "kill " : "revive ") + (change.agent() == null ? "--all" : change.agent()) + " by " + by + " (shared state): "
+                + stopped + " connected session(s) now stopped");
     }
 
     Approvals approvals() {
@@ -723,7 +785,7 @@ public final class Engine implements AutoCloseable {
         KillSwitch.State after;
         try {
             before = kills.state();
-            after = kills.change(s -> new KillSwitch.State(true, s.agents()));
+            after = kills.change(s -> new KillSwitch.State(true, s.agents()), "budget " + account.budget().id() + "@" + name());
         } catch (KillSwitch.Unavailable e) {
             problems.killSwitch(e.getMessage()); // and the next decision denies state-unavailable
             return;
@@ -814,6 +876,9 @@ public final class Engine implements AutoCloseable {
         if (witnessPoller != null) {
             witnessPoller.shutdownNow();
         }
+        if (shared != null) {
+            shared.close();
+        }
         if (metrics != null) {
             metrics.close();
         }
@@ -851,6 +916,14 @@ public final class Engine implements AutoCloseable {
             } catch (IOException e) {
                 log("flushing the audit log failed: " + e.getMessage());
             }
+        }
+        if (shipper != null) {
+            try {
+                shipper.round(); // the stop's checkpoint too, when the store is there
+            } catch (java.sql.SQLException | IOException | RuntimeException e) {
+                log("shipping the last entries to the log store failed (" + e.getMessage() + "); the next start ships them");
+            }
+            shipper.close();
         }
         if (lockChannel != null) {
             try {

@@ -22,15 +22,25 @@ import java.util.Map;
  *                    (and nothing else an admin may do), or null for the engine's own user only
  * @param bundle      where the policy comes from as a signed bundle, or null for {@code policy}
  * @param witnessing  witnesses the engine has cosign its checkpoints, or null for none
+ * @param shared      the fleet's shared state and log store in PostgreSQL, or null for this host's files only
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                            FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
-                           AuthMode auth, Path registry, int approvalsPort, String approvers, Bundled bundle, Witnessing witnessing) {
+                           AuthMode auth, Path registry, int approvalsPort, String approvers, Bundled bundle, Witnessing witnessing,
+                           Shared shared) {
     /**
      * Witnesses ({@code agt witness}) the engine sends its latest checkpoint to every
      * {@code intervalMs}: {@code urls} and {@code keys} pair up in order; {@code required}
      * cosignatures make a checkpoint witnessed.
      */
+    /**
+     * The kill switch, fleet-wide revocations and rate-limit buckets in PostgreSQL at {@code url}
+     * (read again on every change and at least every {@code periodMs}; trusted for {@code graceMs}
+     * after the last good read), and, when {@code ship}, the log shipped there under {@code name}.
+     */
+    public record Shared(String url, String name, long periodMs, long graceMs, boolean ship) {
+    }
+
     public record Witnessing(java.util.List<String> urls, java.util.List<Path> keys, int required, long intervalMs) {
     }
 
@@ -50,37 +60,43 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** With local auth and the default registry. */
     public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                         FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
-        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null, null);
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null, null, null);
     }
 
     /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
     public EngineConfig withIdentity(AuthMode auth, Path registry) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, approvers, bundle, witnessing);
+                approvalsPort, approvers, bundle, witnessing, shared);
     }
 
     /** This configuration with the approval page on loopback port {@code port} (0: none). */
     public EngineConfig withApprovalsPort(int port) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port,
-                approvers, bundle, witnessing);
+                approvers, bundle, witnessing, shared);
     }
 
     /** This configuration with an approvers group (null: the engine's own user only). */
     public EngineConfig withApprovers(String group) {
         return new EngineConfig(policy, vars, socket, tcp, this.group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, group, bundle, witnessing);
+                approvalsPort, group, bundle, witnessing, shared);
+    }
+
+    /** This configuration with shared state in PostgreSQL (null: this host's files only). */
+    public EngineConfig withShared(Shared s) {
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth,
+                registry, approvalsPort, approvers, bundle, witnessing, s);
     }
 
     /** This configuration with witnesses (null: none). */
     public EngineConfig withWitnessing(Witnessing w) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth,
-                registry, approvalsPort, approvers, bundle, w);
+                registry, approvalsPort, approvers, bundle, w, shared);
     }
 
     /** This configuration with its policy from a signed bundle (the policy file is then where the bundle's entry is extracted). */
     public EngineConfig withBundle(Bundled b) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, b != null ? false : watch, key, witness, stateDir, auth,
-                registry, approvalsPort, approvers, b, witnessing);
+                registry, approvalsPort, approvers, b, witnessing, shared);
     }
 
     /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */

@@ -33,7 +33,7 @@ final class StateProblems {
     void killSwitchUsable() {
         if (killSwitch != null) {
             killSwitch = null;
-            engine.log("the kill switch " + engine.kills().file() + " is usable again");
+            engine.log("the kill switch " + engine.kills().where() + " is usable again");
         }
     }
 

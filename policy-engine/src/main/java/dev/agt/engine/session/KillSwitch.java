@@ -31,10 +31,10 @@ import java.util.function.UnaryOperator;
  * ({@code state-unavailable}) until it is repaired or removed, and it is never overwritten; the
  * file is read again on each decision while it is broken, so no restart is needed.
  */
-public final class KillSwitch extends StateFile<KillSwitch.State> {
+public final class KillSwitch extends StateFile<KillSwitch.State> implements Kills {
     public static final String FILE_NAME = "kill-switch.json";
     static final int FORMAT = 1;
-    static final int MAX_AGENTS = 10_000;
+    public static final int MAX_AGENTS = 10_000;
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -86,12 +86,23 @@ public final class KillSwitch extends StateFile<KillSwitch.State> {
     }
 
     /** The state in force; while the file is broken, reads it again and fails when it still is. */
+    @Override
     public State state() throws Unavailable {
         return current();
     }
 
+    @Override
+    public String where() {
+        return file().toString();
+    }
+
     /** Applies {@code change}; when the result differs it is written first and then takes effect. */
-    public synchronized State change(UnaryOperator<State> change) throws Unavailable {
+    public State change(UnaryOperator<State> change) throws Unavailable {
+        return change(change, null);
+    }
+
+    @Override
+    public synchronized State change(UnaryOperator<State> change, String by) throws Unavailable {
         State before = state();
         State next = change.apply(before);
         if (next.equals(before)) {

@@ -1,0 +1,269 @@
+package dev.agt.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.agt.protocol.Decision;
+import dev.agt.protocol.EngineAddress;
+import dev.agt.protocol.EngineClient;
+import dev.agt.protocol.Request;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Many engines sharing one real PostgreSQL ({@code agt engine --state postgresql://...}), started
+ * by the test from Debian's packages as an unprivileged user: a kill through one engine stops the
+ * agents of the others within a second and outlives a restart; a fleet-wide revocation; a rate
+ * limit that holds across engines; a database killed mid-run makes engines fail closed and they
+ * recover by themselves; the log shipped to the append-only store survives an engine SIGKILL and
+ * the outage with nothing lost or doubled, verifies from the store alone, and a store changed
+ * behind the engine's back no longer verifies.
+ */
+class SharedStateIT {
+    static Postgres pg;
+    static int databases;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        Assumptions.assumeTrue(Postgres.available(), "PostgreSQL server binaries (Debian's postgresql package) are not installed");
+        pg = Postgres.start();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws Exception {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    /** A fresh database migrated by 'agt state migrate', and the URL engines use: the role agt_engine, granted only what an engine needs. */
+    String database() throws Exception {
+        String name = "agt" + (++databases);
+        pg.createDatabase(name);
+        if (databases == 1) {
+            pg.sql("postgres", "CREATE ROLE agt_engine LOGIN");
+        }
+        Agt.Result m = Agt.run(dir, "state", "migrate", pg.url(name), "--grant", "agt_engine");
+        assertEquals(0, m.exit(), m.toString());
+        assertTrue(m.out().contains("from schema version 0 to 2"), m.toString());
+        Agt.Result again = Agt.run(dir, "state", "migrate", pg.url(name));
+        assertTrue(again.out().contains("nothing to apply"), again.toString());
+        return pg.url(name).replace("postgresql://postgres@", "postgresql://agt_engine@");
+    }
+
+    Agt.EngineProcess engine(String name, String url, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--policy", "policy.yaml", "--socket", dir.resolve(name + ".sock").toString(),
+                "--audit-dir", name + "-audit", "--key", "engine.key", "--state", url, "--engine-name", name));
+        args.addAll(List.of(more));
+        Agt.EngineProcess e = new Agt.EngineProcess(dir, args.toArray(String[]::new));
+        e.awaitReady();
+        return e;
+    }
+
+    EngineClient client(String engine, String agent) throws Exception {
+        return EngineClient.connect(EngineAddress.parse(dir.resolve(engine + ".sock").toString()), agent, Map.of(), 5000);
+    }
+
+    static Decision read(EngineClient c, String path) {
+        return c.decide(Request.of("file", "read", Map.of("path", path)), 5000);
+    }
+
+    void policy() throws Exception {
+        Files.writeString(dir.resolve("policy.yaml"), """
+                version: 1
+                rules:
+                  - {id: work, effect: allow, family: file, actions: [read], paths: ["/work/**"]}
+                  - {id: limited, effect: allow, family: file, actions: [read], paths: ["/limited/**"], limit: 10/minute}
+                """);
+        Agt.Result k = Agt.run(dir, "audit", "keygen", "--out", "engine");
+        assertEquals(0, k.exit(), k.toString());
+    }
+
+    @Test
+    void threeEnginesShareOneKillSwitchRevocationsAndRateLimits() throws Exception {
+        policy();
+        String url = database();
+        try (Agt.EngineProcess e1 = engine("e1", url); Agt.EngineProcess e2 = engine("e2", url); Agt.EngineProcess e3 = engine("e3", url);
+             EngineClient c1 = client("e1", "worker"); EngineClient c2 = client("e2", "worker"); EngineClient c3 = client("e3", "worker");
+             EngineClient other = client("e3", "other")) {
+            for (EngineClient c : List.of(c1, c2, c3)) {
+                assertEquals(Decision.Effect.ALLOW, read(c, "/work/a").effect());
+            }
+            // shipping lag: from a decision's answer to its entry in the store
+            String db = url.substring(url.lastIndexOf('/') + 1);
+            for (int i = 0; i < 5; i++) {
+                Decision d = read(c1, "/work/lag-" + i);
+                long answered = System.nanoTime();
+                Await.until("entry " + d.auditSeq() + " to reach the store", Duration.ofSeconds(10),
+                        () -> pg.query(db, "SELECT count(*) FROM agt_log_entries WHERE engine = 'e1' AND seq = " + d.auditSeq()), "1"::equals);
+                System.out.printf("shipping lag: %.0f ms%n", (System.nanoTime() - answered) / 1e6);
+            }
+
+            // the limit is 10 a minute for the agent, wherever it calls from
+            long started = System.nanoTime();
+            int allowed = 0;
+            List<EngineClient> all = List.of(c1, c2, c3);
+            for (int i = 0; i < 30; i++) {
+                Decision d = read(all.get(i % 3), "/limited/" + i);
+                if (d.effect() == Decision.Effect.ALLOW) {
+                    allowed++;
+                } else {
+                    assertEquals("rate-limited", d.code(), d.reason());
+                }
+            }
+            double minutes = (System.nanoTime() - started) / 60e9;
+            assertTrue(allowed >= 10 && allowed <= 10 + Math.ceil(10 * minutes), allowed + " of 30 allowed across three engines");
+
+            // a kill through e1 stops the agent on e2 and e3 within a second or so; another agent goes on
+            long t0 = System.nanoTime();
+            Agt.Result kill = Agt.run(dir, "kill", "worker", "--socket", dir.resolve("e1.sock").toString());
+            assertEquals(0, kill.exit(), kill.toString());
+            long t1 = System.nanoTime(); // the kill is committed: e1 answered
+            assertEquals("killed", read(c1, "/work/b").code());
+            for (EngineClient c : List.of(c2, c3)) {
+                Decision d = Await.until("the kill to reach the other engines", Duration.ofSeconds(5), () -> read(c, "/work/b"),
+                        x -> x.effect() == Decision.Effect.DENY);
+                assertEquals("killed", d.code(), d.reason());
+            }
+            System.out.printf("kill propagation to two other engines: %.0f ms after e1 answered 'agt kill' (%.0f ms with the command's start)%n",
+                    (System.nanoTime() - t1) / 1e6, (System.nanoTime() - t0) / 1e6);
+            assertEquals(Decision.Effect.ALLOW, read(other, "/work/b").effect());
+            Await.until("e3 to log the kill it learned of", Duration.ofSeconds(5), () -> Files.readString(
+                    Files.list(dir.resolve("e3-audit/log")).sorted().reduce((a, b) -> b).orElseThrow()), s -> s.contains("root@e1"));
+
+            // a restarted engine still sees it
+            e2.terminate();
+            assertEquals(0, e2.awaitExit(), e2.stderr.toString());
+            try (Agt.EngineProcess e2b = engine("e2", url); EngineClient c2b = client("e2", "worker")) {
+                assertEquals("killed", read(c2b, "/work/c").code());
+                // revived through e3: allowed again on e1 and on the restarted e2
+                Agt.Result revive = Agt.run(dir, "revive", "worker", "--socket", dir.resolve("e3.sock").toString());
+                assertEquals(0, revive.exit(), revive.toString());
+                for (EngineClient c : List.of(c1, c2b)) {
+                    Await.until("the revive to reach every engine", Duration.ofSeconds(5), () -> read(c, "/work/d").effect(),
+                            x -> x == Decision.Effect.ALLOW);
+                }
+                // a revocation in the database reaches every engine
+                Agt.Result revoke = Agt.run(dir, "state", "revoke", url, "worker", "--reason", "key leaked");
+                assertEquals(0, revoke.exit(), revoke.toString());
+                for (EngineClient c : List.of(c1, c2b, c3)) {
+                    Decision d = Await.until("the revocation to reach every engine", Duration.ofSeconds(5), () -> read(c, "/work/e"),
+                            x -> x.effect() == Decision.Effect.DENY);
+                    assertEquals("revoked", d.code(), d.reason());
+                }
+                Agt.Result show = Agt.run(dir, "state", "show", url);
+                assertTrue(show.out().contains("revoked worker") && show.out().contains("key leaked"), show.toString());
+                e2b.terminate();
+                assertEquals(0, e2b.awaitExit(), e2b.stderr.toString());
+            }
+            e1.terminate();
+            e3.terminate();
+            assertEquals(0, e1.awaitExit(), e1.stderr.toString());
+            assertEquals(0, e3.awaitExit(), e3.stderr.toString());
+        }
+        // every engine's log is in the store, whole, and verifies from the store alone
+        for (String e : List.of("e1", "e2", "e3")) {
+            Agt.Result local = Agt.run(dir, "audit", "verify", e + "-audit", "--pubkey", "engine.pub");
+            Agt.Result stored = Agt.run(dir, "audit", "verify", "--store", url, "--engine", e, "--pubkey", "engine.pub");
+            assertEquals(0, stored.exit(), stored.toString());
+            assertEquals(entries(local), entries(stored), local + "\n" + stored);
+        }
+    }
+
+    static long entries(Agt.Result verified) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("verified: (\\d+) entries").matcher(verified.out());
+        assertTrue(m.find(), verified.toString());
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void aLostDatabaseFailsClosedAndShippingLosesNothing() throws Exception {
+        policy();
+        String url = database();
+        String db = url.substring(url.lastIndexOf('/') + 1);
+        try (Agt.EngineProcess e = engine("solo", url, "--state-grace", "2s"); EngineClient c = client("solo", "worker")) {
+            for (int i = 0; i < 50; i++) {
+                assertEquals(Decision.Effect.ALLOW, read(c, "/work/" + i).effect());
+            }
+            Await.until("the first entries to reach the store", Duration.ofSeconds(10),
+                    () -> pg.query(db, "SELECT count(*) FROM agt_log_entries"), n -> Long.parseLong(n) >= 50);
+
+            pg.kill();
+            long lost = System.nanoTime();
+            // a limited call cannot be counted: denied at once, as state-unavailable, never as allowed
+            assertEquals("state-unavailable", read(c, "/limited/x").code());
+            Decision d = Await.until("the engine to stop trusting its cached state", Duration.ofSeconds(10), () -> read(c, "/work/x"),
+                    x -> x.effect() == Decision.Effect.DENY);
+            assertEquals("state-unavailable", d.code(), d.reason());
+            System.out.printf("fail closed after the database was killed: %.0f ms (grace 2 s)%n", (System.nanoTime() - lost) / 1e6);
+            for (int i = 0; i < 20; i++) {
+                assertEquals(Decision.Effect.DENY, read(c, "/work/outage-" + i).effect());
+            }
+
+            pg.restart();
+            long back = System.nanoTime();
+            Await.until("the engine to recover by itself", Duration.ofSeconds(15), () -> read(c, "/work/y").effect(), x -> x == Decision.Effect.ALLOW);
+            System.out.printf("back in service after the database restarted: %.0f ms%n", (System.nanoTime() - back) / 1e6);
+            assertTrue(e.stderr.toString().contains("usable again"), e.stderr.toString());
+
+            // the engine's role can insert into the store, never change or delete it; nor can anyone while the trigger stands
+            String denied = failure(() -> pg.sql(db, "SET ROLE agt_engine; UPDATE agt_log_entries SET line = 'x' WHERE seq = 0"));
+            assertTrue(denied.contains("permission denied"), denied);
+            denied = failure(() -> pg.sql(db, "SET ROLE agt_engine; DELETE FROM agt_log_entries"));
+            assertTrue(denied.contains("permission denied"), denied);
+            denied = failure(() -> pg.sql(db, "UPDATE agt_log_checkpoints SET note = 'x'"));
+            assertTrue(denied.contains("append-only"), denied);
+
+            // SIGKILL mid-run, with entries not shipped yet
+            for (int i = 0; i < 200; i++) {
+                read(c, "/work/burst-" + i);
+            }
+            e.close();
+            e.awaitExit();
+        }
+        try (Agt.EngineProcess e = engine("solo", url); EngineClient c = client("solo", "worker")) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals(Decision.Effect.ALLOW, read(c, "/work/after-" + i).effect());
+            }
+            e.terminate();
+            assertEquals(0, e.awaitExit(), e.stderr.toString());
+        }
+        Agt.Result local = Agt.run(dir, "audit", "verify", "solo-audit", "--pubkey", "engine.pub");
+        Agt.Result stored = Agt.run(dir, "audit", "verify", "--store", url, "--pubkey", "engine.pub");
+        assertEquals(0, stored.exit(), stored.toString());
+        assertEquals(entries(local), entries(stored), local + "\n" + stored);
+        assertEquals(String.valueOf(entries(local)), pg.query(db, "SELECT count(*) FROM agt_log_entries WHERE engine = 'solo'"));
+
+        // a store changed behind the engine's back (the owner lifts the trigger) no longer matches the signed checkpoints
+        pg.sql(db, "ALTER TABLE agt_log_entries DISABLE TRIGGER agt_log_entries_append_only; UPDATE agt_log_entries SET line = convert_to(replace(convert_from(line, 'UTF8'), '/work/1', '/work/7'), 'UTF8') "
+                + "WHERE engine = 'solo' AND convert_from(line, 'UTF8') LIKE '%/work/1\"%'");
+        Agt.Result tampered = Agt.run(dir, "audit", "verify", "--store", url, "--engine", "solo", "--pubkey", "engine.pub");
+        assertEquals(1, tampered.exit(), tampered.toString());
+        assertTrue(tampered.out().contains("TAMPERED"), tampered.toString());
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    static String failure(Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("expected it to be refused");
+    }
+}
