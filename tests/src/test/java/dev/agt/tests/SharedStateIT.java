@@ -254,6 +254,30 @@ class SharedStateIT {
         assertTrue(tampered.out().contains("TAMPERED"), tampered.toString());
     }
 
+    @Test
+    void aDatabaseNotAtThisSchemaIsRefused() throws Exception {
+        policy();
+        pg.createDatabase("bare");
+        String bare = pg.url("bare");
+        // an engine never migrates: it refuses to start and says what to run
+        Agt.EngineProcess e = new Agt.EngineProcess(dir, "--policy", "policy.yaml", "--socket", dir.resolve("x.sock").toString(),
+                "--audit-dir", "x-audit", "--key", "engine.key", "--state", bare);
+        assertEquals(2, e.awaitExit());
+        assertTrue(e.stderr.toString().contains("schema version 0") && e.stderr.toString().contains("agt state migrate"), e.stderr.toString());
+        Agt.Result show = Agt.run(dir, "state", "show", bare);
+        assertEquals(1, show.exit(), show.toString());
+        // a migration whose text changed after it was applied is refused, not applied over
+        assertEquals(0, Agt.run(dir, "state", "migrate", bare).exit());
+        pg.sql("bare", "UPDATE agt_schema_version SET sha256 = repeat('0', 64) WHERE version = 1");
+        Agt.Result m = Agt.run(dir, "state", "migrate", bare);
+        assertEquals(1, m.exit(), m.toString());
+        assertTrue(m.err().contains("not what this agt expects"), m.toString());
+        // a URL that is not PostgreSQL's is a usage error, and a password never reaches the output
+        Agt.Result bad = Agt.run(dir, "engine", "--policy", "policy.yaml", "--socket", "y.sock", "--audit-dir", "y", "--state", "mysql://u:hunter2@h/db");
+        assertEquals(2, bad.exit(), bad.toString());
+        assertTrue(bad.err().contains("not a PostgreSQL URL") && !bad.err().contains("hunter2"), bad.toString());
+    }
+
     interface Step {
         void run() throws Exception;
     }

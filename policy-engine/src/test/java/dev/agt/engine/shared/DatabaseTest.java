@@ -1,0 +1,42 @@
+package dev.agt.engine.shared;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class DatabaseTest {
+    @Test
+    void aLibpqUriNamesTheDatabaseWithoutItsPassword() {
+        Database db = Database.of("postgresql://agt_engine:s3cr%40t@db.internal:5433/agt?sslmode=require");
+        assertEquals("postgresql://agt_engine@db.internal:5433/agt?sslmode=require", db.display());
+        assertFalse(db.display().contains("s3cr"));
+    }
+
+    @Test
+    void aPasswordInTheQueryOrAJdbcUrlIsRedacted() {
+        assertFalse(Database.of("postgresql://u@h/db?password=hunter2").display().contains("hunter2"));
+        assertFalse(Database.of("jdbc:postgresql://h/db?user=u&password=hunter2").display().contains("hunter2"));
+    }
+
+    @Test
+    void whatIsNotAPostgresqlUrlIsRefusedSayingWhatToWrite() {
+        for (String bad : new String[] {"", "mysql://u@h/db", "postgresql://u@/db", "postgresql://u@h", "postgresql://u@h/", "/var/lib/agt"}) {
+            Database.BadUrl e = assertThrows(Database.BadUrl.class, () -> Database.of(bad), bad);
+            assertTrue(e.getMessage().contains("postgresql://"), e.getMessage());
+        }
+        Database.BadUrl e = assertThrows(Database.BadUrl.class, () -> Database.of("mysql://u:hunter2@h/db"));
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
+
+    @Test
+    void migrationsAreNumberedInOrderAndCarryTheirDigest() {
+        for (int i = 0; i < Migrations.ALL.size(); i++) {
+            assertEquals(i + 1, Migrations.ALL.get(i).version());
+            assertEquals(64, Migrations.ALL.get(i).sha256().length());
+        }
+        assertEquals(Migrations.ALL.size(), Migrations.LATEST);
+    }
+}
