@@ -150,9 +150,17 @@ final class AuditCommand {
                     }
                     name = names.get(0);
                 }
-                long n = dev.agt.engine.shared.LogStore.export(db, name, scratch);
+                dev.agt.engine.shared.LogStore.Exported x = dev.agt.engine.shared.LogStore.export(db, name, scratch);
+                long n = x.entries();
                 if (n == 0) {
                     System.err.println("agt: the store holds no entries for engine '" + name + "'");
+                    return 1;
+                }
+                if (n > x.signedSize()) {
+                    // an engine ships only what a checkpoint it signed covers: anything past that came from elsewhere
+                    System.out.println("TAMPERED at #" + x.signedSize() + ": inserted: the store holds " + (n - x.signedSize())
+                            + " entries of engine '" + name + "' beyond its last signed checkpoint (size " + x.signedSize()
+                            + "); an engine ships only entries a checkpoint covers");
                     return 1;
                 }
                 dir = scratch;

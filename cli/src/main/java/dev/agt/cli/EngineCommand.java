@@ -115,6 +115,10 @@ final class EngineCommand implements Callable<Integer> {
                     + " after that every call is denied (state-unavailable) until it can. Default: 5s.")
     String stateGrace;
 
+    @Option(names = "--state-poll", paramLabel = "DURATION", defaultValue = "1s",
+            description = "How often the shared state is read even without a notification (changes are notified at once). Default: 1s.")
+    String statePoll;
+
     @Option(names = "--no-log-store", description = "With --state: do not ship the log to the shared store.")
     boolean noLogStore;
 
@@ -196,7 +200,17 @@ final class EngineCommand implements Callable<Integer> {
                 err.println("agt: --engine-name: '" + engineName + "' must be letters, digits, '.', '_' or '-' (at most 128)");
                 return 2;
             }
-            sharedState = new EngineConfig.Shared(state, engineName, 1000, grace, !noLogStore);
+            Long poll = duration(statePoll);
+            if (poll == null) {
+                err.println("agt: --state-poll: '" + statePoll + "' is not a duration such as 1s or 1m");
+                return 2;
+            }
+            if (grace < 3 * poll) {
+                // a healthy engine's snapshot ages by up to one period between reads: a tighter grace would deny in passing
+                err.println("agt: --state-grace must be at least three times --state-poll (" + statePoll + ")");
+                return 2;
+            }
+            sharedState = new EngineConfig.Shared(state, engineName, poll, grace, !noLogStore);
         } else if (engineName != null || noLogStore) {
             err.println("agt: --engine-name and --no-log-store go with --state URL");
             return 2;

@@ -37,6 +37,9 @@ class SharedStateIT {
 
     @BeforeAll
     static void startPostgres() throws Exception {
+        if (System.getenv("AGT_REQUIRE_POSTGRESQL") != null) {
+            assertTrue(Postgres.available(), "AGT_REQUIRE_POSTGRESQL is set (as .ci/run sets it) but no PostgreSQL server can be started here");
+        }
         Assumptions.assumeTrue(Postgres.available(), "PostgreSQL server binaries (Debian's postgresql package) are not installed");
         pg = Postgres.start();
     }
@@ -95,7 +98,10 @@ class SharedStateIT {
     void threeEnginesShareOneKillSwitchRevocationsAndRateLimits() throws Exception {
         policy();
         String url = database();
-        try (Agt.EngineProcess e1 = engine("e1", url); Agt.EngineProcess e2 = engine("e2", url); Agt.EngineProcess e3 = engine("e3", url);
+        // polled once a minute at most: what reaches the engines within seconds reached them by LISTEN/NOTIFY
+        String[] notifyOnly = {"--state-poll", "60s", "--state-grace", "180s"};
+        try (Agt.EngineProcess e1 = engine("e1", url, notifyOnly); Agt.EngineProcess e2 = engine("e2", url, notifyOnly);
+             Agt.EngineProcess e3 = engine("e3", url, notifyOnly);
              EngineClient c1 = client("e1", "worker"); EngineClient c2 = client("e2", "worker"); EngineClient c3 = client("e3", "worker");
              EngineClient other = client("e3", "other")) {
             for (EngineClient c : List.of(c1, c2, c3)) {
@@ -111,20 +117,32 @@ class SharedStateIT {
                 System.out.printf("shipping lag: %.0f ms%n", (System.nanoTime() - answered) / 1e6);
             }
 
-            // the limit is 10 a minute for the agent, wherever it calls from
+            // the limit is 10 a minute for the agent, wherever it calls from, three engines taking at once
             long started = System.nanoTime();
-            int allowed = 0;
-            List<EngineClient> all = List.of(c1, c2, c3);
-            for (int i = 0; i < 30; i++) {
-                Decision d = read(all.get(i % 3), "/limited/" + i);
-                if (d.effect() == Decision.Effect.ALLOW) {
-                    allowed++;
-                } else {
-                    assertEquals("rate-limited", d.code(), d.reason());
-                }
+            java.util.concurrent.atomic.AtomicInteger allowed = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> takers = new ArrayList<>();
+            for (EngineClient c : List.of(c1, c2, c3)) {
+                Thread t = new Thread(() -> {
+                    for (int i = 0; i < 12; i++) {
+                        Decision d = read(c, "/limited/" + i);
+                        if (d.effect() == Decision.Effect.ALLOW) {
+                            allowed.incrementAndGet();
+                        } else if (!d.code().equals("rate-limited")) {
+                            unexpected.add(d.code() + ": " + d.reason());
+                        }
+                    }
+                });
+                t.start();
+                takers.add(t);
+            }
+            for (Thread t : takers) {
+                t.join();
             }
             double minutes = (System.nanoTime() - started) / 60e9;
-            assertTrue(allowed >= 10 && allowed <= 10 + Math.ceil(10 * minutes), allowed + " of 30 allowed across three engines");
+            assertEquals(List.of(), unexpected);
+            // the documented bound: the burst of 10, plus what refills while the calls go on (one each 6 s)
+            assertTrue(allowed.get() >= 10 && allowed.get() <= 10 + Math.ceil(10 * minutes), allowed + " of 36 allowed across three engines");
 
             // a kill through e1 stops the agent on e2 and e3 within a second or so; another agent goes on
             long t0 = System.nanoTime();
@@ -146,7 +164,7 @@ class SharedStateIT {
             // a restarted engine still sees it
             e2.terminate();
             assertEquals(0, e2.awaitExit(), e2.stderr.toString());
-            try (Agt.EngineProcess e2b = engine("e2", url); EngineClient c2b = client("e2", "worker")) {
+            try (Agt.EngineProcess e2b = engine("e2", url, notifyOnly); EngineClient c2b = client("e2", "worker")) {
                 assertEquals("killed", read(c2b, "/work/c").code());
                 // revived through e3: allowed again on e1 and on the restarted e2
                 Agt.Result revive = Agt.run(dir, "revive", "worker", "--socket", dir.resolve("e3.sock").toString());
@@ -156,7 +174,10 @@ class SharedStateIT {
                             x -> x == Decision.Effect.ALLOW);
                 }
                 // a revocation in the database reaches every engine
-                Agt.Result revoke = Agt.run(dir, "state", "revoke", url, "worker", "--reason", "key leaked");
+                // revocations are made by people with the owner's role; an engine's role may only read them
+                Agt.Result refused = Agt.run(dir, "state", "revoke", url, "worker");
+                assertTrue(refused.exit() == 1 && refused.err().contains("permission denied"), refused.toString());
+                Agt.Result revoke = Agt.run(dir, "state", "revoke", url.replace("agt_engine@", "postgres@"), "worker", "--reason", "key leaked");
                 assertEquals(0, revoke.exit(), revoke.toString());
                 for (EngineClient c : List.of(c1, c2b, c3)) {
                     Decision d = Await.until("the revocation to reach every engine", Duration.ofSeconds(5), () -> read(c, "/work/e"),
@@ -165,6 +186,9 @@ class SharedStateIT {
                 }
                 Agt.Result show = Agt.run(dir, "state", "show", url);
                 assertTrue(show.out().contains("revoked worker") && show.out().contains("key leaked"), show.toString());
+                Await.until("e1 to log the revocation it learned of", Duration.ofSeconds(5), () -> Files.readString(
+                        Files.list(dir.resolve("e1-audit/log")).sorted().reduce((a, b) -> b).orElseThrow()),
+                        l -> l.contains("\"event\":\"shared-revoke\"") && l.contains("key leaked"));
                 e2b.terminate();
                 assertEquals(0, e2b.awaitExit(), e2b.stderr.toString());
             }
@@ -193,7 +217,8 @@ class SharedStateIT {
         policy();
         String url = database();
         String db = url.substring(url.lastIndexOf('/') + 1);
-        try (Agt.EngineProcess e = engine("solo", url, "--state-grace", "2s"); EngineClient c = client("solo", "worker")) {
+        try (Agt.EngineProcess e = engine("solo", url, "--state-grace", "3s"); EngineClient c = client("solo", "worker");
+             EngineClient otherAgent = client("solo", "other")) {
             for (int i = 0; i < 50; i++) {
                 assertEquals(Decision.Effect.ALLOW, read(c, "/work/" + i).effect());
             }
@@ -204,10 +229,14 @@ class SharedStateIT {
             long lost = System.nanoTime();
             // a limited call cannot be counted: denied at once, as state-unavailable, never as allowed
             assertEquals("state-unavailable", read(c, "/limited/x").code());
+            // a kill cannot be written now: it is refused as a change, yet stops the agent here at once
+            Agt.Result kill = Agt.run(dir, "kill", "other", "--socket", dir.resolve("solo.sock").toString());
+            assertTrue(kill.exit() != 0 && kill.err().contains("in force on this engine"), kill.toString());
+            assertEquals(Decision.Effect.DENY, read(otherAgent, "/work/x").effect());
             Decision d = Await.until("the engine to stop trusting its cached state", Duration.ofSeconds(10), () -> read(c, "/work/x"),
                     x -> x.effect() == Decision.Effect.DENY);
             assertEquals("state-unavailable", d.code(), d.reason());
-            System.out.printf("fail closed after the database was killed: %.0f ms (grace 2 s)%n", (System.nanoTime() - lost) / 1e6);
+            System.out.printf("fail closed after the database was killed: %.0f ms (grace 3 s)%n", (System.nanoTime() - lost) / 1e6);
             for (int i = 0; i < 20; i++) {
                 assertEquals(Decision.Effect.DENY, read(c, "/work/outage-" + i).effect());
             }
@@ -218,6 +247,11 @@ class SharedStateIT {
             System.out.printf("back in service after the database restarted: %.0f ms%n", (System.nanoTime() - back) / 1e6);
             assertTrue(e.stderr.toString().contains("usable again"), e.stderr.toString());
 
+            // the kill switch made while the database was gone holds here, and is written once it is back
+            Agt.Result showKill = Await.until("the kill made during the outage to be written", Duration.ofSeconds(15),
+                    () -> Agt.run(dir, "state", "show", url), r -> r.out().contains("killed other"));
+            assertEquals("killed", read(otherAgent, "/work/z").code(), showKill.toString());
+
             // the engine's role can insert into the store, never change or delete it; nor can anyone while the trigger stands
             String denied = failure(() -> pg.sql(db, "SET ROLE agt_engine; UPDATE agt_log_entries SET line = 'x' WHERE seq = 0"));
             assertTrue(denied.contains("permission denied"), denied);
@@ -225,6 +259,8 @@ class SharedStateIT {
             assertTrue(denied.contains("permission denied"), denied);
             denied = failure(() -> pg.sql(db, "UPDATE agt_log_checkpoints SET note = 'x'"));
             assertTrue(denied.contains("append-only"), denied);
+            denied = failure(() -> pg.sql(db, "DELETE FROM agt_kill_switch"));
+            assertTrue(denied.contains("refused"), denied);
 
             // SIGKILL mid-run, with entries not shipped yet
             for (int i = 0; i < 200; i++) {

@@ -16,7 +16,7 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
         EngineEvent.SessionStart, EngineEvent.SessionRefused, EngineEvent.StateUnavailable, EngineEvent.KillSwitchChange,
         EngineEvent.PolicyLoaded, EngineEvent.PolicyRejected, EngineEvent.RegistryLoaded, EngineEvent.RegistryRejected, OutcomeEvent,
         EngineEvent.BudgetWarning, EngineEvent.SpendUnsettled, EngineEvent.LabelCleared, EngineEvent.ApprovalRequested,
-        EngineEvent.ApprovalDecided, EngineEvent.BundleActivated, EngineEvent.BundleRefused, EngineEvent.WitnessRefused, EngineEvent.Unknown {
+        EngineEvent.ApprovalDecided, EngineEvent.BundleActivated, EngineEvent.BundleRefused, EngineEvent.WitnessRefused, EngineEvent.SharedRevocation, EngineEvent.Unknown {
 
     String TYPE = "event";
 
@@ -319,6 +319,20 @@ public sealed interface EngineEvent extends LogEntry permits EngineEvent.EngineS
         @Override
         public String event() {
             return EVENT;
+        }
+    }
+
+    /**
+     * {@code shared-revoke} / {@code shared-revoke-lifted}: this engine learned from the shared
+     * state ({@code store}) that {@code agent} was revoked for the whole fleet, or no longer is.
+     */
+    record SharedRevocation(long seq, String time, boolean revoked, String agent, String by, String reason, String store) implements EngineEvent {
+        public static final String REVOKED = "shared-revoke";
+        public static final String LIFTED = "shared-revoke-lifted";
+
+        @Override
+        public String event() {
+            return revoked ? REVOKED : LIFTED;
         }
     }
 

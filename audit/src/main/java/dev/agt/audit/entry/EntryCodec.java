@@ -254,6 +254,11 @@ public final class EntryCodec {
             e.put("signed_by", b.signedBy());
             e.put("policy", b.policy());
             e.put("previous", b.previous());
+        } else if (v instanceof EngineEvent.SharedRevocation r) {
+            e.put("agent", r.agent());
+            e.put("by", r.by());
+            e.put("reason", r.reason());
+            e.put("store", r.store());
         } else if (v instanceof EngineEvent.WitnessRefused w) {
             e.put("witness", w.witness());
             e.put("size", w.size());
@@ -382,6 +387,8 @@ public final class EntryCodec {
             case PolicyRejected.EVENT -> new PolicyRejected(seq, time, text(e, "trigger"), text(e, "kept"), texts(e.get("problems")));
             case EngineEvent.BundleActivated.EVENT -> new EngineEvent.BundleActivated(seq, time, text(e, "trigger"), text(e, "source"), text(e, "hash"),
                     number(e, "version", -1), text(e, "signed_by"), text(e, "policy"), text(e, "previous"));
+            case EngineEvent.SharedRevocation.REVOKED, EngineEvent.SharedRevocation.LIFTED -> new EngineEvent.SharedRevocation(seq, time,
+                    kind.equals(EngineEvent.SharedRevocation.REVOKED), text(e, "agent"), text(e, "by"), text(e, "reason"), text(e, "store"));
             case EngineEvent.WitnessRefused.EVENT -> new EngineEvent.WitnessRefused(seq, time, text(e, "witness"), number(e, "size", -1), text(e, "reason"));
             case EngineEvent.BundleRefused.EVENT -> new EngineEvent.BundleRefused(seq, time, text(e, "trigger"), text(e, "source"), text(e, "hash"),
                     number(e, "version", -1), text(e, "reason"), text(e, "kept"));

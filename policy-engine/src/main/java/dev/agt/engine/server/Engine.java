@@ -663,7 +663,11 @@ public final class Engine implements AutoCloseable {
         long stopped = 0;
         for (Connection x : connections.values()) {
             SessionIdentity id = x.identity();
-            if (id != null && !x.adminOnly() && change.after().stops(id.resolve(registry(), x.peerUser).handles())) {
+            if (id == null || x.adminOnly()) {
+                continue;
+            }
+            java.util.Collection<String> handles = id.resolve(registry(), x.peerUser).handles();
+            if (change.revocation() ? change.on() && handles.contains(change.agent()) : change.after().stops(handles)) {
                 stopped++;
             }
         }
@@ -671,9 +675,15 @@ public final class Engine implements AutoCloseable {
             return;
         }
         String by = change.by().isEmpty() ? "the shared state" : change.by();
-        record(new EngineEvent.KillSwitchChange(-1, Instant.now().toString(), change.kill(), Optional.ofNullable(change.agent()), by, true,
+        if (change.revocation()) {
+            record(new EngineEvent.SharedRevocation(-1, Instant.now().toString(), change.on(), change.agent(), by, change.reason(), shared.where()));
+            log((change.on() ? "revoked " : "lifted the revocation of ") + change.agent() + " by " + by + " (shared state)"
+                    + (change.on() ? ": " + stopped + " connected session(s) now refused" : ""));
+            return;
+        }
+        record(new EngineEvent.KillSwitchChange(-1, Instant.now().toString(), change.on(), Optional.ofNullable(change.agent()), by, true,
                 change.after().toMap(), stopped));
-        log((change.kill() ? "kill " : "revive ") + (change.agent() == null ? "--all" : change.agent()) + " by " + by + " (shared state): "
+        log((change.on() ? "kill " : "revive ") + (change.agent() == null ? "--all" : change.agent()) + " by " + by + " (shared state): "
                 + stopped + " connected session(s) now stopped");
     }
 

@@ -30,7 +30,7 @@ public final class Database {
     private final String display;
     private final Properties props = new Properties();
 
-    private Database(String jdbcUrl, String display, String user, String password) {
+    private Database(String jdbcUrl, String display, String user, String password, boolean loopback) {
         this.jdbcUrl = jdbcUrl;
         this.display = display;
         if (user != null) {
@@ -42,9 +42,32 @@ public final class Database {
         }
         props.setProperty("connectTimeout", "3");
         props.setProperty("loginTimeout", "3");
-        props.setProperty("socketTimeout", "5");
         props.setProperty("tcpKeepAlive", "true");
         props.setProperty("ApplicationName", "agt");
+        if (!loopback && !jdbcUrl.matches("(?i).*[?&]ssl(mode)?=.*")) {
+            // the database says who is killed and how many calls are left: off this host, only one whose certificate checks out
+            props.setProperty("sslmode", "verify-full");
+        }
+    }
+
+    private Database(Database base, Properties extra) {
+        this.jdbcUrl = base.jdbcUrl;
+        this.display = base.display;
+        this.props.putAll(base.props);
+        this.props.putAll(extra);
+    }
+
+    /**
+     * The same database for an engine's own connections: a statement that does not answer within
+     * 5 s fails, a row lock is waited on for at most 2 s, and a transaction left idle (an engine
+     * paused mid-change) is ended by the server after 10 s, so no engine holds the fleet's kill
+     * switch hostage. Commands run by people ({@code agt audit verify --store}) keep no such limits.
+     */
+    public Database forEngine() {
+        Properties extra = new Properties();
+        extra.setProperty("socketTimeout", "5");
+        extra.setProperty("options", "-c lock_timeout=2000 -c idle_in_transaction_session_timeout=10000");
+        return new Database(this, extra);
     }
 
     /** Parses {@code url}; throws {@link BadUrl} for anything that is not a PostgreSQL URL. */
@@ -53,7 +76,7 @@ public final class Database {
             throw new BadUrl("a PostgreSQL URL is needed, such as postgresql://agt@db.internal:5432/agt");
         }
         if (url.startsWith("jdbc:postgresql://")) {
-            return new Database(url, redact(url.substring("jdbc:".length())), null, null);
+            return new Database(url, redact(url.substring("jdbc:".length())), null, null, false);
         }
         String rest;
         if (url.startsWith("postgresql://")) {
@@ -64,6 +87,12 @@ public final class Database {
             throw new BadUrl("'" + redact(url) + "' is not a PostgreSQL URL: write postgresql://USER@HOST:PORT/DATABASE");
         }
         int slash = rest.indexOf('/');
+        int firstAt = rest.indexOf('@');
+        if (firstAt > slash && slash >= 0 && rest.substring(0, firstAt).contains(":") && !rest.substring(0, firstAt).contains("?")) {
+            // user:pa/ss@host: the password holds a character that ends the host part; never echo it
+            throw new BadUrl("the password in the --state URL must be percent-encoded ('/', '?', '#' and '@' in it as %2F, %3F, %23, %40),"
+                    + " or given in PGPASSWORD");
+        }
         String authority = slash < 0 ? rest : rest.substring(0, slash);
         String path = slash < 0 ? "" : rest.substring(slash);
         String user = null;
@@ -83,15 +112,18 @@ public final class Database {
             throw new BadUrl("'" + redact(url) + "' names no database: write postgresql://USER@HOST:PORT/DATABASE");
         }
         String display = "postgresql://" + (user != null ? user + "@" : "") + authority + path.replaceAll("(?i)password=[^&]*", "password=***");
-        return new Database("jdbc:postgresql://" + authority + path, display, user, password);
+        String host = authority.replaceFirst(":[0-9]*$", "");
+        boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+        return new Database("jdbc:postgresql://" + authority + path, display, user, password, loopback);
     }
 
     private static String decode(String s) {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
+    /** For messages about a URL that may hold a password: everything before the last '@' of the authority goes. */
     private static String redact(String url) {
-        return url.replaceAll("//([^:/@]*):[^@/]*@", "//$1:***@").replaceAll("(?i)password=[^&]*", "password=***");
+        return url.replaceAll("//.*@", "//***@").replaceAll("(?i)password=[^&]*", "password=***");
     }
 
     /** The database as messages name it: without a password. */

@@ -1,20 +1,14 @@
 package dev.agt.engine.shared;
 
-import dev.agt.audit.log.EntryLine;
 import dev.agt.audit.log.LogFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,9 +48,7 @@ public final class LogShipper implements AutoCloseable {
     private volatile long shipped;
     private volatile String problem;
     private volatile long lastShipNanos;
-    private Path segment;
-    private long offset;
-    private long segmentSeq;
+    private final LogTail tail;
 
     /**
      * @param checkpointed the size of the log's latest checkpoint on disk
@@ -69,6 +61,7 @@ public final class LogShipper implements AutoCloseable {
         this.checkpointed = checkpointed;
         this.periodMs = periodMs;
         this.log = log;
+        this.tail = new LogTail(auditDir);
         thread = new Thread(this::run, "agt-log-shipper");
         thread.setDaemon(true);
         thread.start();
@@ -82,13 +75,13 @@ public final class LogShipper implements AutoCloseable {
                     log.accept("shipping the log to " + db.display() + " resumed at entry " + shipped);
                     problem = null;
                 }
-            } catch (SQLException | IOException | RuntimeException e) {
-                String p = e instanceof SQLException q ? Database.describe(q) : e.getMessage();
+            } catch (SQLException | IOException | RuntimeException | OutOfMemoryError e) {
+                String p = e instanceof SQLException q ? Database.describe(q) : String.valueOf(e.getMessage());
                 if (!p.equals(problem)) {
                     log.accept("shipping the log to " + db.display() + " stopped at entry " + shipped + ": " + p + "; it resumes by itself");
                 }
                 problem = p;
-                SharedState.discard(conn);
+                SharedState.close(conn);
                 conn = null;
                 next = -1;
             }
@@ -111,7 +104,7 @@ public final class LogShipper implements AutoCloseable {
         long size = checkpointed.getAsLong();
         while (size > shippedCheckpoint && !closed) {
             long upTo = Math.min(size, next + MAX_PER_ROUND);
-            List<byte[]> lines = read(next, upTo);
+            List<byte[]> lines = tail.read(next, upTo);
             String note = upTo == size ? Files.readString(LogFiles.checkpointsDir(dir).resolve(LogFiles.checkpointName(size)), StandardCharsets.UTF_8) : null;
             conn.setAutoCommit(false);
             try {
@@ -175,77 +168,15 @@ public final class LogShipper implements AutoCloseable {
                     last = r.getBytes(1);
                 }
             }
-            segment = null;
-            List<byte[]> mine = read(n - 1, n);
+            List<byte[]> mine = tail.read(n - 1, n);
             if (mine.size() != 1 || !Arrays.equals(mine.get(0), last)) {
                 throw new IllegalStateException("the store holds another log under engine name '" + engine + "' (entry " + (n - 1)
                         + " differs from this engine's); give this engine its own --engine-name");
             }
         }
-        segment = null;
         next = n;
         shipped = n;
         shippedCheckpoint = cp;
-    }
-
-    /** Lines {@code from} (inclusive) to {@code to} (exclusive) of the local log; each must be complete and carry its number. */
-    private List<byte[]> read(long from, long to) throws IOException {
-        if (segment == null || segmentSeq != from) {
-            seek(from);
-        }
-        List<byte[]> out = new ArrayList<>();
-        while (segmentSeq < to) {
-            List<Path> segs = LogFiles.segments(dir);
-            int idx = segs.indexOf(segment);
-            long end;
-            try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ)) {
-                end = ch.size();
-                ByteBuffer buf = ByteBuffer.allocate((int) Math.min(end - offset, 64L << 20));
-                while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) {
-                    // fill
-                }
-                byte[] b = buf.array();
-                int start = 0;
-                for (int i = 0; i < buf.position() && segmentSeq < to; i++) {
-                    if (b[i] == '\n') {
-                        EntryLine e = EntryLine.parse(b, start, i - start);
-                        if (e == null || e.seq() != segmentSeq) {
-                            throw new IOException("entry " + segmentSeq + " of " + segment + " is not where the log says it is");
-                        }
-                        out.add(Arrays.copyOfRange(b, start, i));
-                        segmentSeq++;
-                        offset += i - start + 1;
-                        start = i + 1;
-                    }
-                }
-            }
-            if (segmentSeq < to) {
-                if (idx < 0 || idx + 1 >= segs.size() || LogFiles.firstSeq(segs.get(idx + 1)) != segmentSeq) {
-                    throw new IOException("entries " + segmentSeq + " to " + (to - 1) + " are not in the log yet");
-                }
-                segment = segs.get(idx + 1);
-                offset = 0;
-            }
-        }
-        return out;
-    }
-
-    private void seek(long seq) throws IOException {
-        Path holder = null;
-        for (Path p : LogFiles.segments(dir)) {
-            if (LogFiles.firstSeq(p) <= seq) {
-                holder = p;
-            }
-        }
-        if (holder == null) {
-            throw new NoSuchFileException("no segment of " + dir + " holds entry " + seq);
-        }
-        segment = holder;
-        offset = 0;
-        segmentSeq = LogFiles.firstSeq(holder);
-        if (segmentSeq < seq) {
-            read(segmentSeq, seq); // skips to it
-        }
     }
 
     /** For status: how far shipping has got, and why it is stopped if it is. */
@@ -280,7 +211,7 @@ public final class LogShipper implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         synchronized (this) {
-            SharedState.discard(conn);
+            SharedState.close(conn);
             conn = null;
         }
     }

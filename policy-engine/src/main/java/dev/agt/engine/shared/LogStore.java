@@ -36,12 +36,17 @@ public final class LogStore {
         return out;
     }
 
+    /** What {@link #export} wrote: the entries, and the size of the latest checkpoint among them (0: none). */
+    public record Exported(long entries, long signedSize) {
+    }
+
     /**
      * Writes {@code engine}'s entries and checkpoints from the store into {@code out} (a new
-     * audit directory); returns how many entries it wrote. A gap in the sequence numbers is an
-     * error: the store is meant to hold every entry in order.
+     * audit directory). A gap in the sequence numbers is an error: the store is meant to hold
+     * every entry in order.
      */
-    public static long export(Database db, String engine, Path out) throws SQLException, IOException {
+    public static Exported export(Database db, String engine, Path out) throws SQLException, IOException {
+        long signed = 0;
         Files.createDirectories(LogFiles.segmentsDir(out));
         Files.createDirectories(LogFiles.checkpointsDir(out));
         long n = 0;
@@ -67,6 +72,7 @@ public final class LogStore {
                 p.setString(1, engine);
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next()) {
+                        signed = Math.max(signed, r.getLong(1));
                         Files.writeString(LogFiles.checkpointsDir(out).resolve(LogFiles.checkpointName(r.getLong(1))), r.getString(2),
                                 StandardCharsets.UTF_8);
                     }
@@ -74,6 +80,6 @@ public final class LogStore {
             }
             c.commit();
         }
-        return n;
+        return new Exported(n, signed);
     }
 }

@@ -79,6 +79,11 @@ public final class Migrations {
     public static String problem(Connection c, String display) throws SQLException {
         int v = version(c);
         if (v == LATEST) {
+            try {
+                checkApplied(c);
+            } catch (SQLException e) {
+                return "the shared state " + display + ": " + e.getMessage();
+            }
             return null;
         }
         if (v < LATEST) {
@@ -163,7 +168,11 @@ public final class Migrations {
     private static void grant(Connection c, String role) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("GRANT SELECT ON agt_schema_version TO " + role);
-            s.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON agt_kill_switch, agt_killed_agents, agt_revocations, agt_rate_buckets TO " + role);
+            // kill and revive through any engine; revocations are made by people ('agt state revoke'), read by engines
+            s.execute("GRANT SELECT, UPDATE ON agt_kill_switch TO " + role);
+            s.execute("GRANT SELECT, INSERT, DELETE ON agt_killed_agents TO " + role);
+            s.execute("GRANT SELECT ON agt_revocations TO " + role);
+            s.execute("GRANT SELECT, INSERT, UPDATE ON agt_rate_buckets TO " + role);
             s.execute("GRANT EXECUTE ON FUNCTION agt_take_token(text, double precision, double precision) TO " + role);
             s.execute("GRANT SELECT, INSERT ON agt_log_entries, agt_log_checkpoints TO " + role);
             s.execute("REVOKE UPDATE, DELETE, TRUNCATE ON agt_log_entries, agt_log_checkpoints FROM " + role);

@@ -36,26 +36,32 @@ final class SharedBuckets implements RateLimiter.Shared {
         if (state.down()) {
             throw new RateLimiter.Uncountable("the shared buckets in " + state.where() + " cannot be reached");
         }
-        Connection c = null;
-        try {
-            c = state.borrow();
-            boolean taken;
-            try (PreparedStatement p = c.prepareStatement("SELECT agt_take_token(?, ?, ?)")) {
-                p.setString(1, bucket(key));
-                p.setDouble(2, capacity);
-                p.setDouble(3, nanosPerToken / 1e9);
-                try (ResultSet r = p.executeQuery()) {
-                    r.next();
-                    taken = r.getBoolean(1);
+        SQLException last = null;
+        // a pooled connection may have died with a database restart: one more try, on a new one
+        for (int attempt = 0; attempt < 2; attempt++) {
+            Connection c = null;
+            try {
+                c = state.borrow();
+                boolean taken;
+                try (PreparedStatement p = c.prepareStatement("SELECT agt_take_token(?, ?, ?)")) {
+                    p.setString(1, bucket(key));
+                    p.setDouble(2, capacity);
+                    p.setDouble(3, nanosPerToken / 1e9);
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        taken = r.getBoolean(1);
+                    }
+                }
+                state.release(c, true);
+                return taken;
+            } catch (SQLException e) {
+                state.release(c, false);
+                last = e;
+                if (c == null) {
+                    break; // no connection to be had: trying again would only wait longer
                 }
             }
-            state.give(c);
-            c = null;
-            return taken;
-        } catch (SQLException e) {
-            throw new RateLimiter.Uncountable("the shared buckets in " + state.where() + " cannot be reached (" + Database.describe(e) + ")");
-        } finally {
-            SharedState.discard(c);
         }
+        throw new RateLimiter.Uncountable("the shared buckets in " + state.where() + " cannot be reached (" + Database.describe(last) + ")");
     }
 }

@@ -9,13 +9,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.postgresql.PGConnection;
 
@@ -34,27 +38,37 @@ import org.postgresql.PGConnection;
  * after that every decision is denied {@code state-unavailable}, because a kill made meanwhile
  * through another engine cannot be seen. The listener keeps trying, and the first good read
  * puts the engine back in service by itself. A change made through this engine is committed
- * in the database before it takes effect here, and is refused while the database is gone.
+ * in the database before it takes effect here. A kill that cannot be committed (the database is
+ * gone) still takes effect on this engine at once, and is written by the listener as soon as
+ * the database is back: a budget that runs out during an outage stops its agents all the same.
  */
 public final class SharedState implements Kills, AutoCloseable {
-    /** What every decision reads. {@code agents} maps each stopped agent to who stopped it. */
-    record Snapshot(boolean all, String allBy, Map<String, String> agents, Set<String> revoked, long readNanos) {
+    /** What every decision reads. {@code agents} maps each stopped agent to who stopped it; so does {@code revoked}. */
+    record Snapshot(boolean all, String allBy, Map<String, String> agents, Map<String, String> revoked, Map<String, String> reasons,
+                    long readNanos) {
         KillSwitch.State kills() {
             return new KillSwitch.State(all, agents.keySet());
         }
     }
 
-    /** A change seen in the database that this engine did not make: what changed and who made it. */
-    public record RemoteChange(boolean kill, String agent, String by, KillSwitch.State after) {
+    /** A change seen in the database that this engine did not make: a kill or revive ({@code revocation} false) or a revocation or lift. */
+    public record RemoteChange(boolean revocation, boolean on, String agent, String by, String reason, KillSwitch.State after) {
     }
+
+    /** Connections an engine opens at most for decisions and changes, beside the listener's own. */
+    static final int POOL = 8;
 
     private final Database db;
     private final long periodMs;
     private final long graceNanos;
-    private final java.util.function.Consumer<RemoteChange> remote;
-    private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(4);
+    private final Consumer<RemoteChange> remote;
+    private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(POOL);
+    private final Semaphore open = new Semaphore(POOL);
     private final Thread listener;
     private volatile Snapshot snapshot;
+    /** Kills in force on this engine that the database does not hold yet (it was gone when they were made), or null. */
+    private volatile KillSwitch.State pending;
+    private volatile String pendingBy = "";
     private volatile String problem;
     private volatile boolean closed;
 
@@ -62,14 +76,14 @@ public final class SharedState implements Kills, AutoCloseable {
      * Connects, checks the schema and reads the state; throws when any of that fails, so that an
      * engine does not start on a database it cannot use.
      *
-     * @param remote   told of each change made elsewhere, once it is in force here
+     * @param remote told of each change made elsewhere, once it is in force here
      */
-    public SharedState(Database db, long periodMs, long graceMs, java.util.function.Consumer<RemoteChange> remote) throws SQLException {
-        this.db = db;
+    public SharedState(Database db, long periodMs, long graceMs, Consumer<RemoteChange> remote) throws SQLException {
+        this.db = db.forEngine();
         this.periodMs = periodMs;
         this.graceNanos = graceMs * 1_000_000L;
         this.remote = remote;
-        try (Connection c = db.connect()) {
+        try (Connection c = this.db.connect()) {
             String schema = Migrations.problem(c, db.display());
             if (schema != null) {
                 throw new SQLException(schema);
@@ -96,6 +110,7 @@ public final class SharedState implements Kills, AutoCloseable {
     }
 
     /** Why the state cannot be trusted now, or null. */
+    @Override
     public String problem() {
         return stale() ? message() : null;
     }
@@ -106,17 +121,24 @@ public final class SharedState implements Kills, AutoCloseable {
         if (System.nanoTime() - s.readNanos() > graceNanos) {
             throw new StateFile.Unavailable(message());
         }
-        return s.kills();
+        KillSwitch.State p = pending;
+        return p == null ? s.kills() : union(s.kills(), p);
+    }
+
+    private static KillSwitch.State union(KillSwitch.State a, KillSwitch.State b) {
+        Set<String> agents = new TreeSet<>(a.agents());
+        agents.addAll(b.agents());
+        return new KillSwitch.State(a.all() || b.all(), agents);
     }
 
     @Override
     public String revoked(Collection<String> handles) {
-        Set<String> revoked = snapshot.revoked();
+        Map<String, String> revoked = snapshot.revoked();
         if (revoked.isEmpty()) {
             return null;
         }
         for (String h : handles) {
-            if (revoked.contains(h)) {
+            if (revoked.containsKey(h)) {
                 return h;
             }
         }
@@ -127,6 +149,11 @@ public final class SharedState implements Kills, AutoCloseable {
         return System.nanoTime() - snapshot.readNanos() > graceNanos;
     }
 
+    /** Whether the database is known to be out of reach: calls that need it are then refused at once, without waiting on a connection. */
+    boolean down() {
+        return problem != null || stale();
+    }
+
     private String message() {
         String p = problem;
         return "the shared state " + db.display() + " cannot be read" + (p == null ? "" : " (" + p + ")")
@@ -135,79 +162,140 @@ public final class SharedState implements Kills, AutoCloseable {
 
     @Override
     public KillSwitch.State change(UnaryOperator<KillSwitch.State> change, String by) throws StateFile.Unavailable {
+        String who = by == null ? "" : by;
+        KillSwitch.State from = null;
+        KillSwitch.State next = null;
         Connection c = null;
-        try {
-            c = borrow();
-            c.setAutoCommit(false);
-            Snapshot before;
-            try (Statement s = c.createStatement()) {
-                // one change at a time across the fleet: the kill switch row is the lock
-                s.execute("SELECT 1 FROM agt_kill_switch FOR UPDATE");
-            }
-            before = read(c);
-            KillSwitch.State from = before.kills();
-            KillSwitch.State next = change.apply(from);
-            if (next.agents().size() > KillSwitch.MAX_AGENTS) {
-                c.rollback();
-                throw new StateFile.Unavailable("the kill switch holds " + KillSwitch.MAX_AGENTS + " agents already; use 'agt kill --all'");
-            }
-            String who = by == null ? "" : by;
-            if (next.all() != from.all()) {
-                try (PreparedStatement p = c.prepareStatement("UPDATE agt_kill_switch SET all_agents = ?, changed_at = now(), changed_by = ?")) {
-                    p.setBoolean(1, next.all());
-                    p.setString(2, who);
-                    p.executeUpdate();
+        // one change at a time here, and the listener does not install a snapshot between this commit and ours
+        synchronized (this) {
+            try {
+                c = borrow();
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    // one change at a time across the fleet: the kill switch row is the lock
+                    s.execute("SELECT 1 FROM agt_kill_switch FOR UPDATE");
                 }
-            }
-            try (PreparedStatement add = c.prepareStatement("INSERT INTO agt_killed_agents (agent, killed_by) VALUES (?, ?) ON CONFLICT DO NOTHING");
-                 PreparedStatement del = c.prepareStatement("DELETE FROM agt_killed_agents WHERE agent = ?")) {
-                for (String a : next.agents()) {
-                    if (!from.agents().contains(a)) {
-                        add.setString(1, a);
-                        add.setString(2, who);
-                        add.addBatch();
+                Snapshot before = read(c);
+                from = before.kills();
+                next = change.apply(from);
+                if (next.agents().size() > KillSwitch.MAX_AGENTS) {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                    throw new StateFile.Unavailable("the kill switch holds " + KillSwitch.MAX_AGENTS + " agents already; use 'agt kill --all'");
+                }
+                write(c, from, next, who);
+                c.commit();
+                long committed = System.nanoTime(); // a read begun after this sees the change
+                c.setAutoCommit(true);
+                Snapshot after;
+                try {
+                    after = read(c);
+                } catch (SQLException e) {
+                    // committed all the same: put in force what was written; the listener catches up
+                    Map<String, String> agents = new TreeMap<>();
+                    for (String a : next.agents()) {
+                        agents.put(a, before.agents().getOrDefault(a, who));
                     }
+                    after = new Snapshot(next.all(), next.all() == from.all() ? before.allBy() : who, Map.copyOf(agents), before.revoked(),
+                            before.reasons(), committed);
+                    release(c, false);
+                    c = null;
                 }
-                for (String a : from.agents()) {
-                    if (!next.agents().contains(a)) {
-                        del.setString(1, a);
-                        del.addBatch();
-                    }
-                }
-                add.executeBatch();
-                del.executeBatch();
-            }
-            c.commit();
-            c.setAutoCommit(true);
-            Snapshot after = read(c);
-            synchronized (this) {
                 if (after.readNanos() > snapshot.readNanos()) {
                     snapshot = after;
                 }
+                if (c != null) {
+                    release(c, true);
+                    c = null;
+                }
+                return after.kills();
+            } catch (SQLException e) {
+                release(c, false);
+                c = null;
+                KillSwitch.State base = from != null ? from : snapshot.kills();
+                KillSwitch.State wanted = next != null ? next : change.apply(base);
+                boolean stops = wanted.all() && !base.all() || !base.agents().containsAll(wanted.agents());
+                if (stops) {
+                    // fail closed: the kill holds here now, and is written when the database is back
+                    KillSwitch.State p = pending;
+                    pending = p == null ? wanted : union(p, wanted);
+                    pendingBy = who;
+                    throw new StateFile.Unavailable("the kill switch cannot be written to " + db.display() + " (" + Database.describe(e)
+                            + "); the kill is in force on this engine and will be written when the database is back");
+                }
+                throw new StateFile.Unavailable("the kill switch cannot be changed in " + db.display() + ": " + Database.describe(e));
             }
-            give(c);
-            c = null;
-            return after.kills();
-        } catch (SQLException e) {
-            throw new StateFile.Unavailable("the kill switch cannot be changed in " + db.display() + ": " + Database.describe(e));
-        } finally {
-            discard(c);
         }
     }
 
-    /** A pooled connection for short statements on the decision path; broken ones are dropped, not returned. */
+    private static void write(Connection c, KillSwitch.State from, KillSwitch.State next, String who) throws SQLException {
+        if (next.all() != from.all()) {
+            try (PreparedStatement p = c.prepareStatement("UPDATE agt_kill_switch SET all_agents = ?, changed_at = now(), changed_by = ?")) {
+                p.setBoolean(1, next.all());
+                p.setString(2, who);
+                if (p.executeUpdate() != 1) {
+                    throw new SQLException("agt_kill_switch does not hold its one row");
+                }
+            }
+        }
+        try (PreparedStatement add = c.prepareStatement("INSERT INTO agt_killed_agents (agent, killed_by) VALUES (?, ?) ON CONFLICT DO NOTHING");
+             PreparedStatement del = c.prepareStatement("DELETE FROM agt_killed_agents WHERE agent = ?")) {
+            for (String a : next.agents()) {
+                if (!from.agents().contains(a)) {
+                    add.setString(1, a);
+                    add.setString(2, who);
+                    add.addBatch();
+                }
+            }
+            for (String a : from.agents()) {
+                if (!next.agents().contains(a)) {
+                    del.setString(1, a);
+                    del.addBatch();
+                }
+            }
+            add.executeBatch();
+            del.executeBatch();
+        }
+    }
+
+    /**
+     * A connection for a short statement on the decision path: an idle one, or a new one while
+     * fewer than {@link #POOL} are open; never more, so a burst cannot exhaust the server's
+     * connections and lock every engine out. Give it back with {@link #release}.
+     */
     Connection borrow() throws SQLException {
+        try {
+            if (!open.tryAcquire(1, TimeUnit.SECONDS)) {
+                throw new SQLException("all " + POOL + " connections to " + db.display() + " are busy");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a connection");
+        }
         Connection c = idle.poll();
-        return c != null ? c : db.connect();
-    }
-
-    void give(Connection c) {
-        if (closed || !idle.offer(c)) {
-            discard(c);
+        if (c != null) {
+            return c;
+        }
+        try {
+            return db.connect();
+        } catch (SQLException | RuntimeException e) {
+            open.release();
+            throw e;
         }
     }
 
-    static void discard(Connection c) {
+    /** Gives back a borrowed connection: kept for the next caller when {@code healthy}, closed otherwise. */
+    void release(Connection c, boolean healthy) {
+        if (c == null) {
+            return;
+        }
+        if (!healthy || closed || !idle.offer(c)) {
+            close(c);
+        }
+        open.release();
+    }
+
+    static void close(Connection c) {
         if (c != null) {
             try {
                 c.close();
@@ -217,34 +305,39 @@ public final class SharedState implements Kills, AutoCloseable {
         }
     }
 
-    /** Whether the snapshot is too old to trust: callers on the decision path then fail fast without waiting for the database. */
-    boolean down() {
-        return stale();
-    }
-
     private Snapshot read(Connection c) throws SQLException {
         long started = System.nanoTime(); // a read sees everything committed before it began
+        int switches = 0;
         boolean all = false;
         String allBy = "";
         Map<String, String> agents = new TreeMap<>();
-        Set<String> revoked = new HashSet<>();
+        Map<String, String> revoked = new HashMap<>();
+        Map<String, String> reasons = new HashMap<>();
         // one statement, so one consistent view of all three tables
         try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(
-                "SELECT 'all', all_agents::text, changed_by FROM agt_kill_switch "
-                        + "UNION ALL SELECT 'kill', agent, killed_by FROM agt_killed_agents "
-                        + "UNION ALL SELECT 'revoked', agent, revoked_by FROM agt_revocations")) {
+                "SELECT 'all', all_agents::text, changed_by, '' FROM agt_kill_switch "
+                        + "UNION ALL SELECT 'kill', agent, killed_by, '' FROM agt_killed_agents "
+                        + "UNION ALL SELECT 'revoked', agent, revoked_by, reason FROM agt_revocations")) {
             while (r.next()) {
                 switch (r.getString(1)) {
                     case "all" -> {
+                        switches++;
                         all = "true".equals(r.getString(2));
                         allBy = r.getString(3);
                     }
                     case "kill" -> agents.put(r.getString(2), r.getString(3));
-                    default -> revoked.add(r.getString(2));
+                    default -> {
+                        revoked.put(r.getString(2), r.getString(3));
+                        reasons.put(r.getString(2), r.getString(4));
+                    }
                 }
             }
         }
-        return new Snapshot(all, allBy, Map.copyOf(agents), Set.copyOf(revoked), started);
+        if (switches != 1) {
+            // never read a missing switch as "nobody is stopped": the state is unusable until it is repaired
+            throw new SQLException("agt_kill_switch holds " + switches + " rows instead of one; run 'agt state migrate' or restore the row");
+        }
+        return new Snapshot(all, allBy, Map.copyOf(agents), Map.copyOf(revoked), Map.copyOf(reasons), started);
     }
 
     private void listen() {
@@ -256,6 +349,7 @@ public final class SharedState implements Kills, AutoCloseable {
                 while (!closed) {
                     refreshed(read(c));
                     backoff = 200;
+                    writePending();
                     pg.getNotifications((int) periodMs);
                 }
             } catch (SQLException | RuntimeException e) {
@@ -270,6 +364,24 @@ public final class SharedState implements Kills, AutoCloseable {
         }
     }
 
+    /** Writes kills made while the database was gone; they stay in force here until written. */
+    private void writePending() {
+        KillSwitch.State p = pending;
+        if (p == null) {
+            return;
+        }
+        try {
+            change(s -> union(s, p), pendingBy);
+            synchronized (this) {
+                if (pending == p) {
+                    pending = null;
+                }
+            }
+        } catch (StateFile.Unavailable e) {
+            // still gone: kept, tried again after the next good read
+        }
+    }
+
     private void refreshed(Snapshot next) {
         Snapshot before;
         synchronized (this) {
@@ -280,17 +392,28 @@ public final class SharedState implements Kills, AutoCloseable {
             snapshot = next;
         }
         problem = null;
+        KillSwitch.State after = next.kills();
         if (before.all() != next.all()) {
-            remote.accept(new RemoteChange(next.all(), null, next.all() ? next.allBy() : "", next.kills()));
+            remote.accept(new RemoteChange(false, next.all(), null, next.all() ? next.allBy() : "", "", after));
         }
         for (Map.Entry<String, String> a : next.agents().entrySet()) {
             if (!before.agents().containsKey(a.getKey())) {
-                remote.accept(new RemoteChange(true, a.getKey(), a.getValue(), next.kills()));
+                remote.accept(new RemoteChange(false, true, a.getKey(), a.getValue(), "", after));
             }
         }
         for (String a : before.agents().keySet()) {
             if (!next.agents().containsKey(a)) {
-                remote.accept(new RemoteChange(false, a, "", next.kills()));
+                remote.accept(new RemoteChange(false, false, a, "", "", after));
+            }
+        }
+        for (Map.Entry<String, String> a : next.revoked().entrySet()) {
+            if (!before.revoked().containsKey(a.getKey())) {
+                remote.accept(new RemoteChange(true, true, a.getKey(), a.getValue(), next.reasons().get(a.getKey()), after));
+            }
+        }
+        for (String a : before.revoked().keySet()) {
+            if (!next.revoked().containsKey(a)) {
+                remote.accept(new RemoteChange(true, false, a, "", "", after));
             }
         }
     }
@@ -312,6 +435,9 @@ public final class SharedState implements Kills, AutoCloseable {
         m.put("read_ms_ago", (System.nanoTime() - s.readNanos()) / 1_000_000);
         m.put("trusted", !stale());
         m.put("revoked", s.revoked().size());
+        if (pending != null) {
+            m.put("kills_not_written", pending.toMap());
+        }
         if (problem != null) {
             m.put("problem", problem);
         }
@@ -324,7 +450,7 @@ public final class SharedState implements Kills, AutoCloseable {
         listener.interrupt();
         Connection c;
         while ((c = idle.poll()) != null) {
-            discard(c);
+            close(c);
         }
     }
 }
