@@ -39,11 +39,21 @@ final class StateCommand {
         @Option(names = "--grant", paramLabel = "ROLE", description = "The role the engines connect as.")
         String grant;
 
+        @Option(names = "--grant-witness", paramLabel = "ROLE", description = "The role a witness connects as ('agt witness --state URL'): its own, not the engines'.")
+        String grantWitness;
+
         @Override
         public Integer call() {
             Database db = database(url);
             try (Connection c = db.connect()) {
+                if (grantWitness != null && grantWitness.equals(grant)) {
+                    System.err.println("agt: a witness needs a role of its own: the engines it checks must not be able to change what it cosigned");
+                    return 2;
+                }
                 Migrations.Applied a = Migrations.migrate(c, grant);
+                if (grantWitness != null) {
+                    Migrations.grantWitness(c, grantWitness);
+                }
                 if (a.names().isEmpty()) {
                     System.out.println(db.display() + " is at schema version " + a.to() + ", this agt's; nothing to apply"
                             + (grant != null ? "; granted " + grant + " the engine's privileges" : ""));

@@ -22,8 +22,10 @@ final class WitnessCommand implements Callable<Integer> {
     @Option(names = "--key", required = true, paramLabel = "FILE", description = "The witness's signing key (mode 0600).")
     Path key;
 
-    @Option(names = "--state", required = true, paramLabel = "DIR", description = "Where the witness keeps the latest checkpoint of each log, and forks it refused.")
-    Path state;
+    @Option(names = "--state", required = true, paramLabel = "DIR|URL",
+            description = "Where the witness keeps the latest checkpoint of each log, and forks it refused: a directory (locked to this witness),"
+                    + " or PostgreSQL (postgresql://USER@HOST:PORT/DB, migrated by 'agt state migrate'; a role of the witness's own).")
+    String state;
 
     @Option(names = "--log-key", required = true, paramLabel = "PUB",
             description = "The public key of a log to follow (repeatable); its origin is agt/KEYNAME, as the engine names it.")
@@ -40,7 +42,21 @@ final class WitnessCommand implements Callable<Integer> {
         }
         Witness w;
         try {
-            w = new Witness(NoteKeys.readSigner(key), state, logs, () -> System.currentTimeMillis() / 1000);
+            NoteKeys.Signer signer = NoteKeys.readSigner(key);
+            Witness.State st;
+            if (state.startsWith("postgresql://") || state.startsWith("postgres://") || state.startsWith("jdbc:postgresql://")) {
+                st = new dev.agt.engine.shared.WitnessStore(dev.agt.engine.shared.Database.of(state),
+                        signer.verifier().name() + "+" + signer.verifier().keyIdHex());
+            } else {
+                st = Witness.directory(Path.of(state));
+            }
+            w = new Witness(signer, st, logs, () -> System.currentTimeMillis() / 1000);
+        } catch (java.sql.SQLException e) {
+            System.err.println("agt: cannot use the witness state: " + dev.agt.engine.shared.Database.describe(e));
+            return 2;
+        } catch (dev.agt.engine.shared.Database.BadUrl e) {
+            System.err.println("agt: --state: " + e.getMessage());
+            return 2;
         } catch (java.io.IOException e) {
             System.err.println("agt: " + e.getMessage());
             return 2;

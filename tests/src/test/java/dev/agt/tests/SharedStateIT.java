@@ -60,7 +60,7 @@ class SharedStateIT {
         }
         Agt.Result m = Agt.run(dir, "state", "migrate", pg.url(name), "--grant", "agt_engine");
         assertEquals(0, m.exit(), m.toString());
-        assertTrue(m.out().contains("from schema version 0 to 2"), m.toString());
+        assertTrue(m.out().contains("from schema version 0 to 3"), m.toString());
         Agt.Result again = Agt.run(dir, "state", "migrate", pg.url(name));
         assertTrue(again.out().contains("nothing to apply"), again.toString());
         return pg.url(name).replace("postgresql://postgres@", "postgresql://agt_engine@");
@@ -140,6 +140,16 @@ class SharedStateIT {
                 t.join();
             }
             double minutes = (System.nanoTime() - started) / 60e9;
+            System.out.printf("shared rate limit 10/minute: %d of 36 concurrent calls allowed across three engines%n", allowed.get());
+            // per call, warm: a limited call (each one a bucket round trip to PostgreSQL) against the same call under no limit
+            for (String kind : List.of("limited", "work", "limited", "work")) {
+                long t = System.nanoTime();
+                for (int i = 0; i < 50; i++) {
+                    read(c1, "/" + kind + "/timing-" + i);
+                }
+                System.out.printf("a %s call, one engine, warm: %.2f ms%n", kind.equals("work") ? "plain" : "rate-limited",
+                        (System.nanoTime() - t) / 1e6 / 50);
+            }
             assertEquals(List.of(), unexpected);
             // the documented bound: the burst of 10, plus what refills while the calls go on (one each 6 s)
             assertTrue(allowed.get() >= 10 && allowed.get() <= 10 + Math.ceil(10 * minutes), allowed + " of 36 allowed across three engines");
@@ -312,6 +322,77 @@ class SharedStateIT {
         Agt.Result bad = Agt.run(dir, "engine", "--policy", "policy.yaml", "--socket", "y.sock", "--audit-dir", "y", "--state", "mysql://u:hunter2@h/db");
         assertEquals(2, bad.exit(), bad.toString());
         assertTrue(bad.err().contains("not a PostgreSQL URL") && !bad.err().contains("hunter2"), bad.toString());
+    }
+
+    /** A plain engine (no shared state) on {@code audit}, signing with engine.key, for {@code n} decisions. */
+    void traffic(String audit, int n) throws Exception {
+        try (Agt.EngineProcess e = new Agt.EngineProcess(dir, "--policy", "policy.yaml", "--socket", dir.resolve("t.sock").toString(),
+                "--audit-dir", audit, "--key", "engine.key"); EngineClient c = connectWhenReady(e)) {
+            for (int i = 0; i < n; i++) {
+                read(c, "/work/" + audit + "-" + i);
+            }
+            e.terminate();
+            assertEquals(0, e.awaitExit(), e.stderr.toString());
+        }
+    }
+
+    EngineClient connectWhenReady(Agt.EngineProcess e) throws Exception {
+        e.awaitReady();
+        return client("t", "worker");
+    }
+
+    /** An 'agt witness' process on the state {@code state}; returns it with its URL. */
+    static Process witness(Path dir, String state, String[] url) throws Exception {
+        Process p = new ProcessBuilder(Agt.java(), "-jar", Agt.JAR.toString(), "witness", "--key", "w1.key", "--state", state,
+                "--log-key", "engine.pub").directory(dir.toFile()).redirectError(dir.resolve("witness.err").toFile()).start();
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8)).readLine();
+        assertTrue(line != null && line.startsWith("agt witness ready: "), line + " " + Files.readString(dir.resolve("witness.err")));
+        url[0] = line.substring("agt witness ready: ".length()).split(" ")[0];
+        return p;
+    }
+
+    @Test
+    void aWitnessKeepsItsStateInPostgresqlAndNeverCosignsAFork() throws Exception {
+        policy();
+        String engines = database();
+        String db = engines.substring(engines.lastIndexOf('/') + 1);
+        pg.sql("postgres", "CREATE ROLE agt_witness LOGIN");
+        Agt.Result g = Agt.run(dir, "state", "migrate", pg.url(db), "--grant-witness", "agt_witness");
+        assertEquals(0, g.exit(), g.toString());
+        String state = pg.url(db).replace("postgres@", "agt_witness@");
+        assertEquals(0, Agt.run(dir, "audit", "keygen", "--out", "w1", "--name", "w1").exit());
+        traffic("a", 5);
+        String[] url = new String[1];
+        Process w = witness(dir, state, url);
+        try {
+            Agt.Result c = Agt.run(dir, "audit", "cosign", "a", "--pubkey", "engine.pub", "--witness", url[0], "--witness-key", "w1.pub");
+            assertEquals(0, c.exit(), c.toString());
+        } finally {
+            w.destroy();
+            w.waitFor();
+        }
+        // another witness process on the same state (another host, say) carries on from what the first cosigned
+        traffic("a", 5);
+        w = witness(dir, state, url);
+        try {
+            Agt.Result c = Agt.run(dir, "audit", "cosign", "a", "--pubkey", "engine.pub", "--witness", url[0], "--witness-key", "w1.pub");
+            assertEquals(0, c.exit(), c.toString());
+            Agt.Result v = Agt.run(dir, "audit", "verify", "a", "--pubkey", "engine.pub", "--witness-key", "w1.pub");
+            assertEquals(0, v.exit(), v.toString());
+            // a second history under the same key: refused, with both signed checkpoints kept as evidence
+            traffic("b", 15);
+            Agt.Result fork = Agt.run(dir, "audit", "cosign", "b", "--pubkey", "engine.pub", "--witness", url[0], "--witness-key", "w1.pub");
+            assertEquals(1, fork.exit(), fork.toString());
+        } finally {
+            w.destroy();
+            w.waitFor();
+        }
+        assertEquals("1", pg.query(db, "SELECT count(*) FROM agt_witness_forks WHERE cosigned LIKE 'agt/%' AND offered LIKE 'agt/%' AND cosigned <> offered"));
+        // nobody takes the witness back, not even with its own role; the engines' role cannot touch its state at all
+        String back = failure(() -> pg.sql(db, "SET ROLE agt_witness; UPDATE agt_witness_state SET size = 1"));
+        assertTrue(back.contains("go back"), back);
+        String engine = failure(() -> pg.sql(db, "SET ROLE agt_engine; SELECT * FROM agt_witness_state"));
+        assertTrue(engine.contains("permission denied"), engine);
     }
 
     interface Step {

@@ -43,48 +43,140 @@ public final class Witness {
     public record Answer(int status, String contentType, String body) {
     }
 
+    /** The checkpoint this witness last cosigned for a log. */
+    public record Held(long size, byte[] root, String note) {
+    }
+
+    /**
+     * Where a witness keeps what it cosigned: a directory ({@link #directory}) or a database. A
+     * store shared by two witness processes must make {@link #advance} a compare-and-set, so that
+     * they cannot each cosign one side of a fork.
+     */
+    public interface State extends AutoCloseable {
+        /** The checkpoint last cosigned for {@code origin}, or null. */
+        Held held(String origin) throws IOException;
+
+        /**
+         * Records {@code next} for {@code origin} if what is held is still {@code expected} (null:
+         * nothing); false when another writer got there first. Durable before it returns.
+         */
+        boolean advance(String origin, Held expected, Held next) throws IOException;
+
+        /** Keeps both signed checkpoints of a fork this witness refused. */
+        void evidence(String origin, String cosigned, String offered) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private final NoteKeys.Signer key;
-    private final Path state;
+    private final State state;
     private final Map<String, NoteKeys.Verifier> logs = new LinkedHashMap<>();
     private final LongSupplier clock;
 
     /** {@code logKeys}: the logs this witness follows; a log's origin is {@code agt/KEYNAME}, as agt engines name theirs. */
     public Witness(NoteKeys.Signer key, Path state, List<NoteKeys.Verifier> logKeys, LongSupplier clockSeconds) throws IOException {
+        this(key, directory(state), logKeys, clockSeconds);
+    }
+
+    public Witness(NoteKeys.Signer key, State state, List<NoteKeys.Verifier> logKeys, LongSupplier clockSeconds) {
         this.key = key;
         this.state = state;
         this.clock = clockSeconds;
         for (NoteKeys.Verifier v : logKeys) {
             logs.put("agt/" + v.name(), v);
         }
-        Files.createDirectories(state.resolve("logs"));
-        Files.createDirectories(state.resolve("forks"));
-        // one witness per state directory: two sharing it could each cosign one side of a fork
-        lockChannel = java.nio.channels.FileChannel.open(state.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        java.nio.channels.FileLock l;
-        try {
-            l = lockChannel.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            l = null;
-        }
-        if (l == null) {
-            lockChannel.close();
-            throw new IOException("another witness holds " + state);
-        }
-        lock = l;
     }
 
-    private final java.nio.channels.FileChannel lockChannel;
-    private final java.nio.channels.FileLock lock;
-
-    /** Lets the state directory go (a witness that stops). */
+    /** Lets the state go (a witness that stops). */
     public void close() throws IOException {
-        lock.release();
-        lockChannel.close();
+        state.close();
     }
 
-    public NoteKeys.Verifier verifier() {
-        return key.verifier();
+    /** State in a directory: one JSON file per log, fsynced with its rename, and the directory locked to one witness. */
+    public static State directory(Path dir) throws IOException {
+        return new DirectoryState(dir);
+    }
+
+    private static final class DirectoryState implements State {
+        private final Path state;
+        private final java.nio.channels.FileChannel lockChannel;
+        private final java.nio.channels.FileLock lock;
+
+        DirectoryState(Path state) throws IOException {
+            this.state = state;
+            Files.createDirectories(state.resolve("logs"));
+            Files.createDirectories(state.resolve("forks"));
+            // one witness per state directory: two sharing it could each cosign one side of a fork
+            lockChannel = java.nio.channels.FileChannel.open(state.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            java.nio.channels.FileLock l;
+            try {
+                l = lockChannel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                l = null;
+            }
+            if (l == null) {
+                lockChannel.close();
+                throw new IOException("another witness holds " + state);
+            }
+            lock = l;
+        }
+
+        @Override
+        public void close() throws IOException {
+            lock.release();
+            lockChannel.close();
+        }
+
+        private Path file(String origin) {
+            return state.resolve("logs").resolve(sha256(origin) + ".json");
+        }
+
+        @Override
+        public Held held(String origin) throws IOException {
+            Path f = file(origin);
+            if (!Files.exists(f)) {
+                return null;
+            }
+            JsonNode n = JSON.readTree(Files.readAllBytes(f));
+            if (n == null || !n.path("size").canConvertToLong() || !n.path("note").isTextual()) {
+                throw new IOException(f + " is not a witness state file");
+            }
+            return new Held(n.path("size").asLong(), Base64.getDecoder().decode(n.path("root").asText()), n.path("note").asText());
+        }
+
+        @Override
+        public boolean advance(String origin, Held expected, Held next) throws IOException {
+            // the lock makes this process the only writer: what it read is still what is held
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("origin", origin);
+            m.put("size", next.size());
+            m.put("root", Base64.getEncoder().encodeToString(next.root()));
+            m.put("note", next.note());
+            Path tmp = file(origin).resolveSibling(file(origin).getFileName() + ".tmp");
+            try (var ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(m)));
+                ch.force(true);
+            }
+            Files.move(tmp, file(origin), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            // and the rename itself: after a power loss the witness must not wake up holding an older size
+            try (var dir = java.nio.channels.FileChannel.open(file(origin).getParent(), StandardOpenOption.READ)) {
+                dir.force(true);
+            }
+            return true;
+        }
+
+        @Override
+        public void evidence(String origin, String cosigned, String offered) throws IOException {
+            Path f = state.resolve("forks").resolve(sha256(origin).substring(0, 16) + "-" + System.currentTimeMillis() + ".txt");
+            Files.writeString(f, "fork of " + origin + "\n\ncosigned by this witness:\n" + cosigned + "\noffered, and refused:\n" + offered,
+                    StandardCharsets.UTF_8);
+        }
+        }
+
+        public NoteKeys.Verifier verifier() {
+            return key.verifier();
     }
 
     /** One add-checkpoint request's body. */
@@ -126,7 +218,7 @@ public final class Witness {
             return new Answer(e.kind().equals("malformed") ? 400 : 403, "text/plain", "checkpoint refused: " + e.getMessage() + "\n");
         }
         try {
-            Held held = held(origin);
+            Held held = state.held(origin);
             long size = held == null ? 0 : held.size();
             if (old != size) {
                 return new Answer(409, "text/x.tlog.size", size + "\n");
@@ -137,14 +229,14 @@ public final class Witness {
             if (held != null) {
                 if (c.size() == held.size()) {
                     if (!Arrays.equals(c.root(), held.root())) {
-                        evidence(origin, held.note(), note);
+                        state.evidence(origin, held.note(), note);
                         return new Answer(409, "text/x.tlog.size", size + "\n");
                     }
                 } else {
                     try {
                         Proofs.verifyConsistency(held.size(), c.size(), held.root(), c.root(), proof);
                     } catch (ProofException e) {
-                        evidence(origin, held.note(), note);
+                        state.evidence(origin, held.note(), note);
                         return new Answer(422, "text/plain", "not consistent with the checkpoint of size " + held.size()
                                 + " this witness cosigned: " + e.getMessage() + "\n");
                     }
@@ -152,8 +244,10 @@ public final class Witness {
             } else if (!proof.isEmpty()) {
                 return bad("a checkpoint after size 0 comes with an empty proof");
             }
-            if (held == null || c.size() > held.size()) {
-                keep(origin, c, note);
+            if ((held == null || c.size() > held.size()) && !state.advance(origin, held, new Held(c.size(), c.root(), note))) {
+                // another witness process sharing the state moved it first: this request starts again from what it holds now
+                Held now = state.held(origin);
+                return new Answer(409, "text/x.tlog.size", (now == null ? 0 : now.size()) + "\n");
             }
             return new Answer(200, "text/plain", Cosignature.line(c, key, clock.getAsLong()));
         } catch (IOException e) {
@@ -163,49 +257,6 @@ public final class Witness {
 
     private static Answer bad(String why) {
         return new Answer(400, "text/plain", why + "\n");
-    }
-
-    private record Held(long size, byte[] root, String note) {
-    }
-
-    private Path file(String origin) {
-        return state.resolve("logs").resolve(sha256(origin) + ".json");
-    }
-
-    private Held held(String origin) throws IOException {
-        Path f = file(origin);
-        if (!Files.exists(f)) {
-            return null;
-        }
-        JsonNode n = JSON.readTree(Files.readAllBytes(f));
-        if (n == null || !n.path("size").canConvertToLong() || !n.path("note").isTextual()) {
-            throw new IOException(f + " is not a witness state file");
-        }
-        return new Held(n.path("size").asLong(), Base64.getDecoder().decode(n.path("root").asText()), n.path("note").asText());
-    }
-
-    private void keep(String origin, Checkpoint c, String note) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("origin", origin);
-        m.put("size", c.size());
-        m.put("root", Base64.getEncoder().encodeToString(c.root()));
-        m.put("note", note);
-        Path tmp = file(origin).resolveSibling(file(origin).getFileName() + ".tmp");
-        try (var ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(m)));
-            ch.force(true);
-        }
-        Files.move(tmp, file(origin), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        // and the rename itself: after a power loss the witness must not wake up holding an older size
-        try (var dir = java.nio.channels.FileChannel.open(file(origin).getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        }
-    }
-
-    private void evidence(String origin, String cosigned, String offered) throws IOException {
-        Path f = state.resolve("forks").resolve(sha256(origin).substring(0, 16) + "-" + System.currentTimeMillis() + ".txt");
-        Files.writeString(f, "fork of " + origin + "\n\ncosigned by this witness:\n" + cosigned + "\noffered, and refused:\n" + offered,
-                StandardCharsets.UTF_8);
     }
 
     static String sha256(String s) {

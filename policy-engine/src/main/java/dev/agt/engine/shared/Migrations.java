@@ -27,12 +27,29 @@ public final class Migrations {
     public record Migration(int version, String name, String sql, String sha256) {
     }
 
+    /**
+     * Grants {@code role} what a witness needs: read and move forward its own state, add evidence.
+     * Give witnesses a role of their own: the engines whose logs they check must not be able to
+     * rewrite what the witness cosigned.
+     */
+    public static void grantWitness(Connection c, String role) throws SQLException {
+        if (!ROLE.matcher(role).matches()) {
+            throw new IllegalArgumentException("'" + role + "' is not a role name agt will grant to (lower-case letters, digits, _ and $)");
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("GRANT SELECT ON agt_schema_version TO " + role);
+            s.execute("GRANT SELECT, INSERT, UPDATE ON agt_witness_state TO " + role);
+            s.execute("GRANT INSERT ON agt_witness_forks TO " + role);
+            s.execute("GRANT USAGE ON SEQUENCE agt_witness_forks_id_seq TO " + role);
+        }
+    }
+
     /** What {@link #migrate} did. */
     public record Applied(int from, int to, List<String> names) {
     }
 
     /** The migrations this build carries, in order. */
-    public static final List<Migration> ALL = List.of(load(1, "state"), load(2, "log_store"));
+    public static final List<Migration> ALL = List.of(load(1, "state"), load(2, "log_store"), load(3, "witness"));
     /** The schema version this build needs. */
     public static final int LATEST = ALL.get(ALL.size() - 1).version();
 
@@ -176,6 +193,8 @@ public final class Migrations {
             s.execute("GRANT EXECUTE ON FUNCTION agt_take_token(text, double precision, double precision) TO " + role);
             s.execute("GRANT SELECT, INSERT ON agt_log_entries, agt_log_checkpoints TO " + role);
             s.execute("REVOKE UPDATE, DELETE, TRUNCATE ON agt_log_entries, agt_log_checkpoints FROM " + role);
+            // a witness runs under a role of its own, never the engines': see the README
+            s.execute("REVOKE ALL ON agt_witness_state, agt_witness_forks FROM " + role);
         }
     }
 }
