@@ -27,7 +27,7 @@ import java.util.TreeSet;
  * {@code mcp.tool.unknown} too.
  */
 public final class McpFacts {
-    private final ToolPins pins;
+    private final PinStore pins;
 
     /**
      * @param facts what holds for the request
@@ -37,11 +37,11 @@ public final class McpFacts {
     public record Result(Set<Fact> facts, Map<String, Object> audit) {
     }
 
-    public McpFacts(ToolPins pins) {
+    public McpFacts(PinStore pins) {
         this.pins = pins;
     }
 
-    public ToolPins pins() {
+    public PinStore pins() {
         return pins;
     }
 

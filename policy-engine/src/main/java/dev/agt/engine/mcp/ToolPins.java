@@ -39,11 +39,11 @@ import java.util.regex.Pattern;
  * not hold a valid store is never replaced or re-pinned: every use fails with {@link Unavailable}
  * until someone repairs or removes it (each use tries again, so no restart is needed).
  */
-public final class ToolPins extends StateFile<Map<ToolPins.Key, ToolPins.Pin>> {
+public final class ToolPins extends StateFile<Map<ToolPins.Key, ToolPins.Pin>> implements PinStore {
     public static final String FILE_NAME = "mcp-tools.json";
     static final int FORMAT = 1;
     /** Bounds the file and the memory a confused or hostile agent can make the engine use; when full, refuse. */
-    static final int MAX_TOOLS = 10_000;
+    public static final int MAX_TOOLS = 10_000;
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Set<String> TOP_FIELDS = Set.of("version", "tools");
     private static final Set<String> PIN_FIELDS = Set.of("server", "tool", "pin", "pinned_at", "seen", "seen_at", "findings");
@@ -82,7 +82,13 @@ public final class ToolPins extends StateFile<Map<ToolPins.Key, ToolPins.Pin>> {
         load();
     }
 
+    @Override
+    public String where() {
+        return file().toString();
+    }
+
     /** The tool's record, or null when the engine never saw it listed by that server. */
+    @Override
     public Pin get(String server, String tool) throws Unavailable {
         return current().get(new Key(server, tool));
     }
@@ -91,6 +97,7 @@ public final class ToolPins extends StateFile<Map<ToolPins.Key, ToolPins.Pin>> {
      * Changes the store: {@code change} gets a mutable copy and returns a result; when the copy
      * then differs from the store, it is written before it is taken.
      */
+    @Override
     public synchronized <T> T change(Function<Map<Key, Pin>, T> change) throws Unavailable {
         Map<Key, Pin> before = current();
         Map<Key, Pin> next = new HashMap<>(before);

@@ -236,7 +236,7 @@ public final class Engine implements AutoCloseable {
             log("auth: required, and the agent registry " + config.registryFile() + " holds no active agent: no agent can connect"
                     + " until one is registered ('agt identity create NAME --registry " + config.registryFile() + "')");
         }
-        mcp = new McpFacts(new ToolPins(config.stateDirectory()));
+        mcp = new McpFacts(shared != null ? shared.pins() : new ToolPins(config.stateDirectory()));
         if (mcp.pins().problem() != null) {
             // the engine still serves every other family; mcp requests deny until the store is usable
             problems.pinStore(mcp.pins().problem());

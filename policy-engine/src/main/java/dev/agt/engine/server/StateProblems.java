@@ -60,7 +60,7 @@ final class StateProblems {
     void pinStoreUsable() {
         if (pinStore != null) {
             pinStore = null;
-            engine.log("the tool pin store " + engine.mcp().pins().file() + " is usable again");
+            engine.log("the tool pin store " + engine.mcp().pins().where() + " is usable again");
         }
     }
 

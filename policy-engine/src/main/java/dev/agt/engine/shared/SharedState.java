@@ -99,6 +99,11 @@ public final class SharedState implements Kills, AutoCloseable {
         return db;
     }
 
+    /** MCP tool pins shared through the same database. */
+    public dev.agt.engine.mcp.PinStore pins() {
+        return new SharedPins(this);
+    }
+
     /** Rate-limit buckets shared through the same database. */
     public dev.agt.engine.policy.RateLimiter.Shared buckets() {
         return new SharedBuckets(this);
