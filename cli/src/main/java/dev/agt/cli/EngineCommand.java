@@ -210,6 +210,11 @@ final class EngineCommand implements Callable<Integer> {
                 err.println("agt: --state-grace must be at least three times --state-poll (" + statePoll + ")");
                 return 2;
             }
+            if (registry != null) {
+                err.println("agt: with --state the agent registry is the shared one (agt_registry); drop --registry"
+                        + " and register agents with 'agt identity create NAME --registry " + state.replaceAll("//.*@", "//...@") + "'");
+                return 2;
+            }
             sharedState = new EngineConfig.Shared(state, engineName, poll, grace, !noLogStore);
         } else if (engineName != null || noLogStore) {
             err.println("agt: --engine-name and --no-log-store go with --state URL");

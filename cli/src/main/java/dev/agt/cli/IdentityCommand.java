@@ -25,6 +25,40 @@ import picocli.CommandLine.Parameters;
         subcommands = {IdentityCommand.Create.class, IdentityCommand.ListAgents.class, IdentityCommand.Revoke.class})
 final class IdentityCommand {
 
+    static boolean shared(String registry) {
+        return registry.startsWith("postgresql://") || registry.startsWith("postgres://") || registry.startsWith("jdbc:postgresql://");
+    }
+
+    /** The registry as messages name it: the file, or the database without its password. */
+    static String where(String registry) {
+        return shared(registry) ? dev.agt.engine.shared.Database.of(registry).display() : registry;
+    }
+
+    /** Reads, changes and writes the registry under its lock: the file's, or the row's in PostgreSQL. */
+    static Registry update(String registry, Registry.Change change) throws IOException, IdentityException {
+        if (!shared(registry)) {
+            return Registry.update(Path.of(registry), change);
+        }
+        dev.agt.engine.shared.Database db = dev.agt.engine.shared.Database.of(registry);
+        try {
+            return dev.agt.engine.shared.SharedRegistry.update(db, change, System.getProperty("user.name", "?"));
+        } catch (java.sql.SQLException e) {
+            throw new IOException(dev.agt.engine.shared.Database.describe(e));
+        }
+    }
+
+    static Registry read(String registry) throws IOException, IdentityException {
+        if (!shared(registry)) {
+            return Registry.read(Path.of(registry));
+        }
+        dev.agt.engine.shared.Database db = dev.agt.engine.shared.Database.of(registry);
+        try (java.sql.Connection c = db.connect()) {
+            return dev.agt.engine.shared.SharedRegistry.read(c, db.display()).registry();
+        } catch (java.sql.SQLException e) {
+            throw new IOException(dev.agt.engine.shared.Database.describe(e));
+        }
+    }
+
     /** Asks the engine to read the registry now; returns the exit code for the command (0, 1 rejected, 2 unreachable). */
     static int tellEngine(String socket) {
         Map<String, Object> r = Admin.call(socket, new AdminRequest.Reload(true));
@@ -51,8 +85,9 @@ final class IdentityCommand {
         @Parameters(paramLabel = "NAME", description = "The agent's name (letters, digits, _.:@/-).")
         String name;
 
-        @Option(names = "--registry", required = true, paramLabel = "FILE", description = "The engine's agent registry.")
-        Path registry;
+        @Option(names = "--registry", required = true, paramLabel = "FILE|URL",
+                description = "The engine's agent registry: its file, or the fleet's in PostgreSQL (postgresql://..., as given to 'agt engine --state').")
+        String registry;
 
         @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label for policies (agents: {labels: ...}); repeatable.")
         List<String> labels = List.of();
@@ -90,7 +125,7 @@ final class IdentityCommand {
             AgentKey key = AgentKey.generate(name);
             Registry after;
             try {
-                after = Registry.update(registry, r -> {
+                after = update(registry, r -> {
                     Registry next = r.with(Registry.Entry.create(key.did(), name, l, Instant.now().truncatedTo(ChronoUnit.SECONDS)));
                     try {
                         key.write(keyFile); // under the registry lock, after the checks: a refused name leaves no key behind
@@ -108,22 +143,24 @@ final class IdentityCommand {
                 } catch (IOException ignored) {
                     // reported below either way
                 }
-                System.err.println("agt: cannot write the registry " + registry + ": " + e.getMessage());
+                System.err.println("agt: cannot write the registry " + where(registry) + ": " + e.getMessage());
                 return 2;
             }
             System.out.println("created agent " + name);
             System.out.println("did:      " + key.did());
             System.out.println("key:      " + keyFile + " (mode 0600; whoever reads it can act as this agent)");
             System.out.println("labels:   " + (l.isEmpty() ? "none" : l));
-            System.out.println("registry: " + registry + " (" + after.entries().size() + " agents)");
+            System.out.println("registry: " + where(registry) + " (" + after.entries().size() + " agents)"
+                    + (shared(registry) ? "; every engine sharing it reads it within a second" : ""));
             return socket == null ? 0 : tellEngine(socket);
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the registered agents.")
     static final class ListAgents implements Callable<Integer> {
-        @Option(names = "--registry", required = true, paramLabel = "FILE", description = "The engine's agent registry.")
-        Path registry;
+        @Option(names = "--registry", required = true, paramLabel = "FILE|URL",
+                description = "The engine's agent registry: its file, or the fleet's in PostgreSQL (postgresql://..., as given to 'agt engine --state').")
+        String registry;
 
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
@@ -132,10 +169,13 @@ final class IdentityCommand {
         public Integer call() throws Exception {
             Registry r;
             try {
-                r = Registry.read(registry);
+                r = read(registry);
             } catch (IdentityException e) {
                 System.err.println("agt: " + e.getMessage());
                 return 1;
+            } catch (IOException e) {
+                System.err.println("agt: cannot read the registry " + where(registry) + ": " + e.getMessage());
+                return 2;
             }
             if (json) {
                 List<Object> out = new ArrayList<>();
@@ -153,7 +193,8 @@ final class IdentityCommand {
                 return 0;
             }
             if (r.entries().isEmpty()) {
-                System.out.println("no agents registered in " + registry + (Files.exists(registry) ? "" : " (the file does not exist yet)"));
+                System.out.println("no agents registered in " + where(registry)
+                        + (shared(registry) || Files.exists(Path.of(registry)) ? "" : " (the file does not exist yet)"));
                 return 0;
             }
             for (Registry.Entry e : r.entries()) {
@@ -171,8 +212,9 @@ final class IdentityCommand {
         @Parameters(paramLabel = "NAME|DID")
         String agent;
 
-        @Option(names = "--registry", required = true, paramLabel = "FILE", description = "The engine's agent registry.")
-        Path registry;
+        @Option(names = "--registry", required = true, paramLabel = "FILE|URL",
+                description = "The engine's agent registry: its file, or the fleet's in PostgreSQL (postgresql://..., as given to 'agt engine --state').")
+        String registry;
 
         @Option(names = "--socket", paramLabel = "PATH",
                 description = "Tell the running engine to read the registry now, so the revocation is in force when this command returns.")
@@ -183,15 +225,15 @@ final class IdentityCommand {
             boolean[] already = new boolean[1];
             Registry after;
             try {
-                after = Registry.update(registry, r -> {
+                after = update(registry, r -> {
                     already[0] = r.find(agent).map(Registry.Entry::revoked).orElse(false);
                     return r.revoke(agent, Instant.now().truncatedTo(ChronoUnit.SECONDS));
                 });
             } catch (IdentityException e) {
-                System.err.println("agt: " + e.getMessage() + " (" + registry + ")");
+                System.err.println("agt: " + e.getMessage() + " (" + where(registry) + ")");
                 return 1;
             } catch (IOException e) {
-                System.err.println("agt: cannot update the registry " + registry + ": " + e.getMessage());
+                System.err.println("agt: cannot update the registry " + where(registry) + ": " + e.getMessage());
                 return 2;
             }
             Registry.Entry e = after.find(agent).orElseThrow();
@@ -199,6 +241,10 @@ final class IdentityCommand {
                 System.out.println(e.name() + " (" + e.did() + ") was already revoked at " + e.revokedAt().map(Instant::toString).orElse("?"));
             } else {
                 System.out.println("revoked " + e.name() + " (" + e.did() + "): it and its delegates are refused from their next call");
+            }
+            if (shared(registry)) {
+                System.out.println("every engine sharing " + where(registry) + " applies it within a second");
+                return 0;
             }
             if (socket == null) {
                 System.out.println("the engine applies it when it sees the file change (unless --no-watch); pass --socket to apply it now");

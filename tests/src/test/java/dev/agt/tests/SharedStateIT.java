@@ -60,7 +60,7 @@ class SharedStateIT {
         }
         Agt.Result m = Agt.run(dir, "state", "migrate", pg.url(name), "--grant", "agt_engine");
         assertEquals(0, m.exit(), m.toString());
-        assertTrue(m.out().contains("from schema version 0 to 4"), m.toString());
+        assertTrue(m.out().contains("from schema version 0 to 5"), m.toString());
         Agt.Result again = Agt.run(dir, "state", "migrate", pg.url(name));
         assertTrue(again.out().contains("nothing to apply"), again.toString());
         return pg.url(name).replace("postgresql://postgres@", "postgresql://agt_engine@");
@@ -336,6 +336,54 @@ class SharedStateIT {
         Agt.Result bad = Agt.run(dir, "engine", "--policy", "policy.yaml", "--socket", "y.sock", "--audit-dir", "y", "--state", "mysql://u:hunter2@h/db");
         assertEquals(2, bad.exit(), bad.toString());
         assertTrue(bad.err().contains("not a PostgreSQL URL") && !bad.err().contains("hunter2"), bad.toString());
+    }
+
+    @Test
+    void oneAgentRegistryForEveryEngine() throws Exception {
+        policy();
+        String url = database();
+        String owner = url.replace("agt_engine@", "postgres@");
+        // with --state the registry is the shared one: a registry file beside it would be a second truth
+        Agt.Result both = Agt.run(dir, "engine", "--policy", "policy.yaml", "--socket", "r.sock", "--audit-dir", "r", "--state", url,
+                "--registry", "agents.json");
+        assertEquals(2, both.exit(), both.toString());
+        String[] required = {"--auth", "required", "--state-poll", "60s", "--state-grace", "180s"};
+        try (Agt.EngineProcess e1 = engine("r1", url, required); Agt.EngineProcess e2 = engine("r2", url, required)) {
+            Agt.Result created = Agt.run(dir, "identity", "create", "research", "--registry", owner, "--out", "research.key");
+            assertEquals(0, created.exit(), created.toString());
+            dev.agt.identity.AgentKey key = dev.agt.identity.AgentKey.read(dir.resolve("research.key"));
+            List<EngineClient> clients = new ArrayList<>();
+            try {
+                for (String e : List.of("r1", "r2")) {
+                    EngineClient c = Await.until("engine " + e + " to know the new agent", Duration.ofSeconds(5), () -> {
+                        try {
+                            return EngineClient.connect(EngineAddress.parse(dir.resolve(e + ".sock").toString()), "research", Map.of(), 5000,
+                                    dev.agt.protocol.Authenticator.of(key.did(), key.chain(), key::sign));
+                        } catch (java.io.IOException refused) {
+                            return null;
+                        }
+                    }, java.util.Objects::nonNull);
+                    clients.add(c);
+                    assertEquals(Decision.Effect.ALLOW, read(c, "/work/r").effect());
+                }
+                Agt.Result list = Agt.run(dir, "identity", "list", "--registry", url);
+                assertTrue(list.out().contains("research") && list.out().contains(key.did()), list.toString());
+                // the engines' role reads the registry, never changes it
+                Agt.Result sneaky = Agt.run(dir, "identity", "create", "sneaky", "--registry", url, "--out", "sneaky.key");
+                assertTrue(sneaky.exit() != 0 && !Files.exists(dir.resolve("sneaky.key")), sneaky.toString());
+                Agt.Result revoked = Agt.run(dir, "identity", "revoke", "research", "--registry", owner);
+                assertEquals(0, revoked.exit(), revoked.toString());
+                for (EngineClient c : clients) {
+                    Decision d = Await.until("the revocation to reach every engine", Duration.ofSeconds(5), () -> read(c, "/work/r"),
+                            x -> x.effect() == Decision.Effect.DENY);
+                    assertEquals("revoked", d.code(), d.reason());
+                }
+            } finally {
+                for (EngineClient c : clients) {
+                    c.close();
+                }
+            }
+        }
     }
 
     /** A plain engine (no shared state) on {@code audit}, signing with engine.key, for {@code n} decisions. */

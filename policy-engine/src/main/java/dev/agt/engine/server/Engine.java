@@ -164,7 +164,28 @@ public final class Engine implements AutoCloseable {
             policyFile = bundles.active().entry();
         }
         policy.set(p);
-        Registry reg = Registry.read(config.registryFile());
+        if (config.shared() != null) {
+            try {
+                shared = new SharedState(Database.of(config.shared().url()), config.shared().periodMs(), config.shared().graceMs(), this::remoteKill);
+            } catch (java.sql.SQLException e) {
+                throw new IOException("cannot use the shared state: " + Database.describe(e));
+            }
+            kills = shared;
+            decisions.limiter.share(shared.buckets());
+            log("shared state: " + shared.where() + " (kill switch, revocations, agent registry, tool pins, rate limits)");
+        } else {
+            kills = new KillSwitch(config.stateDirectory());
+        }
+        Registry reg;
+        if (shared != null) {
+            try {
+                reg = shared.registry();
+            } catch (java.sql.SQLException e) {
+                throw new IOException("cannot read the agent registry from the shared state: " + Database.describe(e));
+            }
+        } else {
+            reg = Registry.read(config.registryFile());
+        }
         registry.set(reg);
         audit = sinkFactory.open(config);
         if (audit instanceof AuditLog al) {
@@ -177,18 +198,6 @@ public final class Engine implements AutoCloseable {
                     log("recovered the audit log: removed a torn record of " + r.tornBytesRemoved() + " bytes");
                 }
             }
-        }
-        if (config.shared() != null) {
-            try {
-                shared = new SharedState(Database.of(config.shared().url()), config.shared().periodMs(), config.shared().graceMs(), this::remoteKill);
-            } catch (java.sql.SQLException e) {
-                throw new IOException("cannot use the shared state: " + Database.describe(e));
-            }
-            kills = shared;
-            decisions.limiter.share(shared.buckets());
-            log("shared state: " + shared.where() + " (kill switch, fleet-wide revocations, rate limits)");
-        } else {
-            kills = new KillSwitch(config.stateDirectory());
         }
         spend.open(config.stateDirectory(), p.spend());
         labels = new dev.agt.engine.session.SessionLabels(config.stateDirectory());
@@ -204,7 +213,7 @@ public final class Engine implements AutoCloseable {
         }
         audit.appendAndWait(EntryCodec.toMap(new EngineEvent.EngineStart(-1, Instant.now().toString(), engineId, p.version(),
                 policyFile.toString(), p.rules().size(), p.mode().key(), shared != null ? shared.where() : config.stateDirectory().toString(), config.auth().key(),
-                config.registryFile().toString(), reg.entries().size(), killState, killProblem)));
+                registrySource(), reg.entries().size(), killState, killProblem)));
         owners = new DecisionOwners(DecisionOwners.DEFAULT_CAPACITY, audit.nextSeq());
         logReady = true;
         if (bundles != null) {
@@ -233,8 +242,9 @@ public final class Engine implements AutoCloseable {
             problems.report(spend.problem()); // model calls under budgets deny until it is usable
         }
         if (config.auth() == AuthMode.REQUIRED && reg.entries().stream().noneMatch(e -> !e.revoked())) {
-            log("auth: required, and the agent registry " + config.registryFile() + " holds no active agent: no agent can connect"
-                    + " until one is registered ('agt identity create NAME --registry " + config.registryFile() + "')");
+            String where = shared != null ? shared.where() : config.registryFile().toString();
+            log("auth: required, and the agent registry " + registrySource() + " holds no active agent: no agent can connect"
+                    + " until one is registered ('agt identity create NAME --registry " + where + "')");
         }
         mcp = new McpFacts(shared != null ? shared.pins() : new ToolPins(config.stateDirectory()));
         if (mcp.pins().problem() != null) {
@@ -286,7 +296,12 @@ public final class Engine implements AutoCloseable {
         if (config.watch()) {
             watcher = new PolicyWatcher(this);
             watcher.watch(p.files());
-            watcher.watchRegistry(config.registryFile());
+            if (shared == null) {
+                watcher.watchRegistry(config.registryFile());
+            }
+        }
+        if (shared != null) {
+            shared.onRegistryChange(() -> reloadRegistry("shared-state"));
         }
     }
 
@@ -461,29 +476,39 @@ public final class Engine implements AutoCloseable {
      * see it from their next call: a revoked agent and its delegates are stopped); an invalid one is
      * rejected and the last good registry stays. Both are recorded in the log.
      */
+    /** Where the agent registry is read from, as messages and the log name it. */
+    String registrySource() {
+        return shared != null ? shared.where() + " (agt_registry)" : config.registryFile().toString();
+    }
+
     public synchronized Map<String, Object> reloadRegistry(String trigger) {
         Map<String, Object> result = new LinkedHashMap<>();
         Registry current = registry.get();
-        Path file = config.registryFile();
+        String file = registrySource();
         try {
-            Registry next = Registry.read(file);
+            Registry next;
+            try {
+                next = shared != null ? shared.registry() : Registry.read(config.registryFile());
+            } catch (java.sql.SQLException e) {
+                throw new IOException(Database.describe(e));
+            }
             if (next.entries().equals(current.entries())) {
                 result.put("result", "unchanged");
             } else {
                 registry.set(next);
                 long revoked = next.entries().stream().filter(Registry.Entry::revoked).count();
-                record(new EngineEvent.RegistryLoaded(-1, Instant.now().toString(), trigger, file.toString(), next.entries().size(), revoked));
+                record(new EngineEvent.RegistryLoaded(-1, Instant.now().toString(), trigger, file, next.entries().size(), revoked));
                 log("agent registry reloaded (" + trigger + "): " + next.entries().size() + " agents, " + revoked + " revoked");
                 result.put("result", "loaded");
             }
         } catch (IdentityException | IOException e) {
-            record(new EngineEvent.RegistryRejected(-1, Instant.now().toString(), trigger, file.toString(), String.valueOf(e.getMessage()),
+            record(new EngineEvent.RegistryRejected(-1, Instant.now().toString(), trigger, file, String.valueOf(e.getMessage()),
                     current.entries().size()));
             log("agent registry rejected (" + trigger + "), keeping the last good one: " + e.getMessage());
             result.put("result", "rejected");
             result.put("problems", List.of(String.valueOf(e.getMessage())));
         }
-        result.put("registry", file.toString());
+        result.put("registry", file);
         result.put("agents", (long) registry.get().entries().size());
         return result;
     }
@@ -587,7 +612,7 @@ public final class Engine implements AutoCloseable {
             m.put("witness_dir", config.witness().toAbsolutePath().toString());
         }
         m.put("auth", config.auth().key());
-        m.put("registry", config.registryFile().toAbsolutePath().toString());
+        m.put("registry", shared != null ? registrySource() : config.registryFile().toAbsolutePath().toString());
         m.put("registry_agents", (long) registry.get().entries().size());
         if (kills != null) {
             try {

@@ -49,7 +49,7 @@ public final class Migrations {
     }
 
     /** The migrations this build carries, in order. */
-    public static final List<Migration> ALL = List.of(load(1, "state"), load(2, "log_store"), load(3, "witness"), load(4, "tool_pins"));
+    public static final List<Migration> ALL = List.of(load(1, "state"), load(2, "log_store"), load(3, "witness"), load(4, "tool_pins"), load(5, "registry"));
     /** The schema version this build needs. */
     public static final int LATEST = ALL.get(ALL.size() - 1).version();
 
@@ -191,6 +191,7 @@ public final class Migrations {
             s.execute("GRANT SELECT ON agt_revocations TO " + role);
             s.execute("GRANT SELECT, INSERT, UPDATE ON agt_rate_buckets TO " + role);
             s.execute("GRANT SELECT, INSERT, UPDATE ON agt_tool_pins TO " + role);
+            s.execute("GRANT SELECT ON agt_registry TO " + role); // agents are registered by people, with the owner's role
             s.execute("GRANT EXECUTE ON FUNCTION agt_take_token(text, double precision, double precision) TO " + role);
             s.execute("GRANT SELECT, INSERT ON agt_log_entries, agt_log_checkpoints TO " + role);
             s.execute("REVOKE UPDATE, DELETE, TRUNCATE ON agt_log_entries, agt_log_checkpoints FROM " + role);

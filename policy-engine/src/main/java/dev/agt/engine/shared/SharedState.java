@@ -45,7 +45,7 @@ import org.postgresql.PGConnection;
 public final class SharedState implements Kills, AutoCloseable {
     /** What every decision reads. {@code agents} maps each stopped agent to who stopped it; so does {@code revoked}. */
     record Snapshot(boolean all, String allBy, Map<String, String> agents, Map<String, String> revoked, Map<String, String> reasons,
-                    long readNanos) {
+                    long registryVersion, long readNanos) {
         KillSwitch.State kills() {
             return new KillSwitch.State(all, agents.keySet());
         }
@@ -71,6 +71,7 @@ public final class SharedState implements Kills, AutoCloseable {
     private volatile String pendingBy = "";
     private volatile String problem;
     private volatile boolean closed;
+    private volatile Runnable onRegistry;
 
     /**
      * Connects, checks the schema and reads the state; throws when any of that fails, so that an
@@ -97,6 +98,24 @@ public final class SharedState implements Kills, AutoCloseable {
 
     public Database database() {
         return db;
+    }
+
+    /** Runs {@code r} (on the listener's thread) whenever the shared agent registry changes. */
+    public void onRegistryChange(Runnable r) {
+        onRegistry = r;
+    }
+
+    /** The shared agent registry as it is now. */
+    public dev.agt.identity.Registry registry() throws SQLException, dev.agt.identity.IdentityException {
+        Connection c = borrow();
+        boolean ok = false;
+        try {
+            dev.agt.identity.Registry r = SharedRegistry.read(c, db.display()).registry();
+            ok = true;
+            return r;
+        } finally {
+            release(c, ok);
+        }
     }
 
     /** MCP tool pins shared through the same database. */
@@ -202,7 +221,7 @@ public final class SharedState implements Kills, AutoCloseable {
                         agents.put(a, before.agents().getOrDefault(a, who));
                     }
                     after = new Snapshot(next.all(), next.all() == from.all() ? before.allBy() : who, Map.copyOf(agents), before.revoked(),
-                            before.reasons(), committed);
+                            before.reasons(), before.registryVersion(), committed);
                     release(c, false);
                     c = null;
                 }
@@ -313,6 +332,7 @@ public final class SharedState implements Kills, AutoCloseable {
     private Snapshot read(Connection c) throws SQLException {
         long started = System.nanoTime(); // a read sees everything committed before it began
         int switches = 0;
+        long registryVersion = -1;
         boolean all = false;
         String allBy = "";
         Map<String, String> agents = new TreeMap<>();
@@ -322,7 +342,8 @@ public final class SharedState implements Kills, AutoCloseable {
         try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(
                 "SELECT 'all', all_agents::text, changed_by, '' FROM agt_kill_switch "
                         + "UNION ALL SELECT 'kill', agent, killed_by, '' FROM agt_killed_agents "
-                        + "UNION ALL SELECT 'revoked', agent, revoked_by, reason FROM agt_revocations")) {
+                        + "UNION ALL SELECT 'revoked', agent, revoked_by, reason FROM agt_revocations "
+                        + "UNION ALL SELECT 'registry', version::text, changed_by, '' FROM agt_registry")) {
             while (r.next()) {
                 switch (r.getString(1)) {
                     case "all" -> {
@@ -331,6 +352,7 @@ public final class SharedState implements Kills, AutoCloseable {
                         allBy = r.getString(3);
                     }
                     case "kill" -> agents.put(r.getString(2), r.getString(3));
+                    case "registry" -> registryVersion = Long.parseLong(r.getString(2));
                     default -> {
                         revoked.put(r.getString(2), r.getString(3));
                         reasons.put(r.getString(2), r.getString(4));
@@ -342,7 +364,10 @@ public final class SharedState implements Kills, AutoCloseable {
             // never read a missing switch as "nobody is stopped": the state is unusable until it is repaired
             throw new SQLException("agt_kill_switch holds " + switches + " rows instead of one; run 'agt state migrate' or restore the row");
         }
-        return new Snapshot(all, allBy, Map.copyOf(agents), Map.copyOf(revoked), Map.copyOf(reasons), started);
+        if (registryVersion < 0) {
+            throw new SQLException("agt_registry holds no row; run 'agt state migrate' or restore it");
+        }
+        return new Snapshot(all, allBy, Map.copyOf(agents), Map.copyOf(revoked), Map.copyOf(reasons), registryVersion, started);
     }
 
     private void listen() {
@@ -397,6 +422,12 @@ public final class SharedState implements Kills, AutoCloseable {
             snapshot = next;
         }
         problem = null;
+        if (before.registryVersion() != next.registryVersion()) {
+            Runnable r = onRegistry;
+            if (r != null) {
+                r.run();
+            }
+        }
         KillSwitch.State after = next.kills();
         if (before.all() != next.all()) {
             remote.accept(new RemoteChange(false, next.all(), null, next.all() ? next.allBy() : "", "", after));
