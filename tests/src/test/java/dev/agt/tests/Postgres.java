@@ -177,6 +177,13 @@ final class Postgres implements AutoCloseable {
         }
     }
 
+    /** Starts the server again if a test left it killed or stopped, so one failing test does not fail the rest. */
+    void ensureRunning() throws IOException, InterruptedException {
+        if (!running()) {
+            restart();
+        }
+    }
+
     private boolean running() {
         return server != null && server.isAlive();
     }

@@ -44,6 +44,11 @@ class SharedStateIT {
         pg = Postgres.start();
     }
 
+    @org.junit.jupiter.api.BeforeEach
+    void postgresUp() throws Exception {
+        pg.ensureRunning();
+    }
+
     @AfterAll
     static void stopPostgres() throws Exception {
         if (pg != null) {
@@ -115,6 +120,10 @@ class SharedStateIT {
             assertEquals("rug-pull", pulled.rule(), pulled.reason());
             Decision call = c3.decide(Request.of("mcp", "call", Map.of("server", "notes", "tool", "search", "arguments", Map.of("q", "x"))), 5000);
             assertEquals("rug-pull", call.rule(), "a call on a third engine sees the change too: " + call.reason());
+            // the server shows e1 the original again: that does not clear what e2 saw (a server may show hosts different tools)
+            c1.decide(listing("searches notes"), 5000);
+            Decision still = c3.decide(Request.of("mcp", "call", Map.of("server", "notes", "tool", "search", "arguments", Map.of("q", "y"))), 5000);
+            assertEquals("rug-pull", still.rule(), still.reason());
 
             // shipping lag: from a decision's answer to its entry in the store
             String db = url.substring(url.lastIndexOf('/') + 1);
@@ -257,6 +266,9 @@ class SharedStateIT {
             Agt.Result kill = Agt.run(dir, "kill", "other", "--socket", dir.resolve("solo.sock").toString());
             assertTrue(kill.exit() != 0 && kill.err().contains("in force on this engine"), kill.toString());
             assertEquals(Decision.Effect.DENY, read(otherAgent, "/work/x").effect());
+            Agt.Result logged = Agt.run(dir, "audit", "show", "solo-audit", "--json");
+            assertTrue(logged.out().lines().anyMatch(l -> l.contains("\"event\":\"kill\"") && l.contains("\"agent\":\"other\"")
+                    && l.contains("until the shared state is back")), logged.toString());
             Decision d = Await.until("the engine to stop trusting its cached state", Duration.ofSeconds(10), () -> read(c, "/work/x"),
                     x -> x.effect() == Decision.Effect.DENY);
             assertEquals("state-unavailable", d.code(), d.reason());
@@ -326,8 +338,14 @@ class SharedStateIT {
         assertTrue(e.stderr.toString().contains("schema version 0") && e.stderr.toString().contains("agt state migrate"), e.stderr.toString());
         Agt.Result show = Agt.run(dir, "state", "show", bare);
         assertEquals(1, show.exit(), show.toString());
-        // a migration whose text changed after it was applied is refused, not applied over
+        // migrated, but the engine's role was never granted anything: refused at start, not denials later
         assertEquals(0, Agt.run(dir, "state", "migrate", bare).exit());
+        pg.sql("postgres", "CREATE ROLE agt_ungranted LOGIN");
+        Agt.EngineProcess ungranted = new Agt.EngineProcess(dir, "--policy", "policy.yaml", "--socket", dir.resolve("u.sock").toString(),
+                "--audit-dir", "u-audit", "--key", "engine.key", "--state", bare.replace("postgres@", "agt_ungranted@"));
+        assertEquals(2, ungranted.awaitExit());
+        assertTrue(ungranted.stderr.toString().contains("lacks") && ungranted.stderr.toString().contains("--grant"), ungranted.stderr.toString());
+        // a migration whose text changed after it was applied is refused, not applied over
         pg.sql("bare", "UPDATE agt_schema_version SET sha256 = repeat('0', 64) WHERE version = 1");
         Agt.Result m = Agt.run(dir, "state", "migrate", bare);
         assertEquals(1, m.exit(), m.toString());

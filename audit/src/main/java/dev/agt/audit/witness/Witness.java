@@ -181,6 +181,10 @@ public final class Witness {
 
     /** One add-checkpoint request's body. */
     public synchronized Answer add(String request) {
+        return add(request, true);
+    }
+
+    private Answer add(String request, boolean again) {
         int split = request.indexOf("\n\n");
         if (split < 0) {
             return bad("no blank line between the old size and proof, and the checkpoint");
@@ -245,7 +249,11 @@ public final class Witness {
                 return bad("a checkpoint after size 0 comes with an empty proof");
             }
             if ((held == null || c.size() > held.size()) && !state.advance(origin, held, new Held(c.size(), c.root(), note))) {
-                // another witness process sharing the state moved it first: this request starts again from what it holds now
+                // another witness process sharing the state moved it first: every check again, against what it holds now
+                // (the same checkpoint is cosigned, a fork of it is kept as evidence, another old size is answered with the new one)
+                if (again) {
+                    return add(request, false);
+                }
                 Held now = state.held(origin);
                 return new Answer(409, "text/x.tlog.size", (now == null ? 0 : now.size()) + "\n");
             }

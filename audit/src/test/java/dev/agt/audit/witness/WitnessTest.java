@@ -119,4 +119,71 @@ class WitnessTest {
         assertEquals(400, w.add(log.request(0, 4, LOG).replace("old 0\n", "old 0\n" + Base64.getEncoder().encodeToString(new byte[32]) + "\n")).status(),
                 "a first checkpoint comes with no proof");
     }
+
+    /**
+     * A state shared with another witness process, which advances it between this witness's read
+     * and its write: the first advance loses, as a compare-and-set in a database would.
+     */
+    static final class Raced implements Witness.State {
+        final java.util.Map<String, Witness.Held> held = new java.util.HashMap<>();
+        final List<String> evidence = new ArrayList<>();
+        Witness.Held sneak;
+
+        @Override
+        public Witness.Held held(String origin) {
+            return held.get(origin);
+        }
+
+        @Override
+        public boolean advance(String origin, Witness.Held expected, Witness.Held next) {
+            if (sneak != null) {
+                held.put(origin, sneak); // the other process got there first
+                sneak = null;
+                return false;
+            }
+            if (held.get(origin) != expected) {
+                return false;
+            }
+            held.put(origin, next);
+            return true;
+        }
+
+        @Override
+        public void evidence(String origin, String cosigned, String offered) {
+            evidence.add(offered);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aWitnessThatLosesTheRaceChecksAgainstWhatTheOtherCosigned() throws Exception {
+        Log log = new Log("a", 20);
+        Log fork = new Log("a", 20); // the same first 5 entries, then another history
+        for (int i = 5; i < 20; i++) {
+            fork.leaves.set(i, Hashes.leaf(("b" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        Raced state = new Raced();
+        Witness w = new Witness(WITNESS, state, List.of(LOG.verifier()), () -> 1_780_000_000L);
+        // the other process cosigned the same checkpoint first: this one answers with the size it now holds, as for any stale
+        // old size, and the client's retry from there is cosigned
+        state.sneak = new Witness.Held(5, log.at(5).root(), log.at(5).sign(LOG));
+        Witness.Answer lost = w.add(log.request(0, 5, LOG));
+        assertEquals(409, lost.status(), lost.body());
+        assertEquals("5\n", lost.body());
+        assertEquals(200, w.add(log.request(5, 5, LOG)).status());
+        // the other process cosigned size 8 of the log; this request offers size 8 of a fork: refused, and kept as evidence
+        state.sneak = new Witness.Held(8, log.at(8).root(), log.at(8).sign(LOG));
+        Witness.Answer a = w.add(fork.request(5, 8, LOG));
+        assertEquals(409, a.status(), a.body());
+        assertEquals("8\n", a.body(), "the size the other process cosigned");
+        // the client's retry from size 8 offers the fork's checkpoint of the same size: refused as a fork
+        Witness.Answer retry = w.add(fork.request(8, 8, LOG));
+        assertEquals(409, retry.status(), retry.body());
+        assertEquals(8, state.held.get("agt/" + LOG.verifier().name()).size());
+        assertTrue(java.util.Arrays.equals(log.at(8).root(), state.held.get("agt/" + LOG.verifier().name()).root()), "the log's side stays");
+        assertEquals(1, state.evidence.size(), "the fork is kept as evidence");
+    }
 }

@@ -82,6 +82,16 @@ final class AdminCommands {
                 return new KillSwitch.State(s.all(), agents);
             }, c.peerUser + "@" + engine.name());
         } catch (KillSwitch.Unavailable e) {
+            if (kill && e.getMessage().startsWith(dev.agt.engine.shared.SharedState.PENDING)) {
+                // not written to the shared state, yet in force here: the log says so now, not when it is written
+                try {
+                    engine.record(new EngineEvent.KillSwitchChange(-1, Instant.now().toString(), true, Optional.ofNullable(target),
+                            c.peerUser + " (on this engine only until the shared state is back)", true, engine.kills().state().toMap(), 0));
+                } catch (KillSwitch.Unavailable stale) {
+                    // the state is past its grace: every call is denied anyway
+                }
+                engine.log("kill " + (all ? "--all" : target) + " by " + c.peerUser + ": " + e.getMessage());
+            }
             c.send(new Frame(FrameType.ERROR, f.id(), Map.of("code", Reasons.STATE_UNAVAILABLE, "message", e.getMessage())));
             return;
         }

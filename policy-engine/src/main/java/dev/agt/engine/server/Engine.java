@@ -822,6 +822,20 @@ public final class Engine implements AutoCloseable {
             before = kills.state();
             after = kills.change(s -> new KillSwitch.State(true, s.agents()), "budget " + account.budget().id() + "@" + name());
         } catch (KillSwitch.Unavailable e) {
+            if (e.getMessage().startsWith(SharedState.PENDING)) {
+                // in force here at once, written to the shared state when it is back
+                String by = "budget " + account.budget().id() + " (on this engine only until the shared state is back)";
+                Map<String, Object> now;
+                try {
+                    now = kills.state().toMap();
+                } catch (KillSwitch.Unavailable stale) {
+                    now = Map.of("all", true, "agents", List.of());
+                }
+                record(new dev.agt.audit.entry.EngineEvent.KillSwitchChange(-1, java.time.Instant.now().toString(), true, java.util.Optional.empty(),
+                        by, true, now, connections.size()));
+                log("kill --all by " + by + ": " + e.getMessage());
+                return;
+            }
             problems.killSwitch(e.getMessage()); // and the next decision denies state-unavailable
             return;
         }

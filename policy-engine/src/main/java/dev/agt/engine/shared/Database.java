@@ -111,6 +111,10 @@ public final class Database {
         if (path.length() <= 1 || path.startsWith("/?")) {
             throw new BadUrl("'" + redact(url) + "' names no database: write postgresql://USER@HOST:PORT/DATABASE");
         }
+        if (path.matches("(?i).*[?&](options|socketTimeout|connectTimeout|loginTimeout)=.*")) {
+            // pgjdbc lets the URL override them: an engine's lock and idle-transaction limits would silently go
+            throw new BadUrl("options, socketTimeout, connectTimeout and loginTimeout are set by agt; leave them out of the URL");
+        }
         String display = "postgresql://" + (user != null ? user + "@" : "") + authority + path.replaceAll("(?i)password=[^&]*", "password=***");
         String host = authority.replaceFirst(":[0-9]*$", "");
         boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");

@@ -31,7 +31,11 @@ import java.util.function.LongSupplier;
  */
 public final class LogShipper implements AutoCloseable {
     private static final int BATCH = 500;
-    private static final int MAX_PER_ROUND = 20_000;
+    /**
+     * Entries per transaction: the log signs a checkpoint at least every 1,000 entries, so a
+     * backlog is shipped in pieces that each end at one, and memory holds at most this many lines.
+     */
+    private static final int MAX_PER_ROUND = 1_000;
 
     private final Database db;
     private final String engine;
@@ -81,9 +85,11 @@ public final class LogShipper implements AutoCloseable {
                     log.accept("shipping the log to " + db.display() + " stopped at entry " + shipped + ": " + p + "; it resumes by itself");
                 }
                 problem = p;
-                SharedState.close(conn);
-                conn = null;
-                next = -1;
+                synchronized (this) {
+                    SharedState.close(conn);
+                    conn = null;
+                    next = -1;
+                }
             }
             try {
                 Thread.sleep(periodMs);
@@ -101,11 +107,13 @@ public final class LogShipper implements AutoCloseable {
         if (next < 0) {
             resume();
         }
-        long size = checkpointed.getAsLong();
-        while (size > shippedCheckpoint && !closed) {
-            long upTo = Math.min(size, next + MAX_PER_ROUND);
+        long latest = checkpointed.getAsLong();
+        while (latest > shippedCheckpoint && !closed) {
+            // every transaction ends at a signed checkpoint, so the store never holds entries no checkpoint covers
+            long size = latest - next <= MAX_PER_ROUND ? latest : checkpointWithin(next, next + MAX_PER_ROUND, latest);
+            long upTo = size;
             List<byte[]> lines = tail.read(next, upTo);
-            String note = upTo == size ? Files.readString(LogFiles.checkpointsDir(dir).resolve(LogFiles.checkpointName(size)), StandardCharsets.UTF_8) : null;
+            String note = Files.readString(LogFiles.checkpointsDir(dir).resolve(LogFiles.checkpointName(size)), StandardCharsets.UTF_8);
             conn.setAutoCommit(false);
             try {
                 try (PreparedStatement p = conn.prepareStatement("INSERT INTO agt_log_entries (engine, seq, line) VALUES (?, ?, ?)")) {
@@ -121,13 +129,11 @@ public final class LogShipper implements AutoCloseable {
                     }
                     p.executeBatch();
                 }
-                if (note != null) {
-                    try (PreparedStatement p = conn.prepareStatement("INSERT INTO agt_log_checkpoints (engine, size, note) VALUES (?, ?, ?)")) {
-                        p.setString(1, engine);
-                        p.setLong(2, size);
-                        p.setString(3, note);
-                        p.executeUpdate();
-                    }
+                try (PreparedStatement p = conn.prepareStatement("INSERT INTO agt_log_checkpoints (engine, size, note) VALUES (?, ?, ?)")) {
+                    p.setString(1, engine);
+                    p.setLong(2, size);
+                    p.setString(3, note);
+                    p.executeUpdate();
                 }
                 conn.commit();
             } catch (SQLException e) {
@@ -138,11 +144,24 @@ public final class LogShipper implements AutoCloseable {
             }
             next = upTo;
             shipped = upTo;
-            if (note != null) {
-                shippedCheckpoint = size;
-            }
+            shippedCheckpoint = size;
             lastShipNanos = System.nanoTime();
         }
+    }
+
+    /** The largest checkpoint on disk in (from, to], or the smallest after {@code from} when none is (at most {@code latest}). */
+    private long checkpointWithin(long from, long to, long latest) throws IOException {
+        long best = -1;
+        long after = latest;
+        for (Path p : LogFiles.checkpoints(dir)) {
+            long n = LogFiles.checkpointSize(p);
+            if (n > from && n <= to) {
+                best = Math.max(best, n);
+            } else if (n > to && n < after) {
+                after = n;
+            }
+        }
+        return best > 0 ? best : after;
     }
 
     private void resume() throws SQLException, IOException {

@@ -111,6 +111,38 @@ public final class Migrations {
                 + ": upgrade this engine";
     }
 
+    /** What an engine must be able to do, table by table: checked at start, so a missing grant is a refusal, not denials later. */
+    private static final String[][] ENGINE_NEEDS = {
+            {"agt_schema_version", "SELECT"}, {"agt_kill_switch", "SELECT"}, {"agt_kill_switch", "UPDATE"}, {"agt_killed_agents", "INSERT"}, {"agt_killed_agents", "DELETE"},
+            {"agt_revocations", "SELECT"}, {"agt_rate_buckets", "INSERT"}, {"agt_rate_buckets", "UPDATE"}, {"agt_tool_pins", "INSERT"},
+            {"agt_tool_pins", "UPDATE"}, {"agt_registry", "SELECT"}, {"agt_log_entries", "INSERT"}, {"agt_log_entries", "SELECT"},
+            {"agt_log_checkpoints", "INSERT"}};
+
+    /** Null when the connected role may do all an engine does; otherwise what is missing and what to run. */
+    public static String privilegeProblem(Connection c, String display) throws SQLException {
+        java.util.List<String> missing = new ArrayList<>();
+        // a table that is not there yet is the schema check's to report
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT CASE WHEN to_regclass(?) IS NULL THEN true ELSE has_table_privilege(current_user, to_regclass(?)::oid, ?) END")) {
+            for (String[] need : ENGINE_NEEDS) {
+                p.setString(1, need[0]);
+                p.setString(2, need[0]);
+                p.setString(3, need[1]);
+                try (ResultSet r = p.executeQuery()) {
+                    r.next();
+                    if (!r.getBoolean(1)) {
+                        missing.add(need[1] + " on " + need[0]);
+                    }
+                }
+            }
+        }
+        if (missing.isEmpty()) {
+            return null;
+        }
+        return "the role this engine connects to " + display + " as lacks " + String.join(", ", missing)
+                + ": run 'agt state migrate URL --grant ROLE' as the database's owner";
+    }
+
     /**
      * Applies every migration the database lacks; grants {@code role} (when not null) what an
      * engine needs and nothing more: read and change the shared state, read and insert (never

@@ -41,7 +41,7 @@ final class SharedBuckets implements RateLimiter.Shared {
         for (int attempt = 0; attempt < 2; attempt++) {
             Connection c = null;
             try {
-                c = state.borrow();
+                c = attempt == 0 ? state.borrow() : state.borrowFresh();
                 boolean taken;
                 try (PreparedStatement p = c.prepareStatement("SELECT agt_take_token(?, ?, ?)")) {
                     p.setString(1, bucket(key));

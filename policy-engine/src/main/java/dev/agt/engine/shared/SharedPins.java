@@ -17,7 +17,9 @@ import java.util.function.Function;
 
 /**
  * MCP tool pins in PostgreSQL: a tool pinned by any engine is pinned for every engine, so a
- * server that changes a tool after one host saw it shows as changed on all of them. A call reads
+ * server that changes a tool after one host saw it shows as changed on all of them. Unlike the
+ * file on one host, a change or finding stays once any engine saw it (until an operator deletes
+ * the row), since a server can show different hosts different tools. A call reads
  * its tool's row (MCP calls are few beside file and network calls); a listing changes the store
  * in one transaction under a fleet-wide advisory lock, so two engines seeing the same new tool
  * at once pin it once. The database out of reach fails MCP requests ({@code state-unavailable}),
@@ -84,8 +86,14 @@ final class SharedPins implements PinStore {
                         + " tools); remove servers no longer used from it");
             }
             try (PreparedStatement up = c.prepareStatement("INSERT INTO agt_tool_pins (server, tool, pin, pinned_at, seen, seen_at, findings) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO UPDATE SET seen = EXCLUDED.seen, seen_at = EXCLUDED.seen_at, "
-                    + "findings = EXCLUDED.findings");
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO UPDATE SET "
+                    // a change or a finding any engine saw stays until an operator re-pins (deletes the row): a server that shows
+                    // the changed tool to one host and the original to another must not be cleared by the second
+                    + "seen = CASE WHEN agt_tool_pins.seen <> agt_tool_pins.pin AND EXCLUDED.seen = agt_tool_pins.pin "
+                    + "THEN agt_tool_pins.seen ELSE EXCLUDED.seen END, "
+                    + "seen_at = CASE WHEN agt_tool_pins.seen <> agt_tool_pins.pin AND EXCLUDED.seen = agt_tool_pins.pin "
+                    + "THEN agt_tool_pins.seen_at ELSE EXCLUDED.seen_at END, "
+                    + "findings = ARRAY(SELECT DISTINCT f FROM unnest(agt_tool_pins.findings || EXCLUDED.findings) AS f ORDER BY f)");
                  PreparedStatement del = c.prepareStatement("DELETE FROM agt_tool_pins WHERE server = ? AND tool = ?")) {
                 for (Map.Entry<ToolPins.Key, ToolPins.Pin> e : next.entrySet()) {
                     ToolPins.Pin p = e.getValue();

@@ -63,12 +63,11 @@ public final class SharedState implements Kills, AutoCloseable {
     private final long graceNanos;
     private final Consumer<RemoteChange> remote;
     private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(POOL);
-    private final Semaphore open = new Semaphore(POOL);
+    private final Semaphore permits = new Semaphore(POOL);
     private final Thread listener;
     private volatile Snapshot snapshot;
     /** Kills in force on this engine that the database does not hold yet (it was gone when they were made), or null. */
-    private volatile KillSwitch.State pending;
-    private volatile String pendingBy = "";
+    private volatile Pending pending;
     private volatile String problem;
     private volatile boolean closed;
     private volatile Runnable onRegistry;
@@ -85,7 +84,11 @@ public final class SharedState implements Kills, AutoCloseable {
         this.graceNanos = graceMs * 1_000_000L;
         this.remote = remote;
         try (Connection c = this.db.connect()) {
-            String schema = Migrations.problem(c, db.display());
+            // what the role may do first: without SELECT on the schema's version even the schema check fails
+            String schema = Migrations.privilegeProblem(c, db.display());
+            if (schema == null) {
+                schema = Migrations.problem(c, db.display());
+            }
             if (schema != null) {
                 throw new SQLException(schema);
             }
@@ -145,14 +148,8 @@ public final class SharedState implements Kills, AutoCloseable {
         if (System.nanoTime() - s.readNanos() > graceNanos) {
             throw new StateFile.Unavailable(message());
         }
-        KillSwitch.State p = pending;
-        return p == null ? s.kills() : union(s.kills(), p);
-    }
-
-    private static KillSwitch.State union(KillSwitch.State a, KillSwitch.State b) {
-        Set<String> agents = new TreeSet<>(a.agents());
-        agents.addAll(b.agents());
-        return new KillSwitch.State(a.all() || b.all(), agents);
+        Pending p = pending;
+        return p == null ? s.kills() : p.onto(s.kills());
     }
 
     @Override
@@ -187,11 +184,15 @@ public final class SharedState implements Kills, AutoCloseable {
     @Override
     public KillSwitch.State change(UnaryOperator<KillSwitch.State> change, String by) throws StateFile.Unavailable {
         String who = by == null ? "" : by;
-        KillSwitch.State from = null;
-        KillSwitch.State next = null;
-        Connection c = null;
+        Snapshot seen = null;
+        Snapshot before = null;
+        KillSwitch.State result;
         // one change at a time here, and the listener does not install a snapshot between this commit and ours
         synchronized (this) {
+            Connection c = null;
+            boolean healthy = false;
+            KillSwitch.State wanted = null;
+            KillSwitch.State base = null;
             try {
                 c = borrow();
                 c.setAutoCommit(false);
@@ -199,60 +200,84 @@ public final class SharedState implements Kills, AutoCloseable {
                     // one change at a time across the fleet: the kill switch row is the lock
                     s.execute("SELECT 1 FROM agt_kill_switch FOR UPDATE");
                 }
-                Snapshot before = read(c);
-                from = before.kills();
-                next = change.apply(from);
-                if (next.agents().size() > KillSwitch.MAX_AGENTS) {
+                before = read(c);
+                KillSwitch.State from = before.kills();
+                // kills made here while the database was gone go in with this change (and a revive here lifts them)
+                Pending p = pending;
+                base = p == null ? from : p.onto(from);
+                wanted = change.apply(base);
+                if (wanted.agents().size() > KillSwitch.MAX_AGENTS) {
                     c.rollback();
                     c.setAutoCommit(true);
+                    healthy = true;
                     throw new StateFile.Unavailable("the kill switch holds " + KillSwitch.MAX_AGENTS + " agents already; use 'agt kill --all'");
                 }
-                write(c, from, next, who);
+                write(c, from, wanted, who, p == null ? "" : p.by());
                 c.commit();
                 long committed = System.nanoTime(); // a read begun after this sees the change
                 c.setAutoCommit(true);
+                pending = null;
                 Snapshot after;
                 try {
                     after = read(c);
+                    healthy = true;
                 } catch (SQLException e) {
                     // committed all the same: put in force what was written; the listener catches up
                     Map<String, String> agents = new TreeMap<>();
-                    for (String a : next.agents()) {
+                    for (String a : wanted.agents()) {
                         agents.put(a, before.agents().getOrDefault(a, who));
                     }
-                    after = new Snapshot(next.all(), next.all() == from.all() ? before.allBy() : who, Map.copyOf(agents), before.revoked(),
+                    after = new Snapshot(wanted.all(), wanted.all() == from.all() ? before.allBy() : who, Map.copyOf(agents), before.revoked(),
                             before.reasons(), before.registryVersion(), committed);
-                    release(c, false);
-                    c = null;
                 }
+                seen = snapshot;
                 if (after.readNanos() > snapshot.readNanos()) {
                     snapshot = after;
                 }
-                if (c != null) {
-                    release(c, true);
-                    c = null;
-                }
-                return after.kills();
+                result = after.kills();
             } catch (SQLException e) {
-                release(c, false);
-                c = null;
-                KillSwitch.State base = from != null ? from : snapshot.kills();
-                KillSwitch.State wanted = next != null ? next : change.apply(base);
-                boolean stops = wanted.all() && !base.all() || !base.agents().containsAll(wanted.agents());
-                if (stops) {
+                KillSwitch.State from = base != null ? base : state(snapshot);
+                KillSwitch.State next = wanted != null ? wanted : change.apply(from);
+                if (next.all() && !from.all() || !from.agents().containsAll(next.agents())) {
                     // fail closed: the kill holds here now, and is written when the database is back
-                    KillSwitch.State p = pending;
-                    pending = p == null ? wanted : union(p, wanted);
-                    pendingBy = who;
-                    throw new StateFile.Unavailable("the kill switch cannot be written to " + db.display() + " (" + Database.describe(e)
-                            + "); the kill is in force on this engine and will be written when the database is back");
+                    Pending p = pending;
+                    Set<String> added = new TreeSet<>(p == null ? Set.of() : p.agents());
+                    for (String a : next.agents()) {
+                        if (!from.agents().contains(a)) {
+                            added.add(a);
+                        }
+                    }
+                    pending = new Pending(p != null && p.all() || next.all() && !from.all(), Set.copyOf(added), who);
+                    throw new StateFile.Unavailable(PENDING + " (" + db.display() + ": " + Database.describe(e) + ")");
                 }
                 throw new StateFile.Unavailable("the kill switch cannot be changed in " + db.display() + ": " + Database.describe(e));
+            } finally {
+                release(c, healthy);
             }
+        }
+        // what other engines changed since this engine last looked, found by the locked read: logged here too
+        announce(seen, before);
+        return result;
+    }
+
+    /** Says that a kill could not be written and holds on this engine until it can: callers log it as in force. */
+    public static final String PENDING = "the kill is in force on this engine and will be written to the shared state when it is back";
+
+    /** The snapshot's kills, or none when even that is unknown. */
+    private static KillSwitch.State state(Snapshot s) {
+        return s == null ? KillSwitch.State.NONE : s.kills();
+    }
+
+    /** Kills made here that the database does not hold yet: only what they added, never a copy of the whole switch. */
+    record Pending(boolean all, Set<String> agents, String by) {
+        KillSwitch.State onto(KillSwitch.State s) {
+            Set<String> a = new TreeSet<>(s.agents());
+            a.addAll(agents);
+            return new KillSwitch.State(s.all() || all, a);
         }
     }
 
-    private static void write(Connection c, KillSwitch.State from, KillSwitch.State next, String who) throws SQLException {
+    private static void write(Connection c, KillSwitch.State from, KillSwitch.State next, String who, String pendingBy) throws SQLException {
         if (next.all() != from.all()) {
             try (PreparedStatement p = c.prepareStatement("UPDATE agt_kill_switch SET all_agents = ?, changed_at = now(), changed_by = ?")) {
                 p.setBoolean(1, next.all());
@@ -267,7 +292,7 @@ public final class SharedState implements Kills, AutoCloseable {
             for (String a : next.agents()) {
                 if (!from.agents().contains(a)) {
                     add.setString(1, a);
-                    add.setString(2, who);
+                    add.setString(2, pendingBy.isEmpty() ? who : pendingBy);
                     add.addBatch();
                 }
             }
@@ -288,35 +313,54 @@ public final class SharedState implements Kills, AutoCloseable {
      * connections and lock every engine out. Give it back with {@link #release}.
      */
     Connection borrow() throws SQLException {
+        permit();
+        Connection c = idle.poll();
+        return c != null ? c : open();
+    }
+
+    /** A new connection (not an idle one, which may have died with the server), counted like {@link #borrow}. */
+    Connection borrowFresh() throws SQLException {
+        permit();
+        return open();
+    }
+
+    private void permit() throws SQLException {
         try {
-            if (!open.tryAcquire(1, TimeUnit.SECONDS)) {
+            if (!permits.tryAcquire(1, TimeUnit.SECONDS)) {
                 throw new SQLException("all " + POOL + " connections to " + db.display() + " are busy");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SQLException("interrupted while waiting for a connection");
         }
-        Connection c = idle.poll();
-        if (c != null) {
-            return c;
-        }
+    }
+
+    /** Opens a connection under a permit already taken; gives the permit back when it cannot. */
+    private Connection open() throws SQLException {
         try {
             return db.connect();
         } catch (SQLException | RuntimeException e) {
-            open.release();
+            permits.release();
             throw e;
         }
     }
 
-    /** Gives back a borrowed connection: kept for the next caller when {@code healthy}, closed otherwise. */
+    /** Gives back a borrowed connection: kept for the next caller when {@code healthy}, closed otherwise (and the idle ones with it). */
     void release(Connection c, boolean healthy) {
         if (c == null) {
             return;
         }
+        if (!healthy) {
+            // one broken connection usually means all of them are (the server restarted): do not hand the others out
+            Connection x;
+            while ((x = idle.poll()) != null) {
+                close(x);
+            }
+        }
         if (!healthy || closed || !idle.offer(c)) {
             close(c);
         }
-        open.release();
+        permits.release();
     }
 
     static void close(Connection c) {
@@ -396,17 +440,12 @@ public final class SharedState implements Kills, AutoCloseable {
 
     /** Writes kills made while the database was gone; they stay in force here until written. */
     private void writePending() {
-        KillSwitch.State p = pending;
+        Pending p = pending;
         if (p == null) {
             return;
         }
         try {
-            change(s -> union(s, p), pendingBy);
-            synchronized (this) {
-                if (pending == p) {
-                    pending = null;
-                }
-            }
+            change(UnaryOperator.identity(), p.by()); // change() folds the pending kills in
         } catch (StateFile.Unavailable e) {
             // still gone: kept, tried again after the next good read
         }
@@ -422,6 +461,14 @@ public final class SharedState implements Kills, AutoCloseable {
             snapshot = next;
         }
         problem = null;
+        announce(before, next);
+    }
+
+    /** Tells of every difference between two snapshots: kills, revives, revocations, lifts, and a changed registry. */
+    private void announce(Snapshot before, Snapshot next) {
+        if (before == null || next == null) {
+            return;
+        }
         if (before.registryVersion() != next.registryVersion()) {
             Runnable r = onRegistry;
             if (r != null) {
@@ -471,8 +518,9 @@ public final class SharedState implements Kills, AutoCloseable {
         m.put("read_ms_ago", (System.nanoTime() - s.readNanos()) / 1_000_000);
         m.put("trusted", !stale());
         m.put("revoked", s.revoked().size());
-        if (pending != null) {
-            m.put("kills_not_written", pending.toMap());
+        Pending p = pending;
+        if (p != null) {
+            m.put("kills_not_written", p.onto(KillSwitch.State.NONE).toMap());
         }
         if (problem != null) {
             m.put("problem", problem);

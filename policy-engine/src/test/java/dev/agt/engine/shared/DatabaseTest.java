@@ -35,6 +35,14 @@ class DatabaseTest {
     }
 
     @Test
+    void theEnginesTimeoutsCannotBeOverriddenFromTheUrl() {
+        for (String url : new String[] {"postgresql://u@h/db?options=-c%20lock_timeout=0", "postgresql://u@h/db?sslmode=require&socketTimeout=0"}) {
+            Database.BadUrl e = assertThrows(Database.BadUrl.class, () -> Database.of(url), url);
+            assertTrue(e.getMessage().contains("set by agt"), e.getMessage());
+        }
+    }
+
+    @Test
     void migrationsAreNumberedInOrderAndCarryTheirDigest() {
         for (int i = 0; i < Migrations.ALL.size(); i++) {
             assertEquals(i + 1, Migrations.ALL.get(i).version());

@@ -70,4 +70,17 @@ class LogTailTest {
         IOException e = assertThrows(IOException.class, () -> new LogTail(dir).read(10, lines.size() + 5));
         assertTrue(e.getMessage().contains("not in the log yet"), e.getMessage());
     }
+
+    @Test
+    void aLineStillBeingWrittenIsNotRead() throws IOException {
+        List<byte[]> lines = write(10);
+        List<Path> segs = LogFiles.segments(dir);
+        Path last = segs.get(segs.size() - 1);
+        Files.write(last, "{\"seq\":10,\"type\":\"no".getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.APPEND);
+        LogTail tail = new LogTail(dir);
+        assertEquals(10, tail.read(0, 10).size());
+        IOException e = assertThrows(IOException.class, () -> tail.read(10, 11));
+        assertTrue(e.getMessage().contains("not in the log yet"), e.getMessage());
+        assertArrayEquals(lines.get(9), new LogTail(dir).read(9, 10).get(0));
+    }
 }
