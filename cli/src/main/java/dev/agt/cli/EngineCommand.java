@@ -309,6 +309,15 @@ final class EngineCommand implements Callable<Integer> {
                     System.out.println("           the newest fetch was REFUSED: " + b.get("refused"));
                 }
             }
+            if (s.get("shared_state") instanceof Map<?, ?> st) {
+                System.out.println("shared:    " + st.get("database") + (Boolean.TRUE.equals(st.get("trusted")) ? ", read " + st.get("read_ms_ago") + " ms ago"
+                        : ", NOT TRUSTED (every call denied): " + st.get("problem")) + (st.get("kills_not_written") != null
+                        ? "; kills in force here, not yet written: " + st.get("kills_not_written") : ""));
+            }
+            if (s.get("log_store") instanceof Map<?, ?> ls) {
+                System.out.println("log store: " + ls.get("shipped") + " entries shipped as engine " + ls.get("engine_name") + " (checkpointed "
+                        + ls.get("checkpointed") + ")" + (ls.get("problem") != null ? "; STOPPED: " + ls.get("problem") : ""));
+            }
             System.out.println("uptime:    " + Admin.duration((Long) s.get("uptime_ms")) + " (since " + s.get("started") + ")");
             System.out.println("auth:      " + s.get("auth") + ", registry " + s.get("registry") + " (" + s.get("registry_agents") + " agents)");
             if (s.get("kill") instanceof Map<?, ?> k) {
