@@ -11,15 +11,16 @@ CREATE TABLE agt_kill_switch (
 INSERT INTO agt_kill_switch (id) VALUES (true);
 
 -- The switch's one row is never deleted: an engine reading no row would know nothing of kill --all.
-CREATE FUNCTION agt_keep_kill_switch() RETURNS trigger LANGUAGE plpgsql AS $$
+-- (Every one-row table of agt's is kept by this function.)
+CREATE FUNCTION agt_keep_one_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'agt: % on agt_kill_switch is refused: update its one row instead', TG_OP
+    RAISE EXCEPTION 'agt: % on % is refused: update its one row instead', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER agt_kill_switch_kept BEFORE DELETE ON agt_kill_switch
-    FOR EACH ROW EXECUTE FUNCTION agt_keep_kill_switch();
+    FOR EACH ROW EXECUTE FUNCTION agt_keep_one_row();
 CREATE TRIGGER agt_kill_switch_not_truncated BEFORE TRUNCATE ON agt_kill_switch
-    FOR EACH STATEMENT EXECUTE FUNCTION agt_keep_kill_switch();
+    FOR EACH STATEMENT EXECUTE FUNCTION agt_keep_one_row();
 
 CREATE TABLE agt_killed_agents (
     agent     text PRIMARY KEY CHECK (agent <> ''),

@@ -12,14 +12,9 @@ CREATE TABLE agt_registry (
 );
 INSERT INTO agt_registry (id, document) VALUES (true, E'{\n  "version": 1,\n  "agents": []\n}\n');
 
-CREATE FUNCTION agt_keep_registry() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'agt: % on agt_registry is refused: update its one row instead', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END $$;
 CREATE TRIGGER agt_registry_kept BEFORE DELETE ON agt_registry
-    FOR EACH ROW EXECUTE FUNCTION agt_keep_registry();
+    FOR EACH ROW EXECUTE FUNCTION agt_keep_one_row();
 CREATE TRIGGER agt_registry_not_truncated BEFORE TRUNCATE ON agt_registry
-    FOR EACH STATEMENT EXECUTE FUNCTION agt_keep_registry();
+    FOR EACH STATEMENT EXECUTE FUNCTION agt_keep_one_row();
 CREATE TRIGGER agt_registry_changed AFTER INSERT OR UPDATE ON agt_registry
     FOR EACH STATEMENT EXECUTE FUNCTION agt_state_changed();
