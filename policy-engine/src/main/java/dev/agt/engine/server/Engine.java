@@ -199,6 +199,9 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
+        if (shared != null) {
+            spend.share(shared.spending(name()));
+        }
         spend.open(config.stateDirectory(), p.spend());
         labels = new dev.agt.engine.session.SessionLabels(config.stateDirectory());
         approvals = new Approvals(config.stateDirectory());

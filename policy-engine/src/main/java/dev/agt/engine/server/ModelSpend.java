@@ -64,6 +64,13 @@ final class ModelSpend {
         this.events = events;
     }
 
+    /** Other engines' spending, counted with this engine's (null: this engine's only); set before {@link #open}. */
+    private volatile Ledger.Shared shared;
+
+    void share(Ledger.Shared s) {
+        shared = s;
+    }
+
     /** Keeps the ledger in {@code dir} from now on, starting from what is saved there. */
     synchronized void open(Path dir, SpendPolicy policy) {
         file = new SpendFile(dir);
@@ -103,7 +110,9 @@ final class ModelSpend {
         }
         synchronized (this) {
             if (ledger == null) {
-                ledger = new Ledger(System::currentTimeMillis, file.state(), file.store());
+                Ledger fresh = new Ledger(System::currentTimeMillis, file.state(), file.store());
+                fresh.share(shared);
+                ledger = fresh;
             }
             return ledger;
         }
@@ -122,8 +131,12 @@ final class ModelSpend {
             return new Admission(Reasons.STATE_UNAVAILABLE, e.getMessage(), null);
         }
         for (Ledger.Account a : Ledger.accounts(s, agent.id(), agent.labels())) {
-            if (a.budget().allCalls() && l.exhausted(a)) {
-                return new Admission(Reasons.BUDGET_EXCEEDED, describe(s, a, "has reached its limit; it covers every call of the agent"), null);
+            try {
+                if (a.budget().allCalls() && l.exhausted(a)) {
+                    return new Admission(Reasons.BUDGET_EXCEEDED, describe(s, a, "has reached its limit; it covers every call of the agent"), null);
+                }
+            } catch (Ledger.Unsaved e) {
+                return new Admission(Reasons.STATE_UNAVAILABLE, e.getMessage(), null);
             }
         }
         return null;
@@ -251,8 +264,12 @@ final class ModelSpend {
     /** After a settlement: a {@code kill: true} budget whose spending reached its limit trips the kill switch. */
     private void tripped(Ledger.Hold h) {
         for (Ledger.Account a : h.accounts()) {
-            if (a.budget().kill() && ledger().exhausted(a)) {
-                events.kill(a);
+            try {
+                if (a.budget().kill() && ledger().exhausted(a)) {
+                    events.kill(a);
+                }
+            } catch (Ledger.Unsaved e) {
+                // the other engines' part cannot be read now: the next admission is refused until it can
             }
         }
     }

@@ -49,7 +49,7 @@ public final class Migrations {
     }
 
     /** The migrations this build carries, in order. */
-    public static final List<Migration> ALL = List.of(load(1, "state"), load(2, "log_store"), load(3, "witness"), load(4, "tool_pins"), load(5, "registry"));
+    public static final List<Migration> ALL = List.of(load(1, "state"), load(2, "log_store"), load(3, "witness"), load(4, "tool_pins"), load(5, "registry"), load(6, "spend"));
     /** The schema version this build needs. */
     public static final int LATEST = ALL.get(ALL.size() - 1).version();
 
@@ -116,7 +116,7 @@ public final class Migrations {
             {"agt_schema_version", "SELECT"}, {"agt_kill_switch", "SELECT"}, {"agt_kill_switch", "UPDATE"}, {"agt_killed_agents", "INSERT"}, {"agt_killed_agents", "DELETE"},
             {"agt_revocations", "SELECT"}, {"agt_rate_buckets", "INSERT"}, {"agt_rate_buckets", "UPDATE"}, {"agt_tool_pins", "INSERT"},
             {"agt_tool_pins", "UPDATE"}, {"agt_registry", "SELECT"}, {"agt_log_entries", "INSERT"}, {"agt_log_entries", "SELECT"},
-            {"agt_log_checkpoints", "INSERT"}};
+            {"agt_log_checkpoints", "INSERT"}, {"agt_spend", "SELECT"}, {"agt_spend", "INSERT"}};
 
     /** Null when the connected role may do all an engine does; otherwise what is missing and what to run. */
     public static String privilegeProblem(Connection c, String display) throws SQLException {
@@ -224,6 +224,8 @@ public final class Migrations {
             s.execute("GRANT SELECT, INSERT, UPDATE ON agt_rate_buckets TO " + role);
             s.execute("GRANT SELECT, INSERT, UPDATE ON agt_tool_pins TO " + role);
             s.execute("GRANT SELECT ON agt_registry TO " + role); // agents are registered by people, with the owner's role
+            s.execute("GRANT SELECT, INSERT ON agt_spend TO " + role);
+            s.execute("GRANT USAGE ON SEQUENCE agt_spend_id_seq TO " + role);
             s.execute("GRANT EXECUTE ON FUNCTION agt_take_token(text, double precision, double precision) TO " + role);
             s.execute("GRANT SELECT, INSERT ON agt_log_entries, agt_log_checkpoints TO " + role);
             s.execute("REVOKE UPDATE, DELETE, TRUNCATE ON agt_log_entries, agt_log_checkpoints FROM " + role);

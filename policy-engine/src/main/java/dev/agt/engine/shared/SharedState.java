@@ -121,6 +121,11 @@ public final class SharedState implements Kills, AutoCloseable {
         }
     }
 
+    /** Model spending shared through the same database, written under {@code engine}'s name. */
+    public dev.agt.engine.spend.Ledger.Shared spending(String engine) {
+        return new SharedSpend(this, engine);
+    }
+
     /** MCP tool pins shared through the same database. */
     public dev.agt.engine.mcp.PinStore pins() {
         return new SharedPins(this);

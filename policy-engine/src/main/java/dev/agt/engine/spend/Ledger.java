@@ -61,6 +61,19 @@ public final class Ledger {
         void save(Map<String, Saved> state) throws IOException;
     }
 
+    /**
+     * Spending kept elsewhere by other engines (PostgreSQL): what they spent on an account since a
+     * time, and where this ledger reports what its own calls cost. Holds stay local: across
+     * engines, parallel calls can overspend by what the others hold for calls in flight.
+     */
+    public interface Shared {
+        /** What other engines spent on account {@code key} since {@code since} (epoch millis). */
+        long othersSpent(String key, long since) throws IOException;
+
+        /** Reports that this engine spent {@code amount} on account {@code key} at {@code at}. */
+        void spent(String key, long at, long amount) throws IOException;
+    }
+
     /** A change could not be saved: the hold was not made. */
     public static final class Unsaved extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -79,6 +92,31 @@ public final class Ledger {
     /** Saved accounts not yet seen in this run, applied when a budget first names them. */
     private final Map<String, Saved> restored;
     private long seq;
+    private Shared shared;
+    /** Costs settled here that the shared store has not taken yet: {key, at, amount}, written before the next admission. */
+    private final List<Object[]> unsent = new ArrayList<>();
+
+    /** Counts other engines' spending from {@code s} from now on (null: this engine's only). */
+    public synchronized void share(Shared s) {
+        this.shared = s;
+    }
+
+    /** What other engines spent on {@code a} in its window now; 0 without a shared store. */
+    private long others(Account a, long now) throws IOException {
+        if (shared == null) {
+            return 0;
+        }
+        return shared.othersSpent(a.key(), window(a, now).since(now));
+    }
+
+    /** Writes costs the shared store missed; throws while it still cannot take them. */
+    private void flush() throws IOException {
+        while (!unsent.isEmpty()) {
+            Object[] u = unsent.get(0);
+            shared.spent((String) u[0], (Long) u[1], (Long) u[2]);
+            unsent.remove(0);
+        }
+    }
 
     /**
      * @param clock    epoch milliseconds
@@ -107,9 +145,22 @@ public final class Ledger {
      */
     public synchronized Hold reserve(List<Account> accounts, long amount) {
         long now = clock.getAsLong();
-        for (Account a : accounts) {
+        long[] elsewhere = new long[accounts.size()];
+        if (shared != null) {
+            try {
+                flush();
+                for (int i = 0; i < accounts.size(); i++) {
+                    elsewhere[i] = others(accounts.get(i), now);
+                }
+            } catch (IOException e) {
+                throw new Unsaved("the spending of other engines cannot be read (" + e.getMessage() + "); no model call under a budget is admitted"
+                        + " until it can", e);
+            }
+        }
+        for (int i = 0; i < accounts.size(); i++) {
+            Account a = accounts.get(i);
             Window w = window(a, now);
-            if (Money.add(Money.add(w.spent(now), w.held), amount) > a.budget().limit()) {
+            if (Money.add(Money.add(Money.add(w.spent(now), elsewhere[i]), w.held), amount) > a.budget().limit()) {
                 return new Hold(++seq, false, List.copyOf(accounts), amount, a);
             }
         }
@@ -194,6 +245,16 @@ public final class Ledger {
             // the call already happened and is counted here; the next hold will try to save again
             // and is refused while it cannot, so nothing more is spent unrecorded
         }
+        if (shared != null) {
+            for (Account a : hold.accounts()) {
+                unsent.add(new Object[] {a.key(), now, actual});
+            }
+            try {
+                flush();
+            } catch (IOException e) {
+                // kept: written before the next admission, which is refused until they are
+            }
+        }
         return new Settled(++seq, crossed);
     }
 
@@ -208,16 +269,34 @@ public final class Ledger {
         return out;
     }
 
-    /** Whether {@code account} has reached its hard limit with what is already spent. */
+    /**
+     * Whether {@code account} has reached its hard limit with what is already spent, here and (when
+     * shared) by the other engines.
+     *
+     * @throws Unsaved when the other engines' spending cannot be read
+     */
     public synchronized boolean exhausted(Account account) {
         long now = clock.getAsLong();
-        return window(account, now).spent(now) >= account.budget().limit();
+        long elsewhere;
+        try {
+            elsewhere = others(account, now);
+        } catch (IOException e) {
+            throw new Unsaved("the spending of other engines cannot be read (" + e.getMessage() + ")", e);
+        }
+        return Money.add(window(account, now).spent(now), elsewhere) >= account.budget().limit();
     }
 
+    /** The account's balance: spent (here, and by the other engines when shared and they can be read), and held here. */
     public synchronized Balance balance(Account account) {
         long now = clock.getAsLong();
         Window w = window(account, now);
-        return new Balance(w.spent(now), w.held);
+        long elsewhere;
+        try {
+            elsewhere = others(account, now);
+        } catch (IOException e) {
+            elsewhere = 0; // for status and messages only; admission itself fails closed
+        }
+        return new Balance(Money.add(w.spent(now), elsewhere), w.held);
     }
 
     private Window window(Account a, long now) {
@@ -331,6 +410,11 @@ public final class Ledger {
                 }
             }
             spent(now); // drops what fell out of the window
+        }
+
+        /** Where the window starts now: the calendar period's start, or the rolling window's length ago. */
+        long since(long now) {
+            return bucketMillis == 0 ? periodStart(now) : now - budget.window().orElseThrow().toMillis();
         }
 
         private long periodStart(long now) {
