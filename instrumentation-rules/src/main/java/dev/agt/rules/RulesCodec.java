@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A compact binary form of a validated rule set. The built-in rules are written in YAML like
@@ -46,7 +47,7 @@ public final class RulesCodec {
             out.writeBoolean(r.builtin());
             out.writeUTF(r.origin());
             out.writeInt(r.places().size());
-            for (Map.Entry<String, String> p : r.places().entrySet()) {
+            for (Map.Entry<String, String> p : new TreeMap<>(r.places()).entrySet()) {
                 out.writeUTF(p.getKey());
                 out.writeUTF(p.getValue());
             }
@@ -55,7 +56,9 @@ public final class RulesCodec {
 
     private static void fields(Map<String, Field> fields, DataOutputStream out) throws IOException {
         out.writeInt(fields.size());
-        for (Map.Entry<String, Field> f : fields.entrySet()) {
+        // in key order: the parsed maps may be immutable ones, whose order changes from one JVM to
+        // the next, and the compiled file must be the same bytes at every build (reproducible jars)
+        for (Map.Entry<String, Field> f : new TreeMap<>(fields).entrySet()) {
             out.writeUTF(f.getKey());
             out.writeInt(f.getValue().sources().size());
             for (String s : f.getValue().sources()) {
