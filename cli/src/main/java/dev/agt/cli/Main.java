@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Runtime governance for JVM-based AI agents.",
         subcommands = {EngineCommand.class, PolicyCommand.class, AuditCommand.class, ReportCommand.class, RulesCommand.class,
                 IdentityCommand.class, KillCommand.class, KillCommand.Revive.class, SpendCommand.class, SessionCommand.class, ApprovalsCommand.class, RunCommand.class, DemoCommand.class,
-                WitnessCommand.class, StateCommand.class,
+                WitnessCommand.class, StateCommand.class, ProvenanceCommand.class, ProvenanceCommand.VerifyJar.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
