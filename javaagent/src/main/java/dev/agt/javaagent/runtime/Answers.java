@@ -1,5 +1,6 @@
 package dev.agt.javaagent.runtime;
 
+import dev.agt.javaagent.flight.Flight;
 import dev.agt.protocol.Decision;
 import dev.agt.protocol.Outcome;
 import dev.agt.protocol.OutcomeSpool;
@@ -25,6 +26,23 @@ final class Answers {
 
     /** Null to go on, else the denial as the dispatcher reports it: {rule, code, reason, seq, what}. */
     String[] answer(Decision d, Request request, boolean ruleMonitor) {
+        String[] denial = route(d, request, ruleMonitor);
+        Flight.decision(request, d, denial != null ? Flight.Verdict.DENIED : d.allowed() ? Flight.Verdict.ALLOWED
+                : passedFailOpen(d, ruleMonitor) ? Flight.Verdict.PASSED_FAIL_OPEN : Flight.Verdict.PASSED_MONITOR, Answers::describe);
+        return denial;
+    }
+
+    /** Whether a denial that was let through passed for failMode=open (else: for monitor mode), as {@link #route} decides. */
+    private boolean passedFailOpen(Decision d, boolean ruleMonitor) {
+        Options o = settings.options();
+        return (d.code().equals(Reasons.ENGINE_UNREACHABLE) || d.code().equals(Reasons.TIMEOUT)) && !o.failClosed() && !o.monitor() && !ruleMonitor;
+    }
+
+    static String describe(Request r) {
+        return r.family() + "/" + r.action() + " " + describe(r.family(), r.target());
+    }
+
+    private String[] route(Decision d, Request request, boolean ruleMonitor) {
         Options o = settings.options();
         String family = request.family();
         String act = request.action();

@@ -1,5 +1,6 @@
 package dev.agt.javaagent.runtime;
 
+import dev.agt.javaagent.flight.Flight;
 import dev.agt.identity.AgentKey;
 import dev.agt.protocol.Authenticator;
 import dev.agt.protocol.Decision;
@@ -119,7 +120,9 @@ final class EngineSession {
                 return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + o.engine() + " is unreachable: " + lastError);
             }
         }
+        Object trip = Flight.roundTripStart();
         Decision d = c.decide(request, o.timeoutMs());
+        Flight.roundTrip(trip, request, d);
         if (Reasons.ENGINE_UNREACHABLE.equals(d.code()) && c.isBroken() && !closed && client == c
                 && System.nanoTime() - lastAttempt > RECONNECT_NANOS) {
             // Nobody reads the connection between calls (see EngineClient), so an engine that
@@ -127,7 +130,9 @@ final class EngineSession {
             // (at most once a second, as above) instead of denying a call the engine never saw.
             lastError = "connection lost: " + c.brokenReason();
             if (connect() == null) {
-                return client.decide(request, o.timeoutMs());
+                trip = Flight.roundTripStart();
+                d = client.decide(request, o.timeoutMs());
+                Flight.roundTrip(trip, request, d);
             }
         }
         return d;
