@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 /** {@code agt audit}: keys, verification, proofs and reading of the signed decision log. */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify and read the signed decision log.",
         subcommands = {AuditCommand.Keygen.class, AuditCommand.Verify.class, AuditCommand.Prove.class,
-                AuditCommand.CheckProof.class, AuditCommand.Show.class, AuditCommand.Tail.class, AuditCosign.class})
+                AuditCommand.CheckProof.class, AuditCommand.Show.class, AuditCommand.Tail.class, AuditCosign.class, AuditExport.class})
 final class AuditCommand {
     static final ObjectMapper JSON = new ObjectMapper();
 

@@ -55,6 +55,28 @@ public record Checkpoint(String origin, long size, byte[] root) {
      * line must be by that key and valid. Signatures by other keys are ignored (a witness may
      * cosign), as the signed-note spec says.
      */
+    /**
+     * The checkpoint a note states, without checking any signature: for readers that only need
+     * to name it (an export that says which checkpoint covers an entry); anything that trusts it
+     * uses {@link #open}.
+     */
+    public static Checkpoint unverified(String note) throws NoteException {
+        int split = note.indexOf("\n\n");
+        String[] lines = (split < 0 ? "" : note.substring(0, split + 1)).split("\n", -1);
+        if (lines.length < 4 || lines[0].isEmpty() || !lines[1].matches("0|[1-9][0-9]{0,18}")) {
+            throw new NoteException("malformed", "not a signed checkpoint (origin, size, root hash, a blank line, signatures)");
+        }
+        try {
+            byte[] root = Base64.getDecoder().decode(lines[2]);
+            if (root.length != 32) {
+                throw new IllegalArgumentException();
+            }
+            return new Checkpoint(lines[0], Long.parseLong(lines[1]), root);
+        } catch (IllegalArgumentException e) {
+            throw new NoteException("malformed", "root hash must be 32 bytes of base64");
+        }
+    }
+
     public static Checkpoint open(String note, NoteKeys.Verifier verifier) throws NoteException {
         int split = note.indexOf("\n\n");
         if (split < 0) {

@@ -1,6 +1,7 @@
 package dev.agt.engine.shared;
 
 import dev.agt.audit.log.LogFiles;
+import dev.agt.audit.log.LogTail;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.agt.engine.shared;
+package dev.agt.audit.log;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,7 +1,5 @@
-package dev.agt.engine.shared;
+package dev.agt.audit.log;
 
-import dev.agt.audit.log.EntryLine;
-import dev.agt.audit.log.LogFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,7 +16,7 @@ import java.util.List;
  * Only complete lines are read, each checked to carry the number expected; memory is one
  * read buffer plus the lines asked for, whatever the size of a segment.
  */
-final class LogTail {
+public final class LogTail {
     private static final int CHUNK = 1 << 16;
 
     private final Path dir;
@@ -27,12 +25,12 @@ final class LogTail {
     /** The sequence number of the entry at {@link #offset} in {@link #segment}. */
     private long seq = -1;
 
-    LogTail(Path dir) {
+    public LogTail(Path dir) {
         this.dir = dir;
     }
 
     /** Entries {@code from} (inclusive) to {@code to} (exclusive), each line's bytes without its newline. */
-    List<byte[]> read(long from, long to) throws IOException {
+    public List<byte[]> read(long from, long to) throws IOException {
         if (segment == null || seq != from) {
             seek(from);
         }

@@ -1,0 +1,202 @@
+package dev.agt.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agt.audit.log.LogFollower;
+import dev.agt.audit.log.LogTail;
+import dev.agt.audit.note.NoteKeys;
+import dev.agt.cli.ocsf.Ocsf;
+import java.io.IOException;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code agt audit export}: the log as OCSF events, once or continuously, each traceable to a signed checkpoint. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Write the log's decisions and outcomes as OCSF 1.8.0 events, one JSON object a line, for a SIEM.",
+                "Each event carries its sequence number and the signed checkpoint that covers it (unmapped.agt.checkpoint):"
+                        + " 'agt audit prove DIR SEQ --checkpoint SIZE' proves it. Only entries a checkpoint covers are written.",
+                "With --follow it keeps writing as the engine logs; with --cursor it resumes where it stopped (at least once:"
+                        + " a record may repeat after a crash, never go missing; metadata.uid is unique per entry)."})
+final class AuditExport implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int REMEMBERED = 1 << 14;
+
+    @Parameters(paramLabel = "DIR", description = "The engine's audit directory.")
+    Path dir;
+
+    @Option(names = "--format", required = true, paramLabel = "FORMAT", description = "ocsf (the one format so far).")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Append to FILE instead of writing to standard output.")
+    Path out;
+
+    @Option(names = "--from", paramLabel = "SEQ", description = "Start at this entry (default: the cursor's position, else 0).")
+    Long from;
+
+    @Option(names = "--cursor", paramLabel = "FILE", description = "Where the next entry to export is kept: read at start, written after each batch.")
+    Path cursor;
+
+    @Option(names = "--follow", description = "Keep exporting as the log grows, until stopped.")
+    boolean follow;
+
+    @Option(names = "--poll", defaultValue = "1000", paramLabel = "MS", description = "With --follow: how often to look for new checkpoints (default ${DEFAULT-VALUE} ms).")
+    long pollMs;
+
+    @Option(names = "--pubkey", paramLabel = "FILE",
+            description = "Check each checkpoint's signature and that the entries hash to it before exporting them (recommended).")
+    Path pubkey;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "device.hostname in the events (default: this host's name).")
+    String hostname;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("ocsf")) {
+            System.err.println("agt: unknown --format '" + format + "': the export format is ocsf");
+            return 2;
+        }
+        if (!Files.isDirectory(dir.resolve("log"))) {
+            System.err.println("agt: " + dir + " is not an audit directory (no log/ in it)");
+            return 2;
+        }
+        if (pollMs < 10) {
+            System.err.println("agt: --poll must be at least 10 ms");
+            return 2;
+        }
+        long start = from != null ? from : readCursor();
+        if (start < 0) {
+            System.err.println("agt: --from must be 0 or more");
+            return 2;
+        }
+        NoteKeys.Verifier verifier = pubkey == null ? null : NoteKeys.readVerifier(pubkey);
+        Ocsf ocsf = new Ocsf(version(), hostname != null ? hostname : localHostname());
+        LogFollower follower = new LogFollower(dir, start, verifier);
+        LogTail lookups = new LogTail(dir);
+        Map<Long, JsonNode> recent = new LinkedHashMap<>(256, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, JsonNode> eldest) {
+                return size() > REMEMBERED;
+            }
+        };
+        long written = 0;
+        long passedOver = 0;
+        try (FileOutputStream sink = out == null ? null : new FileOutputStream(out.toFile(), true)) {
+            PrintStream w = out == null ? System.out : new PrintStream(sink, false, StandardCharsets.UTF_8);
+            while (true) {
+                Optional<LogFollower.Batch> batch;
+                try {
+                    batch = follower.poll();
+                } catch (LogFollower.Tampered e) {
+                    System.err.println("agt: TAMPERED: " + e.getMessage() + "; nothing past entry " + follower.next() + " is exported");
+                    return 1;
+                }
+                if (batch.isEmpty()) {
+                    if (!follow) {
+                        break;
+                    }
+                    Thread.sleep(pollMs);
+                    continue;
+                }
+                LogFollower.Batch b = batch.get();
+                long seq = b.from();
+                for (byte[] line : b.lines()) {
+                    JsonNode entry = JSON.readTree(line);
+                    if ("decision".equals(entry.path("type").asText())) {
+                        recent.put(seq, entry);
+                    }
+                    Optional<ObjectNode> event = ocsf.map(seq, entry, s -> decision(s, recent, lookups), b.checkpoint());
+                    if (event.isPresent()) {
+                        w.println(JSON.writeValueAsString(event.get()));
+                        written++;
+                    } else {
+                        passedOver++;
+                    }
+                    seq++;
+                }
+                w.flush();
+                if (w.checkError()) {
+                    System.err.println("agt: could not write the export; the cursor stays at " + b.from());
+                    return 1;
+                }
+                if (sink != null) {
+                    sink.getChannel().force(false); // on disk before the cursor says it is exported
+                }
+                writeCursor(b.to());
+            }
+        }
+        System.err.println("agt: exported " + written + " OCSF events up to entry " + follower.next() + " (the last checkpoint's size); "
+                + passedOver + " engine events passed over");
+        return 0;
+    }
+
+    /** The decision an outcome follows: from those seen in this export, else read from the log. */
+    private static JsonNode decision(long seq, Map<Long, JsonNode> recent, LogTail lookups) {
+        JsonNode d = recent.get(seq);
+        if (d != null) {
+            return d;
+        }
+        try {
+            List<byte[]> lines = lookups.read(seq, seq + 1);
+            return lines.isEmpty() ? null : JSON.readTree(lines.get(0));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private long readCursor() throws IOException {
+        if (cursor == null) {
+            return 0;
+        }
+        try {
+            String s = Files.readString(cursor, StandardCharsets.UTF_8).trim();
+            if (!s.matches("[0-9]{1,18}")) {
+                throw new IOException(cursor + ": not a cursor (one whole number, the next entry to export): '" + s + "'");
+            }
+            return Long.parseLong(s);
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+    }
+
+    private void writeCursor(long next) throws IOException {
+        if (cursor == null) {
+            return;
+        }
+        Path tmp = cursor.resolveSibling(cursor.getFileName() + ".tmp");
+        Files.writeString(tmp, next + "\n", StandardCharsets.UTF_8);
+        try {
+            Files.move(tmp, cursor, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, cursor, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "development build" : v;
+    }
+
+    static String localHostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException | RuntimeException e) {
+            String h = System.getenv("HOSTNAME");
+            return h == null || h.isBlank() ? "localhost" : h;
+        }
+    }
+}
