@@ -122,6 +122,23 @@ final class EngineCommand implements Callable<Integer> {
     @Option(names = "--no-log-store", description = "With --state: do not ship the log to the shared store.")
     boolean noLogStore;
 
+    @Option(names = "--otlp-endpoint", paramLabel = "URL",
+            description = "Send every log entry as an OTLP log record, and the engine's metrics, to this OTLP/HTTP receiver"
+                    + " (e.g. http://collector:4318; /v1/logs and /v1/metrics are added). Records are read back from the signed log:"
+                    + " decisions never wait for the receiver, and an outage loses nothing (the export resumes from its cursor).")
+    String otlpEndpoint;
+
+    @Option(names = "--otlp-header", paramLabel = "NAME=VALUE", description = "A header for every OTLP request (e.g. authorization); repeatable.")
+    List<String> otlpHeaders = new java.util.ArrayList<>();
+
+    @Option(names = "--otlp-metrics-interval", paramLabel = "DURATION", defaultValue = "10s",
+            description = "How often metrics are sent over OTLP. Default: 10s.")
+    String otlpMetricsInterval;
+
+    @Option(names = "--otlp-cursor", paramLabel = "FILE",
+            description = "Where the export keeps the next entry to send. Default: AUDIT_DIR.otlp-cursor beside the audit directory.")
+    Path otlpCursor;
+
     @Mixin
     Vars vars;
 
@@ -220,6 +237,37 @@ final class EngineCommand implements Callable<Integer> {
             err.println("agt: --engine-name and --no-log-store go with --state URL");
             return 2;
         }
+        EngineConfig.Otlp otlp = null;
+        if (otlpEndpoint != null) {
+            java.net.URI u;
+            try {
+                u = new java.net.URI(otlpEndpoint);
+            } catch (java.net.URISyntaxException e) {
+                u = null;
+            }
+            if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+                err.println("agt: --otlp-endpoint: '" + otlpEndpoint + "' is not an http(s) URL such as http://collector:4318");
+                return 2;
+            }
+            Map<String, String> headers = new java.util.LinkedHashMap<>();
+            for (String h : otlpHeaders) {
+                int eq = h.indexOf('=');
+                if (eq <= 0 || !h.substring(0, eq).matches("[A-Za-z0-9-]+")) {
+                    err.println("agt: --otlp-header: '" + h.replaceAll("=.*", "=...") + "' is not NAME=VALUE");
+                    return 2;
+                }
+                headers.put(h.substring(0, eq), h.substring(eq + 1));
+            }
+            Long interval = duration(otlpMetricsInterval);
+            if (interval == null || interval < 1000) {
+                err.println("agt: --otlp-metrics-interval: '" + otlpMetricsInterval + "' is not a duration of 1s or more");
+                return 2;
+            }
+            otlp = new EngineConfig.Otlp(otlpEndpoint, headers, interval, otlpCursor);
+        } else if (!otlpHeaders.isEmpty() || otlpCursor != null) {
+            err.println("agt: --otlp-header and --otlp-cursor go with --otlp-endpoint URL");
+            return 2;
+        }
         if (socket == null && tcp == null) {
             err.println("agt: engine needs --socket PATH (or --tcp HOST:PORT)");
             return 2;
@@ -240,7 +288,7 @@ final class EngineCommand implements Callable<Integer> {
         }
         Engine engine = new Engine(new EngineConfig(policy, vars.map(), socket, tcp, group, auditDir, fs, metricsPort, !noWatch, key, witness)
                 .withIdentity(authMode, registry).withApprovalsPort(approvalsPort).withApprovers(approvers).withBundle(bundled).withWitnessing(witnessing)
-                .withShared(sharedState), err);
+                .withShared(sharedState).withOtlp(otlp), err);
         try {
             engine.start();
         } catch (PolicyException e) {

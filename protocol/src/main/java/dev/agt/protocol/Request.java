@@ -14,9 +14,14 @@ import java.util.Objects;
  * from what a call returned (an MCP tool list to scan and pin): it is decided after the call
  * reached its server, and a denial withholds the result. Every other request is decided
  * before its call runs.
+ *
+ * <p>{@code trace} is the application's current span as a W3C traceparent
+ * ({@code 00-TRACEID-SPANID-FLAGS}), when the application traces with OpenTelemetry; empty
+ * otherwise. The log keeps it, so that exported decisions link to the caller's span.
  */
 public record Request(String family, String action, Map<String, Object> target, String thread, List<String> frames, boolean monitor,
-                      boolean atReturn) {
+                      boolean atReturn, String trace) {
+    private static final java.util.regex.Pattern TRACEPARENT = java.util.regex.Pattern.compile("00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
 
     public Request {
         Objects.requireNonNull(family, "family");
@@ -24,6 +29,13 @@ public record Request(String family, String action, Map<String, Object> target, 
         target = target == null ? Map.of() : target;
         thread = thread == null ? "" : thread;
         frames = frames == null ? List.of() : List.copyOf(frames);
+        trace = trace == null ? "" : trace;
+    }
+
+    /** A request without a trace context. */
+    public Request(String family, String action, Map<String, Object> target, String thread, List<String> frames, boolean monitor,
+                   boolean atReturn) {
+        this(family, action, target, thread, frames, monitor, atReturn, "");
     }
 
     /**
@@ -61,6 +73,9 @@ public record Request(String family, String action, Map<String, Object> target, 
         if (atReturn) {
             m.put("at", "return");
         }
+        if (!trace.isEmpty()) {
+            m.put("trace", trace);
+        }
         return m;
     }
 
@@ -68,7 +83,8 @@ public record Request(String family, String action, Map<String, Object> target, 
     public static Request fromBody(Map<String, Object> body) throws ProtocolException {
         for (String key : body.keySet()) {
             if (!key.equals("family") && !key.equals("action") && !key.equals("target")
-                    && !key.equals("thread") && !key.equals("frames") && !key.equals("monitor") && !key.equals("at")) {
+                    && !key.equals("thread") && !key.equals("frames") && !key.equals("monitor") && !key.equals("at")
+                    && !key.equals("trace")) {
                 throw new ProtocolException(Reasons.BAD_REQUEST, "unknown request field '" + ValueCodec.clip(key) + "'");
             }
         }
@@ -100,7 +116,11 @@ public record Request(String family, String action, Map<String, Object> target, 
         if (at != null && !"return".equals(at)) {
             throw new ProtocolException(Reasons.BAD_REQUEST, "at must be \"return\" (a request about a call's result) or absent");
         }
-        return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor), at != null);
+        Object trace = body.get("trace");
+        if (trace != null && !(trace instanceof String s && TRACEPARENT.matcher(s).matches())) {
+            throw new ProtocolException(Reasons.BAD_REQUEST, "trace must be a W3C traceparent (00-TRACEID-SPANID-FLAGS, lowercase hex)");
+        }
+        return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor), at != null, (String) trace);
     }
 
     static String requireString(Map<String, Object> body, String key) throws ProtocolException {

@@ -43,11 +43,13 @@ public final class AgentRuntime implements Handler, Settings {
     private final ChildKeys childKeys;
     private final Launches launches;
     private final RuleCalls ruleCalls;
+    private final TraceContexts traces;
 
     public AgentRuntime(Options options, Object key) {
         this.options = options;
         this.frames = new CallingFrames(options.frames(), options.framesEvery());
         this.key = key;
+        this.traces = new TraceContexts(key);
         this.outcomes = new OutcomeSpool(OutcomeSpool.DEFAULT_CAPACITY, r -> {
             Thread t = new Thread(() -> {
                 Dispatcher.enter(key); // delivering is the agent's own work
@@ -96,6 +98,11 @@ public final class AgentRuntime implements Handler, Settings {
     @Override
     public Options options() {
         return options;
+    }
+
+    @Override
+    public String trace() {
+        return traces.current();
     }
 
     @Override
@@ -226,7 +233,7 @@ public final class AgentRuntime implements Handler, Settings {
     /** Asks the engine; null to allow, else the denial as the dispatcher reports it. */
     private String[] ask(String family, String act, Map<String, Object> target, boolean ruleMonitor, boolean atReturn) {
         Request request = new Request(family, act, target, Thread.currentThread().getName(), frames.forRequest(family, act, target),
-                ruleMonitor, atReturn);
+                ruleMonitor, atReturn, traces.current());
         return answers.answer(session.decide(request), request, ruleMonitor);
     }
 

@@ -167,7 +167,8 @@ final class Launches {
             return new String[] {"", Reasons.LAUNCH_CHANGED, reason, "-1", "process/exec " + java.util.Arrays.toString(cmd)};
         }
         Map<String, Object> target = new LinkedHashMap<>(Targets.process(cmd, prepared, dir));
-        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), settings.frames().forRequest("process", "exec", target));
+        Request request = new Request("process", "exec", target, Thread.currentThread().getName(), settings.frames().forRequest("process", "exec", target),
+                false, false, settings.trace());
         Decision d = session.decide(request);
         String[] denial = answers.answer(d, request, false);
         if (denial != null) {

@@ -9,4 +9,9 @@ interface Settings {
     Options options();
 
     CallingFrames frames();
+
+    /** The application's current span as a W3C traceparent, or "" (see {@link TraceContexts}). */
+    default String trace() {
+        return "";
+    }
 }

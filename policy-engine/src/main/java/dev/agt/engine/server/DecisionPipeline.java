@@ -67,7 +67,7 @@ final class DecisionPipeline {
                 without.remove("usage");
                 if (Vocabulary.typeProblem(without).isEmpty()) {
                     usageProblem = bad.get();
-                    req = new Request(req.family(), req.action(), without, req.thread(), req.frames(), req.monitor(), true);
+                    req = new Request(req.family(), req.action(), without, req.thread(), req.frames(), req.monitor(), true, req.trace());
                     bad = Optional.empty();
                 }
             }

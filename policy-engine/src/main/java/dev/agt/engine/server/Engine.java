@@ -95,6 +95,8 @@ public final class Engine implements AutoCloseable {
     /** The fleet's shared state, or null when the kill switch is a file on this host. */
     private SharedState shared;
     private volatile LogShipper shipper;
+    /** The OTLP export of the log and the metrics, or null when none is configured. */
+    private volatile OtlpExport otlp;
     private PolicyWatcher watcher;
     private MetricsServer metrics;
     private volatile boolean shuttingDown;
@@ -237,6 +239,11 @@ public final class Engine implements AutoCloseable {
         if (config.shared() != null && config.shared().ship()) {
             shipper = new LogShipper(shared.database(), name(), config.auditDir(),
                     () -> audit instanceof dev.agt.audit.log.AuditLog l ? l.checkpointed() : 0, 200, this::log);
+        }
+        if (config.otlp() != null) {
+            otlp = new OtlpExport(this, config.otlp(), config.auditDir(), name(), this::log);
+            log("otlp export: log records and metrics to " + config.otlp().endpoint() + ", read back from the signed log (resuming at entry "
+                    + otlp.status().get("next") + ")");
         }
         if (labels.problem() != null) {
             problems.report(labels.problem()); // decisions that need labels deny until it is usable
@@ -581,6 +588,9 @@ public final class Engine implements AutoCloseable {
         }
         if (shipper != null) {
             m.put("log_store", shipper.status());
+        }
+        if (otlp != null) {
+            m.put("otlp", otlp.status());
         }
         if (witnessing != null) {
             m.put("witnessing", witnessing.status());
@@ -976,6 +986,13 @@ public final class Engine implements AutoCloseable {
                 log("shipping the last entries to the log store failed (" + e.getMessage() + "); the next start ships them");
             }
             shipper.close();
+        }
+        if (otlp != null) {
+            if (audit instanceof dev.agt.audit.log.AuditLog l) {
+                otlp.signedUpTo(l.checkpointed());
+            }
+            otlp.drain(3000); // the stop's entries, if the receiver takes them now; else the next start sends them
+            otlp.close();
         }
         if (lockChannel != null) {
             try {

@@ -23,11 +23,12 @@ import java.util.Map;
  * @param bundle      where the policy comes from as a signed bundle, or null for {@code policy}
  * @param witnessing  witnesses the engine has cosign its checkpoints, or null for none
  * @param shared      the fleet's shared state and log store in PostgreSQL, or null for this host's files only
+ * @param otlp        where the log's entries and the engine's metrics go over OTLP, or null for nowhere
  */
 public record EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                            FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir,
                            AuthMode auth, Path registry, int approvalsPort, String approvers, Bundled bundle, Witnessing witnessing,
-                           Shared shared) {
+                           Shared shared, Otlp otlp) {
     /**
      * Witnesses ({@code agt witness}) the engine sends its latest checkpoint to every
      * {@code intervalMs}: {@code urls} and {@code keys} pair up in order; {@code required}
@@ -39,6 +40,17 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
      * after the last good read), and, when {@code ship}, the log shipped there under {@code name}.
      */
     public record Shared(String url, String name, long periodMs, long graceMs, boolean ship) {
+    }
+
+    /**
+     * OTLP export: every log entry as a log record to {@code endpoint} (an OTLP/HTTP base URL, to
+     * which /v1/logs and /v1/metrics are added), read back from the signed log and resumed from
+     * {@code cursor}; metrics every {@code metricsIntervalMs}.
+     */
+    public record Otlp(String endpoint, Map<String, String> headers, long metricsIntervalMs, Path cursor) {
+        public Otlp {
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+        }
     }
 
     public record Witnessing(java.util.List<String> urls, java.util.List<Path> keys, int required, long intervalMs) {
@@ -60,43 +72,49 @@ public record EngineConfig(Path policy, Map<String, String> vars, Path socket, S
     /** With local auth and the default registry. */
     public EngineConfig(Path policy, Map<String, String> vars, Path socket, String tcp, String group, Path auditDir,
                         FsyncPolicy fsync, int metricsPort, boolean watch, Path key, Path witness, Path stateDir) {
-        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null, null, null);
+        this(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, null, null, 0, null, null, null, null, null);
     }
 
     /** This configuration with another auth mode and registry file (null: the default beside the audit directory). */
     public EngineConfig withIdentity(AuthMode auth, Path registry) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, approvers, bundle, witnessing, shared);
+                approvalsPort, approvers, bundle, witnessing, shared, otlp);
     }
 
     /** This configuration with the approval page on loopback port {@code port} (0: none). */
     public EngineConfig withApprovalsPort(int port) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry, port,
-                approvers, bundle, witnessing, shared);
+                approvers, bundle, witnessing, shared, otlp);
     }
 
     /** This configuration with an approvers group (null: the engine's own user only). */
     public EngineConfig withApprovers(String group) {
         return new EngineConfig(policy, vars, socket, tcp, this.group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth, registry,
-                approvalsPort, group, bundle, witnessing, shared);
+                approvalsPort, group, bundle, witnessing, shared, otlp);
     }
 
     /** This configuration with shared state in PostgreSQL (null: this host's files only). */
     public EngineConfig withShared(Shared s) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth,
-                registry, approvalsPort, approvers, bundle, witnessing, s);
+                registry, approvalsPort, approvers, bundle, witnessing, s, otlp);
+    }
+
+    /** This configuration with OTLP export (null: none). */
+    public EngineConfig withOtlp(Otlp o) {
+        return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth,
+                registry, approvalsPort, approvers, bundle, witnessing, shared, o);
     }
 
     /** This configuration with witnesses (null: none). */
     public EngineConfig withWitnessing(Witnessing w) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, watch, key, witness, stateDir, auth,
-                registry, approvalsPort, approvers, bundle, w, shared);
+                registry, approvalsPort, approvers, bundle, w, shared, otlp);
     }
 
     /** This configuration with its policy from a signed bundle (the policy file is then where the bundle's entry is extracted). */
     public EngineConfig withBundle(Bundled b) {
         return new EngineConfig(policy, vars, socket, tcp, group, auditDir, fsync, metricsPort, b != null ? false : watch, key, witness, stateDir, auth,
-                registry, approvalsPort, approvers, b, witnessing, shared);
+                registry, approvalsPort, approvers, b, witnessing, shared, otlp);
     }
 
     /** The agent registry: --registry, or {@code AUDIT_DIR.agents.json} beside the audit directory. */
