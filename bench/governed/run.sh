@@ -6,6 +6,8 @@
 # Usage: bench/governed/run.sh [labels]   (needs the built bench, agent and cli jars)
 #   labels: compare the agt agent under this policy with the same policy whose rules read session
 #   labels (unless: [session.secret]), so every decision takes the lineage's lock and reads its labels
+#   ecosystem: the agt agent alone, with a JFR recording running, and against an engine that exports
+#   every entry over OTLP (issue 18)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -58,6 +60,34 @@ if [ "${1:-}" = labels ]; then
   for _ in $(seq 100); do grep -q ready "$work/lengine.out" 2>/dev/null && break; sleep 0.1; done
   run "agt agent" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/e.sock,name=bench,quiet=true,rules=$work/rules.yaml"
   run "agt agent, rules that read session labels" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/l.sock,name=bench,quiet=true,rules=$work/rules.yaml"
+  exit 0
+fi
+if [ "${1:-}" = ecosystem ]; then
+  # the agent with a JFR recording running, and against an engine exporting every entry over OTLP
+  # to a receiver that takes everything (a loopback HTTP server answering 200)
+  python3 - "$work/otlp.port" > /dev/null 2>&1 <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        self.send_response(200); self.send_header('Content-Length', '0'); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+open(sys.argv[1], 'w').write(str(s.server_address[1]))
+s.serve_forever()
+PY
+  rx_pid=$!
+  for _ in $(seq 50); do [ -s "$work/otlp.port" ] && break; sleep 0.1; done
+  "$JAVA" -jar "$repo/cli/target/agt.jar" engine --policy "$work/policy.yaml" --socket "$work/o.sock" --audit-dir "$work/oaudit" \
+    --otlp-endpoint "http://127.0.0.1:$(cat "$work/otlp.port")" > "$work/oengine.out" 2>&1 &
+  oengine_pid=$!
+  trap 'kill $engine_pid $oengine_pid $rx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do grep -q ready "$work/oengine.out" 2>/dev/null && break; sleep 0.1; done
+  agent="-javaagent:$repo/javaagent/target/agt-javaagent.jar=name=bench,quiet=true,rules=$work/rules.yaml"
+  run "agt agent" "${agent/name=/engine=$work/e.sock,name=}"
+  run "agt agent, JFR recording (default settings)" "${agent/name=/engine=$work/e.sock,name=} -XX:StartFlightRecording=filename=$work/rec.jfr,settings=default"
+  run "agt agent, engine exporting over OTLP" "${agent/name=/engine=$work/o.sock,name=}"
+  "$JAVA" -jar "$repo/cli/target/agt.jar" engine status --socket "$work/o.sock" | grep -i otlp || true
   exit 0
 fi
 run "no agent" ""

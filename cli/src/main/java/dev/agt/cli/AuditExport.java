@@ -3,6 +3,7 @@ package dev.agt.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agt.audit.log.ExportCursor;
 import dev.agt.audit.log.LogFollower;
 import dev.agt.audit.log.LogTail;
 import dev.agt.audit.note.NoteKeys;
@@ -11,11 +12,8 @@ import java.io.IOException;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +76,19 @@ final class AuditExport implements Callable<Integer> {
             System.err.println("agt: --poll must be at least 10 ms");
             return 2;
         }
-        long start = from != null ? from : readCursor();
+        ExportCursor position = cursor == null ? null : new ExportCursor(cursor);
+        long start;
+        if (from != null) {
+            start = from;
+        } else if (position != null) {
+            ExportCursor.Resume r = position.read(dir);
+            if (r.note() != null) {
+                System.err.println("agt: " + r.note());
+            }
+            start = r.next();
+        } else {
+            start = 0;
+        }
         if (start < 0) {
             System.err.println("agt: --from must be 0 or more");
             return 2;
@@ -95,6 +105,7 @@ final class AuditExport implements Callable<Integer> {
         };
         long written = 0;
         long passedOver = 0;
+        endWithNewline(out);
         try (FileOutputStream sink = out == null ? null : new FileOutputStream(out.toFile(), true)) {
             PrintStream w = out == null ? System.out : new PrintStream(sink, false, StandardCharsets.UTF_8);
             while (true) {
@@ -121,7 +132,8 @@ final class AuditExport implements Callable<Integer> {
                     }
                     Optional<ObjectNode> event = ocsf.map(seq, entry, s -> decision(s, recent, lookups), b.checkpoint());
                     if (event.isPresent()) {
-                        w.println(JSON.writeValueAsString(event.get()));
+                        byte[] text = (JSON.writeValueAsString(event.get()) + "\n").getBytes(StandardCharsets.UTF_8);
+                        w.write(text, 0, text.length); // a line whole, in one write
                         written++;
                     } else {
                         passedOver++;
@@ -136,7 +148,9 @@ final class AuditExport implements Callable<Integer> {
                 if (sink != null) {
                     sink.getChannel().force(false); // on disk before the cursor says it is exported
                 }
-                writeCursor(b.to());
+                if (position != null) {
+                    position.write(b.to(), b.checkpoint());
+                }
             }
         }
         System.err.println("agt: exported " + written + " OCSF events up to entry " + follower.next() + " (the last checkpoint's size); "
@@ -158,31 +172,18 @@ final class AuditExport implements Callable<Integer> {
         }
     }
 
-    private long readCursor() throws IOException {
-        if (cursor == null) {
-            return 0;
-        }
-        try {
-            String s = Files.readString(cursor, StandardCharsets.UTF_8).trim();
-            if (!s.matches("[0-9]{1,18}")) {
-                throw new IOException(cursor + ": not a cursor (one whole number, the next entry to export): '" + s + "'");
-            }
-            return Long.parseLong(s);
-        } catch (NoSuchFileException e) {
-            return 0;
-        }
-    }
-
-    private void writeCursor(long next) throws IOException {
-        if (cursor == null) {
+    /** A file an earlier export left with a partly written last line (it was stopped mid-write) gets its newline back first. */
+    private static void endWithNewline(Path file) throws IOException {
+        if (file == null || !Files.isRegularFile(file) || Files.size(file) == 0) {
             return;
         }
-        Path tmp = cursor.resolveSibling(cursor.getFileName() + ".tmp");
-        Files.writeString(tmp, next + "\n", StandardCharsets.UTF_8);
-        try {
-            Files.move(tmp, cursor, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, cursor, StandardCopyOption.REPLACE_EXISTING);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+            ch.read(last, ch.size() - 1);
+            if (last.get(0) != '\n') {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), ch.size());
+            }
         }
     }
 

@@ -128,7 +128,9 @@ final class EngineCommand implements Callable<Integer> {
                     + " decisions never wait for the receiver, and an outage loses nothing (the export resumes from its cursor).")
     String otlpEndpoint;
 
-    @Option(names = "--otlp-header", paramLabel = "NAME=VALUE", description = "A header for every OTLP request (e.g. authorization); repeatable.")
+    @Option(names = "--otlp-header", paramLabel = "NAME=VALUE",
+            description = "A header for every OTLP request; repeatable. Secrets (authorization) belong in OTEL_EXPORTER_OTLP_HEADERS"
+                    + " (NAME=VALUE,...), which is read too: a command line is readable by every user of the host.")
     List<String> otlpHeaders = new java.util.ArrayList<>();
 
     @Option(names = "--otlp-metrics-interval", paramLabel = "DURATION", defaultValue = "10s",
@@ -250,7 +252,15 @@ final class EngineCommand implements Callable<Integer> {
                 return 2;
             }
             Map<String, String> headers = new java.util.LinkedHashMap<>();
-            for (String h : otlpHeaders) {
+            List<String> given = new java.util.ArrayList<>();
+            String env = System.getenv("OTEL_EXPORTER_OTLP_HEADERS"); // the SDK's own variable: NAME=VALUE,NAME=VALUE, kept off the command line
+            if (env != null && !env.isBlank()) {
+                for (String h : env.split(",")) {
+                    given.add(java.net.URLDecoder.decode(h.trim(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            given.addAll(otlpHeaders);
+            for (String h : given) {
                 int eq = h.indexOf('=');
                 if (eq <= 0 || !h.substring(0, eq).matches("[A-Za-z0-9-]+")) {
                     err.println("agt: --otlp-header: '" + h.replaceAll("=.*", "=...") + "' is not NAME=VALUE");
@@ -365,6 +375,10 @@ final class EngineCommand implements Callable<Integer> {
             if (s.get("log_store") instanceof Map<?, ?> ls) {
                 System.out.println("log store: " + ls.get("shipped") + " entries shipped as engine " + ls.get("engine_name") + " (checkpointed "
                         + ls.get("checkpointed") + ")" + (ls.get("problem") != null ? "; STOPPED: " + ls.get("problem") : ""));
+            }
+            if (s.get("otlp") instanceof Map<?, ?> o) {
+                System.out.println("otlp:      " + o.get("exported") + " records exported, next entry " + o.get("next") + ", " + o.get("behind")
+                        + " signed entries behind" + (o.get("error") != null ? "; RETRYING: " + o.get("error") : ""));
             }
             System.out.println("uptime:    " + Admin.duration((Long) s.get("uptime_ms")) + " (since " + s.get("started") + ")");
             System.out.println("auth:      " + s.get("auth") + ", registry " + s.get("registry") + " (" + s.get("registry_agents") + " agents)");

@@ -92,6 +92,10 @@ final class ProvenanceCommand {
         @Option(names = "--key", required = true, paramLabel = "PUB", description = "The public key it must be signed with.")
         Path key;
 
+        @Option(names = "--commit", paramLabel = "SHA",
+                description = "The commit the jar must have been built from: an older release, signed with the same key, is refused.")
+        String commit;
+
         @Override
         public Integer call() throws Exception {
             if (!Files.isRegularFile(jar)) {
@@ -105,6 +109,10 @@ final class ProvenanceCommand {
             NoteKeys.Verifier verifier = NoteKeys.readVerifier(key);
             try {
                 Provenance.Verified v = Provenance.verify(jar, Files.readString(provenance), verifier);
+                if (commit != null && !v.commit().map(c -> c.equalsIgnoreCase(commit)).orElse(false)) {
+                    System.err.println("agt: REFUSED: " + jar + " was built from " + v.commit().orElse("an unstated commit") + ", not " + commit);
+                    return 1;
+                }
                 System.out.println("ok: " + jar + " is " + v.subjectName() + " sha256:" + v.sha256());
                 System.out.println("signed by: " + v.signedBy());
                 System.out.println("source:    " + v.sourceUri().orElse("(not stated)") + v.commit().map(c -> " @ " + c).orElse(""));

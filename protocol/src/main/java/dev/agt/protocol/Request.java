@@ -52,6 +52,16 @@ public record Request(String family, String action, Map<String, Object> target, 
         this(family, action, target, thread, frames, false, false);
     }
 
+    /** This request without its trace context (for an engine that does not take one). */
+    public Request withoutTrace() {
+        return trace.isEmpty() ? this : new Request(family, action, target, thread, frames, monitor, atReturn, "");
+    }
+
+    /** Whether {@code s} is a W3C traceparent this protocol carries ({@code 00-TRACEID-SPANID-FLAGS}, lowercase hex). */
+    public static boolean isTraceparent(String s) {
+        return TRACEPARENT.matcher(s).matches();
+    }
+
     public static Request of(String family, String action, Map<String, Object> target) {
         return new Request(family, action, target, "", List.of());
     }
@@ -117,7 +127,7 @@ public record Request(String family, String action, Map<String, Object> target, 
             throw new ProtocolException(Reasons.BAD_REQUEST, "at must be \"return\" (a request about a call's result) or absent");
         }
         Object trace = body.get("trace");
-        if (trace != null && !(trace instanceof String s && TRACEPARENT.matcher(s).matches())) {
+        if (trace != null && !(trace instanceof String s && isTraceparent(s))) {
             throw new ProtocolException(Reasons.BAD_REQUEST, "trace must be a W3C traceparent (00-TRACEID-SPANID-FLAGS, lowercase hex)");
         }
         return new Request(family, action, t, (String) thread, f, Boolean.TRUE.equals(monitor), at != null, (String) trace);

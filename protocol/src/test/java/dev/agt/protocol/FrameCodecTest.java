@@ -80,6 +80,26 @@ class FrameCodecTest {
     }
 
     @Test
+    void aTraceContextTravelsOnlyAsAWellFormedTraceparent() throws Exception {
+        String parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        Request traced = new Request("file", "read", Map.of("path", "/tmp/x"), "main", List.of(), false, false, parent);
+        assertEquals(parent, traced.toBody().get("trace"));
+        assertEquals(traced, Request.fromBody(roundTrip(new Frame(FrameType.DECIDE, 1, traced.toBody())).body()));
+        assertFalse(traced.withoutTrace().toBody().containsKey("trace"), "for an engine that does not take it");
+        assertFalse(Request.of("file", "read", Map.of("path", "/x")).toBody().containsKey("trace"));
+        for (String bad : List.of("", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra")) {
+            Map<String, Object> body = new java.util.LinkedHashMap<>(traced.toBody());
+            body.put("trace", bad);
+            ProtocolException e = assertThrows(ProtocolException.class, () -> Request.fromBody(body), bad);
+            assertEquals(Reasons.BAD_REQUEST, e.code());
+        }
+        Map<String, Object> notText = new java.util.LinkedHashMap<>(traced.toBody());
+        notText.put("trace", 42L);
+        assertThrows(ProtocolException.class, () -> Request.fromBody(notText));
+    }
+
+    @Test
     void cleanEndOfStreamBetweenFramesIsNotAnError() throws IOException {
         assertNull(FrameCodec.read(channel(new byte[0], 0), L));
     }

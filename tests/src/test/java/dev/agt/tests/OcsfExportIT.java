@@ -216,7 +216,9 @@ class OcsfExportIT {
         }
         assertEquals(logged, seqs, "every call the log holds was exported, across the follower's death");
         assertTrue(events.stream().anyMatch(ev -> ev.at("/file/path").asText().equals("/work/notes-during.txt")));
-        long cursor = Long.parseLong(Files.readString(dir.resolve("cursor")).trim());
+        String[] cursorFields = Files.readString(dir.resolve("cursor")).trim().split(" ");
+        assertEquals("agt/ocsf-engine", cursorFields[1], "the cursor names the log it is for");
+        long cursor = Long.parseLong(cursorFields[0]);
         assertTrue(cursor > logged.stream().mapToLong(Long::longValue).max().orElseThrow(), "the cursor is past the last exported entry: " + cursor);
     }
 

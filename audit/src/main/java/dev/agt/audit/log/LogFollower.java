@@ -15,8 +15,9 @@ import java.util.Optional;
 
 /**
  * Follows an audit directory for exporters (OCSF, OpenTelemetry): hands over its entries in
- * order, a checkpoint's worth at a time, each batch with the signed checkpoint that first covers
- * it, which is the one {@code agt audit prove DIR SEQ} proves against. Entries that no checkpoint
+ * order, a checkpoint's worth at a time, each batch with a signed checkpoint that covers it (the
+ * first that does, read from the directory, or the latest, told by the engine that writes it):
+ * {@code agt audit prove DIR SEQ --checkpoint SIZE} proves an entry against it. Entries that no checkpoint
  * covers yet are not handed over, so every exported record can be traced to a proof, and an
  * exporter that restarts from its last position ({@link #next}) neither skips nor repeats.
  *
@@ -49,6 +50,8 @@ public final class LogFollower {
     private final Path dir;
     private final LogTail tail;
     private final NoteKeys.Verifier verifier;
+    private final java.util.function.LongSupplier signed;
+    private final java.util.TreeSet<Long> known = new java.util.TreeSet<>();
     private CompactRange tree;
     private long next;
 
@@ -58,6 +61,17 @@ public final class LogFollower {
      * @param verifier the engine's public key, or null to take the log as it is
      */
     public LogFollower(Path dir, long next, NoteKeys.Verifier verifier) {
+        this(dir, next, verifier, null);
+    }
+
+    /**
+     * A follower inside the engine that writes the log: {@code signed} says the size of its
+     * latest checkpoint, so a batch runs up to that checkpoint (it covers every entry below it)
+     * and the checkpoints directory, one file a second for as long as the engine runs, is never
+     * listed.
+     */
+    public LogFollower(Path dir, long next, NoteKeys.Verifier verifier, java.util.function.LongSupplier signed) {
+        this.signed = signed;
         if (next < 0) {
             throw new IllegalArgumentException("a position is 0 or more, not " + next);
         }
@@ -75,14 +89,29 @@ public final class LogFollower {
     /** The entries from {@link #next} up to the first checkpoint that covers it; empty when there is none yet. */
     public Optional<Batch> poll() throws IOException {
         Path note = null;
-        for (Path p : LogFiles.checkpoints(dir)) {
-            if (LogFiles.checkpointSize(p) > next) {
-                note = p;
-                break;
+        if (signed != null) {
+            long s = signed.getAsLong();
+            if (s <= next) {
+                return Optional.empty();
             }
+            Path latest = LogFiles.checkpointsDir(dir).resolve(LogFiles.checkpointName(s));
+            note = Files.exists(latest) ? latest : null;
         }
         if (note == null) {
-            return Optional.empty();
+            // the first checkpoint that covers the next entry: from the sizes seen before, the
+            // directory listed again only when none of them does
+            Long size = known.higher(next);
+            if (size == null) {
+                for (Path p : LogFiles.checkpoints(dir)) {
+                    known.add(LogFiles.checkpointSize(p));
+                }
+                known.headSet(next, true).clear();
+                size = known.higher(next);
+            }
+            if (size == null) {
+                return Optional.empty();
+            }
+            note = LogFiles.checkpointsDir(dir).resolve(LogFiles.checkpointName(size));
         }
         String text = Files.readString(note, StandardCharsets.UTF_8);
         Checkpoint cp;

@@ -51,11 +51,6 @@ public record Checkpoint(String origin, long size, byte[] root) {
     }
 
     /**
-     * Parses a signed checkpoint and verifies it with {@code verifier}: at least one signature
-     * line must be by that key and valid. Signatures by other keys are ignored (a witness may
-     * cosign), as the signed-note spec says.
-     */
-    /**
      * The checkpoint a note states, without checking any signature: for readers that only need
      * to name it (an export that says which checkpoint covers an entry); anything that trusts it
      * uses {@link #open}.
@@ -77,6 +72,11 @@ public record Checkpoint(String origin, long size, byte[] root) {
         }
     }
 
+    /**
+     * Parses a signed checkpoint and verifies it with {@code verifier}: at least one signature
+     * line must be by that key and valid. Signatures by other keys are ignored (a witness may
+     * cosign), as the signed-note spec says.
+     */
     public static Checkpoint open(String note, NoteKeys.Verifier verifier) throws NoteException {
         int split = note.indexOf("\n\n");
         if (split < 0) {

@@ -81,6 +81,11 @@ final class Events {
         long auditSeq;
     }
 
+    /** A target as a recording keeps it: recordings are shared, and an argv can hold anything. */
+    private static String clip(String s) {
+        return s.length() > 256 ? s.substring(0, 256) + "..." : s;
+    }
+
     static Object roundTripStart() {
         RoundTripEvent e = new RoundTripEvent();
         if (!e.isEnabled()) {
@@ -109,7 +114,7 @@ final class Events {
         if (e.shouldCommit()) {
             e.family = request.family();
             e.action = request.action();
-            e.target = what.apply(request);
+            e.target = clip(what.apply(request));
             e.effect = d.allowed() ? "allow" : "deny";
             e.verdict = verdict.key;
             e.rule = d.rule();
@@ -123,7 +128,7 @@ final class Events {
             if (x.shouldCommit()) {
                 x.family = request.family();
                 x.action = request.action();
-                x.target = what.apply(request);
+                x.target = clip(what.apply(request));
                 x.rule = d.rule();
                 x.code = d.code();
                 x.reason = d.reason();

@@ -120,6 +120,9 @@ final class EngineSession {
                 return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + o.engine() + " is unreachable: " + lastError);
             }
         }
+        if (!request.trace().isEmpty() && !acceptsTrace(c)) {
+            request = request.withoutTrace(); // an engine from before trace contexts refuses the field
+        }
         Object trip = Flight.roundTripStart();
         Decision d = c.decide(request, o.timeoutMs());
         Flight.roundTrip(trip, request, d);
@@ -131,11 +134,15 @@ final class EngineSession {
             lastError = "connection lost: " + c.brokenReason();
             if (connect() == null) {
                 trip = Flight.roundTripStart();
-                d = client.decide(request, o.timeoutMs());
+                d = client.decide(acceptsTrace(client) ? request : request.withoutTrace(), o.timeoutMs());
                 Flight.roundTrip(trip, request, d);
             }
         }
         return d;
+    }
+
+    private static boolean acceptsTrace(EngineClient c) {
+        return c.session().get("accepts") instanceof java.util.List<?> l && l.contains("trace");
     }
 
     /** No more connections; closes the current one (the last thing before the JVM exits). */

@@ -1,6 +1,7 @@
 package dev.agt.javaagent.runtime;
 
 import dev.agt.javaagent.bootstrap.Dispatcher;
+import dev.agt.protocol.Request;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -16,27 +17,41 @@ import java.util.WeakHashMap;
  * calling thread's context class loader, once per loader, and calls it through method handles;
  * where there is none, or no span is current, the request carries no trace.
  *
- * <p>The API is the application's code (its context storage may be anything), so it runs with the
- * checks armed: whatever it does is governed like any other call of the application, and a
- * call it makes does not look for a trace again.
+ * <p>Finding the API is the agent's own work (a class lookup, with the checks lowered as for
+ * everything the agent does inside a hook). Calling it is not: {@code Span.current()} runs the
+ * application's context storage, which may be anything, so it runs with the checks armed and
+ * whatever it does is governed like any other call of the application; a call it makes does not
+ * look for a trace again. What it returns is sent only when it is a well-formed traceparent.
+ *
+ * <p>Nothing here keeps a class loader alive: loaders are weak keys, the API's class is held
+ * weakly, and its handles live in a {@link ClassValue} of that class.
  */
 final class TraceContexts {
     private static final String SPAN = "io.opentelemetry.api.trace.Span";
     private static final String SPAN_CONTEXT = "io.opentelemetry.api.trace.SpanContext";
 
-    /** The API's handles in one class loader; {@link #NONE} where it has none. */
+    /** The API's handles for one {@code Span} class; {@link #NONE} when they cannot be had. */
     private record Probe(MethodHandle current, MethodHandle context, MethodHandle valid, MethodHandle traceId, MethodHandle spanId,
                          MethodHandle sampled) {
     }
 
     private static final Probe NONE = new Probe(null, null, null, null, null, null);
+    /** A loader without the API. */
+    private static final WeakReference<Class<?>> ABSENT = new WeakReference<>(null);
 
-    private record Last(WeakReference<ClassLoader> loader, Probe probe) {
+    private static final ClassValue<Probe> PROBES = new ClassValue<>() {
+        @Override
+        protected Probe computeValue(Class<?> span) {
+            return probe(span);
+        }
+    };
+
+    private record Last(WeakReference<ClassLoader> loader, WeakReference<Class<?>> span) {
     }
 
     private final Object key;
-    private final Map<ClassLoader, Probe> probes = Collections.synchronizedMap(new WeakHashMap<>());
-    private volatile Last last = new Last(new WeakReference<>(null), NONE);
+    private final Map<ClassLoader, WeakReference<Class<?>>> spans = Collections.synchronizedMap(new WeakHashMap<>());
+    private volatile Last last = new Last(new WeakReference<>(null), ABSENT);
     /** Set while this thread reads a trace: a governed call made meanwhile is asked without one. Not a lambda (start-up cost). */
     private final ThreadLocal<boolean[]> reading = new ThreadLocal<>() {
         @Override
@@ -59,22 +74,26 @@ final class TraceContexts {
         if (cl == null) {
             cl = ClassLoader.getSystemClassLoader();
         }
+        Class<?> span = span(cl);
+        if (span == null) {
+            return "";
+        }
+        Probe p = PROBES.get(span);
+        if (p == NONE) {
+            return "";
+        }
         busy[0] = true;
         Dispatcher.exit(key); // the application's code runs governed
         try {
-            Last l = last;
-            Probe p = l.loader().get() == cl ? l.probe() : probe(cl);
-            if (p == NONE) {
-                return "";
-            }
-            Object span = p.current().invokeExact();
-            Object ctx = p.context().invokeExact(span);
+            Object s = p.current().invokeExact();
+            Object ctx = p.context().invokeExact(s);
             if (!(boolean) p.valid().invokeExact(ctx)) {
                 return "";
             }
             String traceId = (String) p.traceId().invokeExact(ctx);
             String spanId = (String) p.spanId().invokeExact(ctx);
-            return "00-" + traceId + "-" + spanId + ((boolean) p.sampled().invokeExact(ctx) ? "-01" : "-00");
+            String parent = "00-" + traceId + "-" + spanId + ((boolean) p.sampled().invokeExact(ctx) ? "-01" : "-00");
+            return Request.isTraceparent(parent) ? parent : "";
         } catch (Throwable e) {
             return ""; // whatever the application's tracing does wrong, the call is still decided, without a trace
         } finally {
@@ -83,20 +102,30 @@ final class TraceContexts {
         }
     }
 
-    private Probe probe(ClassLoader cl) {
-        Probe p = probes.get(cl);
-        if (p == null) {
-            p = find(cl);
-            probes.put(cl, p);
+    /** The loader's {@code Span} class, or null where it has none. */
+    private Class<?> span(ClassLoader cl) {
+        Last l = last;
+        if (l.loader().get() == cl) {
+            return l.span().get();
         }
-        last = new Last(new WeakReference<>(cl), p);
-        return p;
+        WeakReference<Class<?>> ref = spans.get(cl);
+        if (ref == null || (ref != ABSENT && ref.get() == null)) {
+            Class<?> found;
+            try {
+                found = Class.forName(SPAN, false, cl);
+            } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+                found = null;
+            }
+            ref = found == null ? ABSENT : new WeakReference<>(found);
+            spans.put(cl, ref);
+        }
+        last = new Last(new WeakReference<>(cl), ref);
+        return ref.get();
     }
 
-    private static Probe find(ClassLoader cl) {
+    private static Probe probe(Class<?> span) {
         try {
-            Class<?> span = Class.forName(SPAN, false, cl);
-            Class<?> ctx = Class.forName(SPAN_CONTEXT, false, cl);
+            Class<?> ctx = Class.forName(SPAN_CONTEXT, false, span.getClassLoader());
             MethodHandles.Lookup l = MethodHandles.publicLookup();
             MethodType toObject = MethodType.methodType(Object.class, Object.class);
             return new Probe(

@@ -241,8 +241,10 @@ public final class Engine implements AutoCloseable {
                     () -> audit instanceof dev.agt.audit.log.AuditLog l ? l.checkpointed() : 0, 200, this::log);
         }
         if (config.otlp() != null) {
-            otlp = new OtlpExport(this, config.otlp(), config.auditDir(), name(), this::log);
-            log("otlp export: log records and metrics to " + config.otlp().endpoint() + ", read back from the signed log (resuming at entry "
+            otlp = new OtlpExport(this, config.otlp(), config.auditDir(), name(),
+                    () -> audit instanceof dev.agt.audit.log.AuditLog l ? l.checkpointed() : 0, this::log);
+            log("otlp export: log records and metrics to " + config.otlp().endpoint().replaceFirst("//[^/@]*@", "//...@")
+                    + ", read back from the signed log (resuming at entry "
                     + otlp.status().get("next") + ")");
         }
         if (labels.problem() != null) {
@@ -988,9 +990,6 @@ public final class Engine implements AutoCloseable {
             shipper.close();
         }
         if (otlp != null) {
-            if (audit instanceof dev.agt.audit.log.AuditLog l) {
-                otlp.signedUpTo(l.checkpointed());
-            }
             otlp.drain(3000); // the stop's entries, if the receiver takes them now; else the next start sends them
             otlp.close();
         }

@@ -2,6 +2,7 @@ package dev.agt.engine.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agt.audit.log.ExportCursor;
 import dev.agt.audit.log.LogFollower;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -25,11 +26,8 @@ import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
 import io.opentelemetry.sdk.resources.Resource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -62,11 +60,13 @@ import java.util.function.Consumer;
 final class OtlpExport implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHUNK = 512;
+    private static final long CHUNK_BYTES = 4 << 20;
     private static final long MAX_BACKOFF_MS = 10_000;
     private static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.builder("dev.agt.engine").build();
 
     private final Path auditDir;
-    private final Path cursor;
+    private final ExportCursor cursor;
+    private final java.util.function.LongSupplier signed;
     private final LogRecordExporter exporter;
     private final SdkMeterProvider meters;
     private final Resource resource;
@@ -78,11 +78,16 @@ final class OtlpExport implements AutoCloseable {
     private volatile boolean closed;
     private volatile long next;
     private volatile String lastError;
-    private volatile long checkpointed;
 
-    OtlpExport(Engine engine, EngineConfig.Otlp config, Path auditDir, String engineName, Consumer<String> log) throws IOException {
+    /**
+     * @param signed the size of the log's latest signed checkpoint (the engine's audit log knows it):
+     *               how far there is to export, without listing the checkpoints directory
+     */
+    OtlpExport(Engine engine, EngineConfig.Otlp config, Path auditDir, String engineName, java.util.function.LongSupplier signed,
+               Consumer<String> log) {
         this.auditDir = auditDir;
-        this.cursor = config.cursor() != null ? config.cursor() : defaultCursor(auditDir);
+        this.signed = signed;
+        this.cursor = new ExportCursor(config.cursor() != null ? config.cursor() : defaultCursor(auditDir));
         this.log = log;
         this.timeoutMs = 10_000;
         String base = config.endpoint().endsWith("/") ? config.endpoint().substring(0, config.endpoint().length() - 1) : config.endpoint();
@@ -100,7 +105,11 @@ final class OtlpExport implements AutoCloseable {
                 .put("service.instance.id", engineName)
                 .put("host.name", hostName())
                 .build()));
-        this.next = readCursor();
+        ExportCursor.Resume resume = cursor.read(auditDir);
+        if (resume.note() != null) {
+            log.accept("otlp export: " + resume.note());
+        }
+        this.next = resume.next();
         this.meters = SdkMeterProvider.builder().setResource(resource)
                 .registerMetricReader(PeriodicMetricReader.builder(metricsOut.build())
                         .setInterval(Duration.ofMillis(Math.max(1000, config.metricsIntervalMs()))).build())
@@ -144,18 +153,13 @@ final class OtlpExport implements AutoCloseable {
         m.counterBuilder("agt.connections.total").setDescription("Agent connections accepted since the engine started").setUnit("{connection}")
                 .buildWithCallback(o -> o.record(c.connectionsTotal.sum()));
         m.gaugeBuilder("agt.otlp.export.lag").ofLongs().setDescription("Signed log entries not yet taken by the OTLP receiver").setUnit("{entry}")
-                .buildWithCallback(o -> o.record(Math.max(0, checkpointed - next)));
+                .buildWithCallback(o -> o.record(Math.max(0, signed.getAsLong() - next)));
         m.counterBuilder("agt.otlp.export.failures").setDescription("Export attempts the receiver did not take").setUnit("{attempt}")
                 .buildWithCallback(o -> o.record(failures.sum()));
     }
 
-    /** Tells the exporter how far the log is signed (for its lag metric and status). */
-    void signedUpTo(long size) {
-        checkpointed = Math.max(checkpointed, size);
-    }
-
     private void run() {
-        LogFollower follower = new LogFollower(auditDir, next, null);
+        LogFollower follower = new LogFollower(auditDir, next, null, signed);
         LogFollower.Batch pending = null;
         List<LogRecordData> records = null;
         long backoff = 500;
@@ -167,9 +171,8 @@ final class OtlpExport implements AutoCloseable {
                         sleep(200);
                         continue;
                     }
+                    records = records(b.get()); // before the batch is taken: a batch is never sent with another's records
                     pending = b.get();
-                    checkpointed = Math.max(checkpointed, pending.to());
-                    records = records(pending);
                 }
                 if (!send(records)) {
                     failures.increment();
@@ -179,7 +182,7 @@ final class OtlpExport implements AutoCloseable {
                 }
                 backoff = 500;
                 exported.add(records.size());
-                writeCursor(pending.to());
+                cursor.write(pending.to(), pending.checkpoint());
                 if (lastError != null) {
                     log.accept("otlp export: the receiver takes records again; resumed at entry " + pending.from());
                     lastError = null;
@@ -200,8 +203,15 @@ final class OtlpExport implements AutoCloseable {
     }
 
     private boolean send(List<LogRecordData> records) {
-        for (int i = 0; i < records.size(); i += CHUNK) {
-            CompletableResultCode r = exporter.export(records.subList(i, Math.min(records.size(), i + CHUNK)));
+        for (int i = 0, end; i < records.size(); i = end) {
+            // at most CHUNK records and about CHUNK_BYTES a request: collectors refuse large bodies
+            long bytes = 0;
+            end = i;
+            while (end < records.size() && end - i < CHUNK && (end == i || bytes < CHUNK_BYTES)) {
+                bytes += ((Record) records.get(end)).size();
+                end++;
+            }
+            CompletableResultCode r = exporter.export(records.subList(i, end));
             r.join(timeoutMs + 1000, TimeUnit.MILLISECONDS);
             if (!r.isSuccess()) {
                 String m = "otlp export: the receiver did not take entries from " + (next + i)
@@ -224,11 +234,22 @@ final class OtlpExport implements AutoCloseable {
         }
     }
 
-    private List<LogRecordData> records(LogFollower.Batch b) throws IOException {
+    private List<LogRecordData> records(LogFollower.Batch b) {
         List<LogRecordData> out = new ArrayList<>(b.lines().size());
         long seq = b.from();
         for (byte[] line : b.lines()) {
-            out.add(record(seq++, JSON.readTree(line), b.checkpoint()));
+            LogRecordData r;
+            try {
+                r = record(seq, JSON.readTree(line), b.checkpoint());
+            } catch (IOException | RuntimeException e) {
+                // an entry this exporter cannot map still goes, as what it is: its place and its text
+                r = new Record(resource, 0, System.currentTimeMillis() * 1_000_000L, SpanContext.getInvalid(), Severity.WARN,
+                        new String(line, StandardCharsets.UTF_8), Attributes.builder().put("agt.seq", seq).put("agt.log.origin", b.checkpoint().origin())
+                        .put("agt.checkpoint.size", b.checkpoint().size()).put("agt.checkpoint.root", b.checkpoint().root())
+                        .put("agt.entry.type", "unreadable").build(), "agt.entry");
+            }
+            out.add(r);
+            seq++;
         }
         return out;
     }
@@ -412,7 +433,7 @@ final class OtlpExport implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("next", next);
         m.put("exported", exported.sum());
-        m.put("behind", Math.max(0, checkpointed - next));
+        m.put("behind", Math.max(0, signed.getAsLong() - next));
         m.put("failures", failures.sum());
         if (lastError != null) {
             m.put("error", lastError);
@@ -423,7 +444,7 @@ final class OtlpExport implements AutoCloseable {
     /** Sends what the log holds up to its last checkpoint, for at most {@code ms}; the rest goes at the next start. */
     void drain(long ms) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-        while (System.nanoTime() < deadline && next < checkpointed && lastError == null) {
+        while (System.nanoTime() < deadline && next < signed.getAsLong() && lastError == null) {
             sleep(50);
         }
     }
@@ -440,28 +461,6 @@ final class OtlpExport implements AutoCloseable {
         meters.forceFlush().join(2, TimeUnit.SECONDS);
         meters.shutdown().join(2, TimeUnit.SECONDS);
         exporter.shutdown().join(2, TimeUnit.SECONDS);
-    }
-
-    private long readCursor() throws IOException {
-        try {
-            String s = Files.readString(cursor, StandardCharsets.UTF_8).trim();
-            if (!s.matches("[0-9]{1,18}")) {
-                throw new IOException(cursor + ": not an export cursor (one whole number, the next entry to send): '" + s + "'");
-            }
-            return Long.parseLong(s);
-        } catch (NoSuchFileException e) {
-            return 0;
-        }
-    }
-
-    private void writeCursor(long position) throws IOException {
-        Path tmp = cursor.resolveSibling(cursor.getFileName() + ".tmp");
-        Files.writeString(tmp, position + "\n", StandardCharsets.UTF_8);
-        try {
-            Files.move(tmp, cursor, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, cursor, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 
     private static String hostName() {
@@ -529,6 +528,15 @@ final class OtlpExport implements AutoCloseable {
         @Override
         public String getEventName() {
             return event;
+        }
+
+        /** About what the record takes on the wire. */
+        long size() {
+            long n = 64 + text.length();
+            for (Object v : attributes.asMap().values()) {
+                n += 32 + String.valueOf(v).length();
+            }
+            return n;
         }
     }
 }

@@ -160,6 +160,7 @@ final class SessionAdmission {
         ok.put("policy", engine.policy().version());
         ok.put("session", c.number);
         ok.put("auth", id.how());
+        ok.put("accepts", java.util.List.of("trace")); // request fields an older engine would refuse: agents send them only when named here
         if (c.lineage() != null) {
             ok.put("lineage", c.lineage());
         }
