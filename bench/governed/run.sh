@@ -63,8 +63,9 @@ if [ "${1:-}" = labels ]; then
   exit 0
 fi
 if [ "${1:-}" = ecosystem ]; then
-  # the agent with a JFR recording running, and against an engine exporting every entry over OTLP
-  # to a receiver that takes everything (a loopback HTTP server answering 200)
+  # the agent alone, with a JFR recording running, and against an engine exporting every entry
+  # over OTLP to a receiver that takes everything (a loopback HTTP server answering 200); each
+  # run against a fresh engine, so that none has a JIT-warmed engine the others lack
   python3 - "$work/otlp.port" > /dev/null 2>&1 <<'PY' &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -77,17 +78,22 @@ open(sys.argv[1], 'w').write(str(s.server_address[1]))
 s.serve_forever()
 PY
   rx_pid=$!
+  kill $engine_pid
+  trap 'kill $fresh_pid $rx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
   for _ in $(seq 50); do [ -s "$work/otlp.port" ] && break; sleep 0.1; done
-  "$JAVA" -jar "$repo/cli/target/agt.jar" engine --policy "$work/policy.yaml" --socket "$work/o.sock" --audit-dir "$work/oaudit" \
-    --otlp-endpoint "http://127.0.0.1:$(cat "$work/otlp.port")" > "$work/oengine.out" 2>&1 &
-  oengine_pid=$!
-  trap 'kill $engine_pid $oengine_pid $rx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-  for _ in $(seq 100); do grep -q ready "$work/oengine.out" 2>/dev/null && break; sleep 0.1; done
-  agent="-javaagent:$repo/javaagent/target/agt-javaagent.jar=name=bench,quiet=true,rules=$work/rules.yaml"
-  run "agt agent" "${agent/name=/engine=$work/e.sock,name=}"
-  run "agt agent, JFR recording (default settings)" "${agent/name=/engine=$work/e.sock,name=} -XX:StartFlightRecording=filename=$work/rec.jfr,settings=default"
-  run "agt agent, engine exporting over OTLP" "${agent/name=/engine=$work/o.sock,name=}"
-  "$JAVA" -jar "$repo/cli/target/agt.jar" engine status --socket "$work/o.sock" | grep -i otlp || true
+  fresh() { # label, engine args, extra jvm args
+    rm -rf "$work/f.sock" "$work/faudit" "$work/faudit.otlp-cursor"
+    "$JAVA" -jar "$repo/cli/target/agt.jar" engine --policy "$work/policy.yaml" --socket "$work/f.sock" --audit-dir "$work/faudit" $2 \
+      > "$work/fengine.out" 2>&1 &
+    fresh_pid=$!
+    for _ in $(seq 100); do grep -q ready "$work/fengine.out" 2>/dev/null && break; sleep 0.1; done
+    run "$1" "-javaagent:$repo/javaagent/target/agt-javaagent.jar=engine=$work/f.sock,name=bench,quiet=true,rules=$work/rules.yaml $3"
+    "$JAVA" -jar "$repo/cli/target/agt.jar" engine status --socket "$work/f.sock" | grep -i "^otlp" || true
+    kill $fresh_pid; wait $fresh_pid 2>/dev/null || true
+  }
+  fresh "agt agent" "" ""
+  fresh "agt agent, JFR recording (default settings)" "" "-XX:StartFlightRecording=filename=$work/rec.jfr,settings=default"
+  fresh "agt agent, engine exporting over OTLP" "--otlp-endpoint http://127.0.0.1:$(cat "$work/otlp.port")" ""
   exit 0
 fi
 run "no agent" ""

@@ -61,6 +61,16 @@ final class OtlpExport implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHUNK = 512;
     private static final long CHUNK_BYTES = 4 << 20;
+    /**
+     * After each slice the export sleeps this many times the CPU time the slice took: it never uses
+     * more than a tenth of a core (and allocates in proportion), whatever the decision rate, so a
+     * busy engine's decisions keep their CPU. Under a load beyond that the export falls behind
+     * ({@code agt.otlp.export.lag}) and catches up when the load eases; the log holds the backlog.
+     */
+    private static final int YIELD = 9;
+    /** Records built and sent between two pauses. */
+    private static final int SLICE = 256;
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
     private static final long MAX_BACKOFF_MS = 10_000;
     private static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.builder("dev.agt.engine").build();
 
@@ -92,7 +102,8 @@ final class OtlpExport implements AutoCloseable {
         this.timeoutMs = 10_000;
         String base = config.endpoint().endsWith("/") ? config.endpoint().substring(0, config.endpoint().length() - 1) : config.endpoint();
         OtlpHttpLogRecordExporterBuilder logs = OtlpHttpLogRecordExporter.builder().setEndpoint(base + "/v1/logs")
-                .setTimeout(Duration.ofMillis(timeoutMs));
+                .setTimeout(Duration.ofMillis(timeoutMs))
+                .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA); // one request at a time: its buffers are reused
         OtlpHttpMetricExporterBuilder metricsOut = OtlpHttpMetricExporter.builder().setEndpoint(base + "/v1/metrics")
                 .setTimeout(Duration.ofMillis(timeoutMs));
         config.headers().forEach((k, v) -> {
@@ -161,34 +172,45 @@ final class OtlpExport implements AutoCloseable {
     private void run() {
         LogFollower follower = new LogFollower(auditDir, next, null, signed);
         LogFollower.Batch pending = null;
-        List<LogRecordData> records = null;
+        int sent = 0; // records of the pending batch the receiver has taken
         long backoff = 500;
         while (!closed) {
             try {
+                long cpu0 = CPU.getCurrentThreadCpuTime();
                 if (pending == null) {
                     Optional<LogFollower.Batch> b = follower.poll();
                     if (b.isEmpty()) {
                         sleep(200);
                         continue;
                     }
-                    records = records(b.get()); // before the batch is taken: a batch is never sent with another's records
                     pending = b.get();
+                    sent = 0;
                 }
-                if (!send(records)) {
+                // a slice at a time, each followed by a pause: the export's work is spread thin
+                // instead of a burst a checkpoint long that competes with decisions
+                List<LogRecordData> slice = records(pending, sent, Math.min(pending.lines().size(), sent + SLICE));
+                if (!send(slice, pending.from() + sent)) {
                     failures.increment();
                     sleep(backoff);
                     backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
                     continue;
                 }
                 backoff = 500;
-                exported.add(records.size());
-                cursor.write(pending.to(), pending.checkpoint());
+                sent += slice.size();
+                exported.add(slice.size());
                 if (lastError != null) {
-                    log.accept("otlp export: the receiver takes records again; resumed at entry " + pending.from());
+                    log.accept("otlp export: the receiver takes records again; resumed at entry " + (pending.from() + sent - slice.size()));
                     lastError = null;
                 }
-                next = pending.to();
-                pending = null;
+                if (sent == pending.lines().size()) {
+                    cursor.write(pending.to(), pending.checkpoint()); // positions are checkpoints: a batch cut short is sent again whole
+                    next = pending.to();
+                    pending = null;
+                }
+                long used = CPU.getCurrentThreadCpuTime() - cpu0;
+                if (cpu0 >= 0 && used > 0) {
+                    sleep(Math.min(5_000, Math.max(1, TimeUnit.NANOSECONDS.toMillis(used * YIELD))));
+                }
             } catch (IOException | RuntimeException e) {
                 String m = "otlp export: " + (e.getMessage() == null ? e.toString() : e.getMessage());
                 if (!m.equals(lastError)) {
@@ -202,7 +224,7 @@ final class OtlpExport implements AutoCloseable {
         }
     }
 
-    private boolean send(List<LogRecordData> records) {
+    private boolean send(List<LogRecordData> records, long first) {
         for (int i = 0, end; i < records.size(); i = end) {
             // at most CHUNK records and about CHUNK_BYTES a request: collectors refuse large bodies
             long bytes = 0;
@@ -214,7 +236,7 @@ final class OtlpExport implements AutoCloseable {
             CompletableResultCode r = exporter.export(records.subList(i, end));
             r.join(timeoutMs + 1000, TimeUnit.MILLISECONDS);
             if (!r.isSuccess()) {
-                String m = "otlp export: the receiver did not take entries from " + (next + i)
+                String m = "otlp export: the receiver did not take entries from " + (first + i)
                         + (r.getFailureThrowable() != null ? " (" + r.getFailureThrowable().getMessage() + ")" : "");
                 if (!m.equals(lastError)) {
                     log.accept(m + "; they stay in the log and are sent again");
@@ -234,10 +256,11 @@ final class OtlpExport implements AutoCloseable {
         }
     }
 
-    private List<LogRecordData> records(LogFollower.Batch b) {
-        List<LogRecordData> out = new ArrayList<>(b.lines().size());
-        long seq = b.from();
-        for (byte[] line : b.lines()) {
+    /** Records for the batch's lines {@code from} (inclusive) to {@code to} (exclusive). */
+    private List<LogRecordData> records(LogFollower.Batch b, int from, int to) {
+        List<LogRecordData> out = new ArrayList<>(to - from);
+        long seq = b.from() + from;
+        for (byte[] line : b.lines().subList(from, to)) {
             LogRecordData r;
             try {
                 r = record(seq, JSON.readTree(line), b.checkpoint());
