@@ -105,6 +105,7 @@ final class AuditExport implements Callable<Integer> {
         };
         long written = 0;
         long passedOver = 0;
+        long unmapped = 0;
         endWithNewline(out);
         try (FileOutputStream sink = out == null ? null : new FileOutputStream(out.toFile(), true)) {
             PrintStream w = out == null ? System.out : new PrintStream(sink, false, StandardCharsets.UTF_8);
@@ -126,11 +127,21 @@ final class AuditExport implements Callable<Integer> {
                 LogFollower.Batch b = batch.get();
                 long seq = b.from();
                 for (byte[] line : b.lines()) {
-                    JsonNode entry = JSON.readTree(line);
-                    if ("decision".equals(entry.path("type").asText())) {
-                        recent.put(seq, entry);
+                    JsonNode entry;
+                    Optional<ObjectNode> event;
+                    try {
+                        entry = JSON.readTree(line);
+                        if ("decision".equals(entry.path("type").asText())) {
+                            recent.put(seq, entry);
+                        }
+                        event = ocsf.map(seq, entry, s -> decision(s, recent, lookups), b.checkpoint());
+                    } catch (IOException | RuntimeException e) {
+                        // an entry this exporter cannot read or map: said, counted, and the export goes on
+                        System.err.println("agt: entry #" + seq + " could not be exported as OCSF (" + e.getMessage() + "); 'agt audit show' reads it");
+                        unmapped++;
+                        seq++;
+                        continue;
                     }
-                    Optional<ObjectNode> event = ocsf.map(seq, entry, s -> decision(s, recent, lookups), b.checkpoint());
                     if (event.isPresent()) {
                         byte[] text = (JSON.writeValueAsString(event.get()) + "\n").getBytes(StandardCharsets.UTF_8);
                         w.write(text, 0, text.length); // a line whole, in one write
@@ -145,8 +156,8 @@ final class AuditExport implements Callable<Integer> {
                     System.err.println("agt: could not write the export; the cursor stays at " + b.from());
                     return 1;
                 }
-                if (sink != null) {
-                    sink.getChannel().force(false); // on disk before the cursor says it is exported
+                if (sink != null && Files.isRegularFile(out)) {
+                    sink.getChannel().force(false); // on disk before the cursor says it is exported (a pipe has no disk)
                 }
                 if (position != null) {
                     position.write(b.to(), b.checkpoint());
@@ -154,7 +165,7 @@ final class AuditExport implements Callable<Integer> {
             }
         }
         System.err.println("agt: exported " + written + " OCSF events up to entry " + follower.next() + " (the last checkpoint's size); "
-                + passedOver + " engine events passed over");
+                + passedOver + " engine events passed over" + (unmapped > 0 ? ", " + unmapped + " entries that could not be mapped" : ""));
         return 0;
     }
 

@@ -192,6 +192,9 @@ class OcsfExportIT {
             made += traffic(c, "after");
             int all = made;
             Await.until("the restarted follower caught up", Duration.ofSeconds(30), () -> lines(), n -> n >= all);
+            // and recorded it: a follower stopped between writing a batch and moving its cursor sends the batch again
+            long last = maxSeq();
+            Await.until("the cursor moved past the last exported entry", Duration.ofSeconds(30), this::cursorNext, n -> n > last);
             again.destroy();
             again.waitFor(10, TimeUnit.SECONDS);
             e.terminate();
@@ -226,6 +229,23 @@ class OcsfExportIT {
         return new ProcessBuilder(Agt.java(), "-jar", Agt.JAR.toString(), "audit", "export", "audit", "--format", "ocsf", "--follow",
                 "--poll", "100", "--cursor", "cursor", "--pubkey", "keys/engine.pub", "--out", "follow.jsonl")
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("follower.out").toFile()).start();
+    }
+
+    private long cursorNext() throws IOException {
+        Path c = dir.resolve("cursor");
+        return Files.exists(c) ? Long.parseLong(Files.readString(c).trim().split(" ")[0]) : 0;
+    }
+
+    private long maxSeq() throws IOException {
+        long max = -1;
+        for (String l : Files.readAllLines(dir.resolve("follow.jsonl"))) {
+            try {
+                max = Math.max(max, JSON.readTree(l).at("/unmapped/agt/seq").asLong());
+            } catch (IOException partlyWritten) {
+                // being written
+            }
+        }
+        return max;
     }
 
     private long lines() throws IOException {

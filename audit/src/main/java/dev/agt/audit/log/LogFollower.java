@@ -50,6 +50,8 @@ public final class LogFollower {
     private final Path dir;
     private final LogTail tail;
     private final NoteKeys.Verifier verifier;
+    /** How far the latest checkpoint may be for a batch to run to it (the engine signs every 1,000 entries at most). */
+    static final long NEAR = 4_000;
     private final java.util.function.LongSupplier signed;
     private final java.util.TreeSet<Long> known = new java.util.TreeSet<>();
     private CompactRange tree;
@@ -66,9 +68,10 @@ public final class LogFollower {
 
     /**
      * A follower inside the engine that writes the log: {@code signed} says the size of its
-     * latest checkpoint, so a batch runs up to that checkpoint (it covers every entry below it)
-     * and the checkpoints directory, one file a second for as long as the engine runs, is never
-     * listed.
+     * latest checkpoint, so while the follower keeps up a batch runs up to that checkpoint (it
+     * covers every entry below it) and the checkpoints directory, one file a second for as long as
+     * the engine runs, is not listed; a follower further behind lists it and goes a checkpoint at
+     * a time.
      */
     public LogFollower(Path dir, long next, NoteKeys.Verifier verifier, java.util.function.LongSupplier signed) {
         this.signed = signed;
@@ -94,8 +97,10 @@ public final class LogFollower {
             if (s <= next) {
                 return Optional.empty();
             }
+            // the latest checkpoint when it is near; a backlog (a new export on an old log, an
+            // outage) goes a checkpoint at a time, never read into memory whole
             Path latest = LogFiles.checkpointsDir(dir).resolve(LogFiles.checkpointName(s));
-            note = Files.exists(latest) ? latest : null;
+            note = s - next <= NEAR && Files.exists(latest) ? latest : null;
         }
         if (note == null) {
             // the first checkpoint that covers the next entry: from the sizes seen before, the

@@ -64,6 +64,9 @@ final class EngineSession {
         return l != null ? l : settings.options().lineage();
     }
 
+    /** The connection whose engine takes trace contexts (HELLO_OK {@code accepts: [trace]}), or null. */
+    private volatile EngineClient tracing;
+
     /** Connects; returns null on success or the reason it failed. */
     String connect() {
         lastAttempt = System.nanoTime();
@@ -82,9 +85,11 @@ final class EngineSession {
             client = k == null ? EngineClient.connect(address, o.name(), attrs, timeout)
                     : EngineClient.connect(address, o.name(), attrs, timeout, Authenticator.of(k.did(), k.chain(), k::sign));
             refused = null;
-            if (client.session().get("lineage") instanceof String l) {
+            Map<String, Object> hello = client.session();
+            if (hello.get("lineage") instanceof String l) {
                 lineage = l;
             }
+            tracing = hello.get("accepts") instanceof java.util.List<?> accepts && accepts.contains("trace") ? client : null;
             settings.frames().newSession();
             outcomes.connected(client); // what was held while the engine could not be reached goes now
             return null;
@@ -120,12 +125,10 @@ final class EngineSession {
                 return Decision.failure(Reasons.ENGINE_UNREACHABLE, "the engine at " + o.engine() + " is unreachable: " + lastError);
             }
         }
-        if (!request.trace().isEmpty() && !acceptsTrace(c)) {
-            request = request.withoutTrace(); // an engine from before trace contexts refuses the field
-        }
+        Request sent = forEngine(request, c);
         Object trip = Flight.roundTripStart();
-        Decision d = c.decide(request, o.timeoutMs());
-        Flight.roundTrip(trip, request, d);
+        Decision d = c.decide(sent, o.timeoutMs());
+        Flight.roundTrip(trip, sent, d);
         if (Reasons.ENGINE_UNREACHABLE.equals(d.code()) && c.isBroken() && !closed && client == c
                 && System.nanoTime() - lastAttempt > RECONNECT_NANOS) {
             // Nobody reads the connection between calls (see EngineClient), so an engine that
@@ -134,15 +137,16 @@ final class EngineSession {
             lastError = "connection lost: " + c.brokenReason();
             if (connect() == null) {
                 trip = Flight.roundTripStart();
-                d = client.decide(acceptsTrace(client) ? request : request.withoutTrace(), o.timeoutMs());
+                d = client.decide(forEngine(request, client), o.timeoutMs());
                 Flight.roundTrip(trip, request, d);
             }
         }
         return d;
     }
 
-    private static boolean acceptsTrace(EngineClient c) {
-        return c.session().get("accepts") instanceof java.util.List<?> l && l.contains("trace");
+    /** The request as {@code c}'s engine takes it: without the trace context when it said nothing of taking one (an older engine refuses the field). */
+    private Request forEngine(Request request, EngineClient c) {
+        return request.trace().isEmpty() || c == tracing ? request : request.withoutTrace();
     }
 
     /** No more connections; closes the current one (the last thing before the JVM exits). */

@@ -17,11 +17,11 @@ import java.util.WeakHashMap;
  * calling thread's context class loader, once per loader, and calls it through method handles;
  * where there is none, or no span is current, the request carries no trace.
  *
- * <p>Finding the API is the agent's own work (a class lookup, with the checks lowered as for
- * everything the agent does inside a hook). Calling it is not: {@code Span.current()} runs the
- * application's context storage, which may be anything, so it runs with the checks armed and
- * whatever it does is governed like any other call of the application; a call it makes does not
- * look for a trace again. What it returns is sent only when it is a well-formed traceparent.
+ * <p>Both finding the API and calling it run the application's code (its context class loader's
+ * {@code loadClass}, {@code equals} and {@code hashCode}; {@code Span.current()} runs its context
+ * storage), which may be anything: they run with the checks armed, so whatever that code does is
+ * governed like any other call of the application, and a call it makes does not look for a trace
+ * again. What it returns is sent only when it is a well-formed traceparent.
  *
  * <p>Nothing here keeps a class loader alive: loaders are weak keys, the API's class is held
  * weakly, and its handles live in a {@link ClassValue} of that class.
@@ -74,17 +74,17 @@ final class TraceContexts {
         if (cl == null) {
             cl = ClassLoader.getSystemClassLoader();
         }
-        Class<?> span = span(cl);
-        if (span == null) {
-            return "";
-        }
-        Probe p = PROBES.get(span);
-        if (p == NONE) {
-            return "";
-        }
         busy[0] = true;
-        Dispatcher.exit(key); // the application's code runs governed
+        Dispatcher.exit(key); // the application's code runs governed: its class loader (loadClass, equals) as much as its tracing
         try {
+            Class<?> span = span(cl);
+            if (span == null) {
+                return "";
+            }
+            Probe p = PROBES.get(span);
+            if (p == NONE) {
+                return "";
+            }
             Object s = p.current().invokeExact();
             Object ctx = p.context().invokeExact(s);
             if (!(boolean) p.valid().invokeExact(ctx)) {

@@ -70,6 +70,7 @@ final class OtlpExport implements AutoCloseable {
     private static final int YIELD = 9;
     /** Records built and sent between two pauses. */
     private static final int SLICE = 256;
+    private static final String RECEIVER_REFUSED = "otlp export: the receiver did not take entries from ";
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
     private static final long MAX_BACKOFF_MS = 10_000;
     private static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.builder("dev.agt.engine").build();
@@ -186,32 +187,39 @@ final class OtlpExport implements AutoCloseable {
                     pending = b.get();
                     sent = 0;
                 }
-                // a slice at a time, each followed by a pause: the export's work is spread thin
-                // instead of a burst a checkpoint long that competes with decisions
-                List<LogRecordData> slice = records(pending, sent, Math.min(pending.lines().size(), sent + SLICE));
-                if (!send(slice, pending.from() + sent)) {
-                    failures.increment();
-                    sleep(backoff);
-                    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-                    continue;
-                }
-                backoff = 500;
-                sent += slice.size();
-                exported.add(slice.size());
-                if (lastError != null) {
-                    log.accept("otlp export: the receiver takes records again; resumed at entry " + (pending.from() + sent - slice.size()));
-                    lastError = null;
+                if (sent < pending.lines().size()) {
+                    // a slice at a time, each followed by a pause: the export's work is spread thin
+                    // instead of a burst a checkpoint long that competes with decisions
+                    List<LogRecordData> slice = records(pending, sent, Math.min(pending.lines().size(), sent + SLICE));
+                    if (!send(slice, pending.from() + sent)) {
+                        failures.increment();
+                        sleep(backoff);
+                        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+                        continue;
+                    }
+                    if (lastError != null && lastError.startsWith(RECEIVER_REFUSED)) {
+                        log.accept("otlp export: the receiver takes records again; resumed at entry " + (pending.from() + sent));
+                        lastError = null;
+                    }
+                    sent += slice.size();
+                    exported.add(slice.size());
                 }
                 if (sent == pending.lines().size()) {
                     cursor.write(pending.to(), pending.checkpoint()); // positions are checkpoints: a batch cut short is sent again whole
                     next = pending.to();
                     pending = null;
+                    if (lastError != null) {
+                        log.accept("otlp export: going again at entry " + next);
+                        lastError = null;
+                    }
+                    backoff = 500;
                 }
                 long used = CPU.getCurrentThreadCpuTime() - cpu0;
                 if (cpu0 >= 0 && used > 0) {
                     sleep(Math.min(5_000, Math.max(1, TimeUnit.NANOSECONDS.toMillis(used * YIELD))));
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+                // whatever goes wrong here is the export's, never the engine's: said, and retried
                 String m = "otlp export: " + (e.getMessage() == null ? e.toString() : e.getMessage());
                 if (!m.equals(lastError)) {
                     log.accept(m + "; retrying");
@@ -236,7 +244,7 @@ final class OtlpExport implements AutoCloseable {
             CompletableResultCode r = exporter.export(records.subList(i, end));
             r.join(timeoutMs + 1000, TimeUnit.MILLISECONDS);
             if (!r.isSuccess()) {
-                String m = "otlp export: the receiver did not take entries from " + (first + i)
+                String m = RECEIVER_REFUSED + (first + i)
                         + (r.getFailureThrowable() != null ? " (" + r.getFailureThrowable().getMessage() + ")" : "");
                 if (!m.equals(lastError)) {
                     log.accept(m + "; they stay in the log and are sent again");
