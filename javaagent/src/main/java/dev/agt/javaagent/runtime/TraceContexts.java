@@ -74,6 +74,10 @@ final class TraceContexts {
         if (cl == null) {
             cl = ClassLoader.getSystemClassLoader();
         }
+        Last l = last;
+        if (l.span() == ABSENT && l.loader().get() == cl) {
+            return ""; // the common case, an application without OpenTelemetry: no class lookup, no change of the checks
+        }
         busy[0] = true;
         Dispatcher.exit(key); // the application's code runs governed: its class loader (loadClass, equals) as much as its tracing
         try {
